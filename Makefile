@@ -1,0 +1,41 @@
+# One entry point for developers and CI. Only a Python 3.11+ interpreter is needed:
+# every target creates the virtual environment and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run shell test lint typecheck pytest check-config clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Against Telegram when TRYGG_BOT_TOKEN is set (environment or .env), else the local shell.
+run: $(STAMP)
+	$(BIN)/trygghetsbot start
+
+shell: $(STAMP)
+	$(BIN)/trygghetsbot shell
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+check-config: $(STAMP)
+	$(BIN)/trygghetsbot check-config deploy/deployment.toml
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,110 @@
+"""Building the Application: the one place where the bot, its services and handlers meet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+from bot.context import AppContext, BotApp, BotData
+from bot.domain.deployment import Deployment
+from bot.handlers import register_all
+from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.processor import PerChatUpdateProcessor
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Commands shown in Telegram's menu, with the catalog key of their description.
+MENU_COMMANDS = (("start", "commands.start"), ("help", "commands.help"))
+
+
+class MissingTokenError(Exception):
+    """`run` needs TRYGG_BOT_TOKEN."""
+
+
+def build_application(settings: Settings, deployment: Deployment) -> BotApp:
+    """Build the Application for these settings; nothing is opened until it is initialised."""
+    if settings.bot_token is None:
+        raise MissingTokenError(
+            "TRYGG_BOT_TOKEN is not set: set it to the token from @BotFather "
+            "(or run `trygghetsbot shell` to try the bot locally without one)"
+        )
+    app: BotApp = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .context_types(ContextTypes(context=AppContext, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data.settings = settings
+    app.bot_data.deployment = deployment
+    app.bot_data.catalogs = Catalogs.load(deployment.deployment.languages)
+    register_all(app)
+    return app
+
+
+async def _post_init(app: BotApp) -> None:
+    """Open the database (applying migrations) and register the command menu."""
+    data = app.bot_data
+    assert data.settings and data.deployment and data.catalogs
+    data.services = await Services.open(data.settings, data.deployment, data.catalogs)
+    await set_menu(app, data.catalogs)
+    log.info(
+        "Trygghetsboten started: %d stations, database %s",
+        len(data.deployment.stations),
+        data.settings.database,
+    )
+
+
+async def _post_shutdown(app: BotApp) -> None:
+    services, app.bot_data.services = app.bot_data.services, None
+    if services is not None:
+        await services.close()
+
+
+async def set_menu(app: BotApp, catalogs: Catalogs) -> None:
+    """Register the command menu in every language (Swedish is the default)."""
+    for lang in catalogs.languages:
+        commands = [BotCommand(name, catalogs.text(lang, key)) for name, key in MENU_COMMANDS]
+        await app.bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if lang == SOURCE_LANGUAGE else lang,
+        )
+
+
+@asynccontextmanager
+async def running(app: BotApp, *, poll_timeout: int = 10) -> AsyncIterator[BotApp]:
+    """Run the bot with long polling inside an existing event loop (shell, tests).
+
+    `run_polling` owns the loop and the signals; this does the same start-up and shut-down
+    sequence, post_init and post_shutdown included, for callers that own the loop.
+    """
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -1,0 +1,201 @@
+"""The `trygghetsbot` command: run, shell, start, check-config, migrate, emulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.config import DeploymentError, load_deployment
+from bot.domain.deployment import Deployment, Role
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+from storage import Database, StorageError
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem to report as one line (or a few) without a traceback."""
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [settings.bot_token.get_secret_value()] if settings.bot_token else []
+
+
+async def _migrate(path: Path) -> tuple[int, list[int]]:
+    db = await Database.open(path, migrate=False)
+    try:
+        applied = await db.migrate()
+        return await db.user_version(), applied
+    finally:
+        await db.close()
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = Path(args.path) if args.path else load_settings().deployment
+    dep = load_deployment(path)
+    print(f"{path}: OK: {dep.deployment.name}")
+    staff_total = len(dep.staff)
+    print(
+        f"  {len(dep.stations)} stations, {len(dep.promises)} promises, "
+        f"{dep.commitment_count()} commitments, {len(dep.actors)} actors, "
+        f"{len(dep.categories)} categories, {staff_total} staff"
+    )
+    print("  Stations:")
+    for station in dep.stations:
+        staff = dep.staff_at(station.id)
+        police = sum(1 for s in staff if s.role is Role.KOMMUNPOLIS)
+        promises = [p.id for p in dep.promises if station.id in p.stations]
+        print(
+            f"    {station.code:<5} {station.name} ({station.kommun}): {len(staff)} staff "
+            f"({police} kommunpolis); promises: {', '.join(promises) or 'none'}"
+        )
+        if not police:
+            print(f"          warning: no kommunpolis at {station.name}")
+    for promise in dep.promises:
+        print(
+            f"  Promise {promise.id}: {promise.title} ({promise.start} – {promise.end}), "
+            f"{len(promise.commitments)} commitments"
+        )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    path = Path(args.database) if args.database else settings.database
+    version, applied = asyncio.run(_migrate(path))
+    if applied:
+        print(f"{path}: migrated to schema version {version} (applied {applied})")
+    else:
+        print(f"{path}: schema version {version}, up to date")
+    return 0
+
+
+def _prepare(settings: Settings) -> Deployment:
+    configure_logging(settings.log_level, _secrets(settings))
+    return load_deployment(settings.deployment)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    settings = load_settings()
+    deployment = _prepare(settings)
+    app = build_application(settings, deployment)  # fails early without a token
+    # Check the database before connecting to Telegram: a bad path is one clear line.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(_migrate(settings.database))
+    app.run_polling(
+        allowed_updates=Update.ALL_TYPES,
+        bootstrap_retries=-1,  # Telegram unreachable at boot: keep trying
+        stop_signals=(signal.SIGINT, signal.SIGTERM),
+        close_loop=True,
+    )
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from bot.emulator.shell import run_shell
+
+    settings = load_settings(log_level=args.log_level)
+    deployment = _prepare(settings)
+    database = Path(args.database) if args.database else None
+    if database is not None:
+        asyncio.run(_migrate(database))  # a bad path fails here, in one line
+    asyncio.run(run_shell(settings, deployment, database=database))
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.bot_token is not None:
+        print("TRYGG_BOT_TOKEN is set: starting the bot against the Bot API.", file=sys.stderr)
+        return cmd_run(args)
+    print("No TRYGG_BOT_TOKEN: starting the local shell (emulator).", file=sys.stderr)
+    args.database = None
+    args.log_level = "WARNING"
+    return cmd_shell(args)
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    from bot.emulator.server import Emulator
+
+    configure_logging(args.log_level, [])
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Emulator(port=args.port) as emulator:
+            print(f"TRYGG_API_BASE_URL={emulator.base_url}")
+            print(f"TRYGG_API_FILE_URL={emulator.file_url}")
+            print(f"TRYGG_BOT_TOKEN={emulator.token}")
+            print(f"Control API: {emulator.url}/control/", flush=True)
+            await stop.wait()
+
+    asyncio.run(serve())
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trygghetsbot",
+        description="Trygghetsboten: a Telegram bot for medborgarlöften.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_, description=help_)
+        command.set_defaults(func=func)
+        return command
+
+    add("run", cmd_run, "Run the bot with long polling against TRYGG_API_BASE_URL.")
+    add("start", cmd_start, "Run the bot if TRYGG_BOT_TOKEN is set, else the local shell.")
+    shell = add("shell", cmd_shell, "Chat with the bot in the terminal through the emulator.")
+    shell.add_argument("--database", help="keep the shell's data in this SQLite file")
+    shell.add_argument("--log-level", default="WARNING", help="log level (default WARNING)")
+    check = add("check-config", cmd_check_config, "Validate a deployment file and summarise it.")
+    check.add_argument("path", nargs="?", help="deployment file (default TRYGG_DEPLOYMENT)")
+    migrate = add("migrate", cmd_migrate, "Create or upgrade the database schema.")
+    migrate.add_argument("--database", help="SQLite file (default TRYGG_DATABASE)")
+    emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
+    emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
+    emulator.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; every expected failure is a short message and exit status 2."""
+    # PTB: opt in to timedelta values (else RetryAfter.retry_after warns on every access).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except (SettingsError, DeploymentError) as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+    except (StorageError, CliError) as exc:
+        print(str(exc), file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from bot.app import MissingTokenError
+
+        if not isinstance(exc, MissingTokenError):
+            raise
+        print(str(exc), file=sys.stderr)
+    return EXIT_USAGE

@@ -1,0 +1,39 @@
+"""The typed callback context: handlers get `context.services` instead of bot_data lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.domain.deployment import Deployment
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+
+
+class BotData:
+    """The Application's bot_data: configuration given at build time, services once opened."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.deployment: Deployment | None = None
+        self.catalogs: Catalogs | None = None
+        self.services: Services | None = None
+
+
+class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to the services."""
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services are opened in post_init; the application is not running")
+        return services
+
+
+#: The Application type of this bot, for type hints in handlers and the builder.
+BotApp = Application[
+    ExtBot[None], AppContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[AppContext]
+]

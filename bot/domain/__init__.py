@@ -1,0 +1,1 @@
+"""The pure core: no Telegram, no storage, no I/O."""

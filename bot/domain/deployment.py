@@ -1,0 +1,312 @@
+"""The deployment: everything that differs between medborgarlöften, as a validated model.
+
+The model is filled from the deployment TOML file (see `bot.config`). Structural checks
+(types, required keys, formats) are pydantic's; cross-references (a staff entry naming an
+unknown station, duplicate ids) are checked by `find_problems`, which reports every problem
+at once so an operator can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+
+#: Languages that the bot ships catalogs for; a deployment may enable a subset.
+SUPPORTED_LANGUAGES = ("sv", "en", "fi", "ar")
+
+
+class Model(BaseModel):
+    """Base for deployment models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActorKind(StrEnum):
+    POLISEN = "polisen"
+    KOMMUN = "kommun"
+    TRANSIT = "transit"
+    TRAFIKVERKET = "trafikverket"
+    PROPERTY = "property"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    KOMMUNPOLIS = "kommunpolis"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+class CommitmentStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DELAYED = "delayed"
+    NOT_DONE = "not_done"
+
+
+class Meta(Model):
+    name: NonEmpty
+    timezone: NonEmpty = "Europe/Stockholm"
+    default_language: LanguageCode = "sv"
+    languages: list[LanguageCode] = Field(default_factory=lambda: list(SUPPORTED_LANGUAGES))
+    max_station_distance_km: float = Field(default=5.0, gt=0)
+
+
+class Actor(Model):
+    id: Slug
+    name: NonEmpty
+    kind: ActorKind
+    email: Email | None = None
+    url: str | None = None
+
+
+class Station(Model):
+    id: Slug
+    name: NonEmpty
+    code: StationCode
+    kommun: NonEmpty
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    aliases: list[NonEmpty] = Field(default_factory=list)
+    group_chat_id: int | None = None
+
+
+class Category(Model):
+    id: Slug
+    name: dict[LanguageCode, NonEmpty]
+    owner_hint: str = ""
+
+    @model_validator(mode="after")
+    def _swedish_name(self) -> Category:
+        if "sv" not in self.name:
+            raise ValueError("a category needs at least a Swedish name (name.sv)")
+        return self
+
+
+class Route(Model):
+    """Actors that own `categories` at `stations` (the station's kommunpolis always gets it)."""
+
+    stations: list[Slug] = Field(min_length=1)
+    categories: list[Slug] = Field(min_length=1)
+    actors: list[Slug] = Field(min_length=1)
+
+
+class Commitment(Model):
+    id: Slug
+    text: NonEmpty
+    owners: list[Slug] = Field(min_length=1)
+    due: dt.date | None = None
+    weight: float = Field(default=1.0, gt=0)
+    status: CommitmentStatus = CommitmentStatus.PLANNED
+    stations: list[Slug] = Field(default_factory=list)  # empty: every station of the promise
+
+
+class Promise(Model):
+    id: Slug
+    title: NonEmpty
+    summary: str = ""
+    start: dt.date
+    end: dt.date
+    parties: list[Slug] = Field(min_length=1)
+    stations: list[Slug] = Field(min_length=1)
+    url: str | None = None
+    commitments: list[Commitment] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _period(self) -> Promise:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class StaffMember(Model):
+    telegram_id: int | None = Field(default=None, gt=0)
+    name: NonEmpty
+    role: Role
+    actor: Slug
+    stations: list[Slug] = Field(default_factory=list)
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> StaffMember:
+        if self.telegram_id is None and self.email is None:
+            raise ValueError("needs telegram_id or email (or both)")
+        return self
+
+
+class Privacy(Model):
+    controller: NonEmpty
+    contact: NonEmpty
+    dpo_contact: str = ""
+    notice_version: NonEmpty
+    notice: dict[LanguageCode, NonEmpty] = Field(default_factory=dict)
+
+
+class Retention(Model):
+    identity_days: int = Field(default=365, gt=0)
+    photo_days: int = Field(default=180, gt=0)
+    case_days: int = Field(default=730, gt=0)
+
+
+class Deployment(Model):
+    """One deployment file: one or more medborgarlöften and who works on them."""
+
+    deployment: Meta
+    privacy: Privacy
+    retention: Retention = Retention()
+    actors: list[Actor] = Field(min_length=1)
+    stations: list[Station] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
+    routing: list[Route] = Field(default_factory=list)
+    promises: list[Promise] = Field(default_factory=list)
+    staff: list[StaffMember] = Field(default_factory=list)
+
+    def station(self, station_id: str) -> Station:
+        """Return the station with this id (KeyError if unknown)."""
+        for station in self.stations:
+            if station.id == station_id:
+                return station
+        raise KeyError(station_id)
+
+    def staff_at(self, station_id: str) -> list[StaffMember]:
+        """Staff who work at a station."""
+        return [s for s in self.staff if station_id in s.stations]
+
+    def commitment_count(self) -> int:
+        return sum(len(p.commitments) for p in self.promises)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a deployment file: where (a dotted path) and what."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def _label(section: str, index: int, key: str | None) -> str:
+    return f"{section}[{index}]" + (f" ({key})" if key else "")
+
+
+def _duplicates(
+    section: str, items: Iterable[tuple[int, str | None, str, object]]
+) -> list[Problem]:
+    """Report every repeat of a value that must be unique: (index, key, field, value)."""
+    rows = [row for row in items if row[3] is not None]
+    counts = Counter(value for *_, value in rows)
+    seen: set[object] = set()
+    problems = []
+    for index, key, field, value in rows:
+        if counts[value] > 1:
+            if value in seen:
+                problems.append(
+                    Problem(f"{_label(section, index, key)}.{field}", f"duplicate {field} {value!r}")
+                )
+            seen.add(value)
+    return problems
+
+
+def find_problems(dep: Deployment) -> list[Problem]:
+    """Cross-reference checks that a single field cannot express."""
+    problems: list[Problem] = []
+    actors = {a.id for a in dep.actors}
+    stations = {s.id for s in dep.stations}
+    categories = {c.id for c in dep.categories}
+
+    problems += _duplicates("actors", ((i, a.id, "id", a.id) for i, a in enumerate(dep.actors)))
+    problems += _duplicates(
+        "stations", ((i, s.id, "id", s.id) for i, s in enumerate(dep.stations))
+    )
+    problems += _duplicates(
+        "stations", ((i, s.id, "code", s.code) for i, s in enumerate(dep.stations))
+    )
+    problems += _duplicates(
+        "categories", ((i, c.id, "id", c.id) for i, c in enumerate(dep.categories))
+    )
+    problems += _duplicates(
+        "promises", ((i, p.id, "id", p.id) for i, p in enumerate(dep.promises))
+    )
+    problems += _duplicates(
+        "staff", ((i, s.name, "telegram_id", s.telegram_id) for i, s in enumerate(dep.staff))
+    )
+    problems += _duplicates(
+        "promises.commitments",
+        ((i, c.id, "id", c.id) for i, c in enumerate(c for p in dep.promises for c in p.commitments)),
+    )
+
+    alias_owner: dict[str, str] = {}
+    for i, station in enumerate(dep.stations):
+        for name in (station.name, *station.aliases):
+            folded = name.casefold()
+            other = alias_owner.setdefault(folded, station.id)
+            if other != station.id:
+                problems.append(
+                    Problem(
+                        f"{_label('stations', i, station.id)}.aliases",
+                        f"name or alias {name!r} is already used by station {other!r}",
+                    )
+                )
+
+    def unknown(where: str, field: str, values: Iterable[str], known: set[str], kind: str) -> None:
+        for value in values:
+            if value not in known:
+                problems.append(Problem(f"{where}.{field}", f"unknown {kind} {value!r}"))
+
+    for i, route in enumerate(dep.routing):
+        where = _label("routing", i, None)
+        unknown(where, "stations", route.stations, stations | {"*"}, "station")
+        unknown(where, "categories", route.categories, categories | {"*"}, "category")
+        unknown(where, "actors", route.actors, actors, "actor")
+
+    for i, promise in enumerate(dep.promises):
+        where = _label("promises", i, promise.id)
+        unknown(where, "parties", promise.parties, actors, "actor")
+        unknown(where, "stations", promise.stations, stations, "station")
+        for j, commitment in enumerate(promise.commitments):
+            cwhere = f"{where}.commitments[{j}] ({commitment.id})"
+            unknown(cwhere, "owners", commitment.owners, actors, "actor")
+            unknown(cwhere, "stations", commitment.stations, set(promise.stations), "station")
+
+    for i, member in enumerate(dep.staff):
+        where = _label("staff", i, member.name)
+        unknown(where, "actor", [member.actor], actors, "actor")
+        unknown(where, "stations", member.stations, stations, "station")
+        if member.role is not Role.ADMIN and not member.stations:
+            problems.append(Problem(f"{where}.stations", "staff other than admin need a station"))
+
+    meta = dep.deployment
+    for lang in meta.languages:
+        if lang not in SUPPORTED_LANGUAGES:
+            problems.append(
+                Problem(
+                    "deployment.languages",
+                    f"no catalog for language {lang!r} (have {', '.join(SUPPORTED_LANGUAGES)})",
+                )
+            )
+    if meta.default_language not in meta.languages:
+        problems.append(
+            Problem("deployment.default_language", f"{meta.default_language!r} is not in languages")
+        )
+    try:
+        zoneinfo.ZoneInfo(meta.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem("deployment.timezone", f"unknown time zone {meta.timezone!r}"))
+    return problems

@@ -1,0 +1,64 @@
+"""Message catalogs: every text a resident or officer reads comes from here.
+
+Catalogs are gettext PO files in `locales/<lang>.po`, keyed by message ids such as
+`start.welcome`, so translators can work in Poedit or Weblate without touching code.
+Swedish is the source language and the fallback for any missing message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+SOURCE_LANGUAGE = "sv"
+
+
+class Catalogs:
+    """All loaded catalogs; `text(lang, key, **params)` renders one message."""
+
+    def __init__(self, messages: Mapping[str, Mapping[str, str]], languages: Iterable[str]):
+        self._messages = messages
+        self.languages = tuple(languages)
+
+    @classmethod
+    def load(cls, languages: Iterable[str]) -> Catalogs:
+        """Load the PO catalog of each language (the source language always)."""
+        wanted = list(dict.fromkeys([SOURCE_LANGUAGE, *languages]))
+        messages = {lang: read_catalog(lang) for lang in wanted}
+        return cls(messages, wanted)
+
+    def resolve_language(self, code: str | None) -> str:
+        """Map a Telegram language code ('en-GB', 'fi') to a supported language."""
+        if code:
+            base = code.split("-")[0].split("_")[0].lower()
+            if base in self.languages:
+                return base
+        return SOURCE_LANGUAGE
+
+    def keys(self, lang: str) -> set[str]:
+        return set(self._messages.get(lang, {}))
+
+    def text(self, lang: str, key: str, **params: object) -> str:
+        """The message `key` in `lang`, falling back to Swedish; `{name}` fields are filled."""
+        template = self._messages.get(lang, {}).get(key) or self._messages[SOURCE_LANGUAGE][key]
+        return template.format(**params) if params else template
+
+
+def available_languages() -> list[str]:
+    """Languages with a catalog shipped in the package."""
+    folder = resources.files("bot.i18n").joinpath("locales")
+    return sorted(p.name.removesuffix(".po") for p in folder.iterdir() if p.name.endswith(".po"))
+
+
+def read_catalog(lang: str) -> dict[str, str]:
+    """Read one PO catalog into {message id: translation}; untranslated entries are left out."""
+    path = resources.files("bot.i18n").joinpath("locales", f"{lang}.po")
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    return {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and message.string and not message.fuzzy
+    }

@@ -1,0 +1,93 @@
+"""Process settings: read once from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "TRYGG_"
+OFFICIAL_API_URL = "https://api.telegram.org/bot"
+OFFICIAL_FILE_URL = "https://api.telegram.org/file/bot"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def bundled_deployment_path() -> Path:
+    """Return the deployment file shipped with the code (wheel or source checkout)."""
+    packaged = resources.files("bot").joinpath("bundled", "deployment.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "deploy" / "deployment.toml"
+
+
+class Settings(BaseSettings):
+    """Everything that differs between processes of one deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather")
+    api_base_url: str = Field(default=OFFICIAL_API_URL, description="Bot API base URL")
+    api_file_url: str = Field(default=OFFICIAL_FILE_URL, description="Bot API file URL")
+    database: Path = Field(default=Path("data/trygghetsbot.sqlite3"))
+    deployment: Path = Field(default_factory=bundled_deployment_path)
+    media_dir: Path = Field(default=Path("data/media"))
+    log_level: LogLevel = "INFO"
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # A token looks like "123456:ABC-..."; the message never echoes the value.
+        if value is not None:
+            bot_id, sep, secret = value.get_secret_value().partition(":")
+            if not (sep and bot_id.isdigit() and secret):
+                raise ValueError("must look like '<digits>:<secret>' as given by @BotFather")
+        return value
+
+    @field_validator("api_base_url", "api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SettingsError(Exception):
+    """Settings could not be read; `lines` holds one human-readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = ".".join(str(part) for part in error["loc"])
+            lines.append(f"Invalid setting {ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise SettingsError(lines) from None

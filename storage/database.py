@@ -1,0 +1,145 @@
+"""The SQLite connection: open, configure, migrate, and run transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message is one line for an operator."""
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer version of Trygghetsboten."""
+
+
+def utcnow() -> str:
+    """The current time as stored in the database: ISO 8601 in UTC."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Database:
+    """One aiosqlite connection with WAL, foreign keys and serialised write transactions.
+
+    aiosqlite runs one worker thread per connection and coroutines sharing a connection share
+    its transaction, so every write goes through `transaction()`, which holds a lock.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, migrate: bool = True, migrations: Sequence[str] = MIGRATIONS
+    ) -> Database:
+        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        path = Path(path)
+        if path.is_dir():
+            raise StorageError(f"Cannot open database {path}: it is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot create the folder for database {path}: {exc.strerror}"
+            ) from None
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot open database {path}: {exc}") from None
+        db = cls(conn, path)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            if migrate:
+                await db.migrate(migrations)
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise StorageError(f"Cannot use database {path}: {exc}") from None
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The raw connection, for repositories in this package only."""
+        return self._conn
+
+    async def user_version(self) -> int:
+        async with self._conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(
+        self, migrations: Sequence[str] = MIGRATIONS, target: int | None = None
+    ) -> list[int]:
+        """Apply the missing steps up to `target` (default: all); return the versions applied."""
+        latest = len(migrations) if target is None else target
+        current = await self.user_version()
+        if current > len(migrations):
+            raise SchemaTooNewError(
+                f"Database {self.path} has schema version {current}, but this version of "
+                f"Trygghetsboten knows only up to {len(migrations)}: upgrade Trygghetsboten "
+                "or restore a matching backup"
+            )
+        applied = []
+        for version in range(current + 1, latest + 1):
+            script = migrations[version - 1]
+            async with self._write_lock:
+                try:
+                    await self._conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+                    )
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+            log.info("Database %s migrated to schema version %d", self.path, version)
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; commits on success and rolls back on any error."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
