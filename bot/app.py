@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
@@ -34,7 +35,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
             "TRYGG_BOT_TOKEN is not set: set it to the token from @BotFather "
             "(or run `trygghetsbot shell` to try the bot locally without one)"
         )
-    app: BotApp = (
+    builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.api_base_url)
@@ -44,8 +45,9 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    # The builder's generics cannot express our context and bot_data types; they are set above.
+    app = cast(BotApp, builder.build())
     app.bot_data.settings = settings
     app.bot_data.deployment = deployment
     app.bot_data.catalogs = Catalogs.load(deployment.deployment.languages)
@@ -56,7 +58,9 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
 async def _post_init(app: BotApp) -> None:
     """Open the database (applying migrations) and register the command menu."""
     data = app.bot_data
-    assert data.settings and data.deployment and data.catalogs
+    assert data.settings
+    assert data.deployment
+    assert data.catalogs
     data.services = await Services.open(data.settings, data.deployment, data.catalogs)
     await set_menu(app, data.catalogs)
     log.info(

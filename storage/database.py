@@ -116,10 +116,13 @@ class Database:
                     await self._conn.executescript(
                         f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
                     )
-                except sqlite3.Error:
+                except sqlite3.Error as exc:
                     if self._conn.in_transaction:
                         await self._conn.execute("ROLLBACK")
-                    raise
+                    raise StorageError(
+                        f"Database {self.path}: migration to schema version {version} failed "
+                        f"and was rolled back: {exc}"
+                    ) from exc
             log.info("Database %s migrated to schema version %d", self.path, version)
             applied.append(version)
         return applied

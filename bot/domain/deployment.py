@@ -218,7 +218,9 @@ def _duplicates(
         if counts[value] > 1:
             if value in seen:
                 problems.append(
-                    Problem(f"{_label(section, index, key)}.{field}", f"duplicate {field} {value!r}")
+                    Problem(
+                        f"{_label(section, index, key)}.{field}", f"duplicate {field} {value!r}"
+                    )
                 )
             seen.add(value)
     return problems
@@ -232,24 +234,23 @@ def find_problems(dep: Deployment) -> list[Problem]:
     categories = {c.id for c in dep.categories}
 
     problems += _duplicates("actors", ((i, a.id, "id", a.id) for i, a in enumerate(dep.actors)))
-    problems += _duplicates(
-        "stations", ((i, s.id, "id", s.id) for i, s in enumerate(dep.stations))
-    )
+    problems += _duplicates("stations", ((i, s.id, "id", s.id) for i, s in enumerate(dep.stations)))
     problems += _duplicates(
         "stations", ((i, s.id, "code", s.code) for i, s in enumerate(dep.stations))
     )
     problems += _duplicates(
         "categories", ((i, c.id, "id", c.id) for i, c in enumerate(dep.categories))
     )
-    problems += _duplicates(
-        "promises", ((i, p.id, "id", p.id) for i, p in enumerate(dep.promises))
-    )
+    problems += _duplicates("promises", ((i, p.id, "id", p.id) for i, p in enumerate(dep.promises)))
     problems += _duplicates(
         "staff", ((i, s.name, "telegram_id", s.telegram_id) for i, s in enumerate(dep.staff))
     )
     problems += _duplicates(
         "promises.commitments",
-        ((i, c.id, "id", c.id) for i, c in enumerate(c for p in dep.promises for c in p.commitments)),
+        (
+            (i, c.id, "id", c.id)
+            for i, c in enumerate(c for p in dep.promises for c in p.commitments)
+        ),
     )
 
     alias_owner: dict[str, str] = {}

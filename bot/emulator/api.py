@@ -28,19 +28,19 @@ class Params:
     def raw(self, name: str) -> Any:
         return self._values.get(name)
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def get_str(self, name: str, default: str | None = None) -> str | None:
         value = self._values.get(name)
         if value is None:
             return default
         return value if isinstance(value, str) else json.dumps(value)
 
     def required_str(self, name: str) -> str:
-        value = self.str(name)
+        value = self.get_str(name)
         if value is None:
             raise bad_request(f"parameter {name} is required")
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def get_int(self, name: str, default: int | None = None) -> int | None:
         value = self._values.get(name)
         if value in (None, ""):
             return default
@@ -50,18 +50,18 @@ class Params:
             raise bad_request(f"invalid {name} specified") from None
 
     def required_int(self, name: str) -> int:
-        value = self.int(name)
+        value = self.get_int(name)
         if value is None:
             raise bad_request(f"{name} is empty" if name == "chat_id" else f"{name} required")
         return value
 
-    def float(self, name: str) -> float:
+    def get_float(self, name: str) -> float:
         try:
             return float(self._values[name])
         except (KeyError, TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
-    def json(self, name: str) -> Any:
+    def get_json(self, name: str) -> Any:
         value = self._values.get(name)
         if value is None or not isinstance(value, str):
             return value
@@ -82,9 +82,9 @@ Method = Callable[[World, Params], Awaitable[Any]]
 
 def _formatted(world: World, p: Params, field: str, limit: int) -> JSON:
     """Text or caption after parse_mode, with Telegram's length check (after parsing)."""
-    source = p.str(field) or ""
-    mode = (p.str("parse_mode") or "").lower()
-    entities: list[JSON] = p.json(f"{'caption_' if field == 'caption' else ''}entities") or []
+    source = p.get_str(field) or ""
+    mode = (p.get_str("parse_mode") or "").lower()
+    entities: list[JSON] = p.get_json(f"{'caption_' if field == 'caption' else ''}entities") or []
     if mode == "html":
         try:
             text, entities = parse_html(source)
@@ -99,7 +99,9 @@ def _formatted(world: World, p: Params, field: str, limit: int) -> JSON:
     if field == "text" and not text.strip():
         raise bad_request("message text is empty")
     if utf16_len(text) > limit:
-        raise bad_request("message is too long" if field == "text" else "message caption is too long")
+        raise bad_request(
+            "message is too long" if field == "text" else "message caption is too long"
+        )
     body: JSON = {field: text}
     if entities:
         body["caption_entities" if field == "caption" else "entities"] = entities
@@ -107,7 +109,7 @@ def _formatted(world: World, p: Params, field: str, limit: int) -> JSON:
 
 
 def _reply_markup(world: World, chat: Chat, p: Params) -> JSON:
-    markup = p.json("reply_markup")
+    markup = p.get_json("reply_markup")
     if not markup:
         return {}
     if not isinstance(markup, dict):
@@ -115,7 +117,9 @@ def _reply_markup(world: World, chat: Chat, p: Params) -> JSON:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+            raise bad_request(
+                'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array'
+            )
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not button.get("text"):
@@ -136,7 +140,7 @@ def _reply_markup(world: World, chat: Chat, p: Params) -> JSON:
 
 
 def _reply_to(chat: Chat, p: Params) -> JSON:
-    params = p.json("reply_parameters") or {}
+    params = p.get_json("reply_parameters") or {}
     reply_id = params.get("message_id") if isinstance(params, dict) else None
     if reply_id is None:
         return {}
@@ -157,7 +161,7 @@ def _send(world: World, p: Params, body: JSON) -> JSON:
 
 def _upload(world: World, p: Params, field: str, default_path: str) -> tuple[str, bytes, str]:
     """A file parameter: an upload (direct or attach://) or the file_id of a known file."""
-    value = p.str(field)
+    value = p.get_str(field)
     if value and value.startswith("attach://"):
         value = value.removeprefix("attach://")
         if value not in p.files:
@@ -195,9 +199,9 @@ async def get_updates(world: World, p: Params) -> list[JSON]:
             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
             "to delete the webhook first",
         )
-    limit = min(max(p.int("limit", 100) or 100, 1), 100)
-    timeout = max(p.int("timeout", 0) or 0, 0)
-    return await world.take_updates(p.int("offset", 0) or 0, limit, float(timeout))
+    limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
+    timeout = max(p.get_int("timeout", 0) or 0, 0)
+    return await world.take_updates(p.get_int("offset", 0) or 0, limit, float(timeout))
 
 
 async def delete_webhook(world: World, p: Params) -> bool:
@@ -206,35 +210,37 @@ async def delete_webhook(world: World, p: Params) -> bool:
 
 
 async def set_webhook(world: World, p: Params) -> bool:
-    world.webhook_url = p.str("url") or ""
+    world.webhook_url = p.get_str("url") or ""
     return True
 
 
 async def set_my_commands(world: World, p: Params) -> bool:
-    commands = p.json("commands")
+    commands = p.get_json("commands")
     if not isinstance(commands, list):
         raise bad_request("commands must be an array")
     for command in commands:
         name = str(command.get("command", ""))
-        if not (1 <= len(name) <= 32) or not all(c.islower() or c.isdigit() or c == "_" for c in name):
+        if not (1 <= len(name) <= 32) or not all(
+            c.islower() or c.isdigit() or c == "_" for c in name
+        ):
             raise bad_request("BOT_COMMAND_INVALID")
         if not (1 <= len(str(command.get("description", ""))) <= 256):
             raise bad_request("command description must be 1-256 characters")
-    scope = p.json("scope") or {"type": "default"}
-    key = (json.dumps(scope, sort_keys=True), p.str("language_code") or "")
+    scope = p.get_json("scope") or {"type": "default"}
+    key = (json.dumps(scope, sort_keys=True), p.get_str("language_code") or "")
     world.commands[key] = commands
     return True
 
 
 async def get_my_commands(world: World, p: Params) -> list[JSON]:
-    scope = p.json("scope") or {"type": "default"}
-    key = (json.dumps(scope, sort_keys=True), p.str("language_code") or "")
+    scope = p.get_json("scope") or {"type": "default"}
+    key = (json.dumps(scope, sort_keys=True), p.get_str("language_code") or "")
     return world.commands.get(key, [])
 
 
 async def delete_my_commands(world: World, p: Params) -> bool:
-    scope = p.json("scope") or {"type": "default"}
-    world.commands.pop((json.dumps(scope, sort_keys=True), p.str("language_code") or ""), None)
+    scope = p.get_json("scope") or {"type": "default"}
+    world.commands.pop((json.dumps(scope, sort_keys=True), p.get_str("language_code") or ""), None)
     return True
 
 
@@ -243,8 +249,8 @@ async def send_message(world: World, p: Params) -> JSON:
 
 
 async def send_photo(world: World, p: Params) -> JSON:
-    name, content, _mime = _upload(world, p, "photo", "image/jpeg")
-    body: JSON = {"photo": world._photo_sizes(content)}
+    _name, content, _mime = _upload(world, p, "photo", "image/jpeg")
+    body: JSON = {"photo": world.photo_sizes(content)}
     if p.has("caption"):
         body |= _formatted(world, p, "caption", MAX_CAPTION)
     return _send(world, p, body)
@@ -268,7 +274,7 @@ async def send_document(world: World, p: Params) -> JSON:
 
 
 async def send_location(world: World, p: Params) -> JSON:
-    lat, lon = p.float("latitude"), p.float("longitude")
+    lat, lon = p.get_float("latitude"), p.get_float("longitude")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise bad_request("wrong location specified")
     return _send(world, p, {"location": {"latitude": lat, "longitude": lon}})
@@ -341,10 +347,10 @@ async def answer_callback_query(world: World, p: Params) -> bool:
     query_id = p.required_str("callback_query_id")
     if query_id not in world.callback_answers or world.callback_answers[query_id] is not None:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
-    text = p.str("text") or ""
+    text = p.get_str("text") or ""
     if len(text) > MAX_CALLBACK_ANSWER:
         raise bad_request("MESSAGE_TOO_LONG")
-    world.answered(query_id, {"text": text, "show_alert": p.str("show_alert") == "true"})
+    world.answered(query_id, {"text": text, "show_alert": p.get_str("show_alert") == "true"})
     return True
 
 

@@ -107,7 +107,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         i += 1
     if stack:
         raise EntityParseError(
-            f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "'
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \""
             f'{stack[-1].tag}"'
         )
     entities.sort(key=lambda e: (e["offset"], -e["length"]))

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.emulator.api import METHODS, Params
 from bot.emulator.state import JSON, ApiError, Message, World
@@ -40,7 +40,7 @@ async def _read_params(request: web.Request) -> Params:
     if ctype == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if not isinstance(part, web.BodyPartReader) or part.name is None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             data = await part.read(decode=True)
             if part.filename is not None:

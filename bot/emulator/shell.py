@@ -175,7 +175,8 @@ class Shell:
             matches = [
                 identity
                 for identity in self.staff
-                if key in self.staff_roles[identity.user_id] or key in identity.label.casefold()
+                if key in self.staff_roles[identity.user_id]
+                or key in identity.label.casefold()
                 or key == str(identity.user_id)
             ]
             if not matches:

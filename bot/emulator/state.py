@@ -345,7 +345,7 @@ class World:
         media_group_id: str | None = None,
     ) -> Message:
         """The user sends a photo (JPEG or PNG bytes); Telegram-style sizes are produced."""
-        body: JSON = {"photo": self._photo_sizes(content)}
+        body: JSON = {"photo": self.photo_sizes(content)}
         if caption:
             body["caption"] = caption
         if media_group_id:
@@ -469,7 +469,7 @@ class World:
         except KeyError:
             raise bad_request("invalid file_id") from None
 
-    def _photo_sizes(self, content: bytes) -> list[JSON]:
+    def photo_sizes(self, content: bytes) -> list[JSON]:
         """Telegram stores a photo at several sizes; we keep a thumbnail and the original."""
         try:
             with Image.open(io.BytesIO(content)) as image:
@@ -535,9 +535,7 @@ class World:
         )
         if wait:
             self.flood_errors += 1
-            raise ApiError(
-                429, f"Too Many Requests: retry after {wait}", {"retry_after": wait}
-            )
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         self._global_window.add(now)
         window.add(now)
 

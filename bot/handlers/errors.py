@@ -23,7 +23,9 @@ async def on_error(update: object, context: AppContext) -> None:
     user = update.effective_user
     lang = services.language_for(user.language_code if user else None)
     try:
-        await context.bot.send_message(update.effective_chat.id, services.text(lang, "error.generic"))
+        await context.bot.send_message(
+            update.effective_chat.id, services.text(lang, "error.generic")
+        )
     except TelegramError:
         log.warning("Could not tell chat about the error", exc_info=True)
 

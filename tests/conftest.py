@@ -1,0 +1,61 @@
+"""Shared fixtures: a clean environment, the bundled deployment, an emulator, a running bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import build_application, running
+from bot.config import load_deployment
+from bot.domain.deployment import Deployment
+from bot.emulator import Emulator
+from bot.settings import Settings, bundled_deployment_path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No TRYGG_ variable or .env file from the developer's machine leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("TRYGG_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Deployment:
+    return load_deployment(bundled_deployment_path())
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def bot_settings(emulator: Emulator, tmp_path: Path) -> Settings:
+    return Settings(
+        bot_token=SecretStr(emulator.token),
+        api_base_url=emulator.base_url,
+        api_file_url=emulator.file_url,
+        database=tmp_path / "bot.sqlite3",
+        media_dir=tmp_path / "media",
+    )
+
+
+@pytest.fixture
+async def live_bot(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> AsyncIterator[Emulator]:
+    """The real Application, polling the emulator over HTTP, in this event loop."""
+    app = build_application(bot_settings, deployment)
+    async with running(app, poll_timeout=1):
+        yield emulator

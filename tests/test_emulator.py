@@ -1,0 +1,248 @@
+"""The Bot API emulator, driven by a real python-telegram-bot `Bot` over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
+
+from bot.emulator import Emulator
+from tests.images import jpeg
+
+ALICE = 1001
+
+
+@pytest.fixture
+async def bot(emulator: Emulator) -> AsyncIterator[Bot]:
+    emulator.world.user(ALICE, "Alice").started = True
+    async with Bot(
+        emulator.token, base_url=emulator.base_url, base_file_url=emulator.file_url
+    ) as b:
+        yield b
+
+
+async def test_get_me_and_wrong_token(emulator: Emulator, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert me.is_bot
+    assert me.username == emulator.world.bot_username
+    with pytest.raises(InvalidToken):
+        async with Bot("1:wrong", base_url=emulator.base_url) as other:
+            await other.get_me()
+
+
+async def test_updates_long_poll_and_offset(emulator: Emulator, bot: Bot) -> None:
+    started = asyncio.get_running_loop().time()
+    assert await bot.get_updates(timeout=1) == ()
+    assert asyncio.get_running_loop().time() - started >= 0.9  # it waited
+
+    async def later() -> None:
+        await asyncio.sleep(0.2)
+        emulator.world.send_text(ALICE, "/start")
+
+    task = asyncio.create_task(later())
+    updates = await bot.get_updates(timeout=5)
+    await task
+    assert len(updates) == 1
+    message = updates[0].message
+    assert message is not None
+    assert message.text == "/start"
+    assert message.entities[0].type == MessageEntity.BOT_COMMAND
+    assert message.from_user is not None and message.from_user.id == ALICE
+    # Not confirmed yet: delivered again; confirmed by offset: gone.
+    assert len(await bot.get_updates(timeout=0)) == 1
+    assert await bot.get_updates(offset=updates[0].update_id + 1, timeout=0) == ()
+
+
+async def test_send_and_read_back(emulator: Emulator, bot: Bot) -> None:
+    sent = await bot.send_message(
+        ALICE, "Hej <b>där</b> &amp; välkommen", parse_mode=ParseMode.HTML
+    )
+    assert sent.text == "Hej där & välkommen"
+    assert sent.entities[0].type == MessageEntity.BOLD
+    assert (sent.entities[0].offset, sent.entities[0].length) == (4, 3)
+    assert emulator.world.last(ALICE).text == "Hej där & välkommen"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("<blink>x</blink>", 'Unsupported start tag "blink"'),
+        ("<b>x", 'end tag corresponding to start tag "b"'),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>"'),
+        ("<b><i>x</b></i>", "Unmatched end tag"),
+        ("1 < 2", "Unexpected end of name token"),
+    ],
+)
+async def test_html_errors_are_telegrams(bot: Bot, text: str, error: str) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)parse entities") as info:
+        await bot.send_message(ALICE, text, parse_mode=ParseMode.HTML)
+    assert error.lower() in str(info.value).lower()
+
+
+async def test_text_and_caption_limits(bot: Bot) -> None:
+    await bot.send_message(ALICE, "å" * 4096)
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
+        await bot.send_message(ALICE, "å" * 4097)
+    with pytest.raises(BadRequest, match=r"(?i)too long"):  # emoji count twice (UTF-16)
+        await bot.send_message(ALICE, "🚉" * 2049)
+    with pytest.raises(BadRequest, match=r"(?i)empty"):
+        await bot.send_message(ALICE, "   ")
+    await bot.send_photo(ALICE, jpeg(), caption="c" * 1024)
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_photo(ALICE, jpeg(), caption="c" * 1025)
+
+
+async def test_callback_data_limit(bot: Bot) -> None:
+    ok = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="x" * 64)]])
+    await bot.send_message(ALICE, "ok", reply_markup=ok)
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("Nej", callback_data="ö" * 33)]])
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
+        await bot.send_message(ALICE, "no", reply_markup=too_long)
+
+
+async def test_unknown_blocked_deactivated_and_unstarted(emulator: Emulator, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)Chat not found"):
+        await bot.send_message(999, "hej")
+    emulator.world.user(2002)
+    with pytest.raises(Forbidden, match=r"(?i)can't initiate conversation"):
+        await bot.send_message(2002, "hej")
+    emulator.world.block(ALICE)
+    with pytest.raises(Forbidden, match=r"(?i)blocked by the user"):
+        await bot.send_message(ALICE, "hej")
+    emulator.world.send_text(ALICE, "hej igen")  # writing again unblocks
+    await bot.send_message(ALICE, "hej")
+    emulator.world.deactivate(ALICE)
+    with pytest.raises(Forbidden, match=r"(?i)deactivated"):
+        await bot.send_message(ALICE, "hej")
+
+
+async def test_groups_kicked_and_migrated(emulator: Emulator, bot: Bot) -> None:
+    group = emulator.world.group(-100, "Samverkan Jakobsberg")
+    await bot.send_message(-100, "till gruppen")
+    group.migrated_to = -1001234
+    with pytest.raises(ChatMigrated) as info:
+        await bot.send_message(-100, "igen")
+    assert info.value.new_chat_id == -1001234
+    group.migrated_to = None
+    group.bot_removed = True
+    with pytest.raises(Forbidden, match=r"(?i)kicked"):
+        await bot.send_message(-100, "igen")
+
+
+async def test_flood_control_with_retry_after(emulator: Emulator, bot: Bot) -> None:
+    emulator.world.flood.enabled = True
+    await bot.send_message(ALICE, "ett")
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(ALICE, "två")
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    assert emulator.world.flood_errors == 1
+    await asyncio.sleep(1.05)
+    await bot.send_message(ALICE, "tre")
+
+
+async def test_buttons_callbacks_edits_and_deletes(emulator: Emulator, bot: Bot) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="v1:yes")]])
+    sent = await bot.send_message(ALICE, "Stämmer det?", reply_markup=markup)
+    query_id = emulator.world.press(ALICE, sent.message_id, text="Ja")
+    updates = await bot.get_updates(timeout=1)
+    query = updates[-1].callback_query
+    assert query is not None
+    assert query.id == query_id
+    assert query.data == "v1:yes"
+    assert query.message is not None and query.message.message_id == sent.message_id
+    assert await bot.answer_callback_query(query.id, "Tack")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(query.id)
+    with pytest.raises(KeyError):
+        emulator.world.press(ALICE, sent.message_id, "v1:forged")
+    edited = await bot.edit_message_text("Tack!", chat_id=ALICE, message_id=sent.message_id)
+    assert isinstance(edited, type(sent))
+    assert emulator.world.last(ALICE).text == "Tack!"
+    assert emulator.world.last(ALICE).inline_buttons == []
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_text("Tack!", chat_id=ALICE, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("x", chat_id=ALICE, message_id=999)
+    await bot.edit_message_reply_markup(ALICE, sent.message_id, reply_markup=markup)
+    assert emulator.world.last(ALICE).inline_buttons[0]["callback_data"] == "v1:yes"
+    assert await bot.delete_message(ALICE, sent.message_id)
+    assert emulator.world.received(ALICE) == []
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(ALICE, sent.message_id)
+
+
+async def test_user_photo_can_be_downloaded_byte_for_byte(emulator: Emulator, bot: Bot) -> None:
+    original = jpeg(800, 600)
+    emulator.world.send_photo(ALICE, original, caption="Mörk gångtunnel")
+    updates = await bot.get_updates(timeout=1)
+    message = updates[-1].message
+    assert message is not None
+    assert message.caption == "Mörk gångtunnel"
+    largest = message.photo[-1]
+    assert (largest.width, largest.height) == (800, 600)
+    assert message.photo[0].width <= 90
+    file = await largest.get_file()
+    assert file.file_path is not None
+    assert bytes(await file.download_as_bytearray()) == original
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+        await bot.get_file("nope")
+
+
+async def test_album_shares_media_group(emulator: Emulator, bot: Bot) -> None:
+    emulator.world.send_album(ALICE, [jpeg(), jpeg(color=(0, 0, 200))])
+    updates = await bot.get_updates(timeout=1)
+    groups = {u.message.media_group_id for u in updates if u.message}
+    assert len(groups) == 1 and None not in groups
+
+
+async def test_documents_locations_and_commands(emulator: Emulator, bot: Bot) -> None:
+    doc = await bot.send_document(ALICE, b"a;b\n1;2\n", filename="export.csv")
+    assert doc.document is not None and doc.document.file_name == "export.csv"
+    loc = await bot.send_location(ALICE, 59.4239, 17.8328)
+    assert loc.location is not None and loc.location.latitude == pytest.approx(59.4239)
+    with pytest.raises(BadRequest, match=r"(?i)wrong location"):
+        await bot.send_location(ALICE, 99.0, 17.0)
+    await bot.set_my_commands([("start", "Börja")])
+    await bot.set_my_commands([("start", "Begin")], language_code="en")
+    assert [c.command for c in await bot.get_my_commands()] == ["start"]
+    assert (await bot.get_my_commands(language_code="en"))[0].description == "Begin"
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([("Hjälp", "x")])
+
+
+async def test_unknown_method_is_404(emulator: Emulator) -> None:
+    async with aiohttp.ClientSession() as session:
+        url = f"{emulator.base_url}{emulator.token}/sendDice"
+        async with session.post(url, data={"chat_id": "1"}) as response:
+            assert response.status == 404
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found",
+            }
+
+
+async def test_control_api_acts_as_a_user(emulator: Emulator, bot: Bot) -> None:
+    async with aiohttp.ClientSession(base_url=emulator.url) as http:
+        async with http.post(f"/control/users/{ALICE}/messages", json={"text": "hej"}) as r:
+            assert r.status == 200
+        updates = await bot.get_updates(timeout=1)
+        assert updates[-1].message is not None and updates[-1].message.text == "hej"
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]])
+        sent = await bot.send_message(ALICE, "Fråga", reply_markup=markup)
+        async with http.post(
+            f"/control/users/{ALICE}/press", json={"message_id": sent.message_id, "data": "yes"}
+        ) as r:
+            assert r.status == 200
+        async with http.get(f"/control/chats/{ALICE}/messages") as r:
+            views = await r.json()
+        assert [v["text"] for v in views] == ["hej", "Fråga"]
+        assert views[1]["buttons"] == [[{"text": "Ja", "data": "yes", "url": None}]]
+        async with http.post(f"/control/users/{ALICE}/messages", json={}) as r:
+            assert r.status == 400
