@@ -53,7 +53,8 @@ async def test_updates_long_poll_and_offset(emulator: Emulator, bot: Bot) -> Non
     assert message is not None
     assert message.text == "/start"
     assert message.entities[0].type == MessageEntity.BOT_COMMAND
-    assert message.from_user is not None and message.from_user.id == ALICE
+    assert message.from_user is not None
+    assert message.from_user.id == ALICE
     # Not confirmed yet: delivered again; confirmed by offset: gone.
     assert len(await bot.get_updates(timeout=0)) == 1
     assert await bot.get_updates(offset=updates[0].update_id + 1, timeout=0) == ()
@@ -155,7 +156,8 @@ async def test_buttons_callbacks_edits_and_deletes(emulator: Emulator, bot: Bot)
     assert query is not None
     assert query.id == query_id
     assert query.data == "v1:yes"
-    assert query.message is not None and query.message.message_id == sent.message_id
+    assert query.message is not None
+    assert query.message.message_id == sent.message_id
     assert await bot.answer_callback_query(query.id, "Tack")
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query.id)
@@ -198,14 +200,17 @@ async def test_album_shares_media_group(emulator: Emulator, bot: Bot) -> None:
     emulator.world.send_album(ALICE, [jpeg(), jpeg(color=(0, 0, 200))])
     updates = await bot.get_updates(timeout=1)
     groups = {u.message.media_group_id for u in updates if u.message}
-    assert len(groups) == 1 and None not in groups
+    assert len(groups) == 1
+    assert None not in groups
 
 
 async def test_documents_locations_and_commands(emulator: Emulator, bot: Bot) -> None:
     doc = await bot.send_document(ALICE, b"a;b\n1;2\n", filename="export.csv")
-    assert doc.document is not None and doc.document.file_name == "export.csv"
+    assert doc.document is not None
+    assert doc.document.file_name == "export.csv"
     loc = await bot.send_location(ALICE, 59.4239, 17.8328)
-    assert loc.location is not None and loc.location.latitude == pytest.approx(59.4239)
+    assert loc.location is not None
+    assert loc.location.latitude == pytest.approx(59.4239)
     with pytest.raises(BadRequest, match=r"(?i)wrong location"):
         await bot.send_location(ALICE, 99.0, 17.0)
     await bot.set_my_commands([("start", "Börja")])
@@ -233,7 +238,8 @@ async def test_control_api_acts_as_a_user(emulator: Emulator, bot: Bot) -> None:
         async with http.post(f"/control/users/{ALICE}/messages", json={"text": "hej"}) as r:
             assert r.status == 200
         updates = await bot.get_updates(timeout=1)
-        assert updates[-1].message is not None and updates[-1].message.text == "hej"
+        assert updates[-1].message is not None
+        assert updates[-1].message.text == "hej"
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]])
         sent = await bot.send_message(ALICE, "Fråga", reply_markup=markup)
         async with http.post(

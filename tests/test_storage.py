@@ -20,9 +20,11 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Pa
     async with await Database.open(tmp_path / "sub" / "db.sqlite3") as db:
         assert await db.user_version() == LATEST_VERSION
         mode = await db.fetchone("PRAGMA journal_mode")
-        assert mode is not None and mode[0] == "wal"
+        assert mode is not None
+        assert mode[0] == "wal"
         fks = await db.fetchone("PRAGMA foreign_keys")
-        assert fks is not None and fks[0] == 1
+        assert fks is not None
+        assert fks[0] == 1
     assert (tmp_path / "sub" / "db.sqlite3").is_file()
 
 
