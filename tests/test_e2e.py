@@ -1,0 +1,151 @@
+"""End to end: the bot as its own process, talking HTTP to the emulator in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import Emulator
+from storage.migrations import LATEST_VERSION
+
+ALICE = 1001
+
+
+def bot_env(emulator: Emulator | None, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
+    env["TRYGG_DATABASE"] = str(tmp_path / "e2e.sqlite3")
+    env["TRYGG_LOG_LEVEL"] = "DEBUG"  # the most verbose logs must still hide the token
+    if emulator is not None:
+        env["TRYGG_BOT_TOKEN"] = emulator.token
+        env["TRYGG_API_BASE_URL"] = emulator.base_url
+        env["TRYGG_API_FILE_URL"] = emulator.file_url
+    env.update(extra)
+    return env
+
+
+async def start_bot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *(args or ("run",)),
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    """SIGTERM, then collect the exit code and everything logged."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+@pytest.fixture
+async def bot_process(
+    emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await start_bot(bot_env(emulator, tmp_path))
+    yield process
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def test_bot_process_answers_start_and_stops_cleanly(
+    emulator: Emulator, bot_process: asyncio.subprocess.Process, tmp_path: Path
+) -> None:
+    world = emulator.world
+    world.user(ALICE, "Alice")
+    world.send_text(ALICE, "/start")
+    reply = await world.wait_for(ALICE, timeout=30)
+    assert "Ring 112" in reply.text
+    assert "getupdates" in world.method_calls
+    assert "setmycommands" in world.method_calls
+    # The database was created and migrated at start-up.
+    with sqlite3.connect(tmp_path / "e2e.sqlite3") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    code, logs = await stop(bot_process)
+    assert code == 0
+    assert "Trygghetsboten started" in logs
+    assert emulator.token not in logs
+    assert emulator.token.split(":")[1] not in logs
+
+
+async def test_bot_retries_until_the_api_is_reachable(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a free port with nothing listening on it yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    emulator = Emulator(port=port)
+    process = await start_bot(bot_env(emulator, tmp_path))
+    try:
+        await asyncio.sleep(2.5)  # the bot is failing to connect meanwhile
+        assert process.returncode is None
+        async with emulator:
+            emulator.world.user(ALICE)
+            emulator.world.send_text(ALICE, "/start")
+            reply = await emulator.world.wait_for(ALICE, timeout=30)
+            assert "112" in reply.text
+            code, logs = await stop(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 0
+    assert emulator.token not in logs
+
+
+def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_shell_without_token_gets_the_welcome(tmp_path: Path) -> None:
+    env = bot_env(None, tmp_path)
+    result = run_cli("start", env=env, stdin="/start\n/as kommunpolis\n/who\n")
+    assert result.returncode == 0, result.stderr
+    assert "local shell" in result.stderr
+    out = result.stdout
+    assert "Invånare (du)> /start" in out
+    assert "Ring 112" in out
+    assert "Du är nu: Kommunpolis Järfälla (platshållare)" in out
+    assert "Traceback" not in out + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, "TRYGG_BOT_TOKEN is not set"),
+        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_LOG_LEVEL": "LOUD"}, "Invalid setting TRYGG_LOG_LEVEL"),
+        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DEPLOYMENT": "/nonexistent.toml"}, "deployment file not found"),
+        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DATABASE": "/"}, "Cannot open database /: it is a directory"),
+    ],
+)
+def test_run_bad_input_is_one_line(tmp_path: Path, extra: dict[str, str], expected: str) -> None:
+    env = bot_env(None, tmp_path, **{"TRYGG_LOG_LEVEL": "INFO", **extra})
+    result = run_cli("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
