@@ -12,7 +12,9 @@ FORBIDDEN = ("telegram", "aiosqlite", "storage", "aiohttp")
 
 def test_domain_imports_neither_telegram_nor_storage() -> None:
     modules = sorted(
-        "bot.domain." + p.stem for p in (REPO / "bot" / "domain").glob("*.py") if p.stem != "__init__"
+        "bot.domain." + p.stem
+        for p in (REPO / "bot" / "domain").glob("*.py")
+        if p.stem != "__init__"
     )
     assert modules
     code = (

@@ -137,8 +137,14 @@ def test_shell_without_token_gets_the_welcome(tmp_path: Path) -> None:
     [
         ({}, "TRYGG_BOT_TOKEN is not set"),
         ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_LOG_LEVEL": "LOUD"}, "Invalid setting TRYGG_LOG_LEVEL"),
-        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DEPLOYMENT": "/nonexistent.toml"}, "deployment file not found"),
-        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DATABASE": "/"}, "Cannot open database /: it is a directory"),
+        (
+            {"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DEPLOYMENT": "/nonexistent.toml"},
+            "deployment file not found",
+        ),
+        (
+            {"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DATABASE": "/"},
+            "Cannot open database /: it is a directory",
+        ),
     ],
 )
 def test_run_bad_input_is_one_line(tmp_path: Path, extra: dict[str, str], expected: str) -> None:

@@ -32,7 +32,13 @@ async def test_start_gets_the_welcome_with_112(live_bot: Emulator) -> None:
 
 @pytest.mark.parametrize(
     ("language_code", "expected"),
-    [("en-GB", "Call 112"), ("fi", "Soita 112"), ("ar", "اتصل بالرقم"), ("de", "Ring 112"), (None, "Ring 112")],
+    [
+        ("en-GB", "Call 112"),
+        ("fi", "Soita 112"),
+        ("ar", "اتصل بالرقم"),
+        ("de", "Ring 112"),
+        (None, "Ring 112"),
+    ],
 )
 async def test_welcome_in_the_residents_language(
     live_bot: Emulator, language_code: str | None, expected: str
