@@ -8,20 +8,32 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from telegram import BotCommand, BotCommandScopeDefault
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.context import AppContext, BotApp, BotData
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
-from bot.services import Services
+from bot.services import LazyDatabase, Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: Commands shown in Telegram's menu, with the catalog key of their description.
-MENU_COMMANDS = (("start", "commands.start"), ("help", "commands.help"))
+MENU_COMMANDS = (
+    ("start", "commands.start"),
+    ("rapport", "commands.report"),
+    ("ide", "commands.idea"),
+    ("lofte", "commands.promise"),
+    ("arenden", "commands.cases"),
+    ("installningar", "commands.settings"),
+    ("integritet", "commands.privacy"),
+    ("avbryt", "commands.cancel"),
+    ("hjalp", "commands.help"),
+)
 
 
 class MissingTokenError(Exception):
@@ -35,12 +47,15 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
             "TRYGG_BOT_TOKEN is not set: set it to the token from @BotFather "
             "(or run `trygghetsbot shell` to try the bot locally without one)"
         )
+    database = LazyDatabase(settings.database)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
         .concurrent_updates(PerChatUpdateProcessor())
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(_post_init)
@@ -51,6 +66,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
     app.bot_data.settings = settings
     app.bot_data.deployment = deployment
     app.bot_data.catalogs = Catalogs.load(deployment.deployment.languages)
+    app.bot_data.database = database
     register_all(app)
     return app
 
@@ -74,6 +90,8 @@ async def _post_shutdown(app: BotApp) -> None:
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()
+    if app.bot_data.database is not None:  # opened by persistence even if post_init failed
+        await app.bot_data.database.close()
 
 
 async def set_menu(app: BotApp, catalogs: Catalogs) -> None:

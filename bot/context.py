@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.domain.deployment import Deployment
 from bot.i18n import Catalogs
-from bot.services import Services
+from bot.services import LazyDatabase, Services
 from bot.settings import Settings
 
 
@@ -19,6 +19,7 @@ class BotData:
         self.settings: Settings | None = None
         self.deployment: Deployment | None = None
         self.catalogs: Catalogs | None = None
+        self.database: LazyDatabase | None = None
         self.services: Services | None = None
 
 

@@ -5,14 +5,48 @@ Handlers call these and render the result; they hold no SQL and no business rule
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot.domain.deployment import Deployment
+from bot.domain.deployment import Deployment, Promise, Station
+from bot.domain.intake import Draft, TextProblem
+from bot.domain.models import Case, NewCase, Resident
+from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
+from bot.media import remove_photos, store_photo
 from bot.settings import Settings
 from storage import Database
+from storage.bot_state import BotStateRepository
 from storage.cases import CaseRepository
 from storage.residents import ResidentRepository
+
+ME_TOO_DAYS = 30
+
+
+class LazyDatabase:
+    """Opens the database on first use (PTB's persistence needs it before post_init)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: Database | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Database:
+        async with self._lock:
+            if self._db is None:
+                self._db = await Database.open(self._path)
+            return self._db
+
+    async def bot_state(self) -> BotStateRepository:
+        return BotStateRepository(await self.get())
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
 
 
 @dataclass
@@ -22,28 +56,185 @@ class Services:
     settings: Settings
     deployment: Deployment
     catalogs: Catalogs
+    database: LazyDatabase
     db: Database
     residents: ResidentRepository
     cases: CaseRepository
 
     @classmethod
-    async def open(cls, settings: Settings, deployment: Deployment, catalogs: Catalogs) -> Services:
-        db = await Database.open(settings.database)
+    async def open(
+        cls,
+        settings: Settings,
+        deployment: Deployment,
+        catalogs: Catalogs,
+        database: LazyDatabase | None = None,
+    ) -> Services:
+        database = database or LazyDatabase(settings.database)
+        db = await database.get()
         return cls(
             settings=settings,
             deployment=deployment,
             catalogs=catalogs,
+            database=database,
             db=db,
             residents=ResidentRepository(db),
             cases=CaseRepository(db),
         )
 
     async def close(self) -> None:
-        await self.db.close()
+        await self.database.close()
+
+    # ------------------------------------------------------------------ language
+    def text(self, lang: str, key: str, **params: object) -> str:
+        return self.catalogs.text(lang, key, **params)
 
     def language_for(self, telegram_language: str | None) -> str:
         """The catalog language for a Telegram language code (Swedish when unsupported)."""
         return self.catalogs.resolve_language(telegram_language)
 
-    def text(self, lang: str, key: str, **params: object) -> str:
-        return self.catalogs.text(lang, key, **params)
+    async def language(self, chat_id: int, telegram_language: str | None) -> str:
+        """The resident's chosen language, else their Telegram language, else Swedish."""
+        resident = await self.residents.get_by_chat(chat_id)
+        if resident and resident.language in self.catalogs.languages:
+            return resident.language
+        return self.language_for(telegram_language)
+
+    async def set_language(self, chat_id: int, lang: str) -> str:
+        if lang not in self.catalogs.languages:
+            raise TextProblem("error.stale")
+        resident = await self.residents.touch(chat_id, lang)
+        await self.residents.set_language(resident.id, lang)
+        return lang
+
+    # ------------------------------------------------------------------ stations
+    def station(self, station_id: str | None) -> Station | None:
+        if station_id is None:
+            return None
+        try:
+            return self.deployment.station(station_id)
+        except KeyError:
+            return None
+
+    def find_stations(self, text: str) -> list[Station]:
+        return match_stations(text, self.deployment.stations)
+
+    def nearest(self, lat: float, lon: float) -> Nearest:
+        limit = self.deployment.deployment.max_station_distance_km
+        return nearest_station(lat, lon, self.deployment.stations, limit)
+
+    async def home_station(self, chat_id: int) -> Station | None:
+        resident = await self.residents.get_by_chat(chat_id)
+        return self.station(resident.home_station) if resident else None
+
+    async def set_home_station(self, chat_id: int, station_id: str) -> Station:
+        station = self.station(station_id)
+        if station is None:
+            raise TextProblem("error.stale")
+        resident = await self.residents.touch(chat_id)
+        await self.residents.set_home_station(resident.id, station.id)
+        return station
+
+    def category_name(self, category_id: str | None, lang: str) -> str:
+        for category in self.deployment.categories:
+            if category.id == category_id:
+                return category.name.get(lang) or category.name["sv"]
+        return category_id or ""
+
+    def recipients(self, station_id: str | None, category_id: str | None) -> list[str]:
+        """Names of the partner actors a report at this station and category goes to."""
+        names: list[str] = []
+        for route in self.deployment.routing:
+            station_ok = station_id in route.stations or "*" in route.stations
+            category_ok = category_id in route.categories or "*" in route.categories
+            if station_ok and category_ok:
+                for actor in self.deployment.actors:
+                    if actor.id in route.actors and actor.name not in names:
+                        names.append(actor.name)
+        return names
+
+    def station_parties(self, station_id: str | None) -> list[str]:
+        """Actors of the promises at a station (for the privacy notice)."""
+        ids: list[str] = []
+        for promise in self.promises_at(station_id):
+            ids += [a for a in promise.parties if a not in ids]
+        return [a.name for a in self.deployment.actors if a.id in ids]
+
+    def promises_at(self, station_id: str | None) -> list[Promise]:
+        return [p for p in self.deployment.promises if station_id in p.stations]
+
+    # ------------------------------------------------------------------ consent
+    @property
+    def notice_version(self) -> str:
+        return self.deployment.privacy.notice_version
+
+    async def needs_consent(self, chat_id: int) -> bool:
+        resident = await self.residents.get_by_chat(chat_id)
+        return resident is None or not await self.residents.has_consent(
+            resident.id, self.notice_version
+        )
+
+    async def give_consent(self, chat_id: int, lang: str) -> None:
+        resident = await self.residents.touch(chat_id, lang)
+        if not await self.residents.has_consent(resident.id, self.notice_version):
+            await self.residents.add_consent(resident.id, self.notice_version)
+
+    def privacy_notice(self, lang: str) -> str:
+        notices = self.deployment.privacy.notice
+        return (notices.get(lang) or notices.get("sv") or "").strip()
+
+    # ------------------------------------------------------------------ intake
+    async def similar_reports(self, draft: Draft) -> list[Case]:
+        """Open reports in the last 30 days at the draft's station and category."""
+        if not draft.station or not draft.category:
+            return []
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=ME_TOO_DAYS)
+        return await self.cases.open_similar(
+            draft.station, draft.category, since.isoformat(timespec="seconds")
+        )
+
+    async def support(self, chat_id: int, reference: str) -> tuple[bool, Case | None]:
+        """Add the resident's voice to a case: (added now?, the case)."""
+        resident = await self.residents.touch(chat_id)
+        added = await self.cases.add_supporter(reference, resident.id)
+        return added, await self.cases.get(reference)
+
+    async def save_photo(self, content: bytes) -> str:
+        """Store a cleaned copy of a resident's photo; returns its file name."""
+        return await asyncio.to_thread(store_photo, content, self.settings.media_dir)
+
+    async def discard_draft(self, draft: Draft) -> None:
+        await asyncio.to_thread(remove_photos, list(draft.photos), self.settings.media_dir)
+
+    async def submit(self, chat_id: int, draft: Draft, lang: str) -> Case:
+        """Store a finished draft as a case; the reference exists only once it is written."""
+        missing = draft.missing()
+        if missing:
+            raise TextProblem("summary.missing", fields=",".join(s.name for s in missing))
+        station = self.station(draft.station)
+        assert station is not None  # checked by missing()
+        resident = await self.residents.touch(chat_id, lang)
+        case = await self.cases.create(
+            NewCase(
+                station_id=station.id,
+                station_code=station.code,
+                kind=draft.case_kind,
+                description=draft.description or "",
+                resident_id=resident.id,
+                category=draft.category,
+                place_text=draft.place_text,
+                lat=draft.lat,
+                lon=draft.lon,
+                times=tuple(draft.times),
+                language=lang,
+                photos=tuple(draft.photos),
+            )
+        )
+        if resident.home_station is None:
+            await self.residents.set_home_station(resident.id, station.id)
+        return case
+
+    async def cases_of(self, chat_id: int) -> tuple[Resident | None, list[Case]]:
+        resident = await self.residents.get_by_chat(chat_id)
+        if resident is None:
+            return None, []
+        return resident, await self.cases.for_resident(resident.id)

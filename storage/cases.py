@@ -6,11 +6,11 @@ import json
 
 import aiosqlite
 
-from bot.domain.models import Case, CaseKind, NewCase, case_reference
+from bot.domain.models import OPEN_STATUSES, Case, CaseKind, NewCase, case_reference
 from storage.database import Database, utcnow
 
 
-def _case(row: aiosqlite.Row, photos: tuple[str, ...]) -> Case:
+def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> Case:
     return Case(
         id=row["id"],
         reference=row["reference"],
@@ -28,6 +28,7 @@ def _case(row: aiosqlite.Row, photos: tuple[str, ...]) -> Case:
         language=row["language"],
         created_at=row["created_at"],
         photos=photos,
+        supporters=supporters,
     )
 
 
@@ -84,10 +85,55 @@ class CaseRepository:
         row = await self._db.fetchone("SELECT * FROM cases WHERE reference = ?", (reference,))
         if row is None:
             return None
+        return await self._load(row)
+
+    async def _load(self, row: aiosqlite.Row) -> Case:
         photos = await self._db.fetchall(
             "SELECT path FROM case_photos WHERE case_id = ? ORDER BY id", (row["id"],)
         )
-        return _case(row, tuple(p["path"] for p in photos))
+        return _case(row, tuple(p["path"] for p in photos), await self.supporters(row["id"]))
+
+    async def open_similar(
+        self, station_id: str, category: str, since: str, limit: int = 3
+    ) -> list[Case]:
+        """Open reports at a station in a category created at or after `since` (ISO, UTC)."""
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        rows = await self._db.fetchall(
+            "SELECT * FROM cases WHERE station_id = ? AND category = ? AND kind = 'report'"
+            f" AND status IN ({marks}) AND created_at >= ? ORDER BY created_at DESC LIMIT ?",
+            (station_id, category, *OPEN_STATUSES, since, limit),
+        )
+        return [await self._load(row) for row in rows]
+
+    async def add_supporter(self, reference: str, resident_id: int) -> bool:
+        """Add a resident's voice to a case; False if they had already (or it is theirs)."""
+        async with (
+            self._db.transaction() as conn,
+            conn.execute(
+                "INSERT INTO case_supporters (case_id, resident_id, created_at)"
+                " SELECT id, ?, ? FROM cases WHERE reference = ?"
+                " AND (resident_id IS NULL OR resident_id != ?)"
+                " ON CONFLICT DO NOTHING",
+                (resident_id, utcnow(), reference, resident_id),
+            ) as cur,
+        ):
+            return cur.rowcount > 0
+
+    async def supporters(self, case_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM case_supporters WHERE case_id = ?", (case_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def for_resident(self, resident_id: int, limit: int = 20) -> list[Case]:
+        """The resident's own cases and those they support, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM cases WHERE resident_id = ? OR id IN"
+            " (SELECT case_id FROM case_supporters WHERE resident_id = ?)"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (resident_id, resident_id, limit),
+        )
+        return [await self._load(row) for row in rows]
 
     async def count(self) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) FROM cases")

@@ -59,6 +59,32 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX case_photos_case ON case_photos(case_id);
     """,
+    # 3: supporters ("me too") of a case, and python-telegram-bot persistence (drafts and
+    # conversation states survive a restart).
+    """
+    CREATE TABLE case_supporters (
+        case_id      INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        resident_id  INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (case_id, resident_id)
+    );
+    CREATE INDEX case_supporters_resident ON case_supporters(resident_id);
+    CREATE INDEX cases_similar ON cases(station_id, category, status, created_at);
+    CREATE TABLE ptb_user_data (
+        user_id  INTEGER PRIMARY KEY,
+        data     TEXT NOT NULL
+    );
+    CREATE TABLE ptb_chat_data (
+        chat_id  INTEGER PRIMARY KEY,
+        data     TEXT NOT NULL
+    );
+    CREATE TABLE ptb_conversations (
+        name   TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        state  TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -11,6 +11,10 @@ class CaseKind(StrEnum):
     IDEA = "idea"
 
 
+#: Statuses in which a case is still open (the lifecycle itself belongs to the officer desk).
+OPEN_STATUSES = ("new", "acknowledged", "in_progress")
+
+
 def case_reference(station_code: str, number: int) -> str:
     """The public reference of a case: station code and a per-station number, e.g. JKB-0042."""
     return f"{station_code}-{number:04d}"
@@ -61,3 +65,4 @@ class Case:
     language: str | None
     created_at: str
     photos: tuple[str, ...] = ()
+    supporters: int = 0

@@ -65,6 +65,7 @@ class Shell:
         }
         self.identity = self.resident
         self.buttons: list[Button] = []
+        self.shown: dict[tuple[int, int], str] = {}  # (chat, message) -> text printed
         self.labels = {i.user_id: i.label for i in [self.resident, *self.staff]}
         for identity in [self.resident, *self.staff]:
             world.user(identity.user_id, identity.label, language_code=identity.language_code)
@@ -90,9 +91,17 @@ class Shell:
         if event.kind == "deleted":
             self.say("   (ett meddelande togs bort)")
             return
+        if event.kind == "edited" and self.shown.get((message.chat_id, message.id)) == message.text:
+            # Only the buttons changed (a toggle, or buttons taken off after a press).
+            self.refresh_buttons()
+            for number, button in enumerate(self.buttons, start=1):
+                if button.kind == "inline" and button.message_id == message.id:
+                    self.say(f"   [{number}] {button.label}")
+            return
         self.show(message, edited=event.kind == "edited")
 
     def show(self, message: Message, *, edited: bool = False) -> None:
+        self.shown[(message.chat_id, message.id)] = message.text
         prefix = "🤖✏️ " if edited else "🤖 "
         body = message.text or f"[{message.kind}]"
         if message.kind == "location":

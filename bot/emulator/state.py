@@ -368,6 +368,33 @@ class World:
         }
         return self._user_message(user_id, None, {"document": document})
 
+    def send_other(self, user_id: int, kind: str) -> Message:
+        """The user sends something that is not text: sticker, voice, video, contact, file."""
+        number = next(self._file_ids)
+        ids = {"file_id": f"X{number:06d}", "file_unique_id": f"XU{number:06d}"}
+        bodies: dict[str, JSON] = {
+            "sticker": {
+                "sticker": {
+                    **ids,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                }
+            },
+            "voice": {"voice": {**ids, "duration": 3, "mime_type": "audio/ogg"}},
+            "video": {"video": {**ids, "width": 640, "height": 360, "duration": 5}},
+            "contact": {"contact": {"phone_number": "+46700000000", "first_name": "Kontakt"}},
+            "document": {
+                "document": {**ids, "file_name": "notes.pdf", "mime_type": "application/pdf"}
+            },
+            "dice": {"dice": {"emoji": "🎲", "value": 3}},
+        }
+        if kind not in bodies:
+            raise ValueError(f"unknown kind {kind!r}; one of {sorted(bodies)}")
+        return self._user_message(user_id, None, bodies[kind])
+
     def press(
         self,
         user_id: int,

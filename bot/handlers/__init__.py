@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from bot.context import BotApp
-from bot.handlers import errors, start
+from bot.handlers import cases, errors, guards, intake, promises, start
 
 
 def register_all(app: BotApp) -> None:
-    """Add every feature's handlers to the application."""
+    """Add every feature's handlers; the order within group 0 matters (first match wins)."""
+    guards.register(app)  # group -1: runs before everything
+    intake.register(app)  # the conversation first: it owns updates while a flow runs
     start.register(app)
+    cases.register(app)
+    promises.register(app)
+    guards.register_fallbacks(app)  # last: what nothing else took
     errors.register(app)

@@ -1,36 +1,140 @@
-"""/start and /help: the welcome, with the 112 notice, in the resident's language."""
+"""/start, the main menu, help, language, settings and the privacy notice."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
+from bot.domain import callbacks
+from bot.domain.intake import TextProblem
+from bot.handlers import cases, promises
+from bot.handlers.common import (
+    clear_buttons,
+    in_rows,
+    keyboard,
+    lang_of,
+    send,
+    send_menu,
+    station_buttons,
+)
 
 
 async def start(update: Update, context: AppContext) -> None:
-    """Greet the resident and say plainly that this chat is not for emergencies."""
-    if update.effective_message is None or update.effective_user is None:
-        return
-    services = context.services
-    lang = services.language_for(update.effective_user.language_code)
-    await update.effective_message.reply_text(
-        services.text(lang, "start.welcome"), parse_mode=ParseMode.HTML
-    )
+    """Greet the resident, say plainly that this chat is not for emergencies, show the menu."""
+    lang = await lang_of(update, context)
+    await send(update, context, context.services.text(lang, "start.welcome"))
+    await send_menu(update, context, lang)
 
 
 async def help_command(update: Update, context: AppContext) -> None:
     """Short help with the important numbers."""
-    if update.effective_message is None or update.effective_user is None:
-        return
+    lang = await lang_of(update, context)
+    await send(update, context, context.services.text(lang, "help.text"))
+
+
+async def privacy(update: Update, context: AppContext) -> None:
+    """The full privacy notice from the deployment file."""
+    lang = await lang_of(update, context)
     services = context.services
-    lang = services.language_for(update.effective_user.language_code)
-    await update.effective_message.reply_text(
-        services.text(lang, "help.text"), parse_mode=ParseMode.HTML
+    header = services.text(lang, "privacy.header", version=services.notice_version)
+    await send(update, context, f"{header}\n\n{services.privacy_notice(lang)}")
+
+
+async def language_picker(update: Update, context: AppContext) -> None:
+    """Every supported language, each in its own name."""
+    lang = await lang_of(update, context)
+    services = context.services
+    buttons = [
+        (services.text(code, "language.name"), callbacks.menu("lang", code))
+        for code in services.catalogs.languages
+    ]
+    await send(update, context, services.text(lang, "language.prompt"), keyboard(in_rows(buttons)))
+
+
+async def settings(update: Update, context: AppContext) -> None:
+    lang = await lang_of(update, context)
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    home = await services.home_station(chat.id)
+    text = services.text(
+        lang,
+        "settings.prompt",
+        language=services.text(lang, "language.name"),
+        station=home.name if home else services.text(lang, "settings.no_home"),
     )
+    rows = [
+        [(services.text(lang, "settings.language"), callbacks.menu("langs"))],
+        [(services.text(lang, "settings.home"), callbacks.menu("homes"))],
+    ]
+    await send(update, context, text, keyboard(rows))
+
+
+async def on_menu(update: Update, context: AppContext) -> None:
+    """Menu buttons (scope m) other than starting a report or an idea."""
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    services = context.services
+    chat = update.effective_chat
+    assert cb is not None
+    assert chat is not None
+    await query.answer()
+    if cb.action == "help":
+        await help_command(update, context)
+    elif cb.action == "langs":
+        await language_picker(update, context)
+    elif cb.action == "lang":
+        try:
+            lang = await services.set_language(chat.id, cb.arg)
+        except TextProblem:
+            await stale(update, context, answered=True)
+            return
+        await clear_buttons(update)
+        await send(update, context, services.text(lang, "language.set"))
+        await send_menu(update, context, lang)
+    elif cb.action == "settings":
+        await settings(update, context)
+    elif cb.action == "homes":
+        lang = await lang_of(update, context)
+        home = await services.home_station(chat.id)
+        rows = station_buttons(services.deployment.stations, "home", callbacks.MENU, home)
+        await send(update, context, services.text(lang, "home.prompt"), keyboard(rows))
+    elif cb.action == "home":
+        lang = await lang_of(update, context)
+        try:
+            station = await services.set_home_station(chat.id, cb.arg)
+        except TextProblem:
+            await stale(update, context, answered=True)
+            return
+        await clear_buttons(update)
+        await send(update, context, services.text(lang, "home.set", station=station.name))
+    elif cb.action == "privacy":
+        await privacy(update, context)
+    elif cb.action == "cases":
+        await cases.my_cases(update, context)
+    elif cb.action == "promise":
+        await promises.show(update, context, cb.arg or None)
+    else:
+        await stale(update, context, answered=True)
+
+
+async def stale(update: Update, context: AppContext, *, answered: bool = False) -> None:
+    """A button that no longer applies: say so instead of acting."""
+    lang = await lang_of(update, context)
+    text = context.services.text(lang, "error.stale")
+    query = update.callback_query
+    if query is not None and not answered:
+        await query.answer(text[:200], show_alert=True)
+    else:
+        await send(update, context, text)
 
 
 def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["help", "hjalp"], help_command))
+    app.add_handler(CommandHandler(["integritet", "privacy"], privacy))
+    app.add_handler(CommandHandler(["sprak", "language"], language_picker))
+    app.add_handler(CommandHandler(["installningar", "settings"], settings))
+    app.add_handler(CallbackQueryHandler(on_menu, pattern=r"^v1:m:"))

@@ -7,12 +7,22 @@ Swedish is the source language and the fallback for any missing message.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from importlib import resources
 
 from babel.messages.pofile import read_po
 
 SOURCE_LANGUAGE = "sv"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+#: Unicode first-strong isolate and pop: keep Latin names and references readable in RTL text.
+FSI, PDI = "\u2068", "\u2069"
+
+
+class Safe(str):
+    """Text that is already HTML (escaped where needed); inserted into messages as is."""
+
+    __slots__ = ()
 
 
 class Catalogs:
@@ -41,9 +51,28 @@ class Catalogs:
         return set(self._messages.get(lang, {}))
 
     def text(self, lang: str, key: str, **params: object) -> str:
-        """The message `key` in `lang`, falling back to Swedish; `{name}` fields are filled."""
+        """The message `key` in `lang`, falling back to Swedish, with `{name}` fields filled.
+
+        Messages are HTML: parameters are escaped unless they are `Safe`. In right-to-left
+        languages each parameter is isolated so that 'JKB-0042' or 'Jakobsberg' keep their
+        order inside Arabic text.
+        """
         template = self._messages.get(lang, {}).get(key) or self._messages[SOURCE_LANGUAGE][key]
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        rtl = lang in RTL_LANGUAGES
+        values = {name: _param(value, rtl) for name, value in params.items()}
+        return template.format(**values)
+
+    def is_rtl(self, lang: str) -> bool:
+        return lang in RTL_LANGUAGES
+
+
+def _param(value: object, rtl: bool) -> str:
+    if isinstance(value, Safe):
+        return str(value)
+    text = html.escape(str(value), quote=False)
+    return f"{FSI}{text}{PDI}" if rtl else text
 
 
 def available_languages() -> list[str]:

@@ -1,0 +1,180 @@
+"""The resident's intake flows as data: steps, their order, the draft and its rules.
+
+Handlers ask this module what comes next and whether an answer is acceptable; they only
+parse updates and render. A draft is plain data so that it survives in persistence.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from bot.domain.models import CaseKind
+
+DESCRIPTION_MIN = 10
+DESCRIPTION_MAX = 2000
+PLACE_MAX = 300
+MAX_PHOTOS = 3
+MAX_IDEA_PHOTOS = 1
+TIMES = ("morning", "day", "evening", "night", "weekday", "weekend")
+
+
+class Step(IntEnum):
+    """Conversation states of the intake; the value is stored, so never renumber."""
+
+    CONSENT = 1
+    STATION = 2
+    STATION_CONFIRM = 3
+    CATEGORY = 4
+    ME_TOO = 5
+    PLACE = 6
+    TIMES = 7
+    DESCRIPTION = 8
+    PHOTOS = 9
+    SUMMARY = 10
+    EDIT = 11
+    IDEA_TEXT = 12
+    IDEA_PHOTO = 13
+
+
+REPORT_STEPS = (Step.STATION, Step.CATEGORY, Step.PLACE, Step.TIMES, Step.DESCRIPTION, Step.PHOTOS)
+IDEA_STEPS = (Step.STATION, Step.IDEA_TEXT, Step.IDEA_PHOTO)
+#: Steps a resident can jump back to from the summary, per kind.
+EDITABLE = {
+    CaseKind.REPORT: REPORT_STEPS,
+    CaseKind.IDEA: IDEA_STEPS,
+}
+
+
+class TextProblem(ValueError):
+    """An answer that cannot be accepted; `key` names the catalog message, `params` its fields."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class Draft:
+    """A report or idea being written. Only plain types: it is persisted as JSON."""
+
+    kind: str
+    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    step: int = Step.STATION
+    station: str | None = None
+    candidate_station: str | None = None
+    category: str | None = None
+    place_text: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    times: list[str] = field(default_factory=list)
+    description: str | None = None
+    photos: list[str] = field(default_factory=list)
+    photo_groups: list[str] = field(default_factory=list)
+    editing: bool = False
+    me_too_seen: bool = False
+
+    @property
+    def case_kind(self) -> CaseKind:
+        return CaseKind(self.kind)
+
+    @property
+    def max_photos(self) -> int:
+        return MAX_PHOTOS if self.case_kind is CaseKind.REPORT else MAX_IDEA_PHOTOS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Draft:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    # ------------------------------------------------------------------ order
+    def steps(self) -> tuple[Step, ...]:
+        return REPORT_STEPS if self.case_kind is CaseKind.REPORT else IDEA_STEPS
+
+    def after(self, step: Step) -> Step:
+        """The step after `step` (the summary when editing or at the end)."""
+        if self.editing:
+            return Step.SUMMARY
+        if step is Step.STATION_CONFIRM:
+            step = Step.STATION
+        elif step is Step.ME_TOO:
+            step = Step.CATEGORY
+        order = self.steps()
+        index = order.index(step)
+        return order[index + 1] if index + 1 < len(order) else Step.SUMMARY
+
+    def before(self, step: Step) -> Step | None:
+        """The step Back leads to; None means leaving the flow."""
+        if step is Step.SUMMARY:
+            return self.steps()[-1]
+        if step is Step.EDIT:
+            return Step.SUMMARY
+        if self.editing:
+            return Step.SUMMARY
+        if step is Step.STATION_CONFIRM:
+            return Step.STATION
+        if step is Step.ME_TOO:
+            return Step.CATEGORY
+        order = self.steps()
+        index = order.index(step) if step in order else 0
+        return order[index - 1] if index > 0 else None
+
+    # ------------------------------------------------------------------ answers
+    def toggle_time(self, value: str) -> None:
+        if value not in TIMES:
+            raise TextProblem("error.stale")
+        if value in self.times:
+            self.times.remove(value)
+        else:
+            self.times.append(value)
+        self.times.sort(key=TIMES.index)
+
+    def set_place_text(self, text: str) -> None:
+        text = text.strip()
+        if len(text) < 2:
+            raise TextProblem("report.place.too_short")
+        if len(text) > PLACE_MAX:
+            raise TextProblem("error.too_long", limit=PLACE_MAX, length=len(text))
+        self.place_text = text
+
+    def set_description(self, text: str) -> None:
+        text = text.strip()
+        if len(text) < DESCRIPTION_MIN:
+            raise TextProblem("report.description.too_short", minimum=DESCRIPTION_MIN)
+        if len(text) > DESCRIPTION_MAX:
+            raise TextProblem("error.too_long", limit=DESCRIPTION_MAX, length=len(text))
+        self.description = text
+
+    def add_photo(self, path: str, media_group: str | None) -> None:
+        if len(self.photos) >= self.max_photos:
+            raise TextProblem("photos.limit", limit=self.max_photos)
+        self.photos.append(path)
+        if media_group and media_group not in self.photo_groups:
+            self.photo_groups.append(media_group)
+
+    def has_place(self) -> bool:
+        return bool(self.place_text) or self.lat is not None
+
+    def missing(self) -> list[Step]:
+        """Required steps without an answer, in order (empty means ready to submit)."""
+        needs: list[Step] = []
+        if not self.station:
+            needs.append(Step.STATION)
+        if self.case_kind is CaseKind.REPORT:
+            if not self.category:
+                needs.append(Step.CATEGORY)
+            if not self.has_place():
+                needs.append(Step.PLACE)
+            if not self.times:
+                needs.append(Step.TIMES)
+            if not self.description:
+                needs.append(Step.DESCRIPTION)
+        elif not self.description:
+            needs.append(Step.IDEA_TEXT)
+        return needs

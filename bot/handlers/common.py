@@ -1,0 +1,93 @@
+"""Small helpers shared by the handler modules: language, sending, keyboards."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.context import AppContext
+from bot.domain import callbacks
+from bot.domain.deployment import Station
+
+Button = tuple[str, str]  # (label, callback data)
+
+
+async def lang_of(update: Update, context: AppContext) -> str:
+    """The language to answer this update in."""
+    user = update.effective_user
+    chat = update.effective_chat
+    key = chat.id if chat else (user.id if user else 0)
+    return await context.services.language(key, user.language_code if user else None)
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def in_rows(buttons: Sequence[Button], per_row: int = 2) -> list[list[Button]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+async def send(
+    update: Update,
+    context: AppContext,
+    text: str,
+    markup: InlineKeyboardMarkup | object | None = None,
+) -> Message:
+    """Send an HTML message to the update's chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the buttons off the message that was just pressed, so it cannot be pressed again."""
+    query = update.callback_query
+    if query is None or query.message is None or not isinstance(query.message, Message):
+        return
+    if query.message.reply_markup is None:
+        return
+    with contextlib.suppress(BadRequest):  # already edited or too old: nothing to clear
+        await query.message.edit_reply_markup(None)
+
+
+def menu_rows(context: AppContext, lang: str) -> list[list[Button]]:
+    t = context.services.text
+    return [
+        [(t(lang, "menu.report"), callbacks.menu("rep"))],
+        [(t(lang, "menu.idea"), callbacks.menu("idea"))],
+        [(t(lang, "menu.promise"), callbacks.menu("promise"))],
+        [
+            (t(lang, "menu.cases"), callbacks.menu("cases")),
+            (t(lang, "menu.help"), callbacks.menu("help")),
+        ],
+        [
+            (t(lang, "menu.settings"), callbacks.menu("settings")),
+            (t(lang, "menu.language"), callbacks.menu("langs")),
+        ],
+    ]
+
+
+async def send_menu(
+    update: Update, context: AppContext, lang: str, key: str = "menu.prompt"
+) -> None:
+    await send(
+        update, context, context.services.text(lang, key), keyboard(menu_rows(context, lang))
+    )
+
+
+def station_buttons(
+    stations: Sequence[Station], make: str, scope: str, home: Station | None = None
+) -> list[list[Button]]:
+    """One button per station (the home station first, starred), two per row."""
+    ordered = sorted(stations, key=lambda s: (home is None or s.id != home.id, s.name))
+    buttons = [
+        (("⭐ " if home and s.id == home.id else "") + s.name, callbacks.encode(scope, make, s.id))
+        for s in ordered
+    ]
+    return in_rows(buttons)

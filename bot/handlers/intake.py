@@ -1,0 +1,662 @@
+"""Resident intake: an unsafe-place report or an idea, step by step (ConversationHandler).
+
+Every state has the same two handlers, a callback router and a message router, which
+dispatch on the step stored in the draft. The order of steps and the rules for answers are
+in `bot.domain.intake`; this module parses updates and renders prompts.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from telegram import (
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import AppContext, BotApp
+from bot.domain import callbacks
+from bot.domain.callbacks import Callback
+from bot.domain.intake import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    EDITABLE,
+    TIMES,
+    Draft,
+    Step,
+    TextProblem,
+)
+from bot.domain.models import CaseKind
+from bot.handlers.common import (
+    Button,
+    clear_buttons,
+    in_rows,
+    keyboard,
+    lang_of,
+    send,
+    send_menu,
+    station_buttons,
+)
+from bot.i18n import Safe
+from bot.media import PhotoError
+
+log = logging.getLogger(__name__)
+
+CONVERSATION = "intake"
+END = ConversationHandler.END
+DRAFT = "draft"
+
+#: The catalog key naming each editable step in the summary and the edit menu.
+FIELD_KEYS = {
+    Step.STATION: "field.station",
+    Step.CATEGORY: "field.category",
+    Step.PLACE: "field.place",
+    Step.TIMES: "field.times",
+    Step.DESCRIPTION: "field.description",
+    Step.PHOTOS: "field.photos",
+    Step.IDEA_TEXT: "field.idea",
+    Step.IDEA_PHOTO: "field.photos",
+}
+
+
+class Turn:
+    """One update being handled: the services, the resident's language and the draft."""
+
+    def __init__(self, update: Update, context: AppContext, lang: str, draft: Draft) -> None:
+        self.update = update
+        self.context = context
+        self.services = context.services
+        self.lang = lang
+        self.draft = draft
+
+    def t(self, key: str, **params: object) -> str:
+        return self.services.text(self.lang, key, **params)
+
+    def cb(self, action: str, arg: str = "") -> str:
+        return callbacks.encode(self.draft.token, action, arg)
+
+    def nav(self, back: bool = True) -> list[Button]:
+        row = [(self.t("nav.back"), self.cb("back"))] if back else []
+        return [*row, (self.t("nav.cancel"), self.cb("x"))]
+
+    def save(self) -> None:
+        assert self.context.user_data is not None
+        self.context.user_data[DRAFT] = self.draft.to_dict()
+
+    async def say(self, text: str, markup: object | None = None) -> Message:
+        return await send(self.update, self.context, text, markup)
+
+    @property
+    def chat_id(self) -> int:
+        chat = self.update.effective_chat
+        assert chat is not None
+        return chat.id
+
+    @property
+    def station_name(self) -> str:
+        station = self.services.station(self.draft.station)
+        return station.name if station else ""
+
+
+# ---------------------------------------------------------------------- prompts
+async def show(turn: Turn, step: Step, note: str | None = None) -> Step:
+    """Render the prompt of `step` (after an optional one-line note) and make it current."""
+    turn.draft.step = step
+    turn.save()
+    text, markup = await render(turn, step)
+    if note:
+        text = f"{note}\n\n{text}"
+    await turn.say(text, markup)
+    return step
+
+
+async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
+    draft, t = turn.draft, turn.t
+    services = turn.services
+    if step is Step.CONSENT:
+        station = services.station(draft.station)
+        parties = services.station_parties(station.id if station else None) or [
+            a.name for a in services.deployment.actors if a.kind.value != "other"
+        ]
+        retention = services.deployment.retention
+        text = t(
+            "privacy.short",
+            recipients=", ".join(parties),
+            controller=services.deployment.privacy.controller,
+            case_days=retention.case_days,
+            photo_days=retention.photo_days,
+            contact=services.deployment.privacy.contact,
+        )
+        rows = [
+            [(t("privacy.agree"), turn.cb("agree"))],
+            [(t("privacy.read_full"), turn.cb("full")), (t("nav.cancel"), turn.cb("x"))],
+        ]
+        return text, keyboard(rows)
+    if step is Step.STATION:
+        home = await services.home_station(turn.chat_id)
+        rows = station_buttons(services.deployment.stations, "st", draft.token, home)
+        return t("station.prompt"), keyboard([*rows, turn.nav(back=False)])
+    if step is Step.STATION_CONFIRM:
+        candidate = services.station(draft.candidate_station)
+        assert candidate is not None
+        nearest = services.nearest(draft.lat or 0.0, draft.lon or 0.0)
+        text = t(
+            "station.nearest", station=candidate.name, distance=distance(nearest.km, turn.lang)
+        )
+        rows = [
+            [(t("station.yes", station=candidate.name), turn.cb("stok"))],
+            [(t("station.other"), turn.cb("stno"))],
+            turn.nav(),
+        ]
+        return text, keyboard(rows)
+    if step is Step.CATEGORY:
+        buttons = [
+            (c.name.get(turn.lang) or c.name["sv"], turn.cb("cat", c.id))
+            for c in services.deployment.categories
+        ]
+        rows = [*in_rows(buttons), turn.nav()]
+        return t("category.prompt", station=turn.station_name), keyboard(rows)
+    if step is Step.ME_TOO:
+        similar = await services.similar_reports(draft)
+        items = "\n".join(
+            t("metoo.item", reference=c.reference, text=shorten(c.description)) for c in similar
+        )
+        rows = [
+            [(t("metoo.support", reference=c.reference), turn.cb("mt", c.reference))]
+            for c in similar
+        ]
+        rows += [[(t("metoo.new"), turn.cb("mtno"))], turn.nav()]
+        return t("metoo.prompt", station=turn.station_name, cases=Safe(items)), keyboard(rows)
+    if step is Step.PLACE:
+        place_rows = [[(t("nav.continue"), turn.cb("pc"))]] if draft.has_place() else []
+        return t("report.place.prompt"), keyboard([*place_rows, turn.nav()])
+    if step is Step.TIMES:
+        return t("report.times.prompt"), keyboard(times_rows(turn))
+    if step is Step.DESCRIPTION:
+        text = t("report.description.prompt", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX)
+        return text, keyboard([turn.nav()])
+    if step in (Step.PHOTOS, Step.IDEA_PHOTO):
+        key = "photos.prompt" if step is Step.PHOTOS else "idea.photo.prompt"
+        label = t("nav.done") if draft.photos else t("nav.skip")
+        return t(key, limit=draft.max_photos), keyboard([[(label, turn.cb("ph"))], turn.nav()])
+    if step is Step.IDEA_TEXT:
+        text = t(
+            "idea.prompt",
+            station=turn.station_name,
+            minimum=DESCRIPTION_MIN,
+            maximum=DESCRIPTION_MAX,
+        )
+        return text, keyboard([turn.nav()])
+    if step is Step.SUMMARY:
+        rows = [
+            [(t("summary.send"), turn.cb("ok"))],
+            [(t("summary.edit"), turn.cb("ed")), (t("nav.cancel"), turn.cb("x"))],
+        ]
+        return summary(turn), keyboard(rows)
+    if step is Step.EDIT:
+        steps = EDITABLE[draft.case_kind]
+        buttons = [(t(FIELD_KEYS[s]), turn.cb("ef", str(int(s)))) for s in steps]
+        return t("edit.prompt"), keyboard([*in_rows(buttons), [(t("nav.back"), turn.cb("back"))]])
+    raise AssertionError(f"no prompt for {step!r}")
+
+
+def times_rows(turn: Turn) -> list[list[Button]]:
+    buttons = [
+        (
+            ("✅ " if value in turn.draft.times else "▫️ ") + turn.t(f"times.{value}"),
+            turn.cb("tm", value),
+        )
+        for value in TIMES
+    ]
+    return [*in_rows(buttons, 2), [(turn.t("nav.done"), turn.cb("tmok"))], turn.nav()]
+
+
+def summary(turn: Turn) -> str:
+    draft, t = turn.draft, turn.t
+    none = t("summary.none")
+    lines = [t("summary.report" if draft.case_kind is CaseKind.REPORT else "summary.idea")]
+
+    def line(step: Step, value: str | None) -> None:
+        lines.append(t("summary.line", label=t(FIELD_KEYS[step]), value=value or none))
+
+    line(Step.STATION, turn.station_name)
+    if draft.case_kind is CaseKind.REPORT:
+        line(Step.CATEGORY, turn.services.category_name(draft.category, turn.lang))
+        place = [
+            p for p in (draft.place_text, t("summary.pin") if draft.lat is not None else None) if p
+        ]
+        line(Step.PLACE, " + ".join(place))
+        line(Step.TIMES, ", ".join(t(f"times.{v}") for v in draft.times))
+        line(Step.DESCRIPTION, draft.description)
+        line(Step.PHOTOS, str(len(draft.photos)))
+    else:
+        line(Step.IDEA_TEXT, draft.description)
+        line(Step.IDEA_PHOTO, str(len(draft.photos)))
+    return "\n".join(lines)
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def distance(km: float, lang: str) -> str:
+    from babel.numbers import format_decimal
+
+    if km < 1:
+        return f"{round(km * 1000 / 10) * 10:.0f} m"
+    return f"{format_decimal(round(km, 1), locale=lang)} km"
+
+
+def location_keyboard(turn: Turn) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(turn.t("station.share_location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+# ---------------------------------------------------------------------- entry and exit
+async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
+    """Start a new draft (discarding an unfinished one) at consent or station choice."""
+    assert context.user_data is not None
+    old = context.user_data.get(DRAFT)
+    if old:
+        await context.services.discard_draft(Draft.from_dict(old))
+    lang = await lang_of(update, context)
+    turn = Turn(update, context, lang, Draft(kind=kind.value))
+    if update.callback_query:
+        await update.callback_query.answer()
+    if await context.services.needs_consent(turn.chat_id):
+        return await show(turn, Step.CONSENT)
+    await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
+    return await show(turn, Step.STATION)
+
+
+async def begin_report(update: Update, context: AppContext) -> int:
+    """/rapport or the menu: a new unsafe-place report."""
+    return await begin(update, context, CaseKind.REPORT)
+
+
+async def begin_idea(update: Update, context: AppContext) -> int:
+    """/ide or the menu: a new idea."""
+    return await begin(update, context, CaseKind.IDEA)
+
+
+async def begin_from_menu(update: Update, context: AppContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    kind = CaseKind.IDEA if cb and cb.action == "idea" else CaseKind.REPORT
+    return await begin(update, context, kind)
+
+
+async def finish(turn: Turn, key: str | None, *, discard: bool, **params: object) -> int:
+    """Leave the flow: forget the draft (and its photos when abandoned), say `key`."""
+    if discard:
+        await turn.services.discard_draft(turn.draft)
+    assert turn.context.user_data is not None
+    turn.context.user_data.pop(DRAFT, None)
+    if key:
+        await turn.say(turn.t(key, **params), ReplyKeyboardRemove())
+    return END
+
+
+async def cancel(update: Update, context: AppContext) -> int:
+    """/avbryt (/cancel) inside a flow."""
+    lang = await lang_of(update, context)
+    assert context.user_data is not None
+    data = context.user_data.get(DRAFT)
+    if not data:
+        await send(update, context, context.services.text(lang, "flow.nothing"))
+        return END
+    turn = Turn(update, context, lang, Draft.from_dict(data))
+    await finish(turn, "flow.cancelled", discard=True)
+    await send_menu(update, context, lang)
+    return END
+
+
+async def cancel_outside(update: Update, context: AppContext) -> None:
+    """/avbryt when no flow is running."""
+    lang = await lang_of(update, context)
+    await send(update, context, context.services.text(lang, "flow.nothing"))
+
+
+# ---------------------------------------------------------------------- routers
+async def load(update: Update, context: AppContext) -> Turn | None:
+    assert context.user_data is not None
+    data = context.user_data.get(DRAFT)
+    if not data:
+        return None
+    return Turn(update, context, await lang_of(update, context), Draft.from_dict(data))
+
+
+async def on_callback(update: Update, context: AppContext) -> int | None:
+    """Every button press inside the flow; buttons from another draft have expired."""
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    turn = await load(update, context)
+    if turn is None or cb is None or cb.scope != turn.draft.token:
+        lang = await lang_of(update, context)
+        await query.answer(context.services.text(lang, "error.stale")[:200], show_alert=True)
+        return None
+    step = Step(turn.draft.step)
+    if cb.action == "x":
+        await query.answer()
+        await clear_buttons(update)
+        return await cancel(update, context)
+    if cb.action == "back":
+        await query.answer()
+        await clear_buttons(update)
+        previous = turn.draft.before(step)
+        if previous is None:
+            return await cancel(update, context)
+        return await show(turn, previous)
+    try:
+        return await on_step_callback(turn, step, cb)
+    except TextProblem as problem:
+        # Each step answers the query once it acts; a problem answers it with the reason.
+        await query.answer(turn.t(problem.key, **problem.params)[:200], show_alert=True)
+        return None
+
+
+async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
+    """A button press at `step`; returns the next state (None: stay)."""
+    draft, services, update = turn.draft, turn.services, turn.update
+    query = update.callback_query
+    assert query is not None
+    if step is Step.CONSENT:
+        if cb.action == "agree":
+            await query.answer()
+            await services.give_consent(turn.chat_id, turn.lang)
+            await clear_buttons(update)
+            await turn.say(
+                turn.t("privacy.thanks") + "\n" + turn.t("station.location_hint"),
+                location_keyboard(turn),
+            )
+            return await show(turn, Step.STATION)
+        if cb.action == "full":
+            await query.answer()
+            header = turn.t("privacy.header", version=services.notice_version)
+            await turn.say(f"{header}\n\n{services.privacy_notice(turn.lang)}")
+            return await show(turn, Step.CONSENT)
+    elif step is Step.STATION and cb.action == "st":
+        await query.answer()
+        return await choose_station(turn, cb.arg)
+    elif step is Step.STATION_CONFIRM:
+        await query.answer()
+        await clear_buttons(update)
+        if cb.action == "stok" and draft.candidate_station:
+            return await choose_station(turn, draft.candidate_station)
+        if cb.action == "stno":
+            return await show(turn, Step.STATION)
+    elif step is Step.CATEGORY and cb.action == "cat":
+        if cb.arg not in {c.id for c in services.deployment.categories}:
+            raise TextProblem("error.stale")
+        await query.answer()
+        await clear_buttons(update)
+        draft.category = cb.arg
+        if not draft.editing and await services.similar_reports(draft):
+            return await show(turn, Step.ME_TOO)
+        return await show(turn, draft.after(Step.CATEGORY))
+    elif step is Step.ME_TOO:
+        await query.answer()
+        await clear_buttons(update)
+        if cb.action == "mt":
+            added, case = await services.support(turn.chat_id, cb.arg)
+            if case is None:
+                raise TextProblem("error.stale")
+            key = "metoo.done" if added else "metoo.already"
+            return await finish(
+                turn, key, discard=True, reference=case.reference, count=case.supporters
+            )
+        if cb.action == "mtno":
+            return await show(turn, draft.after(Step.ME_TOO))
+    elif step is Step.PLACE and cb.action == "pc":
+        if not draft.has_place():
+            raise TextProblem("report.place.need")
+        await query.answer()
+        await clear_buttons(update)
+        return await show(turn, draft.after(Step.PLACE))
+    elif step is Step.TIMES:
+        if cb.action == "tm":
+            draft.toggle_time(cb.arg)
+            turn.save()
+            await query.answer()
+            message = query.message
+            if isinstance(message, Message):
+                await message.edit_reply_markup(keyboard(times_rows(turn)))
+            return None
+        if cb.action == "tmok":
+            if not draft.times:
+                raise TextProblem("report.times.need")
+            await query.answer()
+            await clear_buttons(update)
+            return await show(turn, draft.after(Step.TIMES))
+    elif step in (Step.PHOTOS, Step.IDEA_PHOTO) and cb.action == "ph":
+        await query.answer()
+        await clear_buttons(update)
+        return await show(turn, draft.after(step))
+    elif step is Step.SUMMARY:
+        if cb.action == "ok":
+            return await submit(turn)
+        if cb.action == "ed":
+            await query.answer()
+            await clear_buttons(update)
+            return await show(turn, Step.EDIT)
+    elif step is Step.EDIT and cb.action == "ef":
+        try:
+            target = Step(int(cb.arg))
+        except ValueError:
+            raise TextProblem("error.stale") from None
+        if target not in EDITABLE[draft.case_kind]:
+            raise TextProblem("error.stale")
+        await query.answer()
+        await clear_buttons(update)
+        draft.editing = True
+        return await show(turn, target)
+    raise TextProblem("error.expected_choice")
+
+
+async def choose_station(turn: Turn, station_id: str) -> int:
+    station = turn.services.station(station_id)
+    if station is None:
+        raise TextProblem("error.stale")
+    await clear_buttons(turn.update)
+    turn.draft.station = station.id
+    turn.draft.candidate_station = None
+    await turn.say(f"✓ {station.name}", ReplyKeyboardRemove())
+    return await show(turn, turn.draft.after(Step.STATION))
+
+
+async def submit(turn: Turn) -> int:
+    """Write the case, then (and only then) show its reference."""
+    query = turn.update.callback_query
+    missing = turn.draft.missing()
+    if missing:
+        fields = ", ".join(turn.t(FIELD_KEYS[s]) for s in missing)
+        raise TextProblem("summary.missing", fields=fields)
+    if query:
+        await query.answer()
+    case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)
+    await clear_buttons(turn.update)
+    if case.kind is CaseKind.REPORT:
+        actors = turn.services.recipients(case.station_id, case.category)
+        await finish(
+            turn,
+            "submitted.report",
+            discard=False,
+            reference=case.reference,
+            actors=", ".join(actors) or turn.station_name,
+        )
+    else:
+        await finish(
+            turn,
+            "submitted.idea",
+            discard=False,
+            reference=case.reference,
+            station=turn.station_name,
+        )
+    return END
+
+
+async def on_message(update: Update, context: AppContext) -> int | None:
+    """Every non-command message inside the flow: text, location, photo or anything else."""
+    turn = await load(update, context)
+    message = update.effective_message
+    if turn is None or message is None:
+        return END
+    step = Step(turn.draft.step)
+    try:
+        if message.location is not None:
+            return await on_location(
+                turn, step, message.location.latitude, message.location.longitude
+            )
+        if message.photo or (
+            message.document and (message.document.mime_type or "").startswith("image/")
+        ):
+            return await on_photo(turn, step, message)
+        if message.text is not None:
+            return await on_text(turn, step, message.text)
+    except TextProblem as problem:
+        await turn.say(turn.t(problem.key, **problem.params))
+        return None
+    # A sticker, voice note, video, contact, file, ...: say what is expected, ask again.
+    expects_text = step in (Step.PLACE, Step.DESCRIPTION, Step.IDEA_TEXT, Step.STATION)
+    return await show(
+        turn, step, turn.t("error.expected_text" if expects_text else "error.expected_choice")
+    )
+
+
+async def on_text(turn: Turn, step: Step, text: str) -> int | None:
+    draft = turn.draft
+    if step is Step.STATION:
+        found = turn.services.find_stations(text)
+        if len(found) == 1:
+            return await choose_station(turn, found[0].id)
+        if found:
+            rows = station_buttons(found, "st", draft.token)
+            await turn.say(turn.t("station.several"), keyboard([*rows, turn.nav(back=False)]))
+            return None
+        return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
+    if step is Step.PLACE:
+        draft.set_place_text(text)
+        if draft.lat is None and not draft.editing:
+            turn.save()
+            await turn.say(
+                turn.t("report.place.got_text"),
+                keyboard([[(turn.t("nav.continue"), turn.cb("pc"))], turn.nav()]),
+            )
+            return None
+        return await show(turn, draft.after(Step.PLACE))
+    if step is Step.DESCRIPTION:
+        draft.set_description(text)
+        return await show(turn, draft.after(Step.DESCRIPTION))
+    if step is Step.IDEA_TEXT:
+        draft.set_description(text)
+        return await show(turn, draft.after(Step.IDEA_TEXT))
+    return await show(turn, step, turn.t("error.expected_choice"))
+
+
+async def on_location(turn: Turn, step: Step, lat: float, lon: float) -> int | None:
+    draft = turn.draft
+    if step in (Step.STATION, Step.STATION_CONFIRM):
+        nearest = turn.services.nearest(lat, lon)
+        if not nearest.within_reach:
+            note = turn.t(
+                "station.too_far",
+                station=nearest.station.name,
+                distance=distance(nearest.km, turn.lang),
+            )
+            return await show(turn, Step.STATION, note)
+        draft.candidate_station = nearest.station.id
+        draft.lat, draft.lon = lat, lon  # also a good first guess for the place pin
+        await turn.say("📍", ReplyKeyboardRemove())
+        return await show(turn, Step.STATION_CONFIRM)
+    if step is Step.PLACE:
+        draft.lat, draft.lon = lat, lon
+        if not draft.place_text and not draft.editing:
+            turn.save()
+            await turn.say(
+                turn.t("report.place.got_pin"),
+                keyboard([[(turn.t("nav.continue"), turn.cb("pc"))], turn.nav()]),
+            )
+            return None
+        return await show(turn, draft.after(Step.PLACE))
+    return await show(turn, step, turn.t("error.expected_choice"))
+
+
+async def on_photo(turn: Turn, step: Step, message: Message) -> int | None:
+    draft = turn.draft
+    if step not in (Step.PHOTOS, Step.IDEA_PHOTO):
+        return await show(turn, step, turn.t("error.expected_choice"))
+    if len(draft.photos) >= draft.max_photos:
+        raise TextProblem("photos.limit", limit=draft.max_photos)
+    media = message.photo[-1] if message.photo else message.document
+    assert media is not None
+    try:
+        file = await media.get_file()
+        content = bytes(await file.download_as_bytearray())
+        name = await turn.services.save_photo(content)
+    except (TelegramError, PhotoError):
+        log.warning("Could not receive a photo", exc_info=True)
+        raise TextProblem("photos.failed") from None
+    group = message.media_group_id
+    first_of_group = group is None or group not in draft.photo_groups
+    draft.add_photo(name, group)
+    turn.save()
+    if len(draft.photos) >= draft.max_photos:
+        return await show(turn, draft.after(step))
+    if first_of_group:
+        await turn.say(
+            turn.t("photos.got", count=len(draft.photos), limit=draft.max_photos),
+            keyboard([[(turn.t("nav.done"), turn.cb("ph"))], turn.nav()]),
+        )
+    return None
+
+
+def build() -> ConversationHandler[AppContext]:
+    """The intake conversation: persistent, so drafts survive a restart."""
+    router: list[BaseHandler[Update, AppContext, object]] = [
+        CallbackQueryHandler(on_callback, pattern=r"^v1:(?!m:)"),
+        MessageHandler(~filters.COMMAND, on_message),
+    ]
+    with warnings.catch_warnings():
+        # Our callbacks carry the draft token, so per-message tracking is not needed.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler(["rapport", "report"], begin_report),
+                CommandHandler(["ide", "idea"], begin_idea),
+                CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
+            ],
+            states={step: list(router) for step in Step},
+            fallbacks=[
+                CommandHandler(["avbryt", "cancel"], cancel),
+                CommandHandler(["rapport", "report"], begin_report),
+                CommandHandler(["ide", "idea"], begin_idea),
+            ],
+            allow_reentry=True,
+            name=CONVERSATION,
+            persistent=True,
+        )
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(build())
+    app.add_handler(CommandHandler(["avbryt", "cancel"], cancel_outside))

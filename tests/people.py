@@ -1,0 +1,84 @@
+"""A resident (or officer) driving the bot through the emulator, as a person would."""
+
+from __future__ import annotations
+
+from bot.emulator.state import Message, World
+from bot.i18n import Catalogs
+
+
+class Person:
+    def __init__(self, world: World, user_id: int, catalogs: Catalogs, lang: str = "sv") -> None:
+        self.world = world
+        self.id = user_id
+        self.catalogs = catalogs
+        self.lang = lang
+        world.user(user_id, f"Person {user_id}", language_code=lang)
+
+    def t(self, key: str, **params: object) -> str:
+        return self.catalogs.text(self.lang, key, **params)
+
+    def mark(self) -> int:
+        return len(self.world.received(self.id))
+
+    async def settle(self) -> list[Message]:
+        """Wait until the bot is quiet; return what it sent since the last action."""
+        before = self._mark
+        await self.world.wait_idle(quiet=0.15, timeout=15)
+        return self.world.received(self.id)[before:]
+
+    async def say(self, text: str) -> list[Message]:
+        self._mark = self.mark()
+        self.world.send_text(self.id, text)
+        return await self.settle()
+
+    async def send_location(self, lat: float, lon: float) -> list[Message]:
+        self._mark = self.mark()
+        self.world.send_location(self.id, lat, lon)
+        return await self.settle()
+
+    async def send_photo(self, content: bytes) -> list[Message]:
+        self._mark = self.mark()
+        self.world.send_photo(self.id, content)
+        return await self.settle()
+
+    async def send_album(self, photos: list[bytes]) -> list[Message]:
+        self._mark = self.mark()
+        self.world.send_album(self.id, photos)
+        return await self.settle()
+
+    async def send_other(self, kind: str) -> list[Message]:
+        self._mark = self.mark()
+        self.world.send_other(self.id, kind)
+        return await self.settle()
+
+    def button(self, label: str) -> tuple[Message, str]:
+        """The newest message with a button whose label contains `label`, and its data."""
+        for message in reversed(self.world.received(self.id)):
+            for button in message.inline_buttons:
+                if label in button["text"] and "callback_data" in button:
+                    return message, button["callback_data"]
+        shown = [b["text"] for m in self.world.received(self.id)[-3:] for b in m.inline_buttons]
+        raise AssertionError(f"no button {label!r}; recent buttons: {shown}")
+
+    async def tap(self, label: str) -> list[Message]:
+        message, data = self.button(label)
+        return await self.press(message, data)
+
+    async def press(self, message: Message, data: str) -> list[Message]:
+        self._mark = self.mark()
+        self.last_query = self.world.press(self.id, message.id, data)
+        return await self.settle()
+
+    def answer(self) -> str:
+        """The text of the callback answer to the last press ('' if none)."""
+        answer = self.world.callback_answers.get(self.last_query) or {}
+        return str(answer.get("text", ""))
+
+    def texts(self) -> list[str]:
+        return [m.text for m in self.world.received(self.id)]
+
+    def last_text(self) -> str:
+        return self.world.last(self.id).text
+
+    _mark = 0
+    last_query = ""
