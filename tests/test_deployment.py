@@ -258,3 +258,14 @@ def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "duplicate code 'JKB'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_privacy_notices_are_valid_telegram_html(deployment: Deployment) -> None:
+    from bot.emulator.markup import parse_html, utf16_len
+
+    assert "sv" in deployment.privacy.notice
+    for lang, notice in deployment.privacy.notice.items():
+        text, _ = parse_html(notice)
+        assert utf16_len(text) < 3900, f"{lang} notice too long for one message"
+        for must in ("IMY", "112"):
+            assert must in text, f"{lang} notice lacks {must}"

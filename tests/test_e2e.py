@@ -155,3 +155,32 @@ def test_run_bad_input_is_one_line(tmp_path: Path, extra: dict[str, str], expect
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_shell_report_and_idea_as_a_new_user(tmp_path: Path) -> None:
+    """The lines a newcomer would type, reading only what the shell shows."""
+    lines = [
+        "/start",
+        "1",  # 📍 Rapportera en otrygg plats
+        "1",  # ✅ Jag godkänner
+        "jakan",  # typed station alias
+        "1",  # Belysning
+        "Vid trappan upp till perrong 1",
+        "1",  # Fortsätt
+        "3",  # Kväll
+        "7",  # Klar
+        "Lamporna vid trappan har varit trasiga länge.",
+        "1",  # Hoppa över (photos)
+        "1",  # Skicka
+        "/ide",
+        "floda",
+        "Fler bänkar och bättre ljus vid busshållplatsen.",
+        "1",  # Hoppa över (photo)
+        "1",  # Skicka
+    ]
+    result = run_cli("shell", env=bot_env(None, tmp_path), stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Tack! Din rapport har nummer JKB-0001." in out
+    assert "Tack för din idé! Den har nummer FLO-0001" in out
+    assert "Traceback" not in out + result.stderr
