@@ -162,8 +162,8 @@ def test_shell_report_and_idea_as_a_new_user(tmp_path: Path) -> None:
     lines = [
         "/start",
         "1",  # 📍 Rapportera en otrygg plats
-        "1",  # ✅ Jag godkänner
         "jakan",  # typed station alias
+        "1",  # ✅ Jag godkänner
         "1",  # Belysning
         "Vid trappan upp till perrong 1",
         "1",  # Fortsätt

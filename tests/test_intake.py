@@ -58,9 +58,9 @@ async def file_report(
     """A complete report with a pin, text place, two times and a photo; returns the last text."""
     await person.say("/start")
     await person.tap(person.t("menu.report"))
+    await person.tap(station)
     if consent:
         await agree(person)
-    await person.tap(station)
     await person.tap(category)
     if person.t("metoo.new") in [b["text"] for b in person.world.last(person.id).inline_buttons]:
         await person.tap(person.t("metoo.new"))
@@ -84,12 +84,13 @@ async def test_full_report_with_pin_and_photo(
     replies = await alice.say("/start")
     assert "Ring 112" in replies[0].text
     assert any(alice.t("menu.report") in b["text"] for b in replies[-1].inline_buttons)
-    consent = await alice.tap(alice.t("menu.report"))
+    stations = await alice.tap(alice.t("menu.report"))
+    assert {"Jakobsberg", "Floda", "Lerum"} <= {b["text"] for b in stations[-1].inline_buttons}
+    consent = await alice.tap("Jakobsberg")
     assert "allmän handling" in consent[-1].text
     assert "Telegram sparar chatten" in consent[-1].text
-    stations = await alice.tap(alice.t("privacy.agree"))
-    assert {"Jakobsberg", "Floda", "Lerum"} <= {b["text"] for b in stations[-1].inline_buttons}
-    await alice.tap("Jakobsberg")
+    assert "Lokalpolisområde Järfälla, Järfälla kommun" in consent[-1].text  # who receives it
+    await alice.tap(alice.t("privacy.agree"))
     assert "Vad gäller det vid Jakobsberg?" in alice.last_text()
     await alice.tap("Belysning")
     assert alice.last_text().startswith("Var exakt?")
@@ -139,8 +140,8 @@ async def test_idea_with_typed_station(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/ide")
-    await agree(alice)
     await alice.say("vargarda")  # no diacritics, lower case
+    await agree(alice)
     assert "tryggare vid Vårgårda" in alice.last_text()
     await alice.say("Bättre belysning på cykelparkeringen och en väktare på kvällarna.")
     assert alice.t("idea.photo.prompt") in alice.last_text()
@@ -187,7 +188,6 @@ async def test_station_by_location_confirmed_and_too_far(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     far = await alice.send_location(59.3293, 18.0686)  # Stockholm city, ~14 km away
     assert "från närmaste station (Jakobsberg)" in far[-1].text
     assert "Välj en av dem" in far[-1].text
@@ -195,6 +195,7 @@ async def test_station_by_location_confirmed_and_too_far(
     assert "Närmaste station är Floda" in near[-1].text
     assert " m bort" in near[-1].text
     await alice.tap("Ja, Floda")
+    await agree(alice)
     assert "Vad gäller det vid Floda?" in alice.last_text()
 
 
@@ -212,15 +213,14 @@ async def test_station_by_name_or_alias(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.say(typed)
+    await agree(alice)
     assert f"Vad gäller det vid {station}?" in alice.last_text()
 
 
 async def test_unknown_station_name_is_said_plainly(live_bot: Emulator, catalogs: Catalogs) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     reply = await alice.say("Centralen")
     assert "Jag hittar ingen station som heter ”Centralen”" in reply[-1].text
     assert {b["text"] for b in reply[-1].inline_buttons} >= {"Jakobsberg", "Floda"}
@@ -233,8 +233,8 @@ async def test_me_too_adds_support_instead_of_a_duplicate(
     alice, bob = Person(live_bot.world, ALICE, catalogs), Person(live_bot.world, BOB, catalogs)
     assert "JKB-0001" in await file_report(alice)
     await bob.say("/rapport")
-    await agree(bob)
     await bob.tap("Jakobsberg")
+    await agree(bob)
     offer = await bob.tap("Belysning")
     assert "Det finns redan öppna rapporter" in offer[-1].text
     assert "JKB-0001: Lamporna vid trappan" in offer[-1].text
@@ -253,8 +253,8 @@ async def test_emergency_text_gets_112_and_the_flow_continues(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.tap("Jakobsberg")
+    await agree(alice)
     replies = await alice.say("Hjälp! Det pågår ett slagsmål just nu")
     assert "Ring 112" in replies[0].text
     assert "Välj ett av alternativen" in replies[-1].text  # still at the category step
@@ -270,8 +270,8 @@ async def test_crime_tip_is_redirected_and_never_stored(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.tap("Jakobsberg")
+    await agree(alice)
     await alice.tap("Annat")
     await alice.say("Vid busshållplatsen")
     await alice.tap(alice.t("nav.continue"))
@@ -296,8 +296,8 @@ async def test_non_text_where_text_is_expected_reprompts(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.tap("Floda")
+    await agree(alice)
     await alice.tap("Perrong / plattform")
     await alice.say("Södra änden av perrongen")
     await alice.tap(alice.t("nav.continue"))
@@ -314,8 +314,8 @@ async def test_non_text_where_text_is_expected_reprompts(
 async def test_too_long_text_says_the_limit(live_bot: Emulator, catalogs: Catalogs) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/ide")
-    await agree(alice)
     await alice.tap("Lerum")
+    await agree(alice)
     reply = await alice.say("x" * 2001)
     assert "högst 2000 tecken (din har 2001)" in reply[-1].text
     short = await alice.say("kort")
@@ -329,9 +329,9 @@ async def test_cancel_everywhere_and_stale_buttons(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     old_station_prompt, old_data = alice.button("Jakobsberg")
     await alice.tap("Jakobsberg")
+    await agree(alice)
     cancelled = await alice.say("/avbryt")
     assert "Avbrutet. Inget har skickats." in cancelled[0].text
     # A button from the cancelled draft has expired instead of acting.
@@ -360,8 +360,8 @@ async def test_cancel_everywhere_and_stale_buttons(
 async def test_back_and_edit_from_summary(live_bot: Emulator, catalogs: Catalogs) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.tap("Alingsås")
+    await agree(alice)
     await alice.tap(alice.t("nav.back"))
     assert alice.last_text().startswith("Vilken station")
     await alice.tap("Lerum")
@@ -386,8 +386,8 @@ async def test_album_counts_as_one_step(
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
     await alice.say("/rapport")
-    await agree(alice)
     await alice.tap("Herrljunga")
+    await agree(alice)
     await alice.tap("Gångtunnel / passage")
     await alice.say("Gångtunneln under spåren")
     await alice.tap(alice.t("nav.continue"))
@@ -444,8 +444,8 @@ async def test_draft_survives_a_restart(
     alice = Person(emulator.world, ALICE, catalogs)
     async with running(build_application(bot_settings, deployment), poll_timeout=1):
         await alice.say("/rapport")
-        await agree(alice)
         await alice.tap("Alingsås")
+        await agree(alice)
         await alice.tap("Klotter och skadegörelse")
         await alice.say("Väggen vid cykelstället")
         await alice.tap(alice.t("nav.continue"))
@@ -472,8 +472,8 @@ async def test_two_residents_interleaving(
 
     async def report(person: Person, station: str, category: str, words: str) -> None:
         await person.say("/rapport")
-        await agree(person)
         await person.tap(station)
+        await agree(person)
         await person.tap(category)
         await person.say(f"Platsen för {words}")
         await person.tap(person.t("nav.continue"))

@@ -101,7 +101,7 @@ class Draft:
         """The step after `step` (the summary when editing or at the end)."""
         if self.editing:
             return Step.SUMMARY
-        if step is Step.STATION_CONFIRM:
+        if step in (Step.STATION_CONFIRM, Step.CONSENT):
             step = Step.STATION
         elif step is Step.ME_TOO:
             step = Step.CATEGORY
@@ -117,7 +117,7 @@ class Draft:
             return Step.SUMMARY
         if self.editing:
             return Step.SUMMARY
-        if step is Step.STATION_CONFIRM:
+        if step in (Step.STATION_CONFIRM, Step.CONSENT):
             return Step.STATION
         if step is Step.ME_TOO:
             return Step.CATEGORY

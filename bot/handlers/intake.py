@@ -128,10 +128,7 @@ async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
     draft, t = turn.draft, turn.t
     services = turn.services
     if step is Step.CONSENT:
-        station = services.station(draft.station)
-        parties = services.station_parties(station.id if station else None) or [
-            a.name for a in services.deployment.actors if a.kind.value != "other"
-        ]
+        parties = services.station_parties(draft.station) or [turn.station_name]
         retention = services.deployment.retention
         text = t(
             "privacy.short",
@@ -142,14 +139,14 @@ async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
             contact=services.deployment.privacy.contact,
         )
         rows = [
-            [(t("privacy.agree"), turn.cb("agree"))],
-            [(t("privacy.read_full"), turn.cb("full")), (t("nav.cancel"), turn.cb("x"))],
+            [(t("privacy.agree"), turn.cb("agree")), (t("privacy.read_full"), turn.cb("full"))],
+            turn.nav(),
         ]
         return text, keyboard(rows)
     if step is Step.STATION:
         home = await services.home_station(turn.chat_id)
         rows = station_buttons(services.deployment.stations, "st", draft.token, home)
-        return t("station.prompt"), keyboard([*rows, turn.nav(back=False)])
+        return t("station.prompt"), keyboard([*rows, turn.nav()])
     if step is Step.STATION_CONFIRM:
         candidate = services.station(draft.candidate_station)
         assert candidate is not None
@@ -203,8 +200,8 @@ async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
         return text, keyboard([turn.nav()])
     if step is Step.SUMMARY:
         rows = [
-            [(t("summary.send"), turn.cb("ok"))],
-            [(t("summary.edit"), turn.cb("ed")), (t("nav.cancel"), turn.cb("x"))],
+            [(t("summary.send"), turn.cb("ok")), (t("summary.edit"), turn.cb("ed"))],
+            turn.nav(),
         ]
         return summary(turn), keyboard(rows)
     if step is Step.EDIT:
@@ -281,8 +278,6 @@ async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     turn = Turn(update, context, lang, Draft(kind=kind.value))
     if update.callback_query:
         await update.callback_query.answer()
-    if await context.services.needs_consent(turn.chat_id):
-        return await show(turn, Step.CONSENT)
     await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
     return await show(turn, Step.STATION)
 
@@ -385,11 +380,8 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
             await query.answer()
             await services.give_consent(turn.chat_id, turn.lang)
             await clear_buttons(update)
-            await turn.say(
-                turn.t("privacy.thanks") + "\n" + turn.t("station.location_hint"),
-                location_keyboard(turn),
-            )
-            return await show(turn, Step.STATION)
+            await turn.say(turn.t("privacy.thanks"))
+            return await show(turn, draft.after(Step.STATION))
         if cb.action == "full":
             await query.answer()
             header = turn.t("privacy.header", version=services.notice_version)
@@ -481,6 +473,9 @@ async def choose_station(turn: Turn, station_id: str) -> int:
     turn.draft.station = station.id
     turn.draft.candidate_station = None
     await turn.say(f"✓ {station.name}", ReplyKeyboardRemove())
+    if await turn.services.needs_consent(turn.chat_id):
+        # Asked once the station is known, so the notice can name who receives the report.
+        return await show(turn, Step.CONSENT)
     return await show(turn, turn.draft.after(Step.STATION))
 
 
