@@ -20,37 +20,37 @@ def _chat_key(update: object) -> int | None:
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Runs up to `max_concurrent_updates` chats at once; never two updates of one chat.
+    """Runs up to `max_concurrent_chats` chats at once; never two updates of one chat.
 
     PTB's default processes one update at a time for the whole bot; plain concurrency would
-    let a resident's two quick messages race through the conversation state.
+    let a resident's two quick messages race through the conversation state. A chat waits for
+    its turn before it takes one of the slots, so a chat with a backlog holds at most one
+    slot and cannot crowd out other chats. (PTB's own semaphore is set high: it would
+    otherwise be taken before the chat's turn.)
     """
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(self, max_concurrent_chats: int = 64) -> None:
+        super().__init__(max_concurrent_updates=1_000_000)
+        self._slots = asyncio.Semaphore(max_concurrent_chats)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's turn first, then for a free slot: a chat with a backlog of
-        updates holds at most one slot, so it cannot crowd out other chats."""
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
-            await super().process_update(update, coroutine)
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._slots:
+                await coroutine
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key]
                 del self._locks[key]
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -17,7 +17,7 @@ def update(update_id: int, chat_id: int) -> Update:
 
 
 async def test_one_busy_chat_never_delays_another() -> None:
-    processor = PerChatUpdateProcessor(max_concurrent_updates=2)
+    processor = PerChatUpdateProcessor(max_concurrent_chats=2)
     done: list[tuple[int, int, float]] = []
     started = time.monotonic()
 
