@@ -12,6 +12,8 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.context import AppContext, BotApp, BotData
+from bot.delivery.email import Mailer
+from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
@@ -59,6 +61,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .concurrent_updates(PerChatUpdateProcessor())
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     # The builder's generics cannot express our context and bot_data types; they are set above.
@@ -77,7 +80,17 @@ async def _post_init(app: BotApp) -> None:
     assert data.settings
     assert data.deployment
     assert data.catalogs
-    data.services = await Services.open(data.settings, data.deployment, data.catalogs)
+    assert data.database
+    # One connection for everything: the same one PTB's persistence opened in initialize().
+    data.services = services = await Services.open(
+        data.settings, data.deployment, data.catalogs, data.database
+    )
+    worker = OutboxWorker(app.bot, services.outbox, Mailer(data.settings), data.settings.media_dir)
+    services.desk.on_enqueue = worker.wake
+    data.worker = worker
+    worker.start()
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_escalate, interval=900, first=60, name="escalation")
     await set_menu(app, data.catalogs)
     log.info(
         "Trygghetsboten started: %d stations, database %s",
@@ -86,7 +99,22 @@ async def _post_init(app: BotApp) -> None:
     )
 
 
+async def _escalate(context: AppContext) -> None:
+    """Job: re-send and escalate cases that nobody acknowledged in time."""
+    count = await context.services.desk.escalate()
+    if count:
+        log.info("Escalated %d unacknowledged cases", count)
+
+
+async def _post_stop(app: BotApp) -> None:
+    """Stop the outbox worker after the current send; pending rows stay for the next start."""
+    worker, app.bot_data.worker = app.bot_data.worker, None
+    if worker is not None:
+        await worker.stop()
+
+
 async def _post_shutdown(app: BotApp) -> None:
+    await _post_stop(app)
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()
@@ -126,6 +154,8 @@ async def running(app: BotApp, *, poll_timeout: int = 10) -> AsyncIterator[BotAp
                 await app.updater.stop()
             if app.running:
                 await app.stop()
+                if app.post_stop:
+                    await app.post_stop(app)
     finally:
         await app.shutdown()
         if app.post_shutdown:

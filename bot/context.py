@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.i18n import Catalogs
 from bot.services import LazyDatabase, Services
@@ -20,6 +21,7 @@ class BotData:
         self.deployment: Deployment | None = None
         self.catalogs: Catalogs | None = None
         self.database: LazyDatabase | None = None
+        self.worker: OutboxWorker | None = None
         self.services: Services | None = None
 
 

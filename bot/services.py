@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.desk import Desk
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.intake import Draft, TextProblem
 from bot.domain.models import Case, NewCase, Resident
@@ -19,8 +20,10 @@ from bot.media import remove_photos, store_photo
 from bot.settings import Settings
 from storage import Database
 from storage.bot_state import BotStateRepository
-from storage.cases import CaseRepository
+from storage.cases import CaseRepository, insert
+from storage.outbox import OutboxRepository, enqueue
 from storage.residents import ResidentRepository
+from storage.staff import StaffRepository
 
 ME_TOO_DAYS = 30
 
@@ -60,6 +63,9 @@ class Services:
     db: Database
     residents: ResidentRepository
     cases: CaseRepository
+    staff: StaffRepository
+    outbox: OutboxRepository
+    desk: Desk
 
     @classmethod
     async def open(
@@ -71,6 +77,9 @@ class Services:
     ) -> Services:
         database = database or LazyDatabase(settings.database)
         db = await database.get()
+        cases, staff = CaseRepository(db), StaffRepository(db)
+        desk = Desk(db, deployment, catalogs, cases, staff)
+        await desk.sync_staff()
         return cls(
             settings=settings,
             deployment=deployment,
@@ -78,7 +87,10 @@ class Services:
             database=database,
             db=db,
             residents=ResidentRepository(db),
-            cases=CaseRepository(db),
+            cases=cases,
+            staff=staff,
+            outbox=OutboxRepository(db),
+            desk=desk,
         )
 
     async def close(self) -> None:
@@ -213,22 +225,27 @@ class Services:
         station = self.station(draft.station)
         assert station is not None  # checked by missing()
         resident = await self.residents.touch(chat_id, lang)
-        case = await self.cases.create(
-            NewCase(
-                station_id=station.id,
-                station_code=station.code,
-                kind=draft.case_kind,
-                description=draft.description or "",
-                resident_id=resident.id,
-                category=draft.category,
-                place_text=draft.place_text,
-                lat=draft.lat,
-                lon=draft.lon,
-                times=tuple(draft.times),
-                language=lang,
-                photos=tuple(draft.photos),
-            )
+        new = NewCase(
+            station_id=station.id,
+            station_code=station.code,
+            kind=draft.case_kind,
+            description=draft.description or "",
+            resident_id=resident.id,
+            category=draft.category,
+            place_text=draft.place_text,
+            lat=draft.lat,
+            lon=draft.lon,
+            times=tuple(draft.times),
+            language=lang,
+            photos=tuple(draft.photos),
         )
+        # The case, its routing and every card to staff are one transaction.
+        async with self.db.transaction() as conn:
+            reference = await insert(conn, new)
+            case = await self.cases.get(reference)
+            assert case is not None
+            await enqueue(conn, await self.desk.route_new_case(conn, case))
+        self.desk.on_enqueue()
         if resident.home_station is None:
             await self.residents.set_home_station(resident.id, station.id)
         return case

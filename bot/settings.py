@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     deployment: Path = Field(default_factory=bundled_deployment_path)
     media_dir: Path = Field(default=Path("data/media"))
     log_level: LogLevel = "INFO"
+    # E-mail to staff (optional: without a host, e-mail is off).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "trygghetsboten@example.org"
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -29,7 +29,93 @@ def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> C
         created_at=row["created_at"],
         photos=photos,
         supporters=supporters,
+        acknowledged_at=row["acknowledged_at"],
+        resolved_at=row["resolved_at"],
+        commitment_id=row["commitment_id"],
     )
+
+
+async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
+    """Insert a case (and its photos) inside the caller's transaction; returns the reference."""
+    now = utcnow()
+    async with conn.execute(
+        "INSERT INTO case_counters (station_id, last_number) VALUES (?, 1)"
+        " ON CONFLICT (station_id) DO UPDATE SET last_number = last_number + 1"
+        " RETURNING last_number",
+        (new.station_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    number = int(row[0])
+    reference = case_reference(new.station_code, number)
+    async with conn.execute(
+        "INSERT INTO cases (reference, station_id, number, kind, category, resident_id,"
+        " place_text, lat, lon, times, description, language, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            reference,
+            new.station_id,
+            number,
+            new.kind.value,
+            new.category,
+            new.resident_id,
+            new.place_text,
+            new.lat,
+            new.lon,
+            json.dumps(list(new.times)),
+            new.description,
+            new.language,
+            now,
+        ),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    case_id = int(row[0])
+    await conn.executemany(
+        "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
+        [(case_id, path, now) for path in new.photos],
+    )
+    return reference
+
+
+async def add_actors(conn: aiosqlite.Connection, case_id: int, actors: list[str]) -> None:
+    await conn.executemany(
+        "INSERT INTO case_actors (case_id, actor_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(case_id, a) for a in actors],
+    )
+
+
+async def add_event(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    action: str,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    actor_id: str | None = None,
+    staff_id: int | None = None,
+    note: str | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO case_events (case_id, action, from_status, to_status, actor_id, staff_id,"
+        " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, action, from_status, to_status, actor_id, staff_id, note, utcnow()),
+    )
+
+
+async def set_status(conn: aiosqlite.Connection, case_id: int, status: str) -> None:
+    now = utcnow()
+    await conn.execute(
+        "UPDATE cases SET status = ?,"
+        " acknowledged_at = COALESCE(acknowledged_at, CASE WHEN ? != 'new' THEN ? END),"
+        " resolved_at = CASE WHEN ? IN ('resolved', 'not_actionable') THEN ? END"
+        " WHERE id = ?",
+        (status, status, now, status, now, case_id),
+    )
+
+
+async def set_commitment(conn: aiosqlite.Connection, case_id: int, commitment_id: str) -> None:
+    await conn.execute("UPDATE cases SET commitment_id = ? WHERE id = ?", (commitment_id, case_id))
 
 
 class CaseRepository:
@@ -38,45 +124,8 @@ class CaseRepository:
 
     async def create(self, new: NewCase) -> Case:
         """Store a case and its photos in one transaction, with the station's next number."""
-        now = utcnow()
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "INSERT INTO case_counters (station_id, last_number) VALUES (?, 1)"
-                " ON CONFLICT (station_id) DO UPDATE SET last_number = last_number + 1"
-                " RETURNING last_number",
-                (new.station_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            number = int(row[0])
-            reference = case_reference(new.station_code, number)
-            async with conn.execute(
-                "INSERT INTO cases (reference, station_id, number, kind, category, resident_id,"
-                " place_text, lat, lon, times, description, language, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    reference,
-                    new.station_id,
-                    number,
-                    new.kind.value,
-                    new.category,
-                    new.resident_id,
-                    new.place_text,
-                    new.lat,
-                    new.lon,
-                    json.dumps(list(new.times)),
-                    new.description,
-                    new.language,
-                    now,
-                ),
-            ) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            case_id = int(row[0])
-            await conn.executemany(
-                "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
-                [(case_id, path, now) for path in new.photos],
-            )
+            reference = await insert(conn, new)
         case = await self.get(reference)
         assert case is not None
         return case
@@ -118,6 +167,54 @@ class CaseRepository:
             ) as cur,
         ):
             return cur.rowcount > 0
+
+    async def actors(self, case_id: int) -> list[str]:
+        rows = await self._db.fetchall(
+            "SELECT actor_id FROM case_actors WHERE case_id = ? ORDER BY rowid", (case_id,)
+        )
+        return [r["actor_id"] for r in rows]
+
+    async def followers(self, case_id: int) -> list[tuple[int, str | None]]:
+        """(chat id, language) of the reporter and the supporters of a case."""
+        rows = await self._db.fetchall(
+            "SELECT r.chat_id, r.language FROM residents r WHERE r.id IN ("
+            " SELECT resident_id FROM cases WHERE id = ? AND resident_id IS NOT NULL"
+            " UNION SELECT resident_id FROM case_supporters WHERE case_id = ?)",
+            (case_id, case_id),
+        )
+        return [(int(r["chat_id"]), r["language"]) for r in rows]
+
+    async def events(self, case_id: int) -> list[aiosqlite.Row]:
+        return await self._db.fetchall(
+            "SELECT * FROM case_events WHERE case_id = ? ORDER BY id", (case_id,)
+        )
+
+    async def open_for(
+        self, stations: list[str], actors: list[str], offset: int = 0, limit: int = 5
+    ) -> tuple[list[Case], int]:
+        """Open cases at these stations routed to one of these actors (page, total)."""
+        marks_s = ", ".join("?" for _ in stations) or "NULL"
+        marks_a = ", ".join("?" for _ in actors) or "NULL"
+        marks_o = ", ".join("?" for _ in OPEN_STATUSES)
+        where = (
+            f"station_id IN ({marks_s}) AND status IN ({marks_o}) AND id IN"
+            f" (SELECT case_id FROM case_actors WHERE actor_id IN ({marks_a}))"
+        )
+        params = (*stations, *OPEN_STATUSES, *actors)
+        total = await self._db.fetchone(f"SELECT COUNT(*) FROM cases WHERE {where}", params)
+        rows = await self._db.fetchall(
+            f"SELECT * FROM cases WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [await self._load(r) for r in rows], int(total[0]) if total else 0
+
+    async def unacknowledged(self, before: str) -> list[Case]:
+        """New cases created before `before` that have not been escalated yet."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM cases WHERE status = 'new' AND created_at < ? AND escalated_at IS NULL",
+            (before,),
+        )
+        return [await self._load(r) for r in rows]
 
     async def supporters(self, case_id: int) -> int:
         row = await self._db.fetchone(

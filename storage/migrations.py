@@ -85,6 +85,78 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (name, key)
     );
     """,
+    # 4: the officer desk: routed actors, case events, staff and invites, the durable outbox,
+    # and chats that can no longer be reached.
+    """
+    ALTER TABLE cases ADD COLUMN acknowledged_at TEXT;
+    ALTER TABLE cases ADD COLUMN resolved_at TEXT;
+    ALTER TABLE cases ADD COLUMN commitment_id TEXT;
+    ALTER TABLE cases ADD COLUMN escalated_at TEXT;
+    CREATE TABLE case_actors (
+        case_id   INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        actor_id  TEXT NOT NULL,
+        PRIMARY KEY (case_id, actor_id)
+    );
+    CREATE TABLE case_events (
+        id           INTEGER PRIMARY KEY,
+        case_id      INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        action       TEXT NOT NULL,
+        from_status  TEXT,
+        to_status    TEXT,
+        actor_id     TEXT,
+        staff_id     INTEGER,
+        note         TEXT,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX case_events_case ON case_events(case_id);
+    CREATE TABLE staff (
+        id           INTEGER PRIMARY KEY,
+        key          TEXT NOT NULL UNIQUE,
+        telegram_id  INTEGER UNIQUE,
+        name         TEXT NOT NULL,
+        role         TEXT NOT NULL,
+        actor_id     TEXT NOT NULL,
+        stations     TEXT NOT NULL DEFAULT '[]',
+        email        TEXT,
+        source       TEXT NOT NULL,
+        active       INTEGER NOT NULL DEFAULT 1,
+        created_at   TEXT NOT NULL,
+        revoked_at   TEXT
+    );
+    CREATE TABLE invites (
+        code        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL,
+        actor_id    TEXT NOT NULL,
+        stations    TEXT NOT NULL,
+        created_by  INTEGER,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_by     INTEGER,
+        used_at     TEXT
+    );
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        channel          TEXT NOT NULL CHECK (channel IN ('telegram', 'email')),
+        recipient        TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        case_id          INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+        status           TEXT NOT NULL DEFAULT 'pending',
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_error       TEXT,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT,
+        message_id       INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    CREATE TABLE chats (
+        chat_id     INTEGER PRIMARY KEY,
+        active      INTEGER NOT NULL DEFAULT 1,
+        reason      TEXT,
+        updated_at  TEXT NOT NULL
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

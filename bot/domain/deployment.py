@@ -65,6 +65,10 @@ class Meta(Model):
     default_language: LanguageCode = "sv"
     languages: list[LanguageCode] = Field(default_factory=lambda: list(SUPPORTED_LANGUAGES))
     max_station_distance_km: float = Field(default=5.0, gt=0)
+    #: A case nobody acknowledged within this many hours is re-sent and escalated to admins.
+    ack_hours: int = Field(default=48, gt=0)
+    #: How long a staff invite code is valid.
+    invite_hours: int = Field(default=72, gt=0)
 
 
 class Actor(Model):
@@ -141,6 +145,10 @@ class StaffMember(Model):
     actor: Slug
     stations: list[Slug] = Field(default_factory=list)
     email: Email | None = None
+
+    @property
+    def actor_id(self) -> str:
+        return self.actor
 
     @model_validator(mode="after")
     def _reachable(self) -> StaffMember:

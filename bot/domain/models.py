@@ -66,3 +66,6 @@ class Case:
     created_at: str
     photos: tuple[str, ...] = ()
     supporters: int = 0
+    acknowledged_at: str | None = None
+    resolved_at: str | None = None
+    commitment_id: str | None = None

@@ -1,0 +1,182 @@
+"""The outbox worker: sends pending rows, retries with backoff, honours retry_after.
+
+Rows are written in the same transaction as the event that causes them, so nothing confirmed
+is lost; a row is marked sent right after Telegram accepted it, so a restart resumes with what
+is still pending. (A crash in the instant between the two can repeat one message: delivery is
+at least once.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.delivery.email import Mailer
+from storage.outbox import OutboxRepository, OutboxRow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+GONE = ("chat not found", "user not found", "bot was blocked", "user is deactivated", "kicked")
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try: 2, 4, 8, ... capped at ten minutes."""
+    return float(min(600, 2 ** (attempts + 1)))
+
+
+def markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
+
+
+class OutboxWorker:
+    """One background task; `wake()` after enqueuing, `stop()` finishes the current send."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: OutboxRepository,
+        mailer: Mailer,
+        media_dir: Path,
+        *,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._bot = bot
+        self._outbox = outbox
+        self._mailer = mailer
+        self._media_dir = media_dir
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._paused_until = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                sent_any = await self.drain_once()
+            except Exception:
+                log.exception("Outbox pass failed; trying again")
+                sent_any = False
+            if self._stopping:
+                break
+            if not sent_any:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def drain_once(self) -> bool:
+        """Send what is due now; True if anything was attempted."""
+        loop = asyncio.get_running_loop()
+        wait = self._paused_until - loop.time()
+        if wait > 0:
+            await asyncio.sleep(min(wait, self._poll))
+            return True
+        rows = await self._outbox.due()
+        blocked: set[tuple[str, str]] = set()
+        for row in rows:
+            if self._stopping:
+                break
+            key = (row.channel, row.recipient)
+            if key in blocked or await self._outbox.earlier_pending(row):
+                blocked.add(key)  # keep each recipient's messages in order
+                continue
+            if not await self._deliver(row):
+                blocked.add(key)
+            if self._paused_until > loop.time():
+                break
+        return bool(rows)
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        try:
+            message_id = await self._send(row)
+        except RetryAfter as exc:
+            wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true
+            delay = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            self._paused_until = asyncio.get_running_loop().time() + delay
+            await self._outbox.postpone(row.id, delay)
+            log.warning("Flood control: pausing the outbox for %.0f s", delay)
+            return False
+        except ChatMigrated as exc:
+            await self._outbox.moved(row.recipient, str(exc.new_chat_id))
+            return False
+        except Forbidden as exc:
+            await self._outbox.dead(row.recipient, exc.message)
+            log.info(
+                "Chat %s is gone (%s); its pending messages are dropped", row.recipient, exc.message
+            )
+            return False
+        except BadRequest as exc:
+            if any(reason in exc.message.lower() for reason in GONE):
+                await self._outbox.dead(row.recipient, exc.message)
+            else:
+                log.error("Outbox row %d refused: %s", row.id, exc.message)
+                await self._outbox.retry(row.id, backoff(row.attempts), exc.message, 1)
+            return False
+        except (TelegramError, OSError, Exception) as exc:  # network, SMTP, anything transient
+            log.warning("Outbox row %d failed (attempt %d): %s", row.id, row.attempts + 1, exc)
+            await self._outbox.retry(row.id, backoff(row.attempts), str(exc), MAX_ATTEMPTS)
+            return False
+        await self._outbox.sent(row.id, message_id)
+        return True
+
+    async def _send(self, row: OutboxRow) -> int | None:
+        payload: dict[str, Any] = row.payload
+        if row.channel == "email":
+            if not self._mailer.enabled:
+                raise RuntimeError("e-mail is not configured (TRYGG_SMTP_HOST)")
+            files = [self._media_dir / p for p in payload.get("photos", [])]
+            await self._mailer.send(
+                row.recipient,
+                payload["subject"],
+                payload["body"],
+                [f for f in files if f.is_file()],
+            )
+            return None
+        chat_id = int(row.recipient)
+        sent: Message
+        if row.kind == "text":
+            sent = await self._bot.send_message(
+                chat_id, payload["text"], reply_markup=markup(payload.get("buttons"))
+            )
+        elif row.kind == "photo":
+            path = self._media_dir / payload["path"]
+            if not path.is_file():
+                log.warning("Photo %s is gone; skipping", path.name)
+                return None
+            sent = await self._bot.send_photo(
+                chat_id, path.read_bytes(), caption=payload.get("caption")
+            )
+        elif row.kind == "location":
+            sent = await self._bot.send_location(chat_id, payload["lat"], payload["lon"])
+        else:
+            raise ValueError(f"unknown outbox kind {row.kind!r}")
+        return sent.message_id

@@ -1,0 +1,58 @@
+"""Routing: who receives a case. Data (the deployment) plus pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from bot.domain.deployment import Deployment, Role
+from bot.domain.models import CaseKind
+
+
+class StaffLike(Protocol):
+    @property
+    def role(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def stations(self) -> Sequence[str]: ...
+
+
+S = TypeVar("S", bound=StaffLike)
+
+
+def route(
+    deployment: Deployment, station_id: str, kind: CaseKind, category: str | None
+) -> list[str]:
+    """The actors a case belongs to: the station's police first (its kommunpolis always gets
+    the case); for a report, also every actor that owns its category at that station."""
+    actors: list[str] = []
+    for member in deployment.staff:
+        police = member.role is Role.KOMMUNPOLIS and station_id in member.stations
+        if police and member.actor not in actors:
+            actors.append(member.actor)
+    if kind is CaseKind.REPORT:
+        for rule in deployment.routing:
+            station_ok = station_id in rule.stations or "*" in rule.stations
+            if station_ok and (category in rule.categories or "*" in rule.categories):
+                actors += [a for a in rule.actors if a not in actors]
+    return actors
+
+
+def pick_staff(staff: Sequence[S], station_id: str, actors: Sequence[str]) -> list[S]:
+    """Staff who get the card: the station's kommunpolis, and partners of the case's actors
+    who work at that station."""
+    chosen: list[S] = []
+    for member in staff:
+        if station_id not in member.stations:
+            continue
+        if member.role == Role.KOMMUNPOLIS.value or (
+            member.role == Role.PARTNER.value and member.actor_id in actors
+        ):
+            chosen.append(member)
+    return chosen
+
+
+def group_chat(deployment: Deployment, station_id: str, kind: CaseKind) -> int | None:
+    """The station's cooperation group chat, for reports (ideas stay with the kommunpolis)."""
+    return deployment.station(station_id).group_chat_id if kind is CaseKind.REPORT else None

@@ -1,0 +1,144 @@
+"""The durable outbox: every outbound message is a row, written with the event causing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from storage.database import Database, utcnow
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message to send: channel 'telegram' (recipient = chat id) or 'email' (an address)."""
+
+    channel: str
+    recipient: str
+    kind: str  # text | photo | location | email
+    payload: dict[str, Any] = field(default_factory=dict)
+    case_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    channel: str
+    recipient: str
+    kind: str
+    payload: dict[str, Any]
+    case_id: int | None
+    attempts: int
+
+
+async def enqueue(conn: aiosqlite.Connection, items: list[OutboxItem]) -> None:
+    """Add rows inside the caller's transaction."""
+    now = utcnow()
+    await conn.executemany(
+        "INSERT INTO outbox (channel, recipient, kind, payload, case_id, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i.channel, i.recipient, i.kind, json.dumps(i.payload), i.case_id, now, now)
+            for i in items
+        ],
+    )
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, items: list[OutboxItem]) -> None:
+        async with self._db.transaction() as conn:
+            await enqueue(conn, items)
+
+    async def due(self, limit: int = 50) -> list[OutboxRow]:
+        """Pending rows whose time has come, oldest first (a chat's messages stay in order)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (utcnow(), limit),
+        )
+        return [
+            OutboxRow(
+                r["id"],
+                r["channel"],
+                r["recipient"],
+                r["kind"],
+                json.loads(r["payload"]),
+                r["case_id"],
+                r["attempts"],
+            )
+            for r in rows
+        ]
+
+    async def earlier_pending(self, row: OutboxRow) -> bool:
+        """Whether an older row to the same recipient is still waiting (keep order)."""
+        found = await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND recipient = ? AND channel = ?"
+            " AND id < ? LIMIT 1",
+            (row.recipient, row.channel, row.id),
+        )
+        return found is not None
+
+    async def sent(self, row_id: int, message_id: int | None) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                (utcnow(), message_id, row_id),
+            )
+
+    async def retry(self, row_id: int, delay: float, error: str, max_attempts: int) -> None:
+        when = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(timespec="seconds")
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                " status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END"
+                " WHERE id = ?",
+                (error[:500], when, max_attempts, row_id),
+            )
+
+    async def postpone(self, row_id: int, delay: float) -> None:
+        """Flood control: try again later without counting an attempt."""
+        when = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(timespec="seconds")
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (when, row_id))
+
+    async def dead(self, recipient: str, reason: str) -> None:
+        """The recipient cannot be reached: drop their pending rows and mark the chat."""
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'dead', last_error = ? WHERE recipient = ?"
+                " AND channel = 'telegram' AND status = 'pending'",
+                (reason, recipient),
+            )
+            await conn.execute(
+                "INSERT INTO chats (chat_id, active, reason, updated_at) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET active = 0, reason = excluded.reason,"
+                " updated_at = excluded.updated_at",
+                (int(recipient), reason, now),
+            )
+
+    async def moved(self, old: str, new: str) -> None:
+        """A group became a supergroup: pending rows follow it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET recipient = ? WHERE recipient = ? AND status = 'pending'",
+                (new, old),
+            )
+
+    async def message_case(self, chat_id: int, message_id: int) -> int | None:
+        row = await self._db.fetchone(
+            "SELECT case_id FROM outbox WHERE recipient = ? AND message_id = ?",
+            (str(chat_id), message_id),
+        )
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {r["status"]: int(r["n"]) for r in rows}

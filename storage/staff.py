@@ -1,0 +1,170 @@
+"""Staff: officers and partners from the deployment file or linked by an invite code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.database import Database, utcnow
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed by hand
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    telegram_id: int | None
+    name: str
+    role: str
+    actor_id: str
+    stations: tuple[str, ...]
+    email: str | None
+    source: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """A staff member as the deployment file lists them."""
+
+    name: str
+    role: str
+    actor_id: str
+    stations: tuple[str, ...]
+    telegram_id: int | None
+    email: str | None
+
+    @property
+    def key(self) -> str:
+        return f"tg:{self.telegram_id}" if self.telegram_id else f"mail:{self.email}"
+
+
+def _staff(row: aiosqlite.Row) -> Staff:
+    return Staff(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        name=row["name"],
+        role=row["role"],
+        actor_id=row["actor_id"],
+        stations=tuple(json.loads(row["stations"])),
+        email=row["email"],
+        source=row["source"],
+        active=bool(row["active"]),
+    )
+
+
+class InviteError(ValueError):
+    """The code is unknown, used or expired."""
+
+
+class StaffRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def sync_deployment(self, entries: list[StaffEntry]) -> None:
+        """Make the deployment's staff the truth for rows that came from it."""
+        now = utcnow()
+        keys = [e.key for e in entries]
+        async with self._db.transaction() as conn:
+            for e in entries:
+                await conn.execute(
+                    "INSERT INTO staff (key, telegram_id, name, role, actor_id, stations, email,"
+                    " source, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'deployment', 1, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET name = excluded.name, role = excluded.role,"
+                    " actor_id = excluded.actor_id, stations = excluded.stations,"
+                    " email = excluded.email, active = 1, revoked_at = NULL",
+                    (
+                        e.key,
+                        e.telegram_id,
+                        e.name,
+                        e.role,
+                        e.actor_id,
+                        json.dumps(list(e.stations)),
+                        e.email,
+                        now,
+                    ),
+                )
+            marks = ", ".join("?" for _ in keys) or "NULL"
+            await conn.execute(
+                f"UPDATE staff SET active = 0, revoked_at = ? WHERE source = 'deployment'"
+                f" AND active = 1 AND key NOT IN ({marks})",
+                (now, *keys),
+            )
+
+    async def by_telegram(self, telegram_id: int) -> Staff | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM staff WHERE telegram_id = ? AND active = 1", (telegram_id,)
+        )
+        return _staff(row) if row else None
+
+    async def get(self, staff_id: int) -> Staff | None:
+        row = await self._db.fetchone("SELECT * FROM staff WHERE id = ?", (staff_id,))
+        return _staff(row) if row else None
+
+    async def active(self) -> list[Staff]:
+        rows = await self._db.fetchall("SELECT * FROM staff WHERE active = 1 ORDER BY name")
+        return [_staff(r) for r in rows]
+
+    async def revoke(self, staff_id: int) -> bool:
+        async with (
+            self._db.transaction() as conn,
+            conn.execute(
+                "UPDATE staff SET active = 0, revoked_at = ? WHERE id = ? AND active = 1",
+                (utcnow(), staff_id),
+            ) as cur,
+        ):
+            return cur.rowcount > 0
+
+    async def create_invite(
+        self, role: str, actor_id: str, stations: list[str], created_by: int | None, hours: int
+    ) -> tuple[str, str]:
+        """A one-time code and its expiry (ISO, UTC)."""
+        code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+        now = dt.datetime.now(dt.UTC)
+        expires = (now + dt.timedelta(hours=hours)).isoformat(timespec="seconds")
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO invites (code, role, actor_id, stations, created_by, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (code, role, actor_id, json.dumps(stations), created_by, utcnow(), expires),
+            )
+        return code, expires
+
+    async def redeem(self, code: str, telegram_id: int, name: str) -> Staff:
+        """Link a Telegram account with a valid, unused invite code."""
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM invites WHERE code = ? AND used_at IS NULL AND expires_at > ?",
+                (code.strip().upper(), now),
+            ) as cur:
+                invite = await cur.fetchone()
+            if invite is None:
+                raise InviteError(code)
+            await conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ?",
+                (telegram_id, now, invite["code"]),
+            )
+            await conn.execute(
+                "INSERT INTO staff (key, telegram_id, name, role, actor_id, stations, source,"
+                " active, created_at) VALUES (?, ?, ?, ?, ?, ?, 'invite', 1, ?)"
+                " ON CONFLICT (key) DO UPDATE SET name = excluded.name, role = excluded.role,"
+                " actor_id = excluded.actor_id, stations = excluded.stations, active = 1,"
+                " revoked_at = NULL, source = 'invite'",
+                (
+                    f"tg:{telegram_id}",
+                    telegram_id,
+                    name,
+                    invite["role"],
+                    invite["actor_id"],
+                    invite["stations"],
+                    now,
+                ),
+            )
+        staff = await self.by_telegram(telegram_id)
+        assert staff is not None
+        return staff
