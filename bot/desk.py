@@ -258,7 +258,7 @@ class Desk:
                 note=note or "",
             )
             payload: dict[str, object] = {"text": text}
-            if action is Action.ASK and chat_id == await self._reporter_chat(case):
+            if action is Action.ASK and chat_id == await self.reporter_chat(case):
                 payload["buttons"] = [
                     [
                         [
@@ -270,7 +270,7 @@ class Desk:
             items.append(OutboxItem("telegram", str(chat_id), "text", payload, case.id))
         return items
 
-    async def _reporter_chat(self, case: Case) -> int | None:
+    async def reporter_chat(self, case: Case) -> int | None:
         row = (
             await self._db.fetchone(
                 "SELECT chat_id FROM residents WHERE id = ?", (case.resident_id,)
@@ -344,7 +344,7 @@ class Desk:
     async def answer(self, chat_id: int, reference: str, text: str) -> Case:
         """A resident's answer to a question: back to whoever asked (else the kommunpolis)."""
         case = await self.cases.get(reference)
-        if case is None or await self._reporter_chat(case) != chat_id:
+        if case is None or await self.reporter_chat(case) != chat_id:
             raise Refused
         events = await self.cases.events(case.id)
         askers = [

@@ -9,15 +9,21 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
+from bot.handlers import desk
 from bot.handlers.common import lang_of, send
 
 
 async def my_cases(update: Update, context: AppContext) -> None:
-    """List the resident's cases with their status."""
+    """List the resident's cases with their status (for staff: the open cases of their stations)."""
     lang = await lang_of(update, context)
     services = context.services
     chat = update.effective_chat
+    user = update.effective_user
     assert chat is not None
+    member = await services.desk.member(user.id if user else None)
+    if member is not None and update.callback_query is None:
+        await desk.send_list(update, context, member, 0)
+        return
     resident, cases = await services.cases_of(chat.id)
     if not cases or resident is None:
         await send(update, context, services.text(lang, "cases.none"))

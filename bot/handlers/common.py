@@ -23,9 +23,10 @@ async def lang_of(update: Update, context: AppContext) -> str:
     return await context.services.language(key, user.language_code if user else None)
 
 
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+def keyboard(rows: Sequence[Sequence[Sequence[str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons from rows of (label, callback data) pairs."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [[InlineKeyboardButton(b[0], callback_data=b[1]) for b in row] for row in rows]
     )
 
 

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.intake import TextProblem
-from bot.handlers import cases, promises
+from bot.handlers import cases, desk, promises
 from bot.handlers.common import (
     clear_buttons,
     in_rows,
@@ -21,7 +21,13 @@ from bot.handlers.common import (
 
 
 async def start(update: Update, context: AppContext) -> None:
-    """Greet the resident, say plainly that this chat is not for emergencies, show the menu."""
+    """Greet the resident, say plainly that this chat is not for emergencies, show the menu.
+
+    `/start <code>` links a staff member invited with a one-time code.
+    """
+    if context.args:
+        await desk.redeem(update, context, context.args[0])
+        return
     lang = await lang_of(update, context)
     await send(update, context, context.services.text(lang, "start.welcome"))
     await send_menu(update, context, lang)

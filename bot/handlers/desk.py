@@ -1,0 +1,449 @@
+"""The officer desk in Telegram: case buttons, notes to the resident, lists, staff admin.
+
+Every press is authorised against the database (who is this Telegram user, may they act on
+this case?); the button itself is never trusted.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import AppContext, BotApp
+from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, Refused
+from bot.domain import callbacks
+from bot.domain.deployment import Role
+from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
+from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
+from storage.staff import InviteError, Staff
+
+NOTE = 1
+ANSWER = 2
+STAFF_SCOPE = "s"
+PAGE_SIZE = 5
+
+
+async def _member(update: Update, context: AppContext) -> Staff | None:
+    user = update.effective_user
+    return await context.services.desk.member(user.id if user else None)
+
+
+async def _refuse(update: Update, context: AppContext) -> None:
+    """A plain refusal that reveals nothing about the case or the staff."""
+    lang = await lang_of(update, context)
+    text = context.services.text(lang, "desk.refused")
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await send(update, context, text)
+
+
+# ---------------------------------------------------------------------- case buttons
+async def on_case_button(update: Update, context: AppContext) -> int:
+    """A button on a case card (or a list): check who presses it, then act."""
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    desk = context.services.desk
+    member = await _member(update, context)
+    if cb is None or member is None:
+        await _refuse(update, context)
+        return ConversationHandler.END
+    t = desk.t
+    reference, _, extra = cb.arg.partition(".")
+    try:
+        if cb.action == "pg":
+            await query.answer()
+            await send_list(update, context, member, int(cb.arg or 0))
+            return ConversationHandler.END
+        case = await desk.authorise(member, reference)
+        if cb.action == "show":
+            await query.answer()
+            await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
+        elif cb.action in ACTION_CODES:
+            action = ACTION_CODES[cb.action]
+            if action in NEEDS_NOTE:
+                apply(Status(case.status), action)  # refuse early, before asking for text
+                assert context.user_data is not None
+                context.user_data["desk"] = {"action": action.value, "ref": case.reference}
+                await query.answer()
+                key = "desk.ask_prompt" if action is Action.ASK else "desk.note_prompt"
+                await send(update, context, t(key, reference=case.reference))
+                return NOTE
+            outcome = await desk.act(member, case.reference, action)
+            await query.answer(
+                t("desk.done", reference=case.reference, status=t(f"status.{outcome.status.value}"))
+            )
+            await send(
+                update,
+                context,
+                desk.card_text(outcome.case),
+                keyboard(desk.card_buttons(outcome.case)),
+            )
+        elif cb.action == "fwd":
+            current = set(await desk.cases.actors(case.id))
+            buttons = [
+                (a.name, callbacks.encode(CASE_SCOPE, "fw", f"{case.reference}.{a.id}"))
+                for a in desk.deployment.actors
+                if a.id not in current and a.kind.value != "other"
+            ]
+            await query.answer()
+            await send(
+                update,
+                context,
+                t("desk.forward_prompt", reference=case.reference),
+                keyboard(in_rows(buttons, 1)),
+            )
+        elif cb.action == "fw":
+            await desk.forward(member, case.reference, extra)
+            await query.answer()
+            await clear_buttons(update)
+            await send(
+                update,
+                context,
+                t("desk.forwarded", reference=case.reference, actor=desk.actor_name(extra)),
+            )
+        elif cb.action == "link":
+            options = desk.commitments_at(case.station_id)
+            buttons = [
+                (c.text[:60], callbacks.encode(CASE_SCOPE, "lk", f"{case.reference}.{i}"))
+                for i, c in enumerate(options)
+            ]
+            await query.answer()
+            await send(
+                update,
+                context,
+                t("desk.link_prompt", reference=case.reference),
+                keyboard(in_rows(buttons, 1)),
+            )
+        elif cb.action == "lk":
+            commitment = await desk.link(member, case.reference, int(extra))
+            await query.answer()
+            await clear_buttons(update)
+            await send(
+                update,
+                context,
+                t("desk.linked", reference=case.reference, commitment=commitment.text),
+            )
+        else:
+            raise Refused
+    except (Refused, ValueError) as exc:
+        if isinstance(exc, IllegalTransition):
+            await query.answer(
+                t("desk.illegal", status=t(f"status.{exc.status.value}")), show_alert=True
+            )
+        else:
+            await _refuse(update, context)
+    return ConversationHandler.END
+
+
+async def on_note(update: Update, context: AppContext) -> int:
+    """The officer's text for a question, a resolution or a refusal."""
+    message = update.effective_message
+    assert message is not None
+    assert context.user_data is not None
+    pending = context.user_data.pop("desk", None)
+    desk = context.services.desk
+    if not pending or not message.text:
+        return ConversationHandler.END
+    member = await _member(update, context)
+    try:
+        outcome = await desk.act(member, pending["ref"], Action(pending["action"]), message.text)
+    except IllegalTransition as exc:
+        await send(
+            update, context, desk.t("desk.illegal", status=desk.t(f"status.{exc.status.value}"))
+        )
+        return ConversationHandler.END
+    except Refused:
+        await _refuse(update, context)
+        return ConversationHandler.END
+    if outcome.action is Action.ASK:
+        await send(update, context, desk.t("desk.asked", reference=outcome.case.reference))
+    else:
+        await send(
+            update,
+            context,
+            desk.t(
+                "desk.done",
+                reference=outcome.case.reference,
+                status=desk.t(f"status.{outcome.status.value}"),
+            ),
+        )
+    return ConversationHandler.END
+
+
+async def cancel_note(update: Update, context: AppContext) -> int:
+    assert context.user_data is not None
+    context.user_data.pop("desk", None)
+    context.user_data.pop("answer", None)
+    lang = await lang_of(update, context)
+    await send(update, context, context.services.text(lang, "desk.cancelled"))
+    return ConversationHandler.END
+
+
+# ---------------------------------------------------------------------- resident answers
+async def on_answer_button(update: Update, context: AppContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    lang = await lang_of(update, context)
+    services = context.services
+    chat = update.effective_chat
+    case = await services.cases.get(cb.arg) if cb else None
+    reporter = await services.desk.reporter_chat(case) if case else None
+    if case is None or chat is None or reporter != chat.id:
+        await _refuse(update, context)
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data["answer"] = case.reference
+    await query.answer()
+    await send(
+        update, context, services.text(lang, "resident.answer_prompt", reference=case.reference)
+    )
+    return ANSWER
+
+
+async def on_answer(update: Update, context: AppContext) -> int:
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None
+    assert chat is not None
+    assert context.user_data is not None
+    reference = context.user_data.pop("answer", None)
+    lang = await lang_of(update, context)
+    if not reference or not message.text:
+        return ConversationHandler.END
+    try:
+        await context.services.desk.answer(chat.id, reference, message.text)
+    except Refused:
+        await _refuse(update, context)
+        return ConversationHandler.END
+    await send(
+        update, context, context.services.text(lang, "resident.answer_sent", reference=reference)
+    )
+    return ConversationHandler.END
+
+
+# ---------------------------------------------------------------------- lists and commands
+async def send_list(update: Update, context: AppContext, member: Staff, page: int) -> None:
+    desk = context.services.desk
+    cases, total = await desk.open_cases(member, page, PAGE_SIZE)
+    if not cases:
+        await send(update, context, desk.t("desk.list_none"))
+        return
+    lines = [desk.t("desk.list_title", total=total)]
+    rows = []
+    for case in cases:
+        station = desk.deployment.station(case.station_id)
+        category = next(
+            (
+                c.name.get(desk.lang) or c.name["sv"]
+                for c in desk.deployment.categories
+                if c.id == case.category
+            ),
+            "–",
+        )
+        lines.append(
+            desk.t(
+                "desk.list_item",
+                reference=case.reference,
+                station=station.name,
+                category=category,
+                status=desk.t(f"status.{case.status}"),
+                date=desk.local_time(case.created_at)[:10],
+            )
+        )
+        rows.append(
+            [
+                (
+                    desk.t("desk.open", reference=case.reference),
+                    callbacks.encode(CASE_SCOPE, "show", case.reference),
+                )
+            ]
+        )
+    if (page + 1) * PAGE_SIZE < total:
+        rows.append([(desk.t("desk.more"), callbacks.encode(CASE_SCOPE, "pg", str(page + 1)))])
+    await send(update, context, "\n".join(lines), keyboard(rows))
+
+
+async def show_case(update: Update, context: AppContext) -> None:
+    """/arende <ref>: one case card, for staff who may see it."""
+    member = await _member(update, context)
+    desk = context.services.desk
+    if member is None:
+        await _refuse(update, context)
+        return
+    if not context.args:
+        await send(update, context, desk.t("desk.usage_case"))
+        return
+    try:
+        case = await desk.authorise(member, context.args[0].upper())
+    except Refused:
+        await _refuse(update, context)
+        return
+    await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
+
+
+async def invite(update: Update, context: AppContext) -> None:
+    """/invite actor station,station [role]: a one-time code for a new staff member (admins)."""
+    member = await _member(update, context)
+    services = context.services
+    desk = services.desk
+    if member is None or member.role != Role.ADMIN.value:
+        await _refuse(update, context)
+        return
+    args = context.args or []
+    actors = {a.id for a in desk.deployment.actors}
+    stations = {s.id for s in desk.deployment.stations}
+    chosen = args[1].split(",") if len(args) > 1 else []
+    role = args[2] if len(args) > 2 else Role.PARTNER.value
+    if (
+        len(args) < 2
+        or args[0] not in actors
+        or not chosen
+        or not set(chosen) <= stations
+        or role not in {r.value for r in Role}
+    ):
+        await send(
+            update,
+            context,
+            desk.t(
+                "staff.invite_usage",
+                actors=", ".join(sorted(actors)),
+                stations=", ".join(sorted(stations)),
+            ),
+        )
+        return
+    code, expires = await services.staff.create_invite(
+        role, args[0], chosen, member.telegram_id, desk.deployment.deployment.invite_hours
+    )
+    await send(
+        update, context, desk.t("staff.invite_created", code=code, expires=desk.local_time(expires))
+    )
+
+
+async def staff_list(update: Update, context: AppContext) -> None:
+    """/staff: who has access (admins and kommunpolis); admins get revoke buttons."""
+    member = await _member(update, context)
+    desk = context.services.desk
+    if member is None or member.role not in (Role.ADMIN.value, Role.KOMMUNPOLIS.value):
+        await _refuse(update, context)
+        return
+    everyone = await context.services.staff.active()
+    lines = [desk.t("staff.list_title")]
+    rows = []
+    for s in everyone:
+        lines.append(
+            desk.t(
+                "staff.list_item",
+                name=s.name,
+                role=s.role,
+                actor=desk.actor_name(s.actor_id),
+                stations=", ".join(s.stations) or "*",
+            )
+        )
+        if member.role == Role.ADMIN.value and s.id != member.id and s.source == "invite":
+            rows.append(
+                [
+                    (
+                        desk.t("staff.revoke", name=s.name),
+                        callbacks.encode(STAFF_SCOPE, "rev", str(s.id)),
+                    )
+                ]
+            )
+    await send(update, context, "\n".join(lines), keyboard(rows) if rows else None)
+
+
+async def on_staff_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    member = await _member(update, context)
+    cb = callbacks.parse(query.data)
+    if member is None or member.role != Role.ADMIN.value or cb is None or not cb.arg.isdigit():
+        await _refuse(update, context)
+        return
+    target = await context.services.staff.get(int(cb.arg))
+    if target is None or not await context.services.staff.revoke(target.id):
+        await _refuse(update, context)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    await send(update, context, context.services.desk.t("staff.revoked", name=target.name))
+
+
+async def redeem(update: Update, context: AppContext, code: str) -> None:
+    """/start <code>: link this Telegram account as staff."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    desk = services.desk
+    try:
+        member = await services.staff.redeem(code, user.id, user.full_name)
+    except InviteError:
+        await send(update, context, desk.t("staff.bad_code"))
+        return
+    await send(
+        update,
+        context,
+        desk.t(
+            "staff.linked",
+            name=member.name,
+            role=member.role,
+            actor=desk.actor_name(member.actor_id),
+            stations=", ".join(member.stations),
+        ),
+    )
+
+
+def build() -> list[ConversationHandler[AppContext]]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        note_handlers: list[BaseHandler[Update, AppContext, object]] = [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, on_note)
+        ]
+        answer_handlers: list[BaseHandler[Update, AppContext, object]] = [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, on_answer)
+        ]
+        cancel: list[BaseHandler[Update, AppContext, object]] = [
+            CommandHandler(["avbryt", "cancel"], cancel_note)
+        ]
+        return [
+            ConversationHandler(
+                entry_points=[CallbackQueryHandler(on_case_button, pattern=rf"^v1:{CASE_SCOPE}:")],
+                states={NOTE: note_handlers},
+                fallbacks=cancel,
+                allow_reentry=True,
+                name="desk",
+                persistent=True,
+            ),
+            ConversationHandler(
+                entry_points=[
+                    CallbackQueryHandler(on_answer_button, pattern=rf"^v1:{ANSWER_SCOPE}:")
+                ],
+                states={ANSWER: answer_handlers},
+                fallbacks=cancel,
+                allow_reentry=True,
+                name="answer",
+                persistent=True,
+            ),
+        ]
+
+
+def register(app: BotApp) -> None:
+    """Before the intake conversation: a pending note or answer takes the next text."""
+    for conversation in build():
+        app.add_handler(conversation)
+    app.add_handler(CommandHandler(["arende", "case"], show_case))
+    app.add_handler(CommandHandler("invite", invite))
+    app.add_handler(CommandHandler("staff", staff_list))
+    app.add_handler(CallbackQueryHandler(on_staff_button, pattern=rf"^v1:{STAFF_SCOPE}:"))
