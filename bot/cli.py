@@ -127,6 +127,39 @@ def cmd_start(args: argparse.Namespace) -> int:
     return cmd_shell(args)
 
 
+def cmd_invite(args: argparse.Namespace) -> int:
+    """A one-time staff invite code, for when no admin is in Telegram yet."""
+    from bot.domain.deployment import Role
+    from storage.staff import StaffRepository
+
+    settings = load_settings()
+    deployment = load_deployment(settings.deployment)
+    stations = [s for s in args.stations.split(",") if s]
+    known_actors = {a.id for a in deployment.actors}
+    known_stations = {s.id for s in deployment.stations}
+    if args.actor not in known_actors:
+        raise CliError(f"Unknown actor {args.actor!r}; one of: {', '.join(sorted(known_actors))}")
+    bad = [s for s in stations if s not in known_stations]
+    if bad or not stations:
+        raise CliError(
+            f"Unknown or missing station {', '.join(bad) or '(none)'}; "
+            f"one of: {', '.join(sorted(known_stations))}"
+        )
+    if args.role not in {r.value for r in Role}:
+        raise CliError(f"Unknown role {args.role!r}; one of: kommunpolis, partner, admin")
+
+    async def create() -> tuple[str, str]:
+        async with await Database.open(settings.database) as db:
+            return await StaffRepository(db).create_invite(
+                args.role, args.actor, stations, None, deployment.deployment.invite_hours
+            )
+
+    code, expires = asyncio.run(create())
+    print(f"Invite code {code} for {args.role} at {args.actor} ({', '.join(stations)}),")
+    print(f"valid until {expires} (UTC). The person sends: /start {code}")
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import Emulator
 
@@ -173,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="deployment file (default TRYGG_DEPLOYMENT)")
     migrate = add("migrate", cmd_migrate, "Create or upgrade the database schema.")
     migrate.add_argument("--database", help="SQLite file (default TRYGG_DATABASE)")
+    invite = add("invite", cmd_invite, "Create a one-time invite code for a staff member.")
+    invite.add_argument("--actor", required=True, help="actor id from the deployment file")
+    invite.add_argument("--stations", required=True, help="station ids, comma separated")
+    invite.add_argument("--role", default="partner", help="kommunpolis, partner or admin")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

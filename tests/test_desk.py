@@ -295,3 +295,58 @@ async def test_staff_list_invite_and_open_cases(
     await admin.tap("Återkalla Person 4242")
     assert "Person 4242 har inte längre åtkomst" in admin.last_text()
     assert (await newcomer.say("/arende JKB-0001"))[-1].text == "Det här kan du inte göra."
+
+
+async def test_unacknowledged_case_is_reminded_and_escalated(
+    emulator: Emulator, desk_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    import datetime as dt
+
+    world = emulator.world
+    for staff in (POLIS_JKB, KOMMUN_JKB, ADMIN):
+        world.user(staff).started = True
+    app = build_application(desk_settings, deployment)
+    async with running(app, poll_timeout=1):
+        await report(Person(world, RESIDENT, catalogs))
+        await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        services = app.bot_data.services
+        assert services is not None
+        assert await services.desk.escalate() == 0  # not yet 48 hours
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
+        assert await services.desk.escalate(later) == 1
+        reminder = await wait_for_text(world, POLIS_JKB, "Påminnelse: JKB-0001")
+        assert "48 timmar" in reminder.text
+        alert = await wait_for_text(world, ADMIN, "JKB-0001 vid Jakobsberg har inte kvitterats")
+        assert alert.inline_buttons  # the admin can act on it
+        assert await services.desk.escalate(later) == 0  # once
+
+
+async def test_forward_and_link_to_a_commitment(
+    desk_bot: Emulator, desk_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = desk_bot.world
+    await report(Person(world, RESIDENT, catalogs), station="Floda", category="Belysning")
+    officer = Person(world, POLIS_STK, catalogs)
+    await wait_for_text(world, POLIS_STK, "FLO-0001")
+    assert world.received(VASTTRAFIK) == []
+    await officer.tap("Skicka vidare")
+    await officer.tap("Västtrafik")
+    assert "FLO-0001 har skickats vidare till Västtrafik" in officer.last_text()
+    await wait_for_text(world, VASTTRAFIK, "FLO-0001")  # now Västtrafik has the card too
+    await officer.tap("Koppla till löftet")
+    await officer.tap("Rondering av städ och drift")
+    assert "FLO-0001 är kopplat till: Rondering" in officer.last_text()
+    (case,) = rows(desk_settings, "SELECT status, commitment_id FROM cases")
+    assert (case["status"], case["commitment_id"]) == ("new", "stk-tv-rondering")
+    actors = {r["actor_id"] for r in rows(desk_settings, "SELECT actor_id FROM case_actors")}
+    assert "vasttrafik" in actors
+
+
+def test_cli_invite(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["invite", "--actor", "vasttrafik", "--stations", "floda,lerum"]) == 0
+    out = capsys.readouterr().out
+    assert "/start " in out
+    assert main(["invite", "--actor", "nobody", "--stations", "floda"]) == 2
+    assert "Unknown actor 'nobody'" in capsys.readouterr().err

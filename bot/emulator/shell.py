@@ -69,6 +69,8 @@ class Shell:
         self.labels = {i.user_id: i.label for i in [self.resident, *self.staff]}
         for identity in [self.resident, *self.staff]:
             world.user(identity.user_id, identity.label, language_code=identity.language_code)
+        for identity in self.staff:
+            world.user(identity.user_id).started = True  # staff have opened the bot before
 
     # ------------------------------------------------------------------ output
     def say(self, line: str = "") -> None:
