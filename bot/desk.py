@@ -7,6 +7,7 @@ who must hear about it. The outbox worker sends them afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from storage.cases import CaseRepository, add_actors, add_event, set_commitment,
 from storage.database import Database
 from storage.outbox import OutboxItem, enqueue
 from storage.staff import Staff, StaffEntry, StaffRepository
+
+log = logging.getLogger(__name__)
 
 #: Callback scopes: officer actions on a case, and a resident answering a question.
 CASE_SCOPE = "c"
@@ -57,8 +60,11 @@ class Desk:
         catalogs: Catalogs,
         cases: CaseRepository,
         staff: StaffRepository,
+        *,
+        email_enabled: bool = False,
     ) -> None:
         self._db = db
+        self.email_enabled = email_enabled
         self.deployment = deployment
         self.catalogs = catalogs
         self.cases = cases
@@ -70,6 +76,13 @@ class Desk:
 
     # ------------------------------------------------------------------ staff
     async def sync_staff(self) -> None:
+        if not self.email_enabled:
+            mail_only = [m.name for m in self.deployment.staff if m.email and not m.telegram_id]
+            if mail_only:
+                log.warning(
+                    "TRYGG_SMTP_HOST is not set: %d staff reachable only by e-mail get no cases",
+                    len(mail_only),
+                )
         await self.staff.sync_deployment(
             [
                 StaffEntry(
@@ -177,7 +190,7 @@ class Desk:
                         "telegram", chat, "location", {"lat": case.lat, "lon": case.lon}, case.id
                     )
                 )
-        if member.email:
+        if member.email and self.email_enabled:
             station = self.deployment.station(case.station_id)
             subject = self.t(
                 "email.subject",
@@ -379,7 +392,7 @@ class Desk:
                             case.id,
                         )
                     )
-                elif target.email:
+                elif target.email and self.email_enabled:
                     items.append(
                         OutboxItem(
                             "email",

@@ -78,7 +78,9 @@ class Services:
         database = database or LazyDatabase(settings.database)
         db = await database.get()
         cases, staff = CaseRepository(db), StaffRepository(db)
-        desk = Desk(db, deployment, catalogs, cases, staff)
+        desk = Desk(
+            db, deployment, catalogs, cases, staff, email_enabled=settings.smtp_host is not None
+        )
         await desk.sync_staff()
         return cls(
             settings=settings,
