@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.constants import ParseMode
@@ -32,6 +34,7 @@ MENU_COMMANDS = (
     ("lofte", "commands.promise"),
     ("arenden", "commands.cases"),
     ("installningar", "commands.settings"),
+    ("prenumerationer", "commands.subscriptions"),
     ("integritet", "commands.privacy"),
     ("avbryt", "commands.cancel"),
     ("hjalp", "commands.help"),
@@ -59,7 +62,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
         .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second, max_retries=2))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -85,12 +88,24 @@ async def _post_init(app: BotApp) -> None:
     data.services = services = await Services.open(
         data.settings, data.deployment, data.catalogs, data.database
     )
-    worker = OutboxWorker(app.bot, services.outbox, Mailer(data.settings), data.settings.media_dir)
+    settings = data.settings
+    worker = OutboxWorker(
+        app.bot,
+        services.outbox,
+        Mailer(settings),
+        settings.media_dir,
+        rate_per_second=settings.rate_per_second,
+        rate_per_chat=settings.rate_per_chat,
+        paid_broadcast=settings.paid_broadcast,
+    )
     services.desk.on_enqueue = worker.wake
+    services.updates.on_enqueue = worker.wake
     data.worker = worker
     worker.start()
     if app.job_queue is not None:
         app.job_queue.run_repeating(_escalate, interval=900, first=60, name="escalation")
+        zone = ZoneInfo(data.deployment.deployment.timezone)
+        app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
     await set_menu(app, data.catalogs)
     log.info(
         "Trygghetsboten started: %d stations, database %s",
@@ -104,6 +119,15 @@ async def _escalate(context: AppContext) -> None:
     count = await context.services.desk.escalate()
     if count:
         log.info("Escalated %d unacknowledged cases", count)
+
+
+async def _digest(context: AppContext) -> None:
+    """Job, on the 1st of each month: last month's digest to each station's followers."""
+    today = dt.date.today()
+    month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    for station in context.services.deployment.stations:
+        sent = await context.services.updates.digest(station.id, month)
+        log.info("Digest %s for %s queued to %d followers", month, station.id, sent)
 
 
 async def _post_stop(app: BotApp) -> None:

@@ -160,6 +160,37 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Queue a station's monthly digest; the running bot's outbox sends it."""
+    import re
+
+    from bot.i18n import Catalogs
+    from bot.updates import Updates
+    from storage.promises import PromiseRepository
+    from storage.residents import ResidentRepository
+
+    settings = load_settings()
+    deployment = load_deployment(settings.deployment)
+    if args.station not in {s.id for s in deployment.stations}:
+        raise CliError(f"Unknown station {args.station!r}")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise CliError(f"Month must look like 2026-10, not {args.month!r}")
+
+    async def queue() -> int:
+        async with await Database.open(settings.database) as db:
+            updates = Updates(
+                deployment,
+                Catalogs.load(deployment.deployment.languages),
+                PromiseRepository(db),
+                ResidentRepository(db),
+            )
+            return await updates.digest(args.station, args.month)
+
+    count = asyncio.run(queue())
+    print(f"Digest {args.month} for {args.station} queued to {count} followers.")
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import Emulator
 
@@ -210,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--actor", required=True, help="actor id from the deployment file")
     invite.add_argument("--stations", required=True, help="station ids, comma separated")
     invite.add_argument("--role", default="partner", help="kommunpolis, partner or admin")
+    digest = add("digest", cmd_digest, "Queue a station's monthly 'you said, we did' digest.")
+    digest.add_argument("--station", required=True, help="station id")
+    digest.add_argument("--month", required=True, help="YYYY-MM")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

@@ -18,10 +18,12 @@ from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
 from bot.media import remove_photos, store_photo
 from bot.settings import Settings
+from bot.updates import Updates
 from storage import Database
 from storage.bot_state import BotStateRepository
 from storage.cases import CaseRepository, insert
 from storage.outbox import OutboxRepository, enqueue
+from storage.promises import PromiseRepository
 from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
 
@@ -66,6 +68,8 @@ class Services:
     staff: StaffRepository
     outbox: OutboxRepository
     desk: Desk
+    promises: PromiseRepository
+    updates: Updates
 
     @classmethod
     async def open(
@@ -82,17 +86,21 @@ class Services:
             db, deployment, catalogs, cases, staff, email_enabled=settings.smtp_host is not None
         )
         await desk.sync_staff()
+        promises, residents = PromiseRepository(db), ResidentRepository(db)
+        await promises.seed(deployment)
         return cls(
             settings=settings,
             deployment=deployment,
             catalogs=catalogs,
             database=database,
             db=db,
-            residents=ResidentRepository(db),
+            residents=residents,
             cases=cases,
             staff=staff,
             outbox=OutboxRepository(db),
             desk=desk,
+            promises=promises,
+            updates=Updates(deployment, catalogs, promises, residents),
         )
 
     async def close(self) -> None:

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     deployment: Path = Field(default_factory=bundled_deployment_path)
     media_dir: Path = Field(default=Path("data/media"))
     log_level: LogLevel = "INFO"
+    # Outbound pace: Telegram allows about 30 messages/s in all and 1 per second per chat;
+    # with paid broadcasts (allow_paid_broadcast) up to 1000/s.
+    rate_per_second: int = Field(default=30, gt=0, le=1000)
+    rate_per_chat: float = Field(default=1.0, gt=0)
+    paid_broadcast: bool = False
     # E-mail to staff (optional: without a host, e-mail is off).
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, gt=0, lt=65536)

@@ -157,6 +157,35 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT NOT NULL
     );
     """,
+    # 5: promises in the database (current status and a timeline), and station followers.
+    """
+    CREATE TABLE commitment_state (
+        commitment_id  TEXT PRIMARY KEY,
+        promise_id     TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        progress       INTEGER NOT NULL CHECK (progress BETWEEN 0 AND 100),
+        updated_at     TEXT NOT NULL
+    );
+    CREATE TABLE commitment_updates (
+        id             INTEGER PRIMARY KEY,
+        commitment_id  TEXT NOT NULL,
+        status         TEXT,
+        progress       INTEGER,
+        text           TEXT NOT NULL,
+        photo          TEXT,
+        actor_id       TEXT,
+        staff_id       INTEGER,
+        created_at     TEXT NOT NULL
+    );
+    CREATE INDEX commitment_updates_commitment ON commitment_updates(commitment_id, id);
+    CREATE TABLE station_follows (
+        resident_id  INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+        station_id   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (resident_id, station_id)
+    );
+    CREATE INDEX station_follows_station ON station_follows(station_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -331,11 +331,11 @@ async def test_forward_and_link_to_a_commitment(
     assert world.received(VASTTRAFIK) == []
     await officer.tap("Skicka vidare")
     await officer.tap("Västtrafik")
-    assert "FLO-0001 har skickats vidare till Västtrafik" in officer.last_text()
+    await wait_for_text(world, POLIS_STK, "FLO-0001 har skickats vidare till Västtrafik")
     await wait_for_text(world, VASTTRAFIK, "FLO-0001")  # now Västtrafik has the card too
     await officer.tap("Koppla till löftet")
     await officer.tap("Rondering av städ och drift")
-    assert "FLO-0001 är kopplat till: Rondering" in officer.last_text()
+    await wait_for_text(world, POLIS_STK, "FLO-0001 är kopplat till: Rondering")
     (case,) = rows(desk_settings, "SELECT status, commitment_id FROM cases")
     assert (case["status"], case["commitment_id"]) == ("new", "stk-tv-rondering")
     actors = {r["actor_id"] for r in rows(desk_settings, "SELECT actor_id FROM case_actors")}

@@ -43,6 +43,22 @@ def markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None
     )
 
 
+class Pacer:
+    """Spaces sends evenly: never more than `rate` in any one-second window."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
 class OutboxWorker:
     """One background task; `wake()` after enqueuing, `stop()` finishes the current send."""
 
@@ -54,8 +70,17 @@ class OutboxWorker:
         media_dir: Path,
         *,
         poll_seconds: float = 1.0,
+        rate_per_second: float = 30,
+        rate_per_chat: float = 1.0,
+        paid_broadcast: bool = False,
+        concurrency: int = 16,
     ) -> None:
         self._bot = bot
+        self._pacer = Pacer(rate_per_second)
+        self._chat_gap = 1.0 / rate_per_chat
+        self._paid = paid_broadcast
+        self._concurrency = concurrency
+        self._last_sent: dict[tuple[str, str], float] = {}
         self._outbox = outbox
         self._mailer = mailer
         self._media_dir = media_dir
@@ -94,26 +119,44 @@ class OutboxWorker:
                     await asyncio.wait_for(self._wake.wait(), self._poll)
 
     async def drain_once(self) -> bool:
-        """Send what is due now; True if anything was attempted."""
+        """Send what is due now, several chats at a time; True if anything was attempted."""
         loop = asyncio.get_running_loop()
         wait = self._paused_until - loop.time()
         if wait > 0:
             await asyncio.sleep(min(wait, self._poll))
             return True
-        rows = await self._outbox.due()
-        blocked: set[tuple[str, str]] = set()
+        rows = await self._outbox.due(limit=500)
+        batch: list[OutboxRow] = []
+        seen: set[tuple[str, str]] = set()
         for row in rows:
-            if self._stopping:
-                break
             key = (row.channel, row.recipient)
-            if key in blocked or await self._outbox.earlier_pending(row):
-                blocked.add(key)  # keep each recipient's messages in order
-                continue
-            if not await self._deliver(row):
-                blocked.add(key)
-            if self._paused_until > loop.time():
+            if key in seen:
+                continue  # one message per chat per pass keeps each chat's order
+            seen.add(key)
+            if loop.time() - self._last_sent.get(key, -1e9) < self._chat_gap:
+                continue  # Telegram's 1 message per second per chat
+            if await self._outbox.earlier_pending(row):
+                continue  # an older message to this chat is waiting (e.g. backing off)
+            batch.append(row)
+        attempted = False
+        for start in range(0, len(batch), self._concurrency):
+            if self._stopping or self._paused_until > loop.time():
                 break
-        return bool(rows)
+            chunk = batch[start : start + self._concurrency]
+            await asyncio.gather(*(self._paced(row) for row in chunk))
+            attempted = True
+        if not attempted and rows:
+            await asyncio.sleep(min(self._chat_gap, self._poll) / 4)  # waiting on spacing
+            return True
+        return attempted
+
+    async def _paced(self, row: OutboxRow) -> None:
+        if row.channel == "telegram":
+            await self._pacer.wait()
+        if self._stopping:
+            return  # not started: it stays pending for the next start
+        await self._deliver(row)
+        self._last_sent[(row.channel, row.recipient)] = asyncio.get_running_loop().time()
 
     async def _deliver(self, row: OutboxRow) -> bool:
         try:
@@ -165,7 +208,10 @@ class OutboxWorker:
         sent: Message
         if row.kind == "text":
             sent = await self._bot.send_message(
-                chat_id, payload["text"], reply_markup=markup(payload.get("buttons"))
+                chat_id,
+                payload["text"],
+                reply_markup=markup(payload.get("buttons")),
+                allow_paid_broadcast=self._paid or None,
             )
         elif row.kind == "photo":
             path = self._media_dir / payload["path"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.context import BotApp
-from bot.handlers import cases, desk, errors, guards, intake, promises, start
+from bot.handlers import cases, desk, errors, guards, intake, promises, start, updates
 
 
 def register_all(app: BotApp) -> None:
     """Add every feature's handlers; the order within group 0 matters (first match wins)."""
     guards.register(app)  # group -1: runs before everything
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
+    updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs
     start.register(app)
     cases.register(app)

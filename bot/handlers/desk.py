@@ -33,12 +33,12 @@ STAFF_SCOPE = "s"
 PAGE_SIZE = 5
 
 
-async def _member(update: Update, context: AppContext) -> Staff | None:
+async def member_of(update: Update, context: AppContext) -> Staff | None:
     user = update.effective_user
     return await context.services.desk.member(user.id if user else None)
 
 
-async def _refuse(update: Update, context: AppContext) -> None:
+async def refuse(update: Update, context: AppContext) -> None:
     """A plain refusal that reveals nothing about the case or the staff."""
     lang = await lang_of(update, context)
     text = context.services.text(lang, "desk.refused")
@@ -55,9 +55,9 @@ async def on_case_button(update: Update, context: AppContext) -> int:
     assert query is not None
     cb = callbacks.parse(query.data)
     desk = context.services.desk
-    member = await _member(update, context)
+    member = await member_of(update, context)
     if cb is None or member is None:
-        await _refuse(update, context)
+        await refuse(update, context)
         return ConversationHandler.END
     t = desk.t
     reference, _, extra = cb.arg.partition(".")
@@ -143,7 +143,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 t("desk.illegal", status=t(f"status.{exc.status.value}")), show_alert=True
             )
         else:
-            await _refuse(update, context)
+            await refuse(update, context)
     return ConversationHandler.END
 
 
@@ -156,7 +156,7 @@ async def on_note(update: Update, context: AppContext) -> int:
     desk = context.services.desk
     if not pending or not message.text:
         return ConversationHandler.END
-    member = await _member(update, context)
+    member = await member_of(update, context)
     try:
         outcome = await desk.act(member, pending["ref"], Action(pending["action"]), message.text)
     except IllegalTransition as exc:
@@ -165,7 +165,7 @@ async def on_note(update: Update, context: AppContext) -> int:
         )
         return ConversationHandler.END
     except Refused:
-        await _refuse(update, context)
+        await refuse(update, context)
         return ConversationHandler.END
     if outcome.action is Action.ASK:
         await send(update, context, desk.t("desk.asked", reference=outcome.case.reference))
@@ -202,7 +202,7 @@ async def on_answer_button(update: Update, context: AppContext) -> int:
     case = await services.cases.get(cb.arg) if cb else None
     reporter = await services.desk.reporter_chat(case) if case else None
     if case is None or chat is None or reporter != chat.id:
-        await _refuse(update, context)
+        await refuse(update, context)
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data["answer"] = case.reference
@@ -226,7 +226,7 @@ async def on_answer(update: Update, context: AppContext) -> int:
     try:
         await context.services.desk.answer(chat.id, reference, message.text)
     except Refused:
-        await _refuse(update, context)
+        await refuse(update, context)
         return ConversationHandler.END
     await send(
         update, context, context.services.text(lang, "resident.answer_sent", reference=reference)
@@ -278,10 +278,10 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
 
 async def show_case(update: Update, context: AppContext) -> None:
     """/arende <ref>: one case card, for staff who may see it."""
-    member = await _member(update, context)
+    member = await member_of(update, context)
     desk = context.services.desk
     if member is None:
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     if not context.args:
         await send(update, context, desk.t("desk.usage_case"))
@@ -289,18 +289,18 @@ async def show_case(update: Update, context: AppContext) -> None:
     try:
         case = await desk.authorise(member, context.args[0].upper())
     except Refused:
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
 
 
 async def invite(update: Update, context: AppContext) -> None:
     """/invite actor station,station [role]: a one-time code for a new staff member (admins)."""
-    member = await _member(update, context)
+    member = await member_of(update, context)
     services = context.services
     desk = services.desk
     if member is None or member.role != Role.ADMIN.value:
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     args = context.args or []
     actors = {a.id for a in desk.deployment.actors}
@@ -334,10 +334,10 @@ async def invite(update: Update, context: AppContext) -> None:
 
 async def staff_list(update: Update, context: AppContext) -> None:
     """/staff: who has access (admins and kommunpolis); admins get revoke buttons."""
-    member = await _member(update, context)
+    member = await member_of(update, context)
     desk = context.services.desk
     if member is None or member.role not in (Role.ADMIN.value, Role.KOMMUNPOLIS.value):
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     everyone = await context.services.staff.active()
     lines = [desk.t("staff.list_title")]
@@ -367,14 +367,14 @@ async def staff_list(update: Update, context: AppContext) -> None:
 async def on_staff_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
-    member = await _member(update, context)
+    member = await member_of(update, context)
     cb = callbacks.parse(query.data)
     if member is None or member.role != Role.ADMIN.value or cb is None or not cb.arg.isdigit():
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     target = await context.services.staff.get(int(cb.arg))
     if target is None or not await context.services.staff.revoke(target.id):
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     await query.answer()
     await clear_buttons(update)

@@ -300,14 +300,16 @@ async def begin_from_menu(update: Update, context: AppContext) -> int:
     return await begin(update, context, kind)
 
 
-async def finish(turn: Turn, key: str | None, *, discard: bool, **params: object) -> int:
+async def finish(
+    turn: Turn, key: str | None, *, discard: bool, markup: object | None = None, **params: object
+) -> int:
     """Leave the flow: forget the draft (and its photos when abandoned), say `key`."""
     if discard:
         await turn.services.discard_draft(turn.draft)
     assert turn.context.user_data is not None
     turn.context.user_data.pop(DRAFT, None)
     if key:
-        await turn.say(turn.t(key, **params), ReplyKeyboardRemove())
+        await turn.say(turn.t(key, **params), markup or ReplyKeyboardRemove())
     return END
 
 
@@ -490,12 +492,17 @@ async def submit(turn: Turn) -> int:
         await query.answer()
     case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)
     await clear_buttons(turn.update)
+    follow = None
+    if case.station_id not in await turn.services.updates.followed(turn.chat_id):
+        label = turn.t("follow.offer", station=turn.station_name)
+        follow = keyboard([[(label, callbacks.menu("fol", case.station_id))]])
     if case.kind is CaseKind.REPORT:
         actors = turn.services.recipients(case.station_id, case.category)
         await finish(
             turn,
             "submitted.report",
             discard=False,
+            markup=follow,
             reference=case.reference,
             actors=", ".join(actors) or turn.station_name,
         )
@@ -504,6 +511,7 @@ async def submit(turn: Turn) -> int:
             turn,
             "submitted.idea",
             discard=False,
+            markup=follow,
             reference=case.reference,
             station=turn.station_name,
         )

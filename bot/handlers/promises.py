@@ -12,7 +12,11 @@ from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.deployment import Promise
+from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promise_progress
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
+from bot.services import Services
+from storage.promises import Update as StoredUpdate
 
 ICONS = {"planned": "⚪", "in_progress": "🟡", "done": "🟢", "delayed": "🟠", "not_done": "🔴"}
 
@@ -32,35 +36,62 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
     if not promises:
         await send(update, context, services.text(lang, "promise.none", station=station.name))
         return
-    actors = {a.id: a.name for a in services.deployment.actors}
-    today = dt.date.today()
+    states = await services.promises.states()
+    latest = await services.promises.latest_updates()
     for promise in promises:
-        lines = [
-            services.text(
+        await send(update, context, render(services, lang, promise, station.id, states, latest))
+
+
+def render(
+    services: Services,
+    lang: str,
+    promise: Promise,
+    station_id: str,
+    states: dict[str, CommitmentState],
+    latest: dict[str, StoredUpdate],
+    today: dt.date | None = None,
+) -> str:
+    """One promise as a resident sees it: period, parties, progress, commitments, updates."""
+    t = services.text
+    actors = {a.id: a.name for a in services.deployment.actors}
+    percent = promise_progress(promise, states)
+    lines = [
+        t(
+            lang,
+            "promise.header",
+            title=promise.title,
+            start=promise.start.isoformat(),
+            end=promise.end.isoformat(),
+            parties=", ".join(actors[a] for a in promise.parties),
+        ),
+        t(lang, "promise.progress", percent=percent, bar=bar(percent)),
+    ]
+    if has_ended(promise, today or dt.date.today()):
+        done, total = outcome(promise, states)
+        lines.append(t(lang, "promise.ended", end=promise.end.isoformat()))
+        lines.append(t(lang, "promise.outcome", done=done, total=total))
+    lines.append("")
+    for commitment in promise.commitments:
+        if commitment.stations and station_id not in commitment.stations:
+            continue
+        state = states.get(commitment.id)
+        status = state.status if state else commitment.status
+        progress = state.progress if state else 0
+        lines.append(
+            t(
                 lang,
-                "promise.header",
-                title=promise.title,
-                start=promise.start.isoformat(),
-                end=promise.end.isoformat(),
-                parties=", ".join(actors[a] for a in promise.parties),
+                "promise.item_progress",
+                icon=ICONS[status.value],
+                text=commitment.text,
+                status=t(lang, f"commitment.{status.value}"),
+                percent=progress,
             )
-        ]
-        if promise.end < today:
-            lines.append(services.text(lang, "promise.ended", end=promise.end.isoformat()))
-        for commitment in promise.commitments:
-            if commitment.stations and station.id not in commitment.stations:
-                continue
-            status = commitment.status.value
-            lines.append(
-                services.text(
-                    lang,
-                    "promise.item",
-                    icon=ICONS[status],
-                    text=commitment.text,
-                    status=services.text(lang, f"commitment.{status}"),
-                )
-            )
-        await send(update, context, "\n".join(lines))
+        )
+        update_ = latest.get(commitment.id)
+        if update_ is not None:
+            date = update_.created_at[:10]
+            lines.append(t(lang, "promise.latest", date=date, text=update_.text))
+    return "\n".join(lines)
 
 
 async def promise_command(update: Update, context: AppContext) -> None:

@@ -73,6 +73,7 @@ async def settings(update: Update, context: AppContext) -> None:
     rows = [
         [(services.text(lang, "settings.language"), callbacks.menu("langs"))],
         [(services.text(lang, "settings.home"), callbacks.menu("homes"))],
+        [(services.text(lang, "settings.follow"), callbacks.menu("fols"))],
     ]
     await send(update, context, text, keyboard(rows))
 
@@ -118,12 +119,56 @@ async def on_menu(update: Update, context: AppContext) -> None:
         await send(update, context, services.text(lang, "home.set", station=station.name))
     elif cb.action == "privacy":
         await privacy(update, context)
+    elif cb.action == "fols":
+        lang = await lang_of(update, context)
+        rows = station_buttons(services.deployment.stations, "fol", callbacks.MENU)
+        await send(update, context, services.text(lang, "follow.choose"), keyboard(rows))
+    elif cb.action in ("fol", "unf"):
+        await follow_button(update, context, cb.action, cb.arg)
     elif cb.action == "cases":
         await cases.my_cases(update, context)
     elif cb.action == "promise":
         await promises.show(update, context, cb.arg or None)
     else:
         await stale(update, context, answered=True)
+
+
+async def follow_button(update: Update, context: AppContext, action: str, station_id: str) -> None:
+    """Follow or stop following a station."""
+    lang = await lang_of(update, context)
+    services = context.services
+    chat = update.effective_chat
+    target = services.station(station_id)
+    if target is None or chat is None:
+        await stale(update, context, answered=True)
+        return
+    await clear_buttons(update)
+    if action == "fol":
+        added = await services.updates.follow(chat.id, target.id)
+        key = "follow.done" if added else "follow.already"
+    else:
+        await services.updates.unfollow(chat.id, target.id)
+        key = "follow.stopped"
+    await send(update, context, services.text(lang, key, station=target.name))
+
+
+async def subscriptions(update: Update, context: AppContext) -> None:
+    """/prenumerationer: the stations I follow, each with a stop button."""
+    lang = await lang_of(update, context)
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    followed = [s for s in map(services.station, await services.updates.followed(chat.id)) if s]
+    if not followed:
+        rows = [[(services.text(lang, "settings.follow"), callbacks.menu("fols"))]]
+        await send(update, context, services.text(lang, "follow.none"), keyboard(rows))
+        return
+    lines = [services.text(lang, "follow.list"), *(f"• {s.name}" for s in followed)]
+    rows = [
+        [(services.text(lang, "follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))]
+        for s in followed
+    ]
+    await send(update, context, "\n".join(lines), keyboard(rows))
 
 
 async def stale(update: Update, context: AppContext, *, answered: bool = False) -> None:
@@ -143,4 +188,5 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["integritet", "privacy"], privacy))
     app.add_handler(CommandHandler(["sprak", "language"], language_picker))
     app.add_handler(CommandHandler(["installningar", "settings"], settings))
+    app.add_handler(CommandHandler(["prenumerationer", "subscriptions"], subscriptions))
     app.add_handler(CallbackQueryHandler(on_menu, pattern=r"^v1:m:"))

@@ -1,0 +1,196 @@
+"""/uppdatera: staff publish an update on a commitment; followers hear what was done."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import AppContext, BotApp
+from bot.domain import callbacks
+from bot.domain.deployment import CommitmentStatus
+from bot.domain.promises import DEFAULT_PROGRESS
+from bot.handlers.common import clear_buttons, in_rows, keyboard, send
+from bot.handlers.desk import member_of, refuse
+from bot.i18n import Safe
+from bot.media import PhotoError
+from bot.updates import Choice
+
+log = logging.getLogger(__name__)
+
+PICK, STATUS, TEXT, PREVIEW = range(1, 5)
+SCOPE = "u"
+KEY = "update"
+
+
+def _cb(action: str, arg: str = "") -> str:
+    return callbacks.encode(SCOPE, action, arg)
+
+
+async def begin(update: Update, context: AppContext) -> int:
+    """Choose one of my commitments."""
+    member = await member_of(update, context)
+    if member is None:
+        await refuse(update, context)
+        return ConversationHandler.END
+    updates = context.services.updates
+    t = context.services.desk.t
+    choices = updates.choices(member)
+    if not choices:
+        await send(update, context, t("update.none"))
+        return ConversationHandler.END
+    buttons = [(c.commitment.text[:60], _cb("c", str(i))) for i, c in enumerate(choices)]
+    rows = [*in_rows(buttons, 1), [(t("nav.cancel"), _cb("x"))]]
+    await send(update, context, t("update.choose"), keyboard(rows))
+    return PICK
+
+
+async def _choice(context: AppContext, update: Update) -> Choice | None:
+    member = await member_of(update, context)
+    assert context.user_data is not None
+    state = context.user_data.get(KEY) or {}
+    if member is None or "i" not in state:
+        return None
+    choices = context.services.updates.choices(member)
+    index = int(state["i"])
+    return choices[index] if 0 <= index < len(choices) else None
+
+
+async def on_button(update: Update, context: AppContext) -> int | None:
+    query = update.callback_query
+    assert query is not None
+    assert context.user_data is not None
+    cb = callbacks.parse(query.data)
+    t = context.services.desk.t
+    member = await member_of(update, context)
+    if cb is None or member is None:
+        await refuse(update, context)
+        return ConversationHandler.END
+    await query.answer()
+    await clear_buttons(update)
+    if cb.action == "x":
+        context.user_data.pop(KEY, None)
+        await send(update, context, t("update.cancelled"))
+        return ConversationHandler.END
+    if cb.action == "c":
+        choices = context.services.updates.choices(member)
+        if not cb.arg.isdigit() or int(cb.arg) >= len(choices):
+            await refuse(update, context)
+            return ConversationHandler.END
+        context.user_data[KEY] = {"i": int(cb.arg)}
+        choice = choices[int(cb.arg)]
+        buttons = [(t(f"commitment.{s.value}"), _cb("s", s.value)) for s in CommitmentStatus]
+        rows = [
+            *in_rows(buttons, 2),
+            [(t("update.keep"), _cb("s", "keep"))],
+            [(t("nav.cancel"), _cb("x"))],
+        ]
+        await send(
+            update, context, t("update.status", commitment=choice.commitment.text), keyboard(rows)
+        )
+        return STATUS
+    if cb.action == "s":
+        state = context.user_data.get(KEY) or {}
+        state["status"] = None if cb.arg == "keep" else CommitmentStatus(cb.arg).value
+        context.user_data[KEY] = state
+        await send(update, context, t("update.text"))
+        return TEXT
+    if cb.action == "pub":
+        picked = await _choice(context, update)
+        state = context.user_data.pop(KEY, None) or {}
+        if picked is None or not state.get("text"):
+            await refuse(update, context)
+            return ConversationHandler.END
+        status = CommitmentStatus(state["status"]) if state.get("status") else None
+        count = await context.services.updates.publish(
+            member, picked, status, state["text"], state.get("photo")
+        )
+        await send(update, context, t("update.published", count=count))
+        return ConversationHandler.END
+    return None
+
+
+async def on_text(update: Update, context: AppContext) -> int | None:
+    """The update's text (or a photo with a caption), then the preview."""
+    message = update.effective_message
+    assert message is not None
+    assert context.user_data is not None
+    services = context.services
+    t = services.desk.t
+    state = context.user_data.get(KEY) or {}
+    text = (message.text or message.caption or "").strip()
+    if not text:
+        await send(update, context, t("update.text"))
+        return None
+    if message.photo:
+        try:
+            file = await message.photo[-1].get_file()
+            state["photo"] = await services.save_photo(bytes(await file.download_as_bytearray()))
+        except (TelegramError, PhotoError):
+            log.warning("Could not receive the update's photo", exc_info=True)
+            await send(update, context, t("photos.failed"))
+            return None
+    state["text"] = text
+    context.user_data[KEY] = state
+    choice = await _choice(context, update)
+    if choice is None:
+        await refuse(update, context)
+        return ConversationHandler.END
+    states = await services.promises.states()
+    current = states.get(choice.commitment.id)
+    status = (
+        CommitmentStatus(state["status"])
+        if state.get("status")
+        else (current.status if current else choice.commitment.status)
+    )
+    percent = (
+        DEFAULT_PROGRESS[status]
+        if state.get("status")
+        else (current.progress if current else DEFAULT_PROGRESS[status])
+    )
+    preview = services.updates.render_general(services.desk.lang, choice, status, percent, text)
+    rows = [[(t("update.publish"), _cb("pub")), (t("nav.cancel"), _cb("x"))]]
+    await send(update, context, t("update.preview", preview=Safe(preview)), keyboard(rows))
+    return PREVIEW
+
+
+async def cancel(update: Update, context: AppContext) -> int:
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await send(update, context, context.services.desk.t("update.cancelled"))
+    return ConversationHandler.END
+
+
+def build() -> ConversationHandler[AppContext]:
+    buttons: list[BaseHandler[Update, AppContext, object]] = [
+        CallbackQueryHandler(on_button, pattern=rf"^v1:{SCOPE}:")
+    ]
+    text: list[BaseHandler[Update, AppContext, object]] = [
+        *buttons,
+        MessageHandler((filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_text),
+    ]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler(["uppdatera", "update"], begin)],
+            states={PICK: buttons, STATUS: buttons, TEXT: text, PREVIEW: buttons},
+            fallbacks=[CommandHandler(["avbryt", "cancel"], cancel)],
+            allow_reentry=True,
+            name="update",
+            persistent=True,
+        )
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(build())

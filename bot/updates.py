@@ -1,0 +1,259 @@
+"""Promises and updates: current state, following stations, publishing, monthly digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise, Role
+from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, small_count
+from bot.i18n import Catalogs, Safe
+from storage.outbox import OutboxItem
+from storage.promises import PromiseRepository, Update
+from storage.residents import ResidentRepository
+from storage.staff import Staff
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A commitment a staff member may update, with the promise it belongs to."""
+
+    promise: Promise
+    commitment: Commitment
+
+
+class Updates:
+    def __init__(
+        self,
+        deployment: Deployment,
+        catalogs: Catalogs,
+        promises: PromiseRepository,
+        residents: ResidentRepository,
+    ) -> None:
+        self.deployment = deployment
+        self.catalogs = catalogs
+        self.promises = promises
+        self.residents = residents
+        self.zone = ZoneInfo(deployment.deployment.timezone)
+        self.on_enqueue: Callable[[], None] = lambda: None
+
+    def _lang(self, language: str | None) -> str:
+        if language is not None and language in self.catalogs.languages:
+            return language
+        return self.deployment.deployment.default_language
+
+    # ------------------------------------------------------------------ following
+    async def follow(self, chat_id: int, station_id: str) -> bool:
+        resident = await self.residents.touch(chat_id)
+        return await self.promises.follow(resident.id, station_id)
+
+    async def unfollow(self, chat_id: int, station_id: str) -> bool:
+        resident = await self.residents.get_by_chat(chat_id)
+        if resident is None:
+            return False
+        return await self.promises.unfollow(resident.id, station_id)
+
+    async def followed(self, chat_id: int) -> list[str]:
+        resident = await self.residents.get_by_chat(chat_id)
+        return await self.promises.followed(resident.id) if resident else []
+
+    # ------------------------------------------------------------------ staff updates
+    def choices(self, member: Staff) -> list[Choice]:
+        """Commitments of the promises at the member's stations that they may report on:
+        their own actor's, or every one for the kommunpolis and admins."""
+        broad = member.role in (Role.KOMMUNPOLIS.value, Role.ADMIN.value)
+        found = []
+        for promise in self.deployment.promises:
+            at_station = not member.stations or set(member.stations) & set(promise.stations)
+            if not at_station:
+                continue
+            for commitment in promise.commitments:
+                if broad or member.actor_id in commitment.owners:
+                    found.append(Choice(promise, commitment))
+        return found
+
+    def station_names(self, choice: Choice) -> list[str]:
+        ids = choice.commitment.stations or choice.promise.stations
+        return [self.deployment.station(s).name for s in ids]
+
+    def render_general(
+        self, lang: str, choice: Choice, status: CommitmentStatus, percent: int, text: str
+    ) -> str:
+        t = self.catalogs.text
+        return t(
+            lang,
+            "broadcast.general",
+            station=", ".join(self.station_names(choice)),
+            commitment=choice.commitment.text,
+            status=t(lang, f"commitment.{status.value}"),
+            percent=percent,
+            text=text,
+        )
+
+    async def publish(
+        self,
+        member: Staff,
+        choice: Choice,
+        status: CommitmentStatus | None,
+        text: str,
+        photo: str | None,
+    ) -> int:
+        """Store the update and queue it for every follower; returns the number of chats."""
+        states = await self.promises.states()
+        current = states.get(choice.commitment.id)
+        new_status = status or (current.status if current else choice.commitment.status)
+        percent = (
+            DEFAULT_PROGRESS[new_status]
+            if status
+            else (current.progress if current else DEFAULT_PROGRESS[new_status])
+        )
+        t = self.catalogs.text
+        items: list[OutboxItem] = []
+        personal = await self.promises.linked_reporters(choice.commitment.id)
+        reached: set[int] = set()
+        for chat_id, language, reference in personal:
+            if chat_id in reached:
+                continue
+            lang = self._lang(language)
+            body = t(
+                lang,
+                "broadcast.personal",
+                reference=reference,
+                commitment=choice.commitment.text,
+                status=t(lang, f"commitment.{new_status.value}"),
+                text=text,
+            )
+            items += self._message(chat_id, body, photo)
+            reached.add(chat_id)
+        stations = list(choice.commitment.stations or choice.promise.stations)
+        for chat_id, language in await self.promises.followers(stations):
+            if chat_id in reached:
+                continue
+            body = self.render_general(self._lang(language), choice, new_status, percent, text)
+            items += self._message(chat_id, body, photo)
+            reached.add(chat_id)
+        await self.promises.publish(
+            choice.commitment.id,
+            status,
+            percent if status else None,
+            text,
+            photo,
+            member.actor_id,
+            member.id,
+            items,
+        )
+        self.on_enqueue()
+        return len(reached)
+
+    @staticmethod
+    def _message(chat_id: int, body: str, photo: str | None) -> list[OutboxItem]:
+        items = [OutboxItem("telegram", str(chat_id), "text", {"text": body})]
+        if photo:
+            items.append(OutboxItem("telegram", str(chat_id), "photo", {"path": photo}))
+        return items
+
+    # ------------------------------------------------------------------ digest
+    async def digest(self, station_id: str, month: str) -> int:
+        """'You said, we did' for one station and month, to its followers. Returns chats."""
+        station = self.deployment.station(station_id)
+        start, end = month_bounds(month)
+        start_iso = (
+            dt.datetime.combine(start, dt.time(), self.zone)
+            .astimezone(dt.UTC)
+            .isoformat(timespec="seconds")
+        )
+        end_iso = (
+            dt.datetime.combine(end, dt.time(), self.zone)
+            .astimezone(dt.UTC)
+            .isoformat(timespec="seconds")
+        )
+        counts = await self.promises.reports_by_category(station_id, start_iso, end_iso)
+        commitments = {
+            c.id: c.text
+            for p in self.deployment.promises
+            if station_id in p.stations
+            for c in p.commitments
+            if not c.stations or station_id in c.stations
+        }
+        changes = [
+            u
+            for u in await self.promises.updates_between(start_iso, end_iso)
+            if u.commitment_id in commitments
+        ]
+        followers = await self.promises.followers([station_id])
+        items = []
+        for chat_id, language in followers:
+            lang = self._lang(language)
+            items.append(
+                OutboxItem(
+                    "telegram",
+                    str(chat_id),
+                    "text",
+                    {
+                        "text": self.render_digest(
+                            lang, station.name, month, counts, changes, commitments
+                        )
+                    },
+                )
+            )
+        if items:
+            await self.promises.enqueue(items)
+            self.on_enqueue()
+        return len(items)
+
+    def render_digest(
+        self,
+        lang: str,
+        station: str,
+        month: str,
+        counts: dict[str, int],
+        changes: list[Update],
+        commitments: dict[str, str],
+    ) -> str:
+        t = self.catalogs.text
+        lines = [t(lang, "digest.title", station=station, month=month)]
+        if counts:
+            lines.append(t(lang, "digest.reports"))
+            for category, count in sorted(counts.items()):
+                shown = small_count(count)
+                name = (
+                    t(lang, "digest.idea") if category == "idea" else self._category(category, lang)
+                )
+                lines.append(
+                    t(
+                        lang,
+                        "digest.item",
+                        category=name,
+                        count=shown if shown is not None else Safe(t(lang, "digest.few")),
+                    )
+                )
+        else:
+            lines.append(t(lang, "digest.no_reports"))
+        lines.append("")
+        if changes:
+            lines.append(t(lang, "digest.changes"))
+            for change in changes:
+                lines.append(
+                    t(
+                        lang,
+                        "digest.change",
+                        commitment=commitments[change.commitment_id],
+                        text=change.text,
+                    )
+                )
+        else:
+            lines.append(t(lang, "digest.no_changes"))
+        return "\n".join(lines)
+
+    def _utc(self, day: dt.date) -> str:
+        """Local midnight of `day` as stored timestamps are written: ISO in UTC."""
+        local = dt.datetime.combine(day, dt.time(), self.zone)
+        return local.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+    def _category(self, category_id: str, lang: str) -> str:
+        for c in self.deployment.categories:
+            if c.id == category_id:
+                return c.name.get(lang) or c.name["sv"]
+        return category_id
