@@ -185,6 +185,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (resident_id, station_id)
     );
     CREATE INDEX station_follows_station ON station_follows(station_id);
+    CREATE INDEX outbox_recipient ON outbox(recipient, status, id);
     """,
 )
 

@@ -28,6 +28,9 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
     chat = update.effective_chat
     assert chat is not None
     station = services.station(station_id) or await services.home_station(chat.id)
+    if station is None:  # no home station yet: the first station they follow, if any
+        followed = await services.updates.followed(chat.id)
+        station = services.station(followed[0]) if followed else None
     if station is None:
         rows = station_buttons(services.deployment.stations, "promise", callbacks.MENU)
         await send(update, context, services.text(lang, "promise.choose_station"), keyboard(rows))
