@@ -234,7 +234,7 @@ def max_per_second(times: list[float]) -> int:
 async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> None:
-    rate, followers, first = 150, 2000, 3_000_000
+    rate, followers, first = 200, 3000, 3_000_000
     settings = bot_settings.model_copy(update={"rate_per_second": rate})
     world = emulator.world
     world.flood.enabled = True
