@@ -36,6 +36,8 @@ MENU_COMMANDS = (
     ("installningar", "commands.settings"),
     ("prenumerationer", "commands.subscriptions"),
     ("integritet", "commands.privacy"),
+    ("minadata", "commands.mydata"),
+    ("radera", "commands.delete"),
     ("avbryt", "commands.cancel"),
     ("hjalp", "commands.help"),
 )

@@ -23,6 +23,7 @@ from storage import Database
 from storage.bot_state import BotStateRepository
 from storage.cases import CaseRepository, insert
 from storage.outbox import OutboxRepository, enqueue
+from storage.privacy import PrivacyRepository
 from storage.promises import PromiseRepository
 from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
@@ -70,6 +71,7 @@ class Services:
     desk: Desk
     promises: PromiseRepository
     updates: Updates
+    privacy: PrivacyRepository
 
     @classmethod
     async def open(
@@ -101,6 +103,7 @@ class Services:
             desk=desk,
             promises=promises,
             updates=Updates(deployment, catalogs, promises, residents),
+            privacy=PrivacyRepository(db),
         )
 
     async def close(self) -> None:
@@ -259,6 +262,15 @@ class Services:
         if resident.home_station is None:
             await self.residents.set_home_station(resident.id, station.id)
         return case
+
+    async def erase(self, chat_id: int) -> int:
+        """Erase a resident's identity and personal data (and their unfinished draft's photos)."""
+        data = await self.privacy.export(chat_id)
+        draft = (data.get("draft") or {}).get("draft")
+        if draft:
+            await self.discard_draft(Draft.from_dict(draft))
+        keep = self.deployment.retention.keep_case_text_on_erase
+        return await self.privacy.erase(chat_id, keep_text=keep)
 
     async def cases_of(self, chat_id: int) -> tuple[Resident | None, list[Case]]:
         resident = await self.residents.get_by_chat(chat_id)

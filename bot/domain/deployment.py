@@ -169,6 +169,9 @@ class Retention(Model):
     identity_days: int = Field(default=365, gt=0)
     photo_days: int = Field(default=180, gt=0)
     case_days: int = Field(default=730, gt=0)
+    #: When a resident erases their data, keep the free text of their cases for the officers
+    #: (true) or blank it as well (false).
+    keep_case_text_on_erase: bool = True
 
 
 class Deployment(Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import BotApp
-from bot.handlers import cases, desk, errors, guards, intake, promises, start, updates
+from bot.handlers import cases, desk, errors, guards, intake, privacy, promises, start, updates
 
 
 def register_all(app: BotApp) -> None:
@@ -13,6 +13,7 @@ def register_all(app: BotApp) -> None:
     updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs
     start.register(app)
+    privacy.register(app)
     cases.register(app)
     promises.register(app)
     guards.register_fallbacks(app)  # last: what nothing else took

@@ -189,4 +189,4 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["sprak", "language"], language_picker))
     app.add_handler(CommandHandler(["installningar", "settings"], settings))
     app.add_handler(CommandHandler(["prenumerationer", "subscriptions"], subscriptions))
-    app.add_handler(CallbackQueryHandler(on_menu, pattern=r"^v1:m:"))
+    app.add_handler(CallbackQueryHandler(on_menu, pattern=r"^v1:m:(?!erase$|keep$)"))

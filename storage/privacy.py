@@ -1,0 +1,100 @@
+"""Everything stored about one resident: export it, or erase it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.database import Database
+
+
+class PrivacyRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def export(self, chat_id: int) -> dict[str, Any]:
+        """Every row that concerns this resident, as plain data."""
+        db = self._db
+        resident = await db.fetchone("SELECT * FROM residents WHERE chat_id = ?", (chat_id,))
+        out: dict[str, Any] = {"chat_id": chat_id}
+        if resident is None:
+            return out | {"profile": None}
+        rid = resident["id"]
+
+        async def rows(sql: str, *params: object) -> list[dict[str, Any]]:
+            return [dict(r) for r in await db.fetchall(sql, params)]
+
+        out["profile"] = dict(resident)
+        out["consents"] = await rows(
+            "SELECT notice_version, given_at FROM consents WHERE resident_id = ?", rid
+        )
+        out["cases"] = await rows(
+            "SELECT reference, kind, station_id, category, status, place_text, lat, lon, times,"
+            " description, language, created_at FROM cases WHERE resident_id = ?",
+            rid,
+        )
+        out["supported_cases"] = await rows(
+            "SELECT c.reference, s.created_at FROM case_supporters s"
+            " JOIN cases c ON c.id = s.case_id WHERE s.resident_id = ?",
+            rid,
+        )
+        out["answers"] = await rows(
+            "SELECT c.reference, e.note, e.created_at FROM case_events e"
+            " JOIN cases c ON c.id = e.case_id WHERE e.action = 'answer' AND c.resident_id = ?",
+            rid,
+        )
+        out["messages_to_you"] = await rows(
+            "SELECT kind, payload, status, created_at, sent_at FROM outbox WHERE recipient = ?",
+            str(chat_id),
+        )
+        for message in out["messages_to_you"]:
+            message["payload"] = json.loads(message["payload"])
+        out["followed_stations"] = await rows(
+            "SELECT station_id, created_at FROM station_follows WHERE resident_id = ?", rid
+        )
+        drafts = await db.fetchone("SELECT data FROM ptb_user_data WHERE user_id = ?", (chat_id,))
+        out["draft"] = json.loads(drafts["data"]) if drafts else None
+        return out
+
+    async def erase(self, chat_id: int, keep_text: bool) -> int:
+        """Remove the resident's identity and personal data; cases stay, unlinked.
+
+        With `keep_text=False` the free text of their cases and answers is replaced too.
+        Returns the number of cases that were unlinked.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM residents WHERE chat_id = ?", (chat_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            cases = 0
+            if row is not None:
+                rid = row[0]
+                if not keep_text:
+                    await conn.execute(
+                        "UPDATE case_events SET note = NULL WHERE action = 'answer' AND case_id IN"
+                        " (SELECT id FROM cases WHERE resident_id = ?)",
+                        (rid,),
+                    )
+                    await conn.execute(
+                        "UPDATE cases SET description = '', place_text = NULL"
+                        " WHERE resident_id = ?",
+                        (rid,),
+                    )
+                async with conn.execute(
+                    "UPDATE cases SET resident_id = NULL WHERE resident_id = ?", (rid,)
+                ) as cur:
+                    cases = cur.rowcount
+                for table in ("station_follows", "case_supporters", "consents"):
+                    await conn.execute(f"DELETE FROM {table} WHERE resident_id = ?", (rid,))
+                await conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
+            await conn.execute("DELETE FROM outbox WHERE recipient = ?", (str(chat_id),))
+            await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+            await conn.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (chat_id,))
+            await conn.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+            await conn.execute(
+                "DELETE FROM ptb_conversations WHERE EXISTS"
+                " (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
+                (chat_id,),
+            )
+        return cases

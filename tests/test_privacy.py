@@ -1,0 +1,104 @@
+"""Privacy: a resident's data export and erasure, and photos without metadata."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+
+import pytest
+from PIL import Image
+
+from bot.emulator import Emulator
+from bot.i18n import Catalogs, available_languages
+from bot.media import PhotoError, clean_jpeg
+from bot.settings import Settings
+from tests.people import Person
+from tests.test_intake import file_report, jpeg_with_gps
+
+CHAT_ID = 777123456
+NAME = "Ingrid Testsson"
+
+
+@pytest.fixture(scope="module")
+def catalogs() -> Catalogs:
+    return Catalogs.load(available_languages())
+
+
+def scan(settings: Settings, needles: list[str]) -> list[str]:
+    """Every (table, column) of the database whose values contain any of the needles."""
+    found = []
+    with sqlite3.connect(settings.database) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            for column in columns:
+                for (value,) in conn.execute(f"SELECT {column} FROM {table}"):
+                    if value is not None and any(n in str(value) for n in needles):
+                        found.append(f"{table}.{column}")
+    return sorted(set(found))
+
+
+async def test_mydata_and_erase_leave_no_trace(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = live_bot.world
+    world.user(CHAT_ID, "Ingrid", last_name="Testsson", username="ingrid_t")
+    person = Person(world, CHAT_ID, catalogs)
+    world.users[CHAT_ID].first_name = "Ingrid"
+    assert "JKB-0001" in await file_report(person)
+    await person.tap("Följ Jakobsberg")
+    await person.say("/ide")  # an unfinished draft, kept in persistence
+    await person.tap("Floda")
+    await world.wait_idle(quiet=1.2)  # let persistence write the draft
+    assert scan(bot_settings, [str(CHAT_ID)]), "the resident is stored before erasure"
+
+    exported = await person.say("/minadata")
+    document = exported[-1].data["document"]
+    content = world.files[document["file_id"]].content
+    data = json.loads(content)
+    assert data["profile"]["chat_id"] == CHAT_ID
+    assert data["cases"][0]["reference"] == "JKB-0001"
+    assert data["followed_stations"][0]["station_id"] == "jakobsberg"
+    assert data["consents"]
+
+    await person.say("/radera")
+    done = await person.tap(person.t("privacy.erase_yes"))
+    assert "Dina uppgifter är raderade" in done[-1].text
+    await world.wait_idle(quiet=1.5)  # persistence flushes the emptied state
+    assert scan(bot_settings, [str(CHAT_ID), "Ingrid", "Testsson", "ingrid_t"]) == []
+    with sqlite3.connect(bot_settings.database) as conn:
+        (resident_id, description) = conn.execute(
+            "SELECT resident_id, description FROM cases WHERE reference = 'JKB-0001'"
+        ).fetchone()
+    assert resident_id is None  # the case stays for the officers, unlinked
+    assert description.startswith("Lamporna")  # the bundled policy keeps the text
+    again = await person.say("/arenden")
+    assert "Du har inga ärenden än" in again[-1].text
+
+
+async def test_keep_is_a_no(live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs) -> None:
+    person = Person(live_bot.world, CHAT_ID, catalogs)
+    await person.say("/installningar")
+    await person.tap("Byt språk")
+    await person.tap("English")
+    await person.say("/delete")
+    kept = await person.tap("No, keep")
+    assert "Nothing has been erased" in kept[-1].text
+    assert scan(bot_settings, [str(CHAT_ID)])
+
+
+def test_photo_loses_gps_and_camera_data() -> None:
+    original = jpeg_with_gps()
+    with Image.open(io.BytesIO(original)) as image:
+        assert 0x8825 in image.getexif()  # GPS is there before
+    with Image.open(io.BytesIO(clean_jpeg(original))) as clean:
+        assert clean.getexif() == {}
+        assert "exif" not in clean.info
+        assert clean.size == (800, 600)
+    big = io.BytesIO()
+    Image.new("RGB", (4000, 3000)).save(big, "JPEG")
+    with Image.open(io.BytesIO(clean_jpeg(big.getvalue()))) as shrunk:
+        assert max(shrunk.size) == 2048
+    with pytest.raises(PhotoError):
+        clean_jpeg(b"not an image")
