@@ -43,12 +43,20 @@ MENU_COMMANDS = (
 )
 
 
+def quiet_url_loggers() -> None:
+    """httpx and httpcore log every request URL, and Bot API URLs contain the token: keep
+    them at WARNING whoever configured logging (the CLI also redacts, as a second line)."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 class MissingTokenError(Exception):
     """`run` needs TRYGG_BOT_TOKEN."""
 
 
 def build_application(settings: Settings, deployment: Deployment) -> BotApp:
     """Build the Application for these settings; nothing is opened until it is initialised."""
+    quiet_url_loggers()
     if settings.bot_token is None:
         raise MissingTokenError(
             "TRYGG_BOT_TOKEN is not set: set it to the token from @BotFather "

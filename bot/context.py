@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -22,6 +23,8 @@ class BotData:
         self.catalogs: Catalogs | None = None
         self.database: LazyDatabase | None = None
         self.worker: OutboxWorker | None = None
+        self.last_ops_alert = -1e9  # monotonic time of the last alert to the ops chat
+        self.flood: dict[int, deque[float]] = {}  # recent message times per chat
         self.services: Services | None = None
 
 

@@ -238,6 +238,10 @@ class Services:
         station = self.station(draft.station)
         assert station is not None  # checked by missing()
         resident = await self.residents.touch(chat_id, lang)
+        hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        recent = await self.cases.count_since(resident.id, hour_ago.isoformat(timespec="seconds"))
+        if recent >= self.deployment.limits.reports_per_hour:
+            raise TextProblem("limits.reports")
         new = NewCase(
             station_id=station.id,
             station_code=station.code,

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     rate_per_second: int = Field(default=30, gt=0, le=1000)
     rate_per_chat: float = Field(default=1.0, gt=0)
     paid_broadcast: bool = False
+    # A chat (e.g. the IT department's group) told about errors, at most once a minute.
+    ops_chat_id: int | None = None
     # E-mail to staff (optional: without a host, e-mail is off).
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, gt=0, lt=65536)

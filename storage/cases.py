@@ -216,6 +216,13 @@ class CaseRepository:
         )
         return [await self._load(r) for r in rows]
 
+    async def count_since(self, resident_id: int, since: str) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM cases WHERE resident_id = ? AND created_at >= ?",
+            (resident_id, since),
+        )
+        return int(row[0]) if row else 0
+
     async def supporters(self, case_id: int) -> int:
         row = await self._db.fetchone(
             "SELECT COUNT(*) FROM case_supporters WHERE case_id = ?", (case_id,)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,21 @@ from pydantic import SecretStr
 from bot.app import build_application, running
 from bot.config import load_deployment
 from bot.domain.deployment import Deployment
-from bot.emulator import Emulator
+from bot.emulator import EMULATOR_TOKEN, Emulator
 from bot.settings import Settings, bundled_deployment_path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test runs with all logging captured at DEBUG; none of it may hold the token."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="aiosqlite")  # one line per query: too much
+    yield
+    secret = EMULATOR_TOKEN.split(":", 1)[1]
+    leaked = [r.name for r in caplog.records if secret in r.getMessage()]
+    assert not leaked, f"the bot token appeared in logs from {sorted(set(leaked))}"
 
 
 @pytest.fixture(autouse=True)

@@ -174,12 +174,20 @@ class Retention(Model):
     keep_case_text_on_erase: bool = True
 
 
+class Limits(Model):
+    """Per-resident limits, so that one person cannot flood the officers or the bot."""
+
+    reports_per_hour: int = Field(default=5, gt=0)
+    messages_per_minute: int = Field(default=30, gt=0)
+
+
 class Deployment(Model):
     """One deployment file: one or more medborgarlöften and who works on them."""
 
     deployment: Meta
     privacy: Privacy
     retention: Retention = Retention()
+    limits: Limits = Limits()
     actors: list[Actor] = Field(min_length=1)
     stations: list[Station] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from bot.context import BotApp
-from bot.handlers import cases, desk, errors, guards, intake, privacy, promises, start, updates
+from bot.handlers import (
+    cases,
+    desk,
+    errors,
+    guards,
+    intake,
+    limits,
+    privacy,
+    promises,
+    start,
+    updates,
+)
 
 
 def register_all(app: BotApp) -> None:
     """Add every feature's handlers; the order within group 0 matters (first match wins)."""
-    guards.register(app)  # group -1: runs before everything
+    limits.register(app)  # group -3: a flooding chat is stopped first
+    guards.register(app)  # group -1: 112 and crime tips
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
     updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -11,23 +12,44 @@ from bot.context import AppContext, BotApp
 
 log = logging.getLogger(__name__)
 
+OPS_ALERT_INTERVAL = 60.0
+
 
 async def on_error(update: object, context: AppContext) -> None:
-    """Log the failure and, where there is a chat, say that something went wrong."""
+    """Log the failure and say that something went wrong; the draft stays as it was."""
     log.error("Error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
     services = context.bot_data.services
-    if services is None:
+    if isinstance(update, Update) and update.effective_chat is not None and services:
+        user = update.effective_user
+        lang = await services.language(
+            update.effective_chat.id, user.language_code if user else None
+        )
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, services.text(lang, "error.generic")
+            )
+        except TelegramError:
+            log.warning("Could not tell chat about the error", exc_info=True)
+    await alert_ops(context)
+
+
+async def alert_ops(context: AppContext) -> None:
+    """Tell the ops chat (if one is set) that something failed, at most once a minute."""
+    services = context.bot_data.services
+    if services is None or services.settings.ops_chat_id is None:
         return
-    user = update.effective_user
-    lang = services.language_for(user.language_code if user else None)
+    now = time.monotonic()
+    if now - context.bot_data.last_ops_alert < OPS_ALERT_INTERVAL:
+        return
+    context.bot_data.last_ops_alert = now
+    error = type(context.error).__name__ if context.error else "?"
+    lang = services.deployment.deployment.default_language
     try:
         await context.bot.send_message(
-            update.effective_chat.id, services.text(lang, "error.generic")
+            services.settings.ops_chat_id, services.text(lang, "ops.error", error=error)
         )
     except TelegramError:
-        log.warning("Could not tell chat about the error", exc_info=True)
+        log.warning("Could not alert the ops chat", exc_info=True)
 
 
 def register(app: BotApp) -> None:

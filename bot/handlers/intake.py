@@ -488,9 +488,9 @@ async def submit(turn: Turn) -> int:
     if missing:
         fields = ", ".join(turn.t(FIELD_KEYS[s]) for s in missing)
         raise TextProblem("summary.missing", fields=fields)
+    case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)  # may refuse: limits
     if query:
         await query.answer()
-    case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)
     await clear_buttons(turn.update)
     follow = None
     if case.station_id not in await turn.services.updates.followed(turn.chat_id):

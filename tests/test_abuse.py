@@ -1,0 +1,89 @@
+"""Abuse resistance: per-resident limits, the error handler and the ops chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import build_application, running
+from bot.domain.deployment import Deployment, Limits
+from bot.emulator import Emulator
+from bot.i18n import Catalogs, available_languages
+from bot.settings import Settings
+from tests.people import Person
+
+OPS = -100999
+
+
+@pytest.fixture(scope="module")
+def catalogs() -> Catalogs:
+    return Catalogs.load(available_languages())
+
+
+async def test_a_flooding_resident_is_slowed_and_others_are_not(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    strict = deployment.model_copy(update={"limits": Limits(messages_per_minute=5)})
+    async with running(build_application(bot_settings, strict), poll_timeout=1):
+        world = emulator.world
+        flooder, other = Person(world, 1001, catalogs), Person(world, 1002, catalogs)
+        for n in range(12):
+            world.send_text(flooder.id, f"/help {n}")
+        await world.wait_idle(quiet=0.5)
+        texts = flooder.texts()
+        assert sum("Tips om brott" in t for t in texts) == 5  # the first five were answered
+        assert sum("Du skickar väldigt mycket" in t for t in texts) == 1  # said once
+        reply = await other.say("/help")
+        assert "Tips om brott" in reply[-1].text
+
+
+async def test_reports_per_hour_limit_keeps_the_draft(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    strict = deployment.model_copy(update={"limits": Limits(reports_per_hour=1)})
+    async with running(build_application(bot_settings, strict), poll_timeout=1):
+        person = Person(emulator.world, 1001, catalogs)
+
+        async def idea(text: str) -> None:
+            await person.say("/ide")
+            await person.tap("Floda")
+            if person.t("privacy.agree") in str(person.world.last(person.id).inline_buttons):
+                await person.tap(person.t("privacy.agree"))
+            await person.say(text)
+            await person.tap(person.t("nav.skip"))
+            await person.tap(person.t("summary.send"))
+
+        await idea("Första idén om bättre ljus.")
+        assert "FLO-0001" in person.last_text()
+        await idea("Andra idén om fler bänkar.")
+        assert "många rapporter den senaste timmen" in person.answer(), person.texts()[-4:]
+        assert "Kontrollera din idé" in person.last_text()  # still at the summary: nothing lost
+
+
+async def test_errors_are_told_plainly_and_ops_hears_once_a_minute(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"ops_chat_id": OPS})
+    emulator.world.group(OPS, "Drift")
+    app = build_application(settings, deployment)
+    async with running(app, poll_timeout=1):
+        person = Person(emulator.world, 1001, catalogs)
+        await person.say("/rapport")
+        await person.tap("Floda")
+        await person.tap(person.t("privacy.agree"))
+        services = app.bot_data.services
+        assert services is not None
+
+        async def broken(chat_id: int) -> object:
+            raise RuntimeError("database on fire")
+
+        services.cases_of = broken  # type: ignore[method-assign,assignment]
+        first = await person.say("/arenden")
+        assert "Något gick fel hos oss" in first[-1].text
+        assert "Traceback" not in first[-1].text
+        await person.say("/arenden")
+        alerts = emulator.world.received(OPS)
+        assert len(alerts) == 1  # once a minute, not once per error
+        assert "RuntimeError" in alerts[0].text
+        # The draft survived the error: the flow goes on where it was.
+        await person.tap("Belysning")
+        assert person.last_text().startswith("Var exakt?")
