@@ -116,6 +116,7 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_repeating(_escalate, interval=900, first=60, name="escalation")
         zone = ZoneInfo(data.deployment.deployment.timezone)
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
+        app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
     await set_menu(app, data.catalogs)
     log.info(
         "Trygghetsboten started: %d stations, database %s",
@@ -138,6 +139,12 @@ async def _digest(context: AppContext) -> None:
     for station in context.services.deployment.stations:
         sent = await context.services.updates.digest(station.id, month)
         log.info("Digest %s for %s queued to %d followers", month, station.id, sent)
+
+
+async def _purge(context: AppContext) -> None:
+    """Job, daily: apply the deployment's retention rules."""
+    counts = await context.services.purge()
+    log.info("Retention purge: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 async def _post_stop(app: BotApp) -> None:

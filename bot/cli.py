@@ -191,6 +191,27 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Apply the retention rules now (the running bot also does it daily)."""
+    from bot.i18n import Catalogs
+    from bot.services import Services
+
+    settings = load_settings()
+    deployment = _prepare(settings)
+
+    async def purge() -> dict[str, int]:
+        catalogs = Catalogs.load(deployment.deployment.languages)
+        services = await Services.open(settings, deployment, catalogs)
+        try:
+            return await services.purge()
+        finally:
+            await services.close()
+
+    counts = asyncio.run(purge())
+    print("Purged: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import Emulator
 
@@ -244,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest = add("digest", cmd_digest, "Queue a station's monthly 'you said, we did' digest.")
     digest.add_argument("--station", required=True, help="station id")
     digest.add_argument("--month", required=True, help="YYYY-MM")
+    add("purge", cmd_purge, "Apply the deployment's retention rules now.")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

@@ -276,6 +276,24 @@ class Services:
         keep = self.deployment.retention.keep_case_text_on_erase
         return await self.privacy.erase(chat_id, keep_text=keep)
 
+    async def purge(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """Apply the deployment's retention: identities, photos, case texts, old messages."""
+        now = now or dt.datetime.now(dt.UTC)
+        retention = self.deployment.retention
+
+        def ago(days: int) -> str:
+            return (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+        counts, files = await self.privacy.purge(
+            ago(retention.identity_days),
+            ago(retention.photo_days),
+            ago(retention.case_days),
+            ago(min(30, retention.identity_days)),
+            retention.keep_case_text_on_erase,
+        )
+        await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
+        return counts
+
     async def cases_of(self, chat_id: int) -> tuple[Resident | None, list[Case]]:
         resident = await self.residents.get_by_chat(chat_id)
         if resident is None:

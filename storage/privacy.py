@@ -98,3 +98,46 @@ class PrivacyRepository:
                 (chat_id,),
             )
         return cases
+
+    async def purge(
+        self,
+        identity_before: str,
+        photo_before: str,
+        case_before: str,
+        outbox_before: str,
+        keep_text: bool,
+    ) -> tuple[dict[str, int], list[str]]:
+        """Apply retention; returns counts and the photo files to delete from disk."""
+        idle = await self._db.fetchall(
+            "SELECT chat_id FROM residents WHERE last_seen_at < ?", (identity_before,)
+        )
+        for row in idle:
+            await self.erase(int(row["chat_id"]), keep_text)
+        photos = await self._db.fetchall(
+            "SELECT path FROM case_photos WHERE created_at < ?", (photo_before,)
+        )
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM case_photos WHERE created_at < ?", (photo_before,))
+            await conn.execute(
+                "UPDATE case_events SET note = NULL WHERE note IS NOT NULL AND case_id IN"
+                " (SELECT id FROM cases WHERE created_at < ?)",
+                (case_before,),
+            )
+            async with conn.execute(
+                "UPDATE cases SET description = '', place_text = NULL, lat = NULL, lon = NULL,"
+                " resident_id = NULL WHERE created_at < ? AND (description != ''"
+                " OR place_text IS NOT NULL OR lat IS NOT NULL OR resident_id IS NOT NULL)",
+                (case_before,),
+            ) as cur:
+                cases = cur.rowcount
+            async with conn.execute(
+                "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?", (outbox_before,)
+            ) as cur:
+                messages = cur.rowcount
+        counts = {
+            "identities": len(idle),
+            "photos": len(photos),
+            "cases": cases,
+            "messages": messages,
+        }
+        return counts, [r["path"] for r in photos]

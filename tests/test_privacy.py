@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from PIL import Image
 
+from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs, available_languages
 from bot.media import PhotoError, clean_jpeg
@@ -102,3 +103,51 @@ def test_photo_loses_gps_and_camera_data() -> None:
         assert max(shrunk.size) == 2048
     with pytest.raises(PhotoError):
         clean_jpeg(b"not an image")
+
+
+async def test_retention_purge(
+    bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    from bot.domain.intake import Draft
+    from bot.services import Services
+
+    services = await Services.open(bot_settings, deployment, catalogs)
+    try:
+        photo = await services.save_photo(jpeg_with_gps())
+        draft = Draft(
+            kind="idea", station="floda", description="Gammal idé om ljus.", photos=[photo]
+        )
+        old = await services.submit(CHAT_ID, draft, "sv")
+        fresh = await services.submit(
+            CHAT_ID + 1, Draft(kind="idea", station="floda", description="Ny idé om bänkar."), "sv"
+        )
+        long_ago = "2020-01-01T00:00:00+00:00"
+        async with services.db.transaction() as conn:
+            await conn.execute("UPDATE cases SET created_at = ? WHERE id = ?", (long_ago, old.id))
+            await conn.execute("UPDATE case_photos SET created_at = ?", (long_ago,))
+            await conn.execute(
+                "UPDATE residents SET last_seen_at = ? WHERE chat_id = ?", (long_ago, CHAT_ID)
+            )
+        counts = await services.purge()
+        assert counts["identities"] == 1
+        assert counts["photos"] == 1
+        assert counts["cases"] == 1
+        assert not (bot_settings.media_dir / photo).exists()
+        kept = await services.cases.get(old.reference)
+        assert kept is not None
+        assert (kept.description, kept.resident_id, kept.photos) == ("", None, ())
+        still = await services.cases.get(fresh.reference)
+        assert still is not None
+        assert still.description == "Ny idé om bänkar."
+        assert await services.residents.get_by_chat(CHAT_ID) is None
+        assert await services.residents.get_by_chat(CHAT_ID + 1) is not None
+        assert await services.purge() == {"identities": 0, "photos": 0, "cases": 0, "messages": 0}
+    finally:
+        await services.close()
+
+
+def test_purge_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["purge"]) == 0
+    assert "Purged: 0 identities, 0 photos, 0 cases, 0 messages" in capsys.readouterr().out
