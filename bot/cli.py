@@ -104,6 +104,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhook(args: argparse.Namespace) -> int:
+    from bot.app import build_application
+    from bot.webhook import serve_webhook
+
+    settings = load_settings()
+    deployment = _prepare(settings)
+    app = build_application(settings, deployment)
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        raise CliError(
+            "Webhook mode needs TRYGG_WEBHOOK_URL (the public https URL) and "
+            "TRYGG_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
+        )
+
+    async def serve() -> None:
+        await _migrate(settings.database)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_webhook(app, settings, stop)
+
+    asyncio.run(serve())
+    return 0
+
+
 def cmd_shell(args: argparse.Namespace) -> int:
     from bot.emulator.shell import run_shell
 
@@ -250,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("run", cmd_run, "Run the bot with long polling against TRYGG_API_BASE_URL.")
+    add("webhook", cmd_webhook, "Run the bot in webhook mode (TRYGG_WEBHOOK_URL, _SECRET).")
     add("start", cmd_start, "Run the bot if TRYGG_BOT_TOKEN is set, else the local shell.")
     shell = add("shell", cmd_shell, "Chat with the bot in the terminal through the emulator.")
     shell.add_argument("--database", help="keep the shell's data in this SQLite file")

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     rate_per_second: int = Field(default=30, gt=0, le=1000)
     rate_per_chat: float = Field(default=1.0, gt=0)
     paid_broadcast: bool = False
+    # Webhook mode (`trygghetsbot webhook`): Telegram posts updates to this public URL, with
+    # the secret in a header that is checked on every request.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, lt=65536)
     # A chat (e.g. the IT department's group) told about errors, at most once a minute.
     ops_chat_id: int | None = None
     # E-mail to staff (optional: without a host, e-mail is off).

@@ -30,8 +30,21 @@ from tests.images import jpeg
 
 T = TypeVar("T")
 USERS = [5001, 5002, 5003]
-COMMANDS = ["/start", "/rapport", "/ide", "/avbryt", "/lofte", "/arenden", "/installningar",
-            "/prenumerationer", "/integritet", "/minadata", "/radera", "/hjalp", "/okänt"]
+COMMANDS = [
+    "/start",
+    "/rapport",
+    "/ide",
+    "/avbryt",
+    "/lofte",
+    "/arenden",
+    "/installningar",
+    "/prenumerationer",
+    "/integritet",
+    "/minadata",
+    "/radera",
+    "/hjalp",
+    "/okänt",
+]
 
 
 class Errors(logging.Handler):
@@ -103,22 +116,41 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotThread]:
     logging.getLogger().removeHandler(errors)
 
 
-text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=4096
-).filter(lambda s: s.strip() != "")
+text = st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=4096).filter(
+    lambda s: s.strip() != ""
+)
 action = st.one_of(
     st.tuples(st.just("text"), st.sampled_from(USERS), text),
     st.tuples(st.just("text"), st.sampled_from(USERS), st.sampled_from(COMMANDS)),
     st.tuples(st.just("tap"), st.sampled_from(USERS), st.integers(0, 40)),
     st.tuples(st.just("forge"), st.sampled_from(USERS), st.text(max_size=80)),
-    st.tuples(st.just("forge"), st.sampled_from(USERS),
-              st.sampled_from(["v1:m:lang:xx", "v1:c:ack:JKB-0001", "v1:m:home:nowhere",
-                               "v1:abcdef:cat:belysning", "v1:m:fol:floda", "v1:u:c:99",
-                               "v1:a:ans:FLO-0001", "v1:s:rev:1", "v1:m:erase"])),
-    st.tuples(st.just("location"), st.sampled_from(USERS),
-              st.tuples(st.floats(-90, 90), st.floats(-180, 180))),
-    st.tuples(st.just("other"), st.sampled_from(USERS),
-              st.sampled_from(["sticker", "voice", "video", "contact", "document", "dice"])),
+    st.tuples(
+        st.just("forge"),
+        st.sampled_from(USERS),
+        st.sampled_from(
+            [
+                "v1:m:lang:xx",
+                "v1:c:ack:JKB-0001",
+                "v1:m:home:nowhere",
+                "v1:abcdef:cat:belysning",
+                "v1:m:fol:floda",
+                "v1:u:c:99",
+                "v1:a:ans:FLO-0001",
+                "v1:s:rev:1",
+                "v1:m:erase",
+            ]
+        ),
+    ),
+    st.tuples(
+        st.just("location"),
+        st.sampled_from(USERS),
+        st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
+    ),
+    st.tuples(
+        st.just("other"),
+        st.sampled_from(USERS),
+        st.sampled_from(["sticker", "voice", "video", "contact", "document", "dice"]),
+    ),
     st.tuples(st.just("photo"), st.sampled_from(USERS), st.just(None)),
 )
 
@@ -175,8 +207,11 @@ def check_cases(bot: BotThread) -> None:
     max_examples=20,
     derandomize=True,  # a fixed seed: the same inputs in every CI run
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                           HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(actions=st.lists(action, min_size=1, max_size=8))
 def test_arbitrary_input_never_breaks_the_bot(bot: BotThread, actions: list[Any]) -> None:
@@ -197,16 +232,27 @@ def test_a_full_walk_still_works_after_the_fuzz(bot: BotThread) -> None:
         user = 5999
         world.user(user)
         steps: list[tuple[str, str]] = [
-            ("text", "/rapport"), ("tap", "Floda"), ("tap", "Jag godkänner"), ("tap", "Belysning"),
-            ("text", "Vid trappan"), ("tap", "Fortsätt"), ("tap", "Natt"), ("tap", "Klar"),
-            ("text", "Det är mörkt på natten här."), ("tap", "Hoppa över"), ("tap", "Skicka"),
+            ("text", "/rapport"),
+            ("tap", "Floda"),
+            ("tap", "Jag godkänner"),
+            ("tap", "Belysning"),
+            ("text", "Vid trappan"),
+            ("tap", "Fortsätt"),
+            ("tap", "Natt"),
+            ("tap", "Klar"),
+            ("text", "Det är mörkt på natten här."),
+            ("tap", "Hoppa över"),
+            ("tap", "Skicka"),
         ]
         for kind, value in steps:
             if kind == "text":
                 world.send_text(user, value)
             else:
-                message = next(m for m in reversed(world.received(user))
-                               if any(value in b["text"] for b in m.inline_buttons))
+                message = next(
+                    m
+                    for m in reversed(world.received(user))
+                    if any(value in b["text"] for b in m.inline_buttons)
+                )
                 button = next(b for b in message.inline_buttons if value in b["text"])
                 world.press(user, message.id, button["callback_data"])
             await world.wait_idle(quiet=0.1)

@@ -282,8 +282,6 @@ async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
     assert received[7] == 0  # ... except the follower who blocked the bot
     (chat,) = rows(settings, "SELECT active, reason FROM chats WHERE chat_id = ?", first + 7)
     assert chat["active"] == 0
-    elapsed = sent_times[-1] - sent_times[0]
-    assert followers / elapsed > rate * 0.5  # and it is not needlessly slow
 
 
 # ---------------------------------------------------------------------- digest

@@ -210,7 +210,15 @@ async def delete_webhook(world: World, p: Params) -> bool:
 
 
 async def set_webhook(world: World, p: Params) -> bool:
-    world.webhook_url = p.get_str("url") or ""
+    url = p.get_str("url") or ""
+    secret = p.get_str("secret_token") or ""
+    if secret and (len(secret) > 256 or not all(c.isalnum() or c in "_-" for c in secret)):
+        raise bad_request("secret token contains unallowed characters")
+    if url and not url.startswith(("http://", "https://")):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    world.webhook_url = url
+    world.webhook_secret = secret
+    world.changed()
     return True
 
 

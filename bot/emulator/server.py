@@ -6,12 +6,15 @@ Control:   /control/... (JSON), for a person or a program acting as Telegram use
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 from typing import Any
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from bot.emulator.api import METHODS, Params
@@ -94,6 +97,7 @@ class Emulator:
         self.port = port
         self.world = world or World(bot_id=int(token.split(":", 1)[0]))
         self._runner: web.AppRunner | None = None
+        self._pump: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def make_app(self) -> web.Application:
@@ -116,9 +120,41 @@ class Emulator:
         await site.start()
         sockets = self._runner.addresses
         self.port = int(sockets[0][1])
+        self._pump = asyncio.get_running_loop().create_task(self._webhook_pump())
         log.info("Bot API emulator listening on http://%s:%d", self.host, self.port)
 
+    async def _webhook_pump(self) -> None:
+        """With a webhook set, POST each update to it in order, as Telegram does."""
+        world = self.world
+        async with aiohttp.ClientSession() as session:
+            while True:
+                if not world.webhook_url:
+                    await asyncio.sleep(0.2)
+                    continue
+                update = await world.next_update(1.0)
+                if update is None or not world.webhook_url:
+                    continue
+                headers = {"Content-Type": "application/json"}
+                if world.webhook_secret:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = world.webhook_secret
+                try:
+                    async with session.post(
+                        world.webhook_url, data=json.dumps(update), headers=headers
+                    ) as response:
+                        ok = response.status == 200
+                except aiohttp.ClientError:
+                    ok = False
+                if ok:
+                    world.delivered(update["update_id"])
+                else:
+                    await asyncio.sleep(0.2)  # Telegram retries later too
+
     async def stop(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -182,6 +182,7 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.flood = FloodPolicy()
         self.flood_errors = 0
         self.callback_answers: dict[str, JSON | None] = {}
@@ -244,6 +245,21 @@ class World:
         for watcher in list(self._watchers):
             watcher(event)
         self._notify()
+
+    def changed(self) -> None:
+        """Wake whoever waits on the world (long polls, webhook delivery, tests)."""
+        self._notify()
+
+    async def next_update(self, timeout: float) -> JSON | None:
+        """The oldest undelivered update, waiting up to `timeout` for one (webhook pump)."""
+        if not self._updates:
+            await self._wait_change(timeout)
+        return self._updates[0] if self._updates else None
+
+    def delivered(self, update_id: int) -> None:
+        """A webhook delivery succeeded: drop the update."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self.mark_fetched([{"update_id": update_id}])
 
     def _notify(self) -> None:
         waiters, self._waiters = self._waiters, set()
