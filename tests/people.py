@@ -18,12 +18,13 @@ class Person:
         return self.catalogs.text(self.lang, key, **params)
 
     def mark(self) -> int:
+        self._actions = self.world.actions_in.get(self.id, 0)
         return len(self.world.received(self.id))
 
     async def settle(self) -> list[Message]:
-        """Wait until the bot is quiet; return what it sent since the last action."""
+        """Wait until the bot has answered and is quiet; return what it sent since."""
         before = self._mark
-        await self.world.wait_idle(quiet=0.15, timeout=15)
+        await self.world.settle(self.id, self._actions, quiet=0.15, timeout=15)
         return self.world.received(self.id)[before:]
 
     async def say(self, text: str) -> list[Message]:
@@ -81,4 +82,5 @@ class Person:
         return self.world.last(self.id).text
 
     _mark = 0
+    _actions = 0
     last_query = ""

@@ -187,6 +187,9 @@ class World:
         self.flood_errors = 0
         self.callback_answers: dict[str, JSON | None] = {}
         self.method_calls: list[str] = []
+        self.bot_actions = 0  # messages sent, edited, deleted and callbacks answered
+        self.actions_in: dict[int, int] = {}  # the same, per chat
+        self._query_chat: dict[str, int] = {}
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -241,6 +244,8 @@ class World:
         return lambda: self._watchers.remove(callback)
 
     def _publish(self, event: Event) -> None:
+        self.bot_actions += 1
+        self.actions_in[event.chat_id] = self.actions_in.get(event.chat_id, 0) + 1
         self._last_activity = time.monotonic()
         for watcher in list(self._watchers):
             watcher(event)
@@ -314,6 +319,19 @@ class World:
                 return True
             await asyncio.sleep(0.05)
         return False
+
+    async def settle(
+        self, chat_id: int, since: int, quiet: float = 0.15, timeout: float = 15.0
+    ) -> bool:
+        """After a user's action: wait for the bot to act in that chat (more than `since`
+        actions there), then for it to be idle. A bot still thinking does not look idle."""
+        deadline = time.monotonic() + timeout
+        while self.actions_in.get(chat_id, 0) <= since:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await self._wait_change(remaining)
+        return await self.wait_idle(quiet=quiet, timeout=max(0.1, deadline - time.monotonic()))
 
     def mark_fetched(self, updates: list[JSON]) -> None:
         """Remember that the bot has received these updates (for `wait_idle`)."""
@@ -443,6 +461,7 @@ class World:
             data = buttons[0]["callback_data"]
         query_id = str(next(self._query_ids))
         self.callback_answers[query_id] = None
+        self._query_chat[query_id] = chat.id
         self._push_update(
             {
                 "callback_query": {
@@ -611,4 +630,4 @@ class World:
 
     def answered(self, query_id: str, answer: JSON) -> None:
         self.callback_answers[query_id] = answer
-        self._publish(Event("answer", 0, answer=answer))
+        self._publish(Event("answer", self._query_chat.get(query_id, 0), answer=answer))
