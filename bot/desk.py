@@ -238,16 +238,7 @@ class Desk:
         async with self._db.transaction() as conn:
             if status.value != case.status:
                 await set_status(conn, case.id, status.value)
-            await add_event(
-                conn,
-                case.id,
-                action.value,
-                from_status=case.status,
-                to_status=status.value,
-                actor_id=member.actor_id,
-                staff_id=member.id,
-                note=note,
-            )
+            await _record(conn, case, member, action, to_status=status, note=note)
             items: list[OutboxItem] = []
             if action in NOTIFY_RESIDENT:
                 items += await self._resident_items(case, action, actor, note)
@@ -302,16 +293,7 @@ class Desk:
             raise Refused
         async with self._db.transaction() as conn:
             await add_actors(conn, case.id, [actor_id])
-            await add_event(
-                conn,
-                case.id,
-                Action.FORWARD.value,
-                from_status=case.status,
-                to_status=case.status,
-                actor_id=member.actor_id,
-                staff_id=member.id,
-                note=actor_id,
-            )
+            await _record(conn, case, member, Action.FORWARD, note=actor_id)
             targets = [
                 s
                 for s in pick_staff(await self.staff.active(), case.station_id, [actor_id])
@@ -342,16 +324,7 @@ class Desk:
         commitment = options[index]
         async with self._db.transaction() as conn:
             await set_commitment(conn, case.id, commitment.id)
-            await add_event(
-                conn,
-                case.id,
-                Action.LINK.value,
-                from_status=case.status,
-                to_status=case.status,
-                actor_id=member.actor_id,
-                staff_id=member.id,
-                note=commitment.id,
-            )
+            await _record(conn, case, member, Action.LINK, note=commitment.id)
         return commitment
 
     async def answer(self, chat_id: int, reference: str, text: str) -> Case:
@@ -470,6 +443,28 @@ class Desk:
                 else [member.actor_id]
             )
         return await self.cases.open_for(stations, actors, page * size, size)
+
+
+async def _record(
+    conn: aiosqlite.Connection,
+    case: Case,
+    member: Staff,
+    action: Action,
+    *,
+    to_status: Status | None = None,
+    note: str | None = None,
+) -> None:
+    """The case event for a staff member's action: who, which actor, from and to what."""
+    await add_event(
+        conn,
+        case.id,
+        action.value,
+        from_status=case.status,
+        to_status=(to_status.value if to_status else case.status),
+        actor_id=member.actor_id,
+        staff_id=member.id,
+        note=note,
+    )
 
 
 def _plain(html_text: str) -> str:

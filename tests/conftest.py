@@ -14,6 +14,7 @@ from bot.app import build_application, running
 from bot.config import load_deployment
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
+from bot.i18n import Catalogs, available_languages
 from bot.settings import Settings, bundled_deployment_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +44,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def deployment() -> Deployment:
     return load_deployment(bundled_deployment_path())
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    return Catalogs.load(available_languages())
 
 
 @pytest.fixture

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
+from bot.settings import Settings
+
+
+def db_rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:
+    """Read the bot's database the way an inspector would: a separate connection."""
+    with sqlite3.connect(settings.database) as conn:
+        conn.row_factory = sqlite3.Row
+        return list(conn.execute(sql, params))
 
 
 class Person:

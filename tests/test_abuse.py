@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment, Limits
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, available_languages
+from bot.i18n import Catalogs
 from bot.settings import Settings
 from tests.people import Person
 
 OPS = -100999
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
 
 
 async def test_a_flooding_resident_is_slowed_and_others_are_not(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -17,10 +16,11 @@ from aiosmtpd.controller import Controller
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, available_languages
+from bot.i18n import Catalogs
 from bot.settings import Settings
 from tests.images import jpeg
 from tests.people import Person
+from tests.people import db_rows as rows
 
 RESIDENT = 1001
 POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK, ADMIN = (
@@ -55,11 +55,6 @@ def smtp() -> Iterator[tuple[Sink, int]]:
         controller.stop()
 
 
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
-
-
 @pytest.fixture
 def desk_settings(bot_settings: Settings, smtp: tuple[Sink, int]) -> Settings:
     return bot_settings.model_copy(
@@ -75,12 +70,6 @@ async def desk_bot(
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
     async with running(build_application(desk_settings, deployment), poll_timeout=1):
         yield emulator
-
-
-def rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:
-    with sqlite3.connect(settings.database) as conn:
-        conn.row_factory = sqlite3.Row
-        return list(conn.execute(sql, params))
 
 
 async def report(

@@ -7,14 +7,9 @@ import json
 import pytest
 
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, available_languages
+from bot.i18n import Catalogs
 
 ALICE = 1001
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
 
 
 async def test_start_gets_the_welcome_with_112(live_bot: Emulator) -> None:

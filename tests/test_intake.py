@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sqlite3
 
 import pytest
 from PIL import Image
@@ -12,24 +11,13 @@ from PIL import Image
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
-from bot.i18n import FSI, PDI, Catalogs, available_languages
+from bot.i18n import FSI, PDI, Catalogs
 from bot.settings import Settings
 from tests.images import jpeg
-from tests.people import Person
+from tests.people import Person, db_rows
 
 ALICE, BOB = 1001, 1002
 JAKOBSBERG = (59.4239, 17.8328)
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
-
-
-def db_rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:
-    with sqlite3.connect(settings.database) as conn:
-        conn.row_factory = sqlite3.Row
-        return list(conn.execute(sql, params))
 
 
 def jpeg_with_gps() -> bytes:
@@ -45,6 +33,20 @@ def jpeg_with_gps() -> bytes:
 
 async def agree(person: Person) -> None:
     await person.tap(person.t("privacy.agree"))
+
+
+async def to_description(
+    person: Person, station: str, category: str, place: str, time: str = "Kväll"
+) -> None:
+    """A new report as far as the description step: station, consent, category, place, time."""
+    await person.say("/rapport")
+    await person.tap(station)
+    await agree(person)
+    await person.tap(category)
+    await person.say(place)
+    await person.tap(person.t("nav.continue"))
+    await person.tap(time)
+    await person.tap(person.t("nav.done"))
 
 
 async def file_report(
@@ -269,14 +271,7 @@ async def test_crime_tip_is_redirected_and_never_stored(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
-    await alice.say("/rapport")
-    await alice.tap("Jakobsberg")
-    await agree(alice)
-    await alice.tap("Annat")
-    await alice.say("Vid busshållplatsen")
-    await alice.tap(alice.t("nav.continue"))
-    await alice.tap("Kväll")
-    await alice.tap(alice.t("nav.done"))
+    await to_description(alice, "Jakobsberg", "Annat", "Vid busshållplatsen")
     tip = await alice.say("Killen heter Kalle Andersson och säljer knark vid entrén")
     assert "Tips om brott tar vi inte emot här" in tip[-1].text
     assert "114 14" in tip[-1].text
@@ -295,14 +290,7 @@ async def test_non_text_where_text_is_expected_reprompts(
     live_bot: Emulator, catalogs: Catalogs, kind: str
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
-    await alice.say("/rapport")
-    await alice.tap("Floda")
-    await agree(alice)
-    await alice.tap("Perrong / plattform")
-    await alice.say("Södra änden av perrongen")
-    await alice.tap(alice.t("nav.continue"))
-    await alice.tap("Natt")
-    await alice.tap(alice.t("nav.done"))
+    await to_description(alice, "Floda", "Perrong / plattform", "Södra änden av perrongen", "Natt")
     replies = await alice.send_other(kind)
     assert replies, "the bot never stays silent"
     assert "Skriv svaret som text" in replies[-1].text
@@ -385,14 +373,7 @@ async def test_album_counts_as_one_step(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
-    await alice.say("/rapport")
-    await alice.tap("Herrljunga")
-    await agree(alice)
-    await alice.tap("Gångtunnel / passage")
-    await alice.say("Gångtunneln under spåren")
-    await alice.tap(alice.t("nav.continue"))
-    await alice.tap("Kväll")
-    await alice.tap(alice.t("nav.done"))
+    await to_description(alice, "Herrljunga", "Gångtunnel / passage", "Gångtunneln under spåren")
     await alice.say("Tunneln är mörk och lång och det luktar illa.")
     replies = await alice.send_album([jpeg(), jpeg(color=(1, 2, 3)), jpeg(color=(9, 9, 9))])
     assert "Kontrollera din rapport" in replies[-1].text  # three photos: on to the summary

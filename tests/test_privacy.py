@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, available_languages
+from bot.i18n import Catalogs
 from bot.media import PhotoError, clean_jpeg
 from bot.settings import Settings
 from tests.people import Person
@@ -19,11 +19,6 @@ from tests.test_intake import file_report, jpeg_with_gps
 
 CHAT_ID = 777123456
 NAME = "Ingrid Testsson"
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
 
 
 def scan(settings: Settings, needles: list[str]) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 import time
 
 import pytest
@@ -21,24 +20,14 @@ from bot.domain.promises import (
 )
 from bot.emulator import Emulator
 from bot.emulator.state import Event
-from bot.i18n import Catalogs, available_languages
+from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
 from tests.people import Person
+from tests.people import db_rows as rows
 
 RESIDENT, OTHER = 1001, 1002
 POLIS_JKB = 100000001
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(available_languages())
-
-
-def rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:
-    with sqlite3.connect(settings.database) as conn:
-        conn.row_factory = sqlite3.Row
-        return list(conn.execute(sql, params))
 
 
 # ---------------------------------------------------------------------- pure rules
