@@ -237,6 +237,83 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(value: str | None, zone: str) -> str | None:
+    """YYYY-MM-DD (local midnight) to the ISO UTC form stored in the database."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"Dates look like 2026-10-01, not {value!r}") from None
+    local = dt.datetime.combine(day, dt.time(), ZoneInfo(zone))
+    return local.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Stream the cases to CSV, newline-delimited JSON or XLSX."""
+    import getpass
+
+    from bot.export import Exporter
+    from storage.audit import AuditRepository
+    from storage.export import Filters, count
+
+    settings = load_settings()
+    deployment = load_deployment(settings.deployment)
+    zone = deployment.deployment.timezone
+    if args.station and args.station not in {s.id for s in deployment.stations}:
+        raise CliError(f"Unknown station {args.station!r}")
+    filters = Filters(
+        args.station, args.kind, args.status, _day(args.since, zone), _day(args.until, zone)
+    )
+    asyncio.run(_migrate(settings.database))
+    out = Path(args.out)
+    total = count(settings.database, filters)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty:
+            print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
+
+    try:
+        written = Exporter(deployment).write(args.format, settings.database, out, filters, progress)
+    except (OSError, RuntimeError) as exc:
+        raise CliError(f"Cannot write {out}: {exc}") from None
+    if tty:
+        print(file=sys.stderr)
+
+    async def audit() -> None:
+        async with await Database.open(settings.database) as db:
+            details = {
+                "format": args.format,
+                "rows": written,
+                "out": str(out),
+                **{k: v for k, v in vars(filters).items() if v is not None},
+            }
+            await AuditRepository(db).log(f"cli:{getpass.getuser()}", "export", details)
+
+    asyncio.run(audit())
+    print(f"{written} rows written to {out}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from storage.audit import AuditRepository
+
+    settings = load_settings()
+
+    async def recent() -> list[tuple[str, str, str, str]]:
+        async with await Database.open(settings.database) as db:
+            rows = await AuditRepository(db).recent(args.limit)
+            return [(r["created_at"], r["who"], r["action"], r["details"]) for r in rows]
+
+    for when, who, action, details in asyncio.run(recent()):
+        print(f"{when}  {who:<24} {action:<10} {details}")
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import Emulator
 
@@ -292,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--station", required=True, help="station id")
     digest.add_argument("--month", required=True, help="YYYY-MM")
     add("purge", cmd_purge, "Apply the deployment's retention rules now.")
+    export = add("export", cmd_export, "Export cases (pseudonymised) as CSV, JSON or XLSX.")
+    export.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    export.add_argument("--out", required=True, help="file to write")
+    export.add_argument("--station", help="station id")
+    export.add_argument("--kind", choices=("idea", "report"))
+    export.add_argument("--status", help="new, acknowledged, in_progress, resolved, ...")
+    export.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
+    export.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
+    audit = add("audit", cmd_audit, "List the audit log (exports and staff views).")
+    audit.add_argument("--limit", type=int, default=100)
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

@@ -20,6 +20,7 @@ from bot.media import remove_photos, store_photo
 from bot.settings import Settings
 from bot.updates import Updates
 from storage import Database
+from storage.audit import AuditRepository
 from storage.bot_state import BotStateRepository
 from storage.cases import CaseRepository, insert
 from storage.outbox import OutboxRepository, enqueue
@@ -72,6 +73,7 @@ class Services:
     promises: PromiseRepository
     updates: Updates
     privacy: PrivacyRepository
+    audit: AuditRepository
 
     @classmethod
     async def open(
@@ -104,6 +106,7 @@ class Services:
             promises=promises,
             updates=Updates(deployment, catalogs, promises, residents),
             privacy=PrivacyRepository(db),
+            audit=AuditRepository(db),
         )
 
     async def close(self) -> None:

@@ -187,6 +187,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX station_follows_station ON station_follows(station_id);
     CREATE INDEX outbox_recipient ON outbox(recipient, status, id);
     """,
+    # 6: the audit log (exports, staff views of cases).
+    """
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        who         TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        details     TEXT NOT NULL DEFAULT '{}',
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX audit_created ON audit(created_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

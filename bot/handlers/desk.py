@@ -68,6 +68,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             return ConversationHandler.END
         case = await desk.authorise(member, reference)
         if cb.action == "show":
+            await context.services.audit.log(f"staff:{member.id}", "view", {"case": reference})
             await query.answer()
             await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
         elif cb.action in ACTION_CODES:
@@ -291,6 +292,7 @@ async def show_case(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
+    await context.services.audit.log(f"staff:{member.id}", "view", {"case": case.reference})
     await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
 
 

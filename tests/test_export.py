@@ -1,0 +1,157 @@
+"""Exports: every format parses back to the same rows, pseudonymised, formulas neutralised."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
+from bot.export import COLUMNS
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+
+EVIL = '=HYPERLINK("http://example.com/x","klicka")'
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Settings:
+    settings = Settings(database=tmp_path / "export.sqlite3", media_dir=tmp_path / "media")
+    asyncio.run(seed(settings, deployment, catalogs))
+    return settings
+
+
+async def seed(settings: Settings, deployment: Deployment, catalogs: Catalogs) -> None:
+    services = await Services.open(settings, deployment, catalogs)
+    try:
+        for chat, station, kind, text in [
+            (1, "floda", "report", EVIL),
+            (1, "floda", "idea", "Fler bänkar, tack."),
+            (2, "jakobsberg", "report", "+46 är inte en formel men börjar med plus"),
+        ]:
+            draft = Draft(
+                kind=kind,
+                station=station,
+                description=text,
+                times=["night"],
+                category="belysning" if kind == "report" else None,
+                place_text="@perrongen" if kind == "report" else None,
+            )
+            await services.submit(chat, draft, "sv")
+    finally:
+        await services.close()
+
+
+def export(settings: Settings, fmt: str, out: Path, *extra: str) -> int:
+    import os
+
+    os.environ["TRYGG_DATABASE"] = str(settings.database)
+    try:
+        return main(["export", "--format", fmt, "--out", str(out), *extra])
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+
+
+def test_every_format_parses_back_with_the_same_rows(seeded: Settings, tmp_path: Path) -> None:
+    assert export(seeded, "csv", tmp_path / "x.csv") == 0
+    assert export(seeded, "json", tmp_path / "x.json") == 0
+    assert export(seeded, "xlsx", tmp_path / "x.xlsx") == 0
+    with (tmp_path / "x.csv").open(encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        assert tuple(next(reader)) == COLUMNS
+        from_csv = list(reader)
+    from_json = [json.loads(line) for line in (tmp_path / "x.json").read_text().splitlines()]
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "x.xlsx", read_only=True)
+    from_xlsx = [list(r) for r in book.active.iter_rows(values_only=True)]
+    book.close()
+    assert tuple(from_xlsx[0]) == COLUMNS
+    assert len(from_csv) == len(from_json) == len(from_xlsx) - 1 == 3
+
+    def norm(value: object) -> str:
+        return "" if value is None else str(value)
+
+    # The resident pseudonym is keyed per export, so it differs between the three files.
+    for i, row in enumerate(from_csv):
+        assert row[:-1] == [norm(from_json[i][c]) for c in COLUMNS][:-1]
+        assert row[:-1] == [norm(v) for v in from_xlsx[i + 1]][:-1]
+    by_ref = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in from_csv}
+    first = by_ref["FLO-0001"]
+    assert first["description"] == "'" + EVIL  # neutral: a spreadsheet shows it as text
+    assert first["place_text"] == "'@perrongen"
+    assert by_ref["JKB-0001"]["description"].startswith("'+46")
+    assert first["kommun"] == "Lerum"
+    assert first["times_of_day"] == "night"
+    assert first["created"].endswith(("+01:00", "+02:00"))  # Europe/Stockholm
+    assert first["routed_actors"] == "polisen-alingsas;lerum-kommun"
+    # Pseudonymised: one resident's rows share a hash, no chat ids anywhere.
+    assert first["resident"] == by_ref["FLO-0002"]["resident"] != by_ref["JKB-0001"]["resident"]
+    assert "1" not in {first["resident"]}
+    text = (tmp_path / "x.csv").read_text()
+    assert "chat_id" not in text
+
+
+def test_filters_and_the_audit_log(
+    seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert export(seeded, "csv", tmp_path / "f.csv", "--station", "floda", "--kind", "idea") == 0
+    with (tmp_path / "f.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [r[0] for r in rows] == ["FLO-0002"]
+    assert export(seeded, "csv", tmp_path / "g.csv", "--since", "2999-01-01") == 0
+    with (tmp_path / "g.csv").open(encoding="utf-8") as handle:
+        assert len(list(csv.reader(handle))) == 1  # header only
+    assert export(seeded, "csv", tmp_path / "h.csv", "--since", "yesterday") == 2
+    import os
+
+    os.environ["TRYGG_DATABASE"] = str(seeded.database)
+    try:
+        capsys.readouterr()
+        assert main(["audit"]) == 0
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+    log = capsys.readouterr().out
+    assert log.count(" export ") == 2
+    assert '"kind": "idea"' in log
+    assert '"station": "floda"' in log
+
+
+def test_export_of_100k_rows_stays_under_the_memory_bound(tmp_path: Path) -> None:
+    database = tmp_path / "big.sqlite3"
+    assert main(["migrate", "--database", str(database)]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.executemany(
+            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
+            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', ?, '[\"night\"]',"
+            " '2026-10-01T10:00:00+00:00')",
+            ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
+        )
+    out = tmp_path / "big.csv"
+    code = (
+        "import resource, sys\n"
+        "from bot.cli import main\n"
+        f"code = main(['export', '--format', 'csv', '--out', {str(out)!r}])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(code)\n"
+    )
+    import os
+
+    env = {**os.environ, "TRYGG_DATABASE": str(database)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    peak_mb = int(result.stdout.strip().splitlines()[-1]) / 1024
+    assert peak_mb < 150, f"peak {peak_mb:.0f} MB"
+    with out.open(encoding="utf-8") as handle:
+        assert sum(1 for _ in handle) == 100_001
