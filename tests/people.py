@@ -34,7 +34,7 @@ class Person:
     async def settle(self) -> list[Message]:
         """Wait until the bot has answered and is quiet; return what it sent since."""
         before = self._mark
-        await self.world.settle(self.id, self._actions, quiet=0.15, timeout=15)
+        await self.world.settle(self.id, self._actions, quiet=0.3, timeout=15)
         return self.world.received(self.id)[before:]
 
     async def say(self, text: str) -> list[Message]:

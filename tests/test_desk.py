@@ -283,7 +283,8 @@ async def test_staff_list_invite_and_open_cases(
     assert "Öppna ärenden (1)" in listing[-1].text
     await admin.tap("Återkalla Person 4242")
     assert "Person 4242 har inte längre åtkomst" in admin.last_text()
-    assert (await newcomer.say("/arende JKB-0001"))[-1].text == "Det här kan du inte göra."
+    replies = await newcomer.say("/arende JKB-0001")  # (the card's photo may still arrive)
+    assert "Det här kan du inte göra." in [m.text for m in replies]
 
 
 async def test_unacknowledged_case_is_reminded_and_escalated(
