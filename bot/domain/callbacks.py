@@ -17,7 +17,7 @@ _PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 
 class CallbackDataError(ValueError):
-    pass
+    """Callback data we would make is malformed or longer than Telegram's 64 bytes."""
 
 
 @dataclass(frozen=True)
