@@ -94,3 +94,21 @@ class Person:
     _mark = 0
     _actions = 0
     last_query = ""
+
+
+async def agree(person: Person) -> None:
+    await person.tap(person.t("privacy.agree"))
+
+
+async def to_description(
+    person: Person, station: str, category: str, place: str, time: str = "Kväll"
+) -> None:
+    """A new report as far as the description step: station, consent, category, place, time."""
+    await person.say("/rapport")
+    await person.tap(station)
+    await agree(person)
+    await person.tap(category)
+    await person.say(place)
+    await person.tap(person.t("nav.continue"))
+    await person.tap(time)
+    await person.tap(person.t("nav.done"))

@@ -14,7 +14,7 @@ from bot.emulator import Emulator
 from bot.i18n import FSI, PDI, Catalogs
 from bot.settings import Settings
 from tests.images import jpeg
-from tests.people import Person, db_rows
+from tests.people import Person, agree, db_rows, to_description
 
 ALICE, BOB = 1001, 1002
 JAKOBSBERG = (59.4239, 17.8328)
@@ -29,24 +29,6 @@ def jpeg_with_gps() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", exif=exif)
     return buffer.getvalue()
-
-
-async def agree(person: Person) -> None:
-    await person.tap(person.t("privacy.agree"))
-
-
-async def to_description(
-    person: Person, station: str, category: str, place: str, time: str = "Kväll"
-) -> None:
-    """A new report as far as the description step: station, consent, category, place, time."""
-    await person.say("/rapport")
-    await person.tap(station)
-    await agree(person)
-    await person.tap(category)
-    await person.say(place)
-    await person.tap(person.t("nav.continue"))
-    await person.tap(time)
-    await person.tap(person.t("nav.done"))
 
 
 async def file_report(

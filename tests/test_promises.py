@@ -23,7 +23,7 @@ from bot.emulator.state import Event
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
-from tests.people import Person
+from tests.people import Person, to_description
 from tests.people import db_rows as rows
 
 RESIDENT, OTHER = 1001, 1002
@@ -115,14 +115,7 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
     app = build_application(bot_settings, deployment)
     async with running(app, poll_timeout=1):
         reporter, follower = Person(world, RESIDENT, catalogs), Person(world, OTHER, catalogs)
-        await reporter.say("/rapport")
-        await reporter.tap("Jakobsberg")
-        await reporter.tap(reporter.t("privacy.agree"))
-        await reporter.tap("Behov av närvaro")
-        await reporter.say("Vid stationsentrén")
-        await reporter.tap(reporter.t("nav.continue"))
-        await reporter.tap("Kväll")
-        await reporter.tap(reporter.t("nav.done"))
+        await to_description(reporter, "Jakobsberg", "Behov av närvaro", "Vid stationsentrén")
         await reporter.say("Ingen personal syns här på kvällarna.")
         await reporter.tap(reporter.t("nav.skip"))
         await reporter.tap(reporter.t("summary.send"))
