@@ -92,6 +92,18 @@ class Updates:
             text=text,
         )
 
+    async def outcome_of(
+        self, choice: Choice, status: CommitmentStatus | None
+    ) -> tuple[CommitmentStatus, int]:
+        """The commitment's status and progress after an update: a new status sets its default
+        progress; no new status keeps the current state (or the deployment file's)."""
+        current = (await self.promises.states()).get(choice.commitment.id)
+        if status is not None:
+            return status, DEFAULT_PROGRESS[status]
+        if current is not None:
+            return current.status, current.progress
+        return choice.commitment.status, DEFAULT_PROGRESS[choice.commitment.status]
+
     async def publish(
         self,
         member: Staff,
@@ -101,14 +113,7 @@ class Updates:
         photo: str | None,
     ) -> int:
         """Store the update and queue it for every follower; returns the number of chats."""
-        states = await self.promises.states()
-        current = states.get(choice.commitment.id)
-        new_status = status or (current.status if current else choice.commitment.status)
-        percent = (
-            DEFAULT_PROGRESS[new_status]
-            if status
-            else (current.progress if current else DEFAULT_PROGRESS[new_status])
-        )
+        new_status, percent = await self.outcome_of(choice, status)
         t = self.catalogs.text
         items: list[OutboxItem] = []
         personal = await self.promises.linked_reporters(choice.commitment.id)

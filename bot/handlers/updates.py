@@ -20,7 +20,6 @@ from telegram.warnings import PTBUserWarning
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
-from bot.domain.promises import DEFAULT_PROGRESS
 from bot.handlers.common import clear_buttons, in_rows, keyboard, send
 from bot.handlers.desk import member_of, refuse
 from bot.i18n import Safe
@@ -147,18 +146,8 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     if choice is None:
         await refuse(update, context)
         return ConversationHandler.END
-    states = await services.promises.states()
-    current = states.get(choice.commitment.id)
-    status = (
-        CommitmentStatus(state["status"])
-        if state.get("status")
-        else (current.status if current else choice.commitment.status)
-    )
-    percent = (
-        DEFAULT_PROGRESS[status]
-        if state.get("status")
-        else (current.progress if current else DEFAULT_PROGRESS[status])
-    )
+    chosen = CommitmentStatus(state["status"]) if state.get("status") else None
+    status, percent = await services.updates.outcome_of(choice, chosen)
     preview = services.updates.render_general(services.desk.lang, choice, status, percent, text)
     rows = [[(t("update.publish"), _cb("pub")), (t("nav.cancel"), _cb("x"))]]
     await send(update, context, t("update.preview", preview=Safe(preview)), keyboard(rows))
