@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.admin import AdminTools
 from bot.desk import Desk
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.intake import Draft, TextProblem
@@ -18,6 +19,7 @@ from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
 from bot.media import remove_photos, store_photo
 from bot.settings import Settings
+from bot.stats import Statistics
 from bot.updates import Updates
 from storage import Database
 from storage.audit import AuditRepository
@@ -28,6 +30,7 @@ from storage.privacy import PrivacyRepository
 from storage.promises import PromiseRepository
 from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
+from storage.stats import StatsRepository
 
 ME_TOO_DAYS = 30
 
@@ -74,6 +77,8 @@ class Services:
     updates: Updates
     privacy: PrivacyRepository
     audit: AuditRepository
+    stats: Statistics
+    admin: AdminTools
 
     @classmethod
     async def open(
@@ -92,6 +97,7 @@ class Services:
         await desk.sync_staff()
         promises, residents = PromiseRepository(db), ResidentRepository(db)
         await promises.seed(deployment)
+        audit = AuditRepository(db)
         return cls(
             settings=settings,
             deployment=deployment,
@@ -106,7 +112,9 @@ class Services:
             promises=promises,
             updates=Updates(deployment, catalogs, promises, residents),
             privacy=PrivacyRepository(db),
-            audit=AuditRepository(db),
+            audit=audit,
+            stats=Statistics(deployment, catalogs, StatsRepository(db)),
+            admin=AdminTools(settings, deployment, audit),
         )
 
     async def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import BotApp
 from bot.handlers import (
+    admin,
     cases,
     desk,
     errors,
@@ -21,6 +22,7 @@ def register_all(app: BotApp) -> None:
     """Add every feature's handlers; the order within group 0 matters (first match wins)."""
     limits.register(app)  # group -3: a flooding chat is stopped first
     guards.register(app)  # group -1: 112 and crime tips
+    admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
     updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs

@@ -1,0 +1,81 @@
+"""Admin use cases from Telegram: who may see statistics and export, and the export itself."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from bot.desk import Refused
+from bot.domain.deployment import Deployment, Role
+from bot.domain.exports import ExportChoice
+from bot.domain.stats import named_period
+from bot.export import Exporter
+from bot.settings import Settings
+from storage.audit import AuditRepository
+from storage.export import Filters
+from storage.staff import Staff
+
+#: Bots may upload files up to 50 MB through the public Bot API.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class TooLarge(Exception):
+    """The export is larger than Telegram accepts from a bot."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.megabytes = size / (1024 * 1024)
+
+
+class AdminTools:
+    def __init__(self, settings: Settings, deployment: Deployment, audit: AuditRepository) -> None:
+        self.settings = settings
+        self.deployment = deployment
+        self.audit = audit
+
+    @staticmethod
+    def stats_scope(member: Staff | None) -> list[str] | None:
+        """The stations whose statistics `member` may see (None: all); partners may not."""
+        if member is None or member.role not in (Role.ADMIN.value, Role.KOMMUNPOLIS.value):
+            raise Refused
+        if member.role == Role.ADMIN.value and not member.stations:
+            return None
+        return list(member.stations)
+
+    def export_stations(self, member: Staff | None) -> list[str]:
+        """The stations an admin may export; only admins export."""
+        if member is None or member.role != Role.ADMIN.value:
+            raise Refused
+        every = [s.id for s in self.deployment.stations]
+        return [s for s in every if s in member.stations] if member.stations else every
+
+    def filters(self, choice: ExportChoice, today: dt.date) -> Filters:
+        period = named_period(choice.period or "all", today)
+        since, until = period.utc_bounds(self.deployment.deployment.timezone)
+        return Filters(
+            station=choice.station_filter, kind=choice.kind_filter, since=since, until=until
+        )
+
+    async def export(
+        self, member: Staff | None, choice: ExportChoice, directory: Path, today: dt.date
+    ) -> tuple[Path, int]:
+        """Write the export into `directory` (pseudonymised) and log it; returns (file, rows)."""
+        allowed = self.export_stations(member)
+        assert member is not None
+        if choice.station_filter is None and len(allowed) < len(self.deployment.stations):
+            raise Refused  # a station-bound admin must pick one of their stations
+        if choice.station_filter is not None and choice.station_filter not in allowed:
+            raise Refused
+        fmt = choice.fmt or "csv"
+        filters = self.filters(choice, today)
+        out = directory / f"trygghetsboten-{choice.station or 'alla'}-{today.isoformat()}.{fmt}"
+        exporter = Exporter(self.deployment)
+        rows = await asyncio.to_thread(exporter.write, fmt, self.settings.database, out, filters)
+        details: dict[str, object] = {"format": fmt, "rows": rows, "via": "telegram"}
+        details.update({k: v for k, v in vars(filters).items() if v is not None})
+        await self.audit.log(f"staff:{member.id}", "export", details)
+        size = out.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise TooLarge(size)
+        return out, rows

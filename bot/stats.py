@@ -1,0 +1,133 @@
+"""Statistics for /statistik and `trygghetsbot stats`: numbers, a text and a PNG chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.charts import weekly_chart
+from bot.domain.deployment import Deployment
+from bot.domain.stats import IDEA, Durations, Period, StatsReport, summarise, weekly
+from bot.i18n import Catalogs
+from storage.stats import StatsRepository
+
+MAX_TEXT = 3900  # Telegram allows 4096 characters; leave room for the last line
+
+
+class Statistics:
+    def __init__(self, deployment: Deployment, catalogs: Catalogs, repo: StatsRepository) -> None:
+        self.deployment = deployment
+        self.catalogs = catalogs
+        self.repo = repo
+        self.zone = ZoneInfo(deployment.deployment.timezone)
+        self.lang = deployment.deployment.default_language
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.zone).date()
+
+    async def report(self, period: Period, stations: Sequence[str] | None = None) -> StatsReport:
+        """Counts, response times and cases per week for `period` at `stations` (None: all)."""
+        since, until = period.utc_bounds(self.deployment.deployment.timezone)
+        chosen = list(stations) if stations is not None else None
+        counts = await self.repo.counts(since, until, chosen)
+        ack = await self.repo.waits("acknowledged_at", since, until, chosen)
+        resolved = await self.repo.waits("resolved_at", since, until, chosen)
+        hours = await self.repo.per_hour(since, until, chosen)
+        days = [(self._local_day(hour), category, n) for hour, category, n in hours]
+        weeks, per_week = weekly(days)
+        return StatsReport(
+            period=period,
+            stations=chosen if chosen is not None else [s.id for s in self.deployment.stations],
+            counts={(s, c, st): n for s, c, st, n in counts},
+            to_acknowledge=summarise(ack),
+            to_resolve=summarise(resolved),
+            weeks=weeks,
+            per_week=per_week,
+        )
+
+    def _local_day(self, utc_hour: str) -> dt.date:
+        moment = dt.datetime.fromisoformat(utc_hour + ":00:00+00:00")
+        return moment.astimezone(self.zone).date()
+
+    # ------------------------------------------------------------------ rendering
+    def t(self, key: str, **params: object) -> str:
+        return self.catalogs.text(self.lang, key, **params)
+
+    def category_name(self, category: str) -> str:
+        if category == IDEA:
+            return self.t("stats.ideas")
+        for c in self.deployment.categories:
+            if c.id == category:
+                return c.name.get(self.lang) or c.name["sv"]
+        return category
+
+    def station_name(self, station_id: str) -> str:
+        for s in self.deployment.stations:
+            if s.id == station_id:
+                return s.name
+        return station_id
+
+    def wait_line(self, key: str, d: Durations) -> str:
+        if not d.count or d.median_hours is None or d.p90_hours is None:
+            return self.t(f"{key}_none")
+        return self.t(key, median=_hours(d.median_hours), p90=_hours(d.p90_hours), count=d.count)
+
+    def text(self, report: StatsReport) -> str:
+        """The summary as Telegram HTML, cut to fit one message."""
+        lines = [self.t("stats.title", period=report.period.label(), total=report.total)]
+        if not report.total:
+            lines.append(self.t("stats.empty"))
+        for station, total in sorted(report.by_station().items(), key=lambda kv: -kv[1]):
+            lines.append("")
+            lines.append(self.t("stats.station", station=self.station_name(station), total=total))
+            for category, statuses in self.by_category(report, station):
+                parts = ", ".join(
+                    f"{self.t('status.' + status).lower()} {n}" for status, n in statuses.items()
+                )
+                lines.append(
+                    self.t(
+                        "stats.category",
+                        category=self.category_name(category),
+                        total=sum(statuses.values()),
+                        statuses=parts,
+                    )
+                )
+        lines.append("")
+        lines.append(self.wait_line("stats.to_ack", report.to_acknowledge))
+        lines.append(self.wait_line("stats.to_resolve", report.to_resolve))
+        text = "\n".join(lines)
+        if len(text) > MAX_TEXT:
+            cut = text[:MAX_TEXT].rsplit("\n", 1)[0]
+            text = cut + "\n" + self.t("stats.truncated")
+        return text
+
+    @staticmethod
+    def by_category(report: StatsReport, station: str) -> list[tuple[str, dict[str, int]]]:
+        rows = report.by_station_category(station).items()
+        return sorted(rows, key=lambda kv: -sum(kv[1].values()))
+
+    def table(self, report: StatsReport) -> list[tuple[str, str, str, int]]:
+        """Rows for a terminal or a spreadsheet: station, category, status, count."""
+        return [
+            (self.station_name(s), self.category_name(c), st, n)
+            for (s, c, st), n in sorted(report.counts.items())
+        ]
+
+    def chart(self, report: StatsReport) -> bytes:
+        """Cases per week per category as a PNG."""
+        names = ", ".join(self.station_name(s) for s in report.stations)
+        return weekly_chart(
+            self.t("stats.chart_title"),
+            f"{names} · {report.period.label()} · {self.deployment.deployment.name}",
+            report.weeks,
+            report.per_week,
+            {c: self.category_name(c) for c in report.per_week},
+            self.t("stats.empty"),
+        )
+
+
+def _hours(value: float) -> str:
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} d"

@@ -1,0 +1,284 @@
+"""Statistics and the Telegram export: numbers, the weekly chart, and who may see them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageFont
+
+from bot import charts
+from bot.app import build_application, running
+from bot.cli import main
+from bot.domain.deployment import Deployment
+from bot.domain.exports import ExportChoice
+from bot.domain.intake import Draft
+from bot.domain.stats import Period, named_period, summarise, weekly
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+from tests.people import Person, db_rows
+
+POLIS_JKB, KOMMUN_JKB, ADMIN = 100000001, 100000002, 100000009
+RESIDENT = 1001
+
+# (station, kind, category, created (UTC), hours to acknowledge, hours to resolve)
+CASES = [
+    ("jakobsberg", "report", "belysning", "2026-10-05T08:00:00+00:00", 2, 50),
+    ("jakobsberg", "report", "belysning", "2026-10-06T08:00:00+00:00", 4, None),
+    ("jakobsberg", "report", "klotter", "2026-10-20T08:00:00+00:00", None, None),
+    ("jakobsberg", "idea", None, "2026-10-21T08:00:00+00:00", None, None),
+    # Sunday 23:30 UTC is Monday 00:30 in Stockholm: it belongs to the next ISO week.
+    ("floda", "report", "belysning", "2026-10-25T23:30:00+00:00", 10, 20),
+]
+
+
+async def seed(settings: Settings, deployment: Deployment, catalogs: Catalogs) -> None:
+    services = await Services.open(settings, deployment, catalogs)
+    try:
+        for station, kind, category, *_ in CASES:
+            draft = Draft(
+                kind=kind,
+                station=station,
+                description="Mörkt.",
+                category=category,
+                times=["night"],
+                place_text="Perrongen" if kind == "report" else None,
+            )
+            await services.submit(RESIDENT, draft, "sv")
+    finally:
+        await services.close()
+    import sqlite3
+
+    with sqlite3.connect(settings.database) as conn:
+        for number, (_, _, _, created, ack, resolved) in enumerate(CASES, start=1):
+            start = dt.datetime.fromisoformat(created)
+
+            def later(hours: int | None, start: dt.datetime = start) -> str | None:
+                return None if hours is None else (start + dt.timedelta(hours=hours)).isoformat()
+
+            status = "resolved" if resolved else "acknowledged" if ack else "new"
+            conn.execute(
+                "UPDATE cases SET created_at = ?, acknowledged_at = ?, resolved_at = ?,"
+                " status = ? WHERE id = ?",
+                (created, later(ack), later(resolved), status, number),
+            )
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Settings:
+    settings = Settings(database=tmp_path / "stats.sqlite3", media_dir=tmp_path / "media")
+    asyncio.run(seed(settings, deployment, catalogs))
+    return settings
+
+
+# ---------------------------------------------------------------------- the pure parts
+def test_durations_weeks_and_periods() -> None:
+    d = summarise([3600 * h for h in (1, 2, 3, 4, 100)])
+    assert (d.count, d.median_hours, d.p90_hours) == (5, 3, 100)
+    assert summarise([]).median_hours is None
+    weeks, series = weekly(
+        [
+            (dt.date(2026, 10, 5), "a", 2),
+            (dt.date(2026, 10, 26), "b", 1),
+            (dt.date(2026, 10, 6), "a", 1),
+        ]
+    )
+    assert weeks == ["2026-v41", "2026-v42", "2026-v43", "2026-v44"]  # the gap weeks are there
+    assert series == {"a": [3, 0, 0, 0], "b": [0, 0, 0, 1]}
+    today = dt.date(2026, 11, 22)
+    assert named_period("30d", today) == Period(dt.date(2026, 10, 24), dt.date(2026, 11, 23))
+    assert named_period("year", today).since == dt.date(2026, 1, 1)
+    assert named_period("all", today) == Period(None, None)
+    with pytest.raises(ValueError, match="unknown period"):
+        named_period("forever", today)
+    # Local midnight in Stockholm, in winter and in summer time.
+    assert Period(dt.date(2026, 1, 1), None).utc_bounds("Europe/Stockholm")[0] == (
+        "2025-12-31T23:00:00+00:00"
+    )
+    assert Period(dt.date(2026, 7, 1), None).utc_bounds("Europe/Stockholm")[0] == (
+        "2026-06-30T22:00:00+00:00"
+    )
+
+
+def test_export_choice_round_trip_and_forgery() -> None:
+    stations = {"floda", "jakobsberg"}
+    choice = ExportChoice().choose("floda").choose("report").choose("30d")
+    assert choice.next_step() == "fmt"
+    assert ExportChoice.parse(choice.encode(), stations) == choice
+    assert ExportChoice.parse("-", stations) == ExportChoice()
+    for forged in ("lerum", "floda.bogus", "floda.all.30d.exe", "a.b.c.d.e", "floda..30d"):
+        assert ExportChoice.parse(forged, stations) is None, forged
+
+
+# ---------------------------------------------------------------------- the service and CLI
+async def test_report_counts_times_and_chart(
+    seeded: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    services = await Services.open(seeded, deployment, catalogs)
+    try:
+        stats = services.stats
+        report = await stats.report(Period(dt.date(2026, 10, 1), dt.date(2026, 11, 1)))
+        assert report.counts == {
+            ("floda", "belysning", "resolved"): 1,
+            ("jakobsberg", "belysning", "acknowledged"): 1,
+            ("jakobsberg", "belysning", "resolved"): 1,
+            ("jakobsberg", "idea", "new"): 1,
+            ("jakobsberg", "klotter", "new"): 1,
+        }
+        assert report.to_acknowledge.count == 3
+        assert report.to_acknowledge.median_hours == pytest.approx(4)
+        assert report.to_resolve.median_hours == pytest.approx(35)  # median of 50
+        assert 20
+        assert report.weeks == ["2026-v41", "2026-v42", "2026-v43", "2026-v44"]
+        assert report.per_week["belysning"] == [2, 0, 0, 1]  # the Sunday-night case: v44
+        assert report.per_week["idea"] == [0, 0, 1, 0]
+
+        text = stats.text(report)
+        assert "<b>Jakobsberg</b>: 4" in text
+        assert "• Belysning: 2 (kvitterat 1, åtgärdat 1)" in text or "Belysning: 2" in text
+        assert "Idéer: 1" in text
+        assert "median 4.0 h" in text
+
+        only_floda = await stats.report(Period(None, None), ["floda"])
+        assert only_floda.total == 1
+        assert set(only_floda.by_station()) == {"floda"}
+        empty = await stats.report(Period(dt.date(2030, 1, 1), None))
+        assert empty.total == 0
+        assert "Inga ärenden" in stats.text(empty)
+
+        # Pillow's built-in font has no å, ä, ö: the chart must find a real one.
+        font = charts.font(16)
+        assert isinstance(font, ImageFont.FreeTypeFont)
+        assert font.getname()[0] != "Aileron"
+        png = stats.chart(report)
+        image = Image.open(io.BytesIO(png))
+        assert image.format == "PNG"
+        assert image.size == (1200, 675)
+        colours = {c for _, c in image.convert("RGB").getcolors(1_000_000) or []}
+        assert (0, 0x72, 0xB2) in colours  # the first category's bars are drawn
+        blank = Image.open(io.BytesIO(stats.chart(empty))).convert("RGB")
+        assert (0, 0x72, 0xB2) not in {c for _, c in blank.getcolors(1_000_000) or []}
+    finally:
+        await services.close()
+
+
+def test_stats_command(
+    seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.environ["TRYGG_DATABASE"] = str(seeded.database)
+    try:
+        chart = tmp_path / "chart.png"
+        assert (
+            main(["stats", "--since", "2026-10-01", "--until", "2026-11-01", "--chart", str(chart)])
+            == 0
+        )
+        out = capsys.readouterr().out
+        assert main(["stats", "--station", "gotham"]) == 2
+        assert main(["stats", "--since", "last week"]) == 2
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+    assert "Period 2026-10-01 – 2026-10-31: 5 cases" in out
+    lines = [line.split() for line in out.splitlines()]
+    assert ["Jakobsberg", "Belysning", "acknowledged", "1"] in lines
+    assert ["Floda", "Belysning", "resolved", "1"] in lines
+    with Image.open(chart) as image:
+        assert image.size == (1200, 675)
+
+
+# ---------------------------------------------------------------------- Telegram
+@pytest.fixture
+async def staff_bot(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> AsyncIterator[Emulator]:
+    await seed(bot_settings, deployment, catalogs)
+    for staff in (POLIS_JKB, KOMMUN_JKB, ADMIN):
+        emulator.world.user(staff, f"Staff {staff}").started = True
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        yield emulator
+
+
+async def test_statistik_in_telegram(staff_bot: Emulator, catalogs: Catalogs) -> None:
+    world = staff_bot.world
+    polis = Person(world, POLIS_JKB, catalogs)
+    await polis.say("/statistik")
+    got = await polis.tap(polis.t("stats.period_all"))
+    text = next(m.text for m in got if m.text.startswith("Statistik"))  # cards may arrive too
+    assert "<b>" not in text
+    assert "Jakobsberg: 4" in text
+    assert "Floda" not in text  # the Jakobsberg kommunpolis sees Jakobsberg only
+    document = next(m for m in got if "document" in m.data).data["document"]
+    assert document["file_name"].endswith(".png")
+    png = world.files[document["file_id"]].content
+    assert Image.open(io.BytesIO(png)).size == (1200, 675)
+
+    admin = Person(world, ADMIN, catalogs)
+    await admin.say("/statistik")
+    got = await admin.tap(admin.t("stats.period_all"))
+    assert "Floda: 1" in next(m.text for m in got if m.text.startswith("Statistik"))
+
+    for outsider in (Person(world, KOMMUN_JKB, catalogs), Person(world, RESIDENT, catalogs)):
+        got = await outsider.say("/statistik")
+        assert outsider.t("desk.refused") in [m.text for m in got]
+        assert outsider.t("stats.choose_period") not in [m.text for m in got]
+    # A resident pressing a forged statistics button learns nothing.
+    resident = Person(world, RESIDENT, catalogs)
+    message = world.send_text(RESIDENT, "x")
+    await resident.settle()
+    resident._mark = resident.mark()
+    resident.last_query = world.press(RESIDENT, message.id, "v1:st:p:all", forge=True)
+    await resident.settle()
+    assert resident.answer() == resident.t("desk.refused")
+
+
+async def test_export_in_telegram(
+    staff_bot: Emulator, catalogs: Catalogs, bot_settings: Settings
+) -> None:
+    world = staff_bot.world
+    admin = Person(world, ADMIN, catalogs)
+    await admin.say("/export")
+    await admin.tap("Jakobsberg")
+    await admin.tap(admin.t("export.kind_report"))
+    await admin.tap(admin.t("stats.period_all"))
+    got = await admin.tap("CSV")
+    sent = next(m for m in got if "document" in m.data)
+    assert sent.text == admin.t("export.done", rows=3)
+    document = sent.data["document"]
+    content = world.files[document["file_id"]].content.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert sorted(r["reference"] for r in rows) == ["JKB-0001", "JKB-0002", "JKB-0003"]
+    assert {r["kind"] for r in rows} == {"report"}
+    assert str(RESIDENT) not in content
+    assert "Person" not in content
+    audit = db_rows(bot_settings, "SELECT who, details FROM audit WHERE action = 'export'")
+    assert len(audit) == 1
+    assert audit[0]["who"].startswith("staff:")
+    details = json.loads(audit[0]["details"])
+    assert details == {
+        "format": "csv",
+        "rows": 3,
+        "via": "telegram",
+        "station": "jakobsberg",
+        "kind": "report",
+    }
+
+    # The kommunpolis may see statistics but not export; a forged final button does nothing.
+    polis = Person(world, POLIS_JKB, catalogs)
+    got = await polis.say("/export")
+    assert polis.t("desk.refused") in [m.text for m in got]
+    message = world.send_text(POLIS_JKB, "x")
+    await polis.settle()
+    polis._mark = polis.mark()
+    polis.last_query = world.press(POLIS_JKB, message.id, "v1:x:c:all.all.all.csv", forge=True)
+    await polis.settle()
+    assert polis.answer() == polis.t("desk.refused")
+    assert not any("document" in m.data for m in world.received(POLIS_JKB))
+    assert len(db_rows(bot_settings, "SELECT 1 FROM audit WHERE action = 'export'")) == 1
