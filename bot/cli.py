@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import signal
 import sys
@@ -237,19 +238,20 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(value: str | None, zone: str) -> str | None:
-    """YYYY-MM-DD (local midnight) to the ISO UTC form stored in the database."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
+def _date(value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        day = dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise CliError(f"Dates look like 2026-10-01, not {value!r}") from None
-    local = dt.datetime.combine(day, dt.time(), ZoneInfo(zone))
-    return local.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _day(value: str | None, zone: str) -> str | None:
+    """YYYY-MM-DD (local midnight) to the ISO UTC form stored in the database."""
+    from bot.domain.stats import local_midnight_utc
+
+    return local_midnight_utc(_date(value), zone)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -299,6 +301,66 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts per station × category × status, response times, and a weekly PNG chart."""
+    from bot.domain.stats import Period, named_period
+    from bot.i18n import Catalogs
+    from bot.stats import Statistics
+    from storage.stats import StatsRepository
+
+    settings = load_settings()
+    deployment = load_deployment(settings.deployment)
+    known = {s.id for s in deployment.stations}
+    stations = [s for s in (args.station or "").split(",") if s] or None
+    bad = sorted(set(stations or []) - known)
+    if bad:
+        raise CliError(f"Unknown station {', '.join(bad)}; one of: {', '.join(sorted(known))}")
+    asyncio.run(_migrate(settings.database))
+
+    async def compute() -> tuple[list[tuple[str, str, str, int]], list[str], bytes | None]:
+        async with await Database.open(settings.database) as db:
+            stats = Statistics(
+                deployment, Catalogs.load(deployment.deployment.languages), StatsRepository(db)
+            )
+            if args.since or args.until:
+                period = Period(_date(args.since), _date(args.until))
+            else:
+                period = named_period(args.period, stats.today())
+            report = await stats.report(period, stations)
+            summary = [
+                f"Period {period.label()}: {report.total} cases",
+                _plain(stats.wait_line("stats.to_ack", report.to_acknowledge)),
+                _plain(stats.wait_line("stats.to_resolve", report.to_resolve)),
+            ]
+            chart = stats.chart(report) if args.chart else None
+            return stats.table(report), summary, chart
+
+    table, summary, chart = asyncio.run(compute())
+    if table:
+        width = max(len(row[0]) for row in table)
+        cat_width = max(len(row[1]) for row in table)
+        print(f"{'station':<{width}}  {'category':<{cat_width}}  {'status':<15} count")
+        for station, category, status, n in table:
+            print(f"{station:<{width}}  {category:<{cat_width}}  {status:<15} {n:>5}")
+    for line in summary:
+        print(line)
+    if chart is not None:
+        out = Path(args.chart)
+        try:
+            out.write_bytes(chart)
+        except OSError as exc:
+            raise CliError(f"Cannot write {out}: {exc.strerror or exc}") from None
+        print(f"Chart (cases per week per category) written to {out}")
+    return 0
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from storage.audit import AuditRepository
 
@@ -311,6 +373,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     for when, who, action, details in asyncio.run(recent()):
         print(f"{when}  {who:<24} {action:<10} {details}")
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """Serve the Open311 read API until SIGINT or SIGTERM."""
+    from bot.open311 import serve_open311
+
+    overrides = {"open311_listen": args.listen, "open311_port": args.port}
+    settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    key = settings.open311_api_key
+    configure_logging(
+        settings.log_level, _secrets(settings) + ([key.get_secret_value()] if key else [])
+    )
+    deployment = load_deployment(settings.deployment)
+
+    async def serve() -> None:
+        await _migrate(settings.database)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_open311(settings, deployment, stop)
+
+    try:
+        asyncio.run(serve())
+    except OSError as exc:  # the port is taken, or the address is not ours
+        where = f"{settings.open311_listen}:{settings.open311_port}"
+        raise CliError(f"Cannot serve the Open311 API on {where}: {exc.strerror or exc}") from None
     return 0
 
 
@@ -377,8 +467,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--status", help="new, acknowledged, in_progress, resolved, ...")
     export.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
     export.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
+    stats = add("stats", cmd_stats, "Statistics: counts, response times and a weekly chart.")
+    stats.add_argument("--period", choices=("30d", "90d", "year", "all"), default="all")
+    stats.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
+    stats.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
+    stats.add_argument("--station", help="station ids, comma separated (default: all)")
+    stats.add_argument("--chart", help="write the weekly chart as PNG to this file")
     audit = add("audit", cmd_audit, "List the audit log (exports and staff views).")
     audit.add_argument("--limit", type=int, default=100)
+    api = add("api", cmd_api, "Serve the Open311 GeoReport v2 read API (public case data).")
+    api.add_argument("--listen", help="address (default TRYGG_OPEN311_LISTEN, 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default TRYGG_OPEN311_PORT, 8080)")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

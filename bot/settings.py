@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=0, lt=65536)
+    # The Open311 GeoReport v2 read API (`trygghetsbot api`): public case data only. With a
+    # key set, every request must carry ?api_key=<key>.
+    open311_listen: str = "127.0.0.1"
+    open311_port: int = Field(default=8080, ge=0, lt=65536)
+    open311_api_key: SecretStr | None = None
     # A chat (e.g. the IT department's group) told about errors, at most once a minute.
     ops_chat_id: int | None = None
     # E-mail to staff (optional: without a host, e-mail is off).
@@ -63,7 +68,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "trygghetsboten@example.org"
 
-    @field_validator("bot_token", mode="before")
+    @field_validator("bot_token", "open311_api_key", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -1,0 +1,539 @@
+"""The Open311 read API: the spec's fields and types, filters, key, errors, no personal data."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.cli import main
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
+from bot.domain.lifecycle import Action
+from bot.i18n import Catalogs
+from bot.open311 import PREFIX, make_open311_app
+from bot.services import Services
+from bot.settings import Settings, SettingsError, load_settings
+from storage import Database
+from tests.images import jpeg
+
+CHAT_A, CHAT_B = 7_654_321, 7_654_322
+POLIS_STK = 100000003
+#: An officer's resolution note: it may name people, so it must never be published.
+NOTE = "Lampan bytt av Anna Andersson, ring 070-1234567"
+KEY = "open-sesame-311"
+
+Client = TestClient[web.Request, web.Application]
+
+# ---------------------------------------------------------------------- the spec's fields
+#: Every field a GeoReport v2 service request may have; the ones we fill, with their types.
+SPEC_REQUEST_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
+REQUEST_TYPES: dict[str, type] = {
+    "service_request_id": str,
+    "status": str,
+    "status_notes": str,
+    "service_name": str,
+    "service_code": str,
+    "description": str,
+    "agency_responsible": str,
+    "requested_datetime": str,
+    "updated_datetime": str,
+    "address": str,
+    "lat": float,
+    "long": float,
+}
+SERVICE_TYPES: dict[str, type] = {
+    "service_code": str,
+    "service_name": str,
+    "description": str,
+    "metadata": bool,
+    "type": str,
+    "keywords": str,
+    "group": str,
+}
+W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+
+
+def check_service(item: Any) -> None:
+    assert isinstance(item, dict)
+    assert set(item) == set(SERVICE_TYPES), item
+    for key, kind in SERVICE_TYPES.items():
+        assert type(item[key]) is kind, (key, item[key])
+    assert item["type"] in {"realtime", "batch", "blackbox"}
+    assert item["service_code"]
+    assert item["service_name"]
+
+
+def check_request(item: Any) -> None:
+    assert isinstance(item, dict)
+    assert set(item) <= SPEC_REQUEST_FIELDS, set(item) - SPEC_REQUEST_FIELDS
+    assert set(REQUEST_TYPES) <= set(item), set(REQUEST_TYPES) - set(item)
+    for key, kind in REQUEST_TYPES.items():
+        assert type(item[key]) is kind, (key, item[key])
+    assert item["status"] in {"open", "closed"}
+    assert re.fullmatch(r"[A-Z]{2,5}-\d{4,}", item["service_request_id"])
+    for key in ("requested_datetime", "updated_datetime"):
+        assert W3C.match(item[key]), item[key]
+        moment = dt.datetime.fromisoformat(item[key])
+        assert moment.utcoffset() in {dt.timedelta(hours=1), dt.timedelta(hours=2)}  # Stockholm
+    assert item["updated_datetime"] >= item["requested_datetime"]
+    assert -90 <= item["lat"] <= 90
+    assert -180 <= item["long"] <= 180
+
+
+def check_error(body: Any, code: int) -> str:
+    assert isinstance(body, list)
+    assert len(body) == 1
+    assert set(body[0]) == {"code", "description"}
+    assert body[0]["code"] == code
+    assert isinstance(body[0]["description"], str)
+    assert body[0]["description"]
+    return str(body[0]["description"])
+
+
+# ---------------------------------------------------------------------- fixtures
+@dataclass(frozen=True)
+class Seeded:
+    settings: Settings
+    photo: str
+    lit: str  # a report, resolved (closed)
+    idea: str  # an idea (no category)
+    pin: str  # a report with the resident's pin, no place text
+    old: str  # a report 200 days old
+
+
+def ago(days: int) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+
+
+@pytest.fixture
+async def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Seeded:
+    settings = Settings(database=tmp_path / "open311.sqlite3", media_dir=tmp_path / "media")
+    services = await Services.open(settings, deployment, catalogs)
+    try:
+        photo = await services.save_photo(jpeg())
+        lit = await services.submit(
+            CHAT_A,
+            Draft(
+                kind="report",
+                station="floda",
+                category="belysning",
+                place_text="Vid cykelstället",
+                times=["night"],
+                description="Lampan vid cykelstället är trasig.",
+                photos=[photo],
+            ),
+            "sv",
+        )
+        idea = await services.submit(
+            CHAT_A,
+            Draft(kind="idea", station="floda", description="Fler bänkar på perrongen, tack."),
+            "sv",
+        )
+        pin = await services.submit(
+            CHAT_B,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="perrong",
+                lat=59.4241,
+                lon=17.8331,
+                times=["evening"],
+                description="Halt och mörkt på perrongens norra del.",
+            ),
+            "sv",
+        )
+        old = await services.submit(
+            CHAT_B,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="belysning",
+                place_text="Gångtunneln",
+                times=["night"],
+                description="Mörkt i gångtunneln sedan länge.",
+            ),
+            "sv",
+        )
+        member = await services.desk.member(POLIS_STK)
+        await services.desk.act(member, lit.reference, Action.ACKNOWLEDGE)
+        await services.desk.act(member, lit.reference, Action.RESOLVE, NOTE)
+    finally:
+        await services.close()
+    then = ago(200).isoformat(timespec="seconds")
+    with sqlite3.connect(settings.database) as conn:  # the test's own clock: backdate one case
+        conn.execute("UPDATE cases SET created_at = ? WHERE reference = ?", (then, old.reference))
+        conn.execute(
+            "UPDATE case_events SET created_at = ? WHERE case_id ="
+            " (SELECT id FROM cases WHERE reference = ?)",
+            (then, old.reference),
+        )
+    conn.close()
+    return Seeded(settings, photo, lit.reference, idea.reference, pin.reference, old.reference)
+
+
+async def _client(
+    seeded: Seeded, deployment: Deployment, catalogs: Catalogs, key: str | None
+) -> AsyncIterator[Client]:
+    db = await Database.open(seeded.settings.database)
+    try:
+        app = make_open311_app(deployment, db, catalogs, key)
+        server = TestServer(app, host="127.0.0.1")
+        async with server, TestClient(server) as client:
+            yield client
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def api(seeded: Seeded, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[Client]:
+    async for client in _client(seeded, deployment, catalogs, None):
+        yield client
+
+
+@pytest.fixture
+async def keyed_api(
+    seeded: Seeded, deployment: Deployment, catalogs: Catalogs
+) -> AsyncIterator[Client]:
+    async for client in _client(seeded, deployment, catalogs, KEY):
+        yield client
+
+
+async def get(client: Client, path: str, **params: str) -> tuple[int, Any, str]:
+    """GET a path under the API prefix: status, parsed JSON body and the raw text."""
+    async with client.get(PREFIX + path, params=params) as response:
+        text = await response.text()
+        assert response.content_type == "application/json"
+        return response.status, json.loads(text), text
+
+
+def refs(body: Any) -> list[str]:
+    return [item["service_request_id"] for item in body]
+
+
+# ---------------------------------------------------------------------- services
+async def test_services_are_the_categories_and_ideas(api: Client, deployment: Deployment) -> None:
+    status, body, _ = await get(api, "/services.json")
+    assert status == 200
+    assert isinstance(body, list)
+    for item in body:
+        check_service(item)
+    codes = [item["service_code"] for item in body]
+    assert codes == [c.id for c in deployment.categories] + ["idea"]
+    by_code = {item["service_code"]: item for item in body}
+    assert by_code["belysning"]["service_name"] == "Belysning"
+    assert "Lighting" in by_code["belysning"]["description"]
+    assert by_code["belysning"]["metadata"] is False
+    assert by_code["idea"]["service_name"] == "Idé"
+    assert by_code["idea"]["group"] != by_code["belysning"]["group"]
+    status, body, _ = await get(api, "/services.json", jurisdiction_id="jarfalla.se")
+    assert status == 200
+    assert len(body) == len(codes)
+
+
+async def test_discovery_points_at_the_endpoint(api: Client) -> None:
+    status, body, _ = await get(api, "/discovery.json")
+    assert status == 200
+    (endpoint,) = body["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == f"http://127.0.0.1:{api.port}{PREFIX}"
+    assert endpoint["formats"] == ["application/json"]
+    assert dt.datetime.fromisoformat(body["changeset"]).utcoffset() is not None
+
+
+# ---------------------------------------------------------------------- requests
+async def test_requests_carry_the_spec_fields(api: Client, seeded: Seeded) -> None:
+    status, body, _ = await get(api, "/requests.json")
+    assert status == 200
+    for item in body:
+        check_request(item)
+    # The default window is the last 90 days, newest first: the 200-day-old case is not in it.
+    assert refs(body) == [seeded.pin, seeded.idea, seeded.lit]
+    by_ref = {item["service_request_id"]: item for item in body}
+
+    lit = by_ref[seeded.lit]
+    assert lit["status"] == "closed"
+    assert lit["status_notes"] == "Åtgärdad"
+    assert lit["service_code"] == "belysning"
+    assert lit["service_name"] == "Belysning"
+    assert lit["description"] == "Lampan vid cykelstället är trasig."
+    assert lit["agency_responsible"] == "Lokalpolisområde Alingsås; Lerums kommun"
+    assert lit["address"] == "Vid cykelstället"
+    assert (lit["lat"], lit["long"]) == (57.8097, 12.3614)  # no pin: Floda station
+    assert "media_url" not in lit
+
+    idea = by_ref[seeded.idea]
+    assert idea["status"] == "open"
+    assert idea["status_notes"] == "Mottagen"
+    assert (idea["service_code"], idea["service_name"]) == ("idea", "Idé")
+    assert idea["address"] == "Floda, Lerum"
+    assert idea["agency_responsible"] == "Lokalpolisområde Alingsås"
+
+    pin = by_ref[seeded.pin]
+    assert (pin["lat"], pin["long"]) == (59.4241, 17.8331)  # the resident's pin
+    assert pin["address"] == "Jakobsberg, Järfälla"
+    assert pin["agency_responsible"] == "Lokalpolisområde Järfälla; Trafikverket"
+
+
+def _date(days: int) -> str:
+    return ago(days).isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"service_code": "belysning"}, ["lit"]),
+        ({"service_code": "idea"}, ["idea"]),
+        ({"service_code": "perrong", "status": "open"}, ["pin"]),
+        ({"service_code": "nosuch"}, []),
+        ({"status": "closed"}, ["lit"]),
+        ({"status": "open"}, ["pin", "idea"]),
+        ({"status": "open,closed"}, ["pin", "idea", "lit"]),
+        ({"start_date": 250}, ["pin", "idea", "lit", "old"]),
+        ({"start_date": 250, "end_date": 100}, ["old"]),
+        ({"end_date": 150}, ["old"]),  # the 90 days before end_date
+        ({"end_date": 250}, []),
+        ({"start_date": 1, "service_code": "belysning"}, ["lit"]),
+        ({"service_request_id": "old,idea", "status": "closed"}, ["idea", "old"]),  # overrides
+        ({"service_request_id": "pin, NOPE-0001"}, ["pin"]),
+        ({"jurisdiction_id": "lerum.se"}, ["pin", "idea", "lit"]),
+    ],
+)
+async def test_request_filters(
+    api: Client, seeded: Seeded, params: dict[str, object], expected: list[str]
+) -> None:
+    names = {"lit", "idea", "pin", "old"}
+
+    def value(key: str, raw: object) -> str:
+        if key in ("start_date", "end_date"):
+            assert isinstance(raw, int)
+            return _date(raw)
+        text = str(raw)
+        if key == "service_request_id":
+            return ",".join(
+                getattr(seeded, p.strip()) if p.strip() in names else p for p in text.split(",")
+            )
+        return text
+
+    query = {key: value(key, raw) for key, raw in params.items()}
+    status, body, _ = await get(api, "/requests.json", **query)
+    assert status == 200
+    for item in body:
+        check_request(item)
+    assert refs(body) == [getattr(seeded, name) for name in expected]
+
+
+async def test_dates_in_w3c_forms(api: Client, seeded: Seeded) -> None:
+    # A raw "+" in a query string decodes to a space; the offset must still be read.
+    async with api.get(
+        f"{PREFIX}/requests.json?start_date=2000-01-01T00:00:00+01:00&service_code=belysning"
+    ) as response:
+        assert response.status == 200
+        assert refs(await response.json()) == [seeded.lit, seeded.old]
+    for start in ("2000-01-01", "2000-01-01T00:00:00Z", "2000-01-01T00:00:00-05:00"):
+        status, body, _ = await get(api, "/requests.json", start_date=start)
+        assert status == 200, start
+        assert len(body) == 4, start
+
+
+async def test_one_request_by_id(api: Client, seeded: Seeded) -> None:
+    status, body, _ = await get(api, f"/requests/{seeded.old}.json")
+    assert status == 200
+    (item,) = body  # the spec answers with a list, also for one request
+    check_request(item)
+    assert item["service_request_id"] == seeded.old
+    assert item["address"] == "Gångtunneln"
+    requested = dt.datetime.fromisoformat(item["requested_datetime"])
+    assert abs(requested - ago(200)) < dt.timedelta(minutes=5)
+    status, body, _ = await get(api, "/requests/JKB-9999.json")
+    assert status == 404
+    assert "JKB-9999" in check_error(body, 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "code", "words"),
+    [
+        ("/requests.json", {"start_date": "yesterday"}, 400, "start_date"),
+        ("/requests.json", {"end_date": "2026-13-01"}, 400, "end_date"),
+        ("/requests.json", {"start_date": "2026-10-02", "end_date": "2026-10-01"}, 400, "before"),
+        ("/requests.json", {"end_date": "0001-01-02"}, 400, "out of range"),
+        ("/requests.json", {"start_date": "0001-01-01T00:00:00+05:00"}, 400, "out of range"),
+        ("/requests.json", {"status": "new"}, 400, "status"),
+        ("/requests.json", {"service_request_id": " , "}, 400, "service_request_id"),
+        ("/services.xml", {}, 400, "JSON"),
+        ("/requests.xml", {}, 400, "JSON"),
+        ("/requests/FLO-0001.xml", {}, 400, "JSON"),
+        ("/discovery.xml", {}, 400, "JSON"),
+        ("/services/belysning.json", {}, 404, "Not Found"),
+        ("/nothing-here", {}, 404, "Not Found"),
+    ],
+)
+async def test_bad_requests_get_the_error_body(
+    api: Client, path: str, params: dict[str, str], code: int, words: str
+) -> None:
+    status, body, _ = await get(api, path, **params)
+    assert status == code
+    assert words in check_error(body, code)
+
+
+async def test_read_only(api: Client) -> None:
+    async with api.post(f"{PREFIX}/requests.json", data={"service_code": "annat"}) as response:
+        assert response.status == 405
+        check_error(await response.json(), 405)
+
+
+async def test_api_key(keyed_api: Client) -> None:
+    for path in ("/services.json", "/requests.json", "/requests/FLO-0001.json", "/discovery.json"):
+        for params in ({}, {"api_key": "wrong"}, {"api_key": KEY + "x"}, {"api_key": ""}):
+            status, body, _ = await get(keyed_api, path, **params)
+            assert status == 403, (path, params)
+            check_error(body, 403)
+        status, body, _ = await get(keyed_api, path, api_key=KEY)
+        assert status == 200, path
+    status, body, _ = await get(keyed_api, "/requests/JKB-9999.json")
+    assert status == 403  # no key: not even whether a case exists
+
+
+async def test_no_personal_data_in_any_response(
+    api: Client, seeded: Seeded, deployment: Deployment
+) -> None:
+    texts = []
+    for path, params in [
+        ("/discovery.json", {}),
+        ("/services.json", {}),
+        ("/requests.json", {"start_date": "2000-01-01"}),
+        *((f"/requests/{ref}.json", {}) for ref in (seeded.lit, seeded.idea, seeded.pin)),
+    ]:
+        status, _, text = await get(api, path, **params)
+        assert status == 200
+        texts.append(text)
+    everything = "\n".join(texts)
+    assert seeded.lit in everything
+    assert "Vid cykelstället" in everything
+    forbidden = [str(CHAT_A), str(CHAT_B), seeded.photo, NOTE, "Anna Andersson", "070-"]
+    for member in deployment.staff:
+        forbidden.append(member.name)
+        forbidden += [str(member.telegram_id)] if member.telegram_id else []
+        forbidden += [member.email] if member.email else []
+    forbidden += ["resident", "chat_id", "pseudonym", "username", "photo", ".jpg"]
+    leaked = [word for word in forbidden if word in everything]
+    assert not leaked, leaked
+
+
+# ---------------------------------------------------------------------- settings and CLI
+def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.open311_listen, settings.open311_port) == ("127.0.0.1", 8080)
+    assert settings.open311_api_key is None
+    monkeypatch.setenv("TRYGG_OPEN311_API_KEY", "  ")
+    assert load_settings().open311_api_key is None
+    monkeypatch.setenv("TRYGG_OPEN311_API_KEY", KEY)
+    monkeypatch.setenv("TRYGG_OPEN311_PORT", "8311")
+    settings = load_settings()
+    assert settings.open311_port == 8311
+    assert settings.open311_api_key is not None
+    assert settings.open311_api_key.get_secret_value() == KEY
+    assert KEY not in repr(settings)
+    monkeypatch.setenv("TRYGG_OPEN311_PORT", "70000")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.lines[0].startswith("Invalid setting TRYGG_OPEN311_PORT")
+
+
+def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["api", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert "Open311" in out
+    assert "--port" in out
+    assert "--listen" in out
+
+
+def test_cli_port_in_use_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRYGG_DATABASE", str(tmp_path / "busy.sqlite3"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["api", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"Cannot serve the Open311 API on 127.0.0.1:{port}")
+
+
+async def test_cli_serves_and_stops_on_sigterm(seeded: Seeded) -> None:
+    env = {
+        **os.environ,
+        "TRYGG_DATABASE": str(seeded.settings.database),
+        "TRYGG_OPEN311_API_KEY": KEY,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "api",
+        "--port",
+        "0",
+        cwd=seeded.settings.database.parent,  # no .env file from the checkout
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    try:
+        port = None
+        while port is None:
+            line = (await asyncio.wait_for(process.stderr.readline(), 20)).decode()
+            assert line, "the API exited before listening"
+            assert KEY not in line
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            port = int(found.group(1)) if found else None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"http://127.0.0.1:{port}{PREFIX}/requests.json", params={"api_key": KEY}
+            ) as response,
+        ):
+            assert response.status == 200
+            assert refs(await response.json()) == [seeded.pin, seeded.idea, seeded.lit]
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
