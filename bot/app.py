@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -19,12 +19,16 @@ from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.metrics import Metrics, make_metrics_app, start_metrics_server
 from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.services import LazyDatabase, Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: How often the activity line (updates, reports, deliveries, failures) is logged.
+ACTIVITY_SECONDS = 300
 
 #: Commands shown in Telegram's menu, with the catalog key of their description.
 MENU_COMMANDS = (
@@ -63,6 +67,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
             "(or run `trygghetsbot shell` to try the bot locally without one)"
         )
     database = LazyDatabase(settings.database)
+    metrics = Metrics()
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -71,7 +76,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(observe=metrics.observe_update))
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second, max_retries=2))
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -83,6 +88,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
     app.bot_data.deployment = deployment
     app.bot_data.catalogs = Catalogs.load(deployment.deployment.languages)
     app.bot_data.database = database
+    app.bot_data.metrics = metrics
     register_all(app)
     return app
 
@@ -96,7 +102,7 @@ async def _post_init(app: BotApp) -> None:
     assert data.database
     # One connection for everything: the same one PTB's persistence opened in initialize().
     data.services = services = await Services.open(
-        data.settings, data.deployment, data.catalogs, data.database
+        data.settings, data.deployment, data.catalogs, data.database, data.metrics
     )
     settings = data.settings
     worker = OutboxWorker(
@@ -107,6 +113,7 @@ async def _post_init(app: BotApp) -> None:
         rate_per_second=settings.rate_per_second,
         rate_per_chat=settings.rate_per_chat,
         paid_broadcast=settings.paid_broadcast,
+        metrics=data.metrics,
     )
     services.desk.on_enqueue = worker.wake
     services.updates.on_enqueue = worker.wake
@@ -117,12 +124,33 @@ async def _post_init(app: BotApp) -> None:
         zone = ZoneInfo(data.deployment.deployment.timezone)
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
         app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
+        app.job_queue.run_repeating(_activity, interval=ACTIVITY_SECONDS, name="activity")
+    if settings.metrics_port is not None and data.metrics is not None:
+        metrics_app = make_metrics_app(
+            data.metrics, _outbox_refresher(services, data.metrics), lambda: app.running
+        )
+        data.metrics_runner, data.metrics_port = await start_metrics_server(
+            metrics_app, settings.metrics_listen, settings.metrics_port
+        )
     await set_menu(app, data.catalogs)
     log.info(
         "Trygghetsboten started: %d stations, database %s",
         len(data.deployment.stations),
         data.settings.database,
     )
+
+
+def _outbox_refresher(services: Services, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    async def refresh() -> None:
+        metrics.set_outbox(await services.outbox.counts())
+
+    return refresh
+
+
+async def _activity(context: AppContext) -> None:
+    """Job: one log line with the counts of updates, reports, deliveries and failures."""
+    if context.bot_data.metrics is not None:
+        context.bot_data.metrics.log_activity()
 
 
 async def _escalate(context: AppContext) -> None:
@@ -156,6 +184,9 @@ async def _post_stop(app: BotApp) -> None:
 
 async def _post_shutdown(app: BotApp) -> None:
     await _post_stop(app)
+    runner, app.bot_data.metrics_runner = app.bot_data.metrics_runner, None
+    if runner is not None:
+        await runner.cleanup()
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()

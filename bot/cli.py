@@ -80,7 +80,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _prepare(settings: Settings) -> Deployment:
-    configure_logging(settings.log_level, _secrets(settings))
+    configure_logging(settings.log_level, _secrets(settings), settings.log_format)
     return load_deployment(settings.deployment)
 
 
@@ -384,7 +384,9 @@ def cmd_api(args: argparse.Namespace) -> int:
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     key = settings.open311_api_key
     configure_logging(
-        settings.log_level, _secrets(settings) + ([key.get_secret_value()] if key else [])
+        settings.log_level,
+        _secrets(settings) + ([key.get_secret_value()] if key else []),
+        settings.log_format,
     )
     deployment = load_deployment(settings.deployment)
 
@@ -401,6 +403,32 @@ def cmd_api(args: argparse.Namespace) -> int:
     except OSError as exc:  # the port is taken, or the address is not ours
         where = f"{settings.open311_listen}:{settings.open311_port}"
         raise CliError(f"Cannot serve the Open311 API on {where}: {exc.strerror or exc}") from None
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """One PASS/FAIL line per check; exit status 0 only if all passed."""
+    from bot.doctor import run_checks
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"FAIL  settings: {line}")
+        print("Settings could not be read, so nothing else was checked.")
+        return 1
+    password = settings.smtp_password
+    configure_logging(
+        settings.log_level, _secrets(settings) + ([password.get_secret_value()] if password else [])
+    )
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        print(f"{len(failed)} of {len(checks)} checks failed: {', '.join(failed)}.")
+        return 1
+    print(f"All {len(checks)} checks passed.")
     return 0
 
 
@@ -478,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     api = add("api", cmd_api, "Serve the Open311 GeoReport v2 read API (public case data).")
     api.add_argument("--listen", help="address (default TRYGG_OPEN311_LISTEN, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default TRYGG_OPEN311_PORT, 8080)")
+    add("doctor", cmd_doctor, "Check the token, database, deployment file, media and SMTP.")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

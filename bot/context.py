@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from aiohttp import web
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.i18n import Catalogs
+from bot.metrics import Metrics
 from bot.services import LazyDatabase, Services
 from bot.settings import Settings
 
@@ -26,6 +28,9 @@ class BotData:
         self.last_ops_alert = -1e9  # monotonic time of the last alert to the ops chat
         self.flood: dict[int, deque[float]] = {}  # recent message times per chat
         self.services: Services | None = None
+        self.metrics: Metrics | None = None
+        self.metrics_runner: web.AppRunner | None = None
+        self.metrics_port: int | None = None  # the bound port (tests ask for port 0)
 
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

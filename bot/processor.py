@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -29,8 +30,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     otherwise be taken before the chat's turn.)
     """
 
-    def __init__(self, max_concurrent_chats: int = 64) -> None:
+    def __init__(
+        self,
+        max_concurrent_chats: int = 64,
+        observe: Callable[[float], None] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates=1_000_000)
+        self._observe = observe
         self._slots = asyncio.Semaphore(max_concurrent_chats)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -39,18 +45,27 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         if key is None:
             async with self._slots:
-                await coroutine
+                await self._timed(coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._slots:
-                await coroutine
+                await self._timed(coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key]
                 del self._locks[key]
+
+    async def _timed(self, coroutine: Awaitable[Any]) -> None:
+        """Run the handlers; report how long they took (errors are handled inside PTB)."""
+        start = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            if self._observe is not None:
+                self._observe(time.perf_counter() - start)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

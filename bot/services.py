@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.domain.models import Case, NewCase, Resident
 from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
 from bot.media import remove_photos, store_photo
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stats import Statistics
 from bot.updates import Updates
@@ -31,6 +33,8 @@ from storage.promises import PromiseRepository
 from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
 from storage.stats import StatsRepository
+
+log = logging.getLogger(__name__)
 
 ME_TOO_DAYS = 30
 
@@ -79,6 +83,7 @@ class Services:
     audit: AuditRepository
     stats: Statistics
     admin: AdminTools
+    metrics: Metrics | None = None
 
     @classmethod
     async def open(
@@ -87,6 +92,7 @@ class Services:
         deployment: Deployment,
         catalogs: Catalogs,
         database: LazyDatabase | None = None,
+        metrics: Metrics | None = None,
     ) -> Services:
         database = database or LazyDatabase(settings.database)
         db = await database.get()
@@ -115,6 +121,7 @@ class Services:
             audit=audit,
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
             admin=AdminTools(settings, deployment, audit),
+            metrics=metrics,
         )
 
     async def close(self) -> None:
@@ -274,6 +281,9 @@ class Services:
             assert case is not None
             await enqueue(conn, await self.desk.route_new_case(conn, case))
         self.desk.on_enqueue()
+        log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
+        if self.metrics is not None:
+            self.metrics.reports.labels(station.id, case.kind.value).inc()
         if resident.home_station is None:
             await self.residents.set_home_station(resident.id, station.id)
         return case

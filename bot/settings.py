@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     deployment: Path = Field(default_factory=bundled_deployment_path)
     media_dir: Path = Field(default=Path("data/media"))
     log_level: LogLevel = "INFO"
+    # One line per event: plain text, or one JSON object per line for a log collector.
+    log_format: Literal["plain", "json"] = "plain"
+    # Prometheus metrics and a health check (`/metrics`, `/health`); unset: no server.
+    metrics_port: int | None = Field(default=None, ge=0, lt=65536)
+    metrics_listen: str = "127.0.0.1"
     # Outbound pace: Telegram allows about 30 messages/s in all and 1 per second per chat;
     # with paid broadcasts (allow_paid_broadcast) up to 1000/s.
     rate_per_second: int = Field(default=30, gt=0, le=1000)

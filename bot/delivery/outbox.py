@@ -19,6 +19,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery.email import Mailer
+from bot.metrics import Metrics
 from storage.outbox import OutboxRepository, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ class OutboxWorker:
         rate_per_chat: float = 1.0,
         paid_broadcast: bool = False,
         concurrency: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._bot = bot
         self._pacer = Pacer(rate_per_second)
         self._chat_gap = 1.0 / rate_per_chat
@@ -171,19 +174,23 @@ class OutboxWorker:
             wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true
             delay = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
             self._paused_until = asyncio.get_running_loop().time() + delay
+            self._failed(row, "flood")
             await self._outbox.postpone(row.id, delay)
             log.warning("Flood control: pausing the outbox for %.0f s", delay)
             return False
         except ChatMigrated as exc:
+            self._failed(row, "migrated")
             await self._outbox.moved(row.recipient, str(exc.new_chat_id))
             return False
         except Forbidden as exc:
+            self._failed(row, "gone")
             await self._outbox.dead(row.recipient, exc.message)
             log.info(
                 "Chat %s is gone (%s); its pending messages are dropped", row.recipient, exc.message
             )
             return False
         except BadRequest as exc:
+            self._failed(row, "refused")
             if any(reason in exc.message.lower() for reason in GONE):
                 await self._outbox.dead(row.recipient, exc.message)
             else:
@@ -192,10 +199,17 @@ class OutboxWorker:
             return False
         except (TelegramError, OSError, Exception) as exc:  # network, SMTP, anything transient
             log.warning("Outbox row %d failed (attempt %d): %s", row.id, row.attempts + 1, exc)
+            self._failed(row, "error")
             await self._outbox.retry(row.id, backoff(row.attempts), str(exc), MAX_ATTEMPTS)
             return False
         await self._outbox.sent(row.id, message_id)
+        if self._metrics is not None:
+            self._metrics.deliveries.labels(row.channel).inc()
         return True
+
+    def _failed(self, row: OutboxRow, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.delivery_failures.labels(row.channel, reason).inc()
 
     async def _send(self, row: OutboxRow) -> int | None:
         payload: dict[str, Any] = row.payload

@@ -18,6 +18,8 @@ OPS_ALERT_INTERVAL = 60.0
 async def on_error(update: object, context: AppContext) -> None:
     """Log the failure and say that something went wrong; the draft stays as it was."""
     log.error("Error while handling an update", exc_info=context.error)
+    if context.bot_data.metrics is not None:
+        context.bot_data.metrics.update_failures.inc()
     services = context.bot_data.services
     if isinstance(update, Update) and update.effective_chat is not None and services:
         user = update.effective_user
