@@ -24,6 +24,7 @@ from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.services import LazyDatabase, Services
 from bot.settings import Settings
+from storage.backup import DatabaseLock
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,9 @@ async def _post_init(app: BotApp) -> None:
     assert data.deployment
     assert data.catalogs
     assert data.database
+    # One bot per database: a second one would answer every update twice, and `restore`
+    # must not replace the file under a running bot.
+    data.lock = DatabaseLock.acquire(data.settings.database)
     # One connection for everything: the same one PTB's persistence opened in initialize().
     data.services = services = await Services.open(
         data.settings, data.deployment, data.catalogs, data.database, data.metrics
@@ -192,6 +196,9 @@ async def _post_shutdown(app: BotApp) -> None:
         await services.close()
     if app.bot_data.database is not None:  # opened by persistence even if post_init failed
         await app.bot_data.database.close()
+    lock, app.bot_data.lock = app.bot_data.lock, None
+    if lock is not None:
+        lock.release()
 
 
 async def set_menu(app: BotApp, catalogs: Catalogs) -> None:

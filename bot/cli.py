@@ -432,6 +432,35 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """An online, consistent copy of the database, safe while the bot runs."""
+    from storage.backup import backup
+
+    settings = load_settings()
+    snapshot = backup(settings.database, Path(args.path))
+    print(
+        f"Backup of {settings.database} written to {snapshot.path}: schema {snapshot.schema}, "
+        f"{snapshot.cases} cases, {snapshot.size:,} bytes, integrity ok."
+    )
+    print(f"Photos are not in the backup: copy {settings.media_dir} as well.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup; refused while the bot runs."""
+    from storage.backup import restore
+
+    settings = load_settings()
+    snapshot, kept = restore(Path(args.path), settings.database)
+    print(
+        f"Restored {args.path} into {settings.database}: schema {snapshot.schema}, "
+        f"{snapshot.cases} cases, integrity ok."
+    )
+    if kept is not None:
+        print(f"The database it replaced is kept as {kept}.")
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import Emulator
 
@@ -507,6 +536,10 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--listen", help="address (default TRYGG_OPEN311_LISTEN, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default TRYGG_OPEN311_PORT, 8080)")
     add("doctor", cmd_doctor, "Check the token, database, deployment file, media and SMTP.")
+    backup = add("backup", cmd_backup, "Copy the database (online, safe while the bot runs).")
+    backup.add_argument("path", help="file to write, or a directory for a dated file")
+    restore = add("restore", cmd_restore, "Replace the database with a backup (bot stopped).")
+    restore.add_argument("path", help="the backup file")
     emulator = add("emulator", cmd_emulator, "Serve the local Bot API emulator on its own.")
     emulator.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     emulator.add_argument("--log-level", default="INFO")

@@ -14,6 +14,7 @@ from bot.i18n import Catalogs
 from bot.metrics import Metrics
 from bot.services import LazyDatabase, Services
 from bot.settings import Settings
+from storage.backup import DatabaseLock
 
 
 class BotData:
@@ -29,6 +30,7 @@ class BotData:
         self.flood: dict[int, deque[float]] = {}  # recent message times per chat
         self.services: Services | None = None
         self.metrics: Metrics | None = None
+        self.lock: DatabaseLock | None = None  # held while this bot runs on the database
         self.metrics_runner: web.AppRunner | None = None
         self.metrics_port: int | None = None  # the bound port (tests ask for port 0)
 
