@@ -25,7 +25,6 @@ class Mailer:
         self, to: str, subject: str, body: str, attachments: list[Path] | None = None
     ) -> None:
         s = self._settings
-        assert s.smtp_host is not None
         message = EmailMessage()
         message["From"] = s.smtp_from
         message["To"] = to
@@ -37,13 +36,27 @@ class Mailer:
             message.add_attachment(
                 path.read_bytes(), maintype=main, subtype=sub, filename=path.name
             )
-        await aiosmtplib.send(
-            message,
+        async with self._client(timeout=30) as client:
+            await client.send_message(message)
+
+    async def probe(self, timeout: float) -> str:
+        """Connect, EHLO, log in if a user is set, QUIT; no mail is sent. Returns a summary."""
+        s = self._settings
+        async with self._client(timeout) as client:
+            await client.ehlo()
+        login = f"logged in as {s.smtp_user}" if s.smtp_user else "no login"
+        return f"{s.smtp_host}:{s.smtp_port} ({s.smtp_tls}), EHLO ok, {login}"
+
+    def _client(self, timeout: float) -> aiosmtplib.SMTP:
+        """A client for the configured server; `async with` connects (TLS, login) and quits."""
+        s = self._settings
+        assert s.smtp_host is not None
+        return aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             use_tls=s.smtp_tls == "tls",
             start_tls=s.smtp_tls == "starttls",
             username=s.smtp_user,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            timeout=30,
+            timeout=timeout,
         )

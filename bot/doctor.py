@@ -1,0 +1,221 @@
+"""`trygghetsbot doctor`: check the token, database, deployment file, media folder and SMTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiosmtplib import SMTPException
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.app import quiet_url_loggers
+from bot.config import DeploymentError, load_deployment
+from bot.delivery.email import Mailer
+from bot.settings import Settings
+from storage.migrations import LATEST_VERSION
+
+log = logging.getLogger(__name__)
+
+#: Seconds each check may take before it is reported as failed.
+TIMEOUT = 10.0
+#: Below this much free space next to the database, the check fails.
+MIN_FREE_BYTES = 100 * 1024 * 1024
+#: How long the write probe waits for a running bot's write transaction to end.
+BUSY_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: a name, pass or fail, and one line saying why."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class _Failed(Exception):
+    """A check failed; the message is its one-line detail."""
+
+
+async def run_checks(settings: Settings, timeout: float = TIMEOUT) -> list[Check]:
+    """Run every check (concurrently, each on its own timeout) and return them in order."""
+    checks: list[tuple[str, Callable[[], Awaitable[str]]]] = [
+        ("settings", lambda: _settings(settings)),
+        ("deployment", lambda: asyncio.to_thread(_deployment, settings.deployment)),
+        ("bot api", lambda: _bot_api(settings, timeout)),
+        ("database", lambda: asyncio.to_thread(_database, settings.database, timeout)),
+        ("media", lambda: asyncio.to_thread(_media, settings.media_dir)),
+        ("smtp", lambda: _smtp(settings, timeout)),
+    ]
+    # The token, its secret part on its own, and the SMTP password never reach the output.
+    secrets = []
+    if settings.bot_token:
+        token = settings.bot_token.get_secret_value()
+        secrets += [token, token.partition(":")[2]]
+    if settings.smtp_password:
+        secrets.append(settings.smtp_password.get_secret_value())
+    results = await asyncio.gather(*(_run(name, check, timeout, secrets) for name, check in checks))
+    return list(results)
+
+
+async def _run(
+    name: str, check: Callable[[], Awaitable[str]], timeout: float, secrets: list[str]
+) -> Check:
+    """Run one check; any failure, timeout included, becomes a failed `Check`."""
+    try:
+        # A second of slack lets the checks' own timeouts report first, with more detail.
+        detail = await asyncio.wait_for(check(), timeout + 1)
+        return Check(name, True, _redact(detail, secrets))
+    except _Failed as exc:
+        return Check(name, False, _redact(str(exc), secrets))
+    except TimeoutError:
+        return Check(name, False, f"no answer within {timeout:.0f} s")
+    except Exception as exc:
+        log.debug("Doctor check %s failed unexpectedly", name, exc_info=True)
+        return Check(name, False, _redact(f"{type(exc).__name__}: {exc}", secrets))
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    """Error texts from libraries are not ours to trust: never let a secret through."""
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "<secret>")
+    return " ".join(text.split())  # one line
+
+
+# ---------------------------------------------------------------------- checks
+async def _settings(settings: Settings) -> str:
+    return f"deployment {settings.deployment.resolve()}, database {settings.database.resolve()}"
+
+
+def _deployment(path: Path) -> str:
+    try:
+        dep = load_deployment(path)
+    except DeploymentError as exc:
+        more = f" (and {len(exc.lines) - 1} more problems)" if len(exc.lines) > 1 else ""
+        raise _Failed(exc.lines[0] + more) from None
+    return f"{dep.deployment.name}: {len(dep.stations)} stations, {len(dep.staff)} staff"
+
+
+async def _bot_api(settings: Settings, timeout: float) -> str:
+    quiet_url_loggers()  # request URLs contain the token
+    if settings.bot_token is None:
+        raise _Failed("TRYGG_BOT_TOKEN is not set")
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=HTTPXRequest(connect_timeout=timeout, read_timeout=timeout),
+    )
+    where = settings.api_base_url
+    try:
+        async with bot:  # initialising calls getMe
+            me = bot.bot
+    except InvalidToken:
+        raise _Failed(f"token refused by {where} (Unauthorized or Not Found)") from None
+    except NetworkError as exc:  # TimedOut included
+        raise _Failed(f"cannot reach {where}: {exc.message}") from None
+    except TelegramError as exc:
+        raise _Failed(f"getMe failed at {where}: {exc.message}") from None
+    return f"@{me.username} ({me.id}) at {where}"
+
+
+def _database(path: Path, timeout: float) -> str:
+    if path.is_dir():
+        raise _Failed(f"{path} is a directory")
+    if not path.exists():
+        raise _Failed(f"{path} does not exist; `trygghetsbot migrate` creates it (run does too)")
+    try:
+        # mode=rw: never create a database here; the timeout is SQLite's busy timeout.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT)
+    except sqlite3.Error as exc:
+        raise _Failed(f"cannot open {path}: {exc}") from None
+    deadline = time.monotonic() + timeout
+    # Abort a long quick_check (or anything else) once the time is up.
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    problems: list[str] = []
+    try:
+        seen = _inspect(conn, problems)
+    except sqlite3.Error as exc:
+        problems.append("timed out" if time.monotonic() > deadline else str(exc))
+    finally:
+        conn.close()
+    free = shutil.disk_usage(path.parent).free
+    if free < MIN_FREE_BYTES:
+        problems.append(f"only {_size(free)} free on disk")
+    if problems:
+        raise _Failed(f"{path}: " + "; ".join(problems))
+    return f"{path}: {seen}, {_size(free)} free"
+
+
+def _inspect(conn: sqlite3.Connection, problems: list[str]) -> str:
+    """Schema version, journal mode, write lock and quick_check; append what is wrong."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version < LATEST_VERSION:
+        problems.append(f"schema {version}, current {LATEST_VERSION}: run trygghetsbot migrate")
+    elif version > LATEST_VERSION:
+        problems.append(
+            f"schema {version} is newer than this program ({LATEST_VERSION}): "
+            "upgrade Trygghetsboten"
+        )
+    mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    if mode != "wal":
+        problems.append(f"journal mode {mode}, not wal")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        writable = "writable"
+    except sqlite3.OperationalError as exc:
+        # A running bot holding the write lock past the busy timeout is not a fault.
+        if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            writable = "locked by another writer (a running bot?)"
+        else:
+            writable = "not writable"
+            problems.append(f"not writable: {exc}")
+    integrity = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    if integrity != "ok":
+        problems.append(f"quick_check: {integrity}")
+    return f"schema {version}, {mode}, {writable}, quick_check {integrity}"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
+
+
+def _media(path: Path) -> str:
+    if path.exists() and not path.is_dir():
+        raise _Failed(f"{path} is not a directory")
+    # Probe with an anonymous temporary file; the doctor creates nothing that stays.
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _Failed(f"{path} cannot be created: {existing} is not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        where = path if existing == path else existing
+        raise _Failed(f"{path}: cannot write in {where}: {exc.strerror or exc}") from None
+    if existing == path:
+        return f"{path} is writable"
+    return f"{path} does not exist yet; it can be created in {existing.resolve()}"
+
+
+async def _smtp(settings: Settings, timeout: float) -> str:
+    mailer = Mailer(settings)
+    if not mailer.enabled:
+        return "skipped: TRYGG_SMTP_HOST is not set, e-mail is off"
+    try:
+        return await mailer.probe(timeout)
+    except (SMTPException, OSError) as exc:
+        where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_tls})"
+        raise _Failed(f"{where}: {exc}") from None

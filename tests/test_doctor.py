@@ -1,0 +1,239 @@
+"""`trygghetsbot doctor` as its own process, against the emulator, a real database and SMTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bot.emulator import EMULATOR_TOKEN, Emulator
+from storage import Database
+from storage.migrations import LATEST_VERSION
+from tests.test_e2e import bot_env
+
+CHECKS = ["settings", "deployment", "bot api", "database", "media", "smtp"]
+WRONG_SECRET = "not-the-emulator-secret"
+
+
+class Sink:
+    """An SMTP server that counts what it is sent (the doctor must send nothing)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    """A port with nothing listening on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    port = free_port()
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def env(emulator: Emulator, smtp: tuple[Sink, int], tmp_path: Path) -> dict[str, str]:
+    """Everything configured and healthy: the emulator, a migrated database, SMTP."""
+    async with await Database.open(tmp_path / "e2e.sqlite3"):
+        pass
+    return bot_env(
+        emulator,
+        tmp_path,
+        TRYGG_MEDIA_DIR=str(tmp_path / "media"),
+        TRYGG_SMTP_HOST="127.0.0.1",
+        TRYGG_SMTP_PORT=str(smtp[1]),
+        TRYGG_SMTP_TLS="none",
+    )
+
+
+async def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], str]:
+    """Run the doctor; return its exit code, {check: (PASS|FAIL, detail)} and all output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "doctor",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    stdout, stderr = out.decode(), err.decode()
+    assert process.returncode is not None
+    everything = stdout + stderr
+    assert "Traceback" not in everything
+    for token in (env.get("TRYGG_BOT_TOKEN", ""), EMULATOR_TOKEN):
+        secret = token.partition(":")[2]
+        assert not secret or secret not in everything
+    lines = stdout.strip().splitlines()
+    results = {}
+    for line in lines[:-1]:
+        status, _, rest = line.partition("  ")
+        name, _, detail = rest.partition(": ")
+        results[name] = (status, detail)
+    assert list(results) == CHECKS, stdout
+    return process.returncode, results, stdout
+
+
+async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    code, results, stdout = await doctor(env)
+    assert code == 0, stdout
+    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert stdout.strip().splitlines()[-1] == "All 6 checks passed."
+    assert "7000000001" in results["bot api"][1]  # the bot id getMe returned
+    assert f"schema {LATEST_VERSION}, wal, writable, quick_check ok" in results["database"][1]
+    assert "does not exist yet" in results["media"][1]
+    assert "EHLO ok" in results["smtp"][1]
+    assert smtp[0].received == 0  # the doctor sends no mail
+    assert not (tmp_path / "media").exists()  # nor creates anything
+
+
+async def test_without_smtp_the_check_says_email_is_off(env: dict[str, str]) -> None:
+    del env["TRYGG_SMTP_HOST"]
+    code, results, stdout = await doctor(env)
+    assert code == 0, stdout
+    assert results["smtp"] == ("PASS", "skipped: TRYGG_SMTP_HOST is not set, e-mail is off")
+
+
+def set_user_version(version: int) -> Callable[[dict[str, str]], None]:
+    def change(env: dict[str, str]) -> None:
+        with sqlite3.connect(env["TRYGG_DATABASE"]) as conn:
+            conn.execute(f"PRAGMA user_version = {version}")
+
+    return change
+
+
+def journal_delete(env: dict[str, str]) -> None:
+    conn = sqlite3.connect(env["TRYGG_DATABASE"])
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+
+
+def bad_deployment(env: dict[str, str]) -> None:
+    path = Path(env["TRYGG_DATABASE"]).parent / "deployment.toml"
+    path.write_text("[deployment\nname = 'x'\n", encoding="utf-8")
+    env["TRYGG_DEPLOYMENT"] = str(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "check", "expected"),
+    [
+        (
+            lambda env: env.update(TRYGG_BOT_TOKEN=f"7000000001:{WRONG_SECRET}"),
+            "bot api",
+            "token refused by http://127.0.0.1:",
+        ),
+        (
+            lambda env: env.update(TRYGG_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot"),
+            "bot api",
+            "cannot reach http://127.0.0.1:",
+        ),
+        (
+            lambda env: env.pop("TRYGG_BOT_TOKEN"),
+            "bot api",
+            "TRYGG_BOT_TOKEN is not set",
+        ),
+        (
+            lambda env: Path(env["TRYGG_DATABASE"]).unlink(),
+            "database",
+            "does not exist; `trygghetsbot migrate` creates it (run does too)",
+        ),
+        (
+            set_user_version(LATEST_VERSION - 1),
+            "database",
+            f"schema {LATEST_VERSION - 1}, current {LATEST_VERSION}: run trygghetsbot migrate",
+        ),
+        (
+            set_user_version(LATEST_VERSION + 1),
+            "database",
+            f"schema {LATEST_VERSION + 1} is newer than this program ({LATEST_VERSION})",
+        ),
+        (journal_delete, "database", "journal mode delete, not wal"),
+        (
+            lambda env: Path(env["TRYGG_DATABASE"]).write_bytes(b"not a database" * 100),
+            "database",
+            "file is not a database",
+        ),
+        (bad_deployment, "deployment", "deployment.toml: not valid TOML"),
+        (
+            lambda env: env.update(TRYGG_DEPLOYMENT="/nonexistent/deployment.toml"),
+            "deployment",
+            "/nonexistent/deployment.toml: deployment file not found",
+        ),
+        (
+            lambda env: env.update(TRYGG_MEDIA_DIR=env["TRYGG_DATABASE"]),
+            "media",
+            "is not a directory",
+        ),
+        (lambda env: env.update(TRYGG_SMTP_PORT=str(free_port())), "smtp", "Error connecting"),
+    ],
+    ids=[
+        "wrong-token",
+        "api-unreachable",
+        "no-token",
+        "no-database",
+        "old-schema",
+        "new-schema",
+        "not-wal",
+        "not-sqlite",
+        "bad-deployment",
+        "no-deployment",
+        "media-is-a-file",
+        "smtp-closed",
+    ],
+)
+async def test_one_failure_is_reported_and_the_rest_still_pass(
+    env: dict[str, str], change: Callable[[dict[str, str]], object], check: str, expected: str
+) -> None:
+    change(env)
+    code, results, stdout = await doctor(env)
+    assert code == 1
+    status, detail = results.pop(check)
+    assert status == "FAIL"
+    assert expected in detail
+    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert stdout.strip().splitlines()[-1] == f"1 of 6 checks failed: {check}."
+    assert WRONG_SECRET not in stdout
+
+
+async def test_a_running_writer_holding_the_lock_is_not_a_failure(env: dict[str, str]) -> None:
+    conn = sqlite3.connect(env["TRYGG_DATABASE"], isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # as a running bot does for each write
+        code, results, stdout = await doctor(env)
+    finally:
+        conn.close()
+    assert code == 0, stdout
+    assert "locked by another writer" in results["database"][1]
+
+
+async def test_invalid_settings_are_a_failed_check(env: dict[str, str]) -> None:
+    env["TRYGG_LOG_LEVEL"] = "LOUD"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "doctor", env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert out.decode().startswith("FAIL  settings: Invalid setting TRYGG_LOG_LEVEL")
