@@ -38,6 +38,15 @@ async def _migrate(path: Path) -> tuple[int, list[int]]:
         await db.close()
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (call inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 # ---------------------------------------------------------------------- commands
 def cmd_check_config(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else load_settings().deployment
@@ -120,10 +129,7 @@ def cmd_webhook(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         await _migrate(settings.database)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         await serve_webhook(app, settings, stop)
 
     asyncio.run(serve())
@@ -392,10 +398,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         await _migrate(settings.database)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         await serve_open311(settings, deployment, stop)
 
     try:
@@ -467,10 +470,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     configure_logging(args.log_level, [])
 
     async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         async with Emulator(port=args.port) as emulator:
             print(f"TRYGG_API_BASE_URL={emulator.base_url}")
             print(f"TRYGG_API_FILE_URL={emulator.file_url}")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
 from bot.app import build_application, running
@@ -16,6 +17,7 @@ from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
 from bot.i18n import Catalogs, available_languages
 from bot.settings import Settings, bundled_deployment_path
+from tests.processes import Sink, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,3 +78,16 @@ async def live_bot(
     app = build_application(bot_settings, deployment)
     async with running(app, poll_timeout=1):
         yield emulator
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A real SMTP server on 127.0.0.1: its sink of received messages and its port."""
+    port = free_port()
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

@@ -80,6 +80,15 @@ class Person:
         self.last_query = self.world.press(self.id, message.id, data)
         return await self.settle()
 
+    async def press_forged(self, data: str) -> list[Message]:
+        """Send callback data no button of ours carries, as a malicious client could."""
+        self._mark = self.mark()
+        message = self.world.send_text(self.id, "…")  # a message to attach the press to
+        await self.settle()
+        self._mark = self.mark()
+        self.last_query = self.world.press(self.id, message.id, data, forge=True)
+        return await self.settle()
+
     def answer(self) -> str:
         """The text of the callback answer to the last press ('' if none)."""
         answer = self.world.callback_answers.get(self.last_query) or {}

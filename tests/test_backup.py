@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,24 +15,13 @@ from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.settings import Settings
 from storage.backup import DatabaseInUse, DatabaseLock, in_use
+from tests.processes import bot_env
+from tests.processes import cli as run_cli
 
 
 async def cli(database: Path, *args: str) -> tuple[int, str, str]:
     """Run `python -m bot ARGS` as its own process, as an operator would."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
-    env["TRYGG_DATABASE"] = str(database)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_cli(bot_env(None, database.parent, TRYGG_DATABASE=str(database)), *args)
 
 
 def newest(directory: Path, pattern: str) -> Path:

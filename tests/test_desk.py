@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
+from collections.abc import AsyncIterator
 from email.message import Message as EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment
@@ -21,6 +17,7 @@ from bot.settings import Settings
 from tests.images import jpeg
 from tests.people import Person
 from tests.people import db_rows as rows
+from tests.processes import Sink
 
 RESIDENT = 1001
 POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK, ADMIN = (
@@ -30,29 +27,6 @@ POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK, ADMIN = (
     100000004,
     100000009,
 )
-
-
-@dataclass
-class Sink:
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.emulator import EMULATOR_TOKEN, Emulator
 from storage import Database
 from storage.migrations import LATEST_VERSION
-from tests.test_e2e import bot_env
+from tests.processes import Sink, bot_env, cli, free_port
 
 CHECKS = ["settings", "deployment", "bot api", "database", "media", "smtp"]
 WRONG_SECRET = "not-the-emulator-secret"
-
-
-class Sink:
-    """An SMTP server that counts what it is sent (the doctor must send nothing)."""
-
-    def __init__(self) -> None:
-        self.received = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received += 1
-        return "250 OK"
-
-
-def free_port() -> int:
-    """A port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    port = free_port()
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -70,18 +36,7 @@ async def env(emulator: Emulator, smtp: tuple[Sink, int], tmp_path: Path) -> dic
 
 async def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], str]:
     """Run the doctor; return its exit code, {check: (PASS|FAIL, detail)} and all output."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "doctor",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    stdout, stderr = out.decode(), err.decode()
-    assert process.returncode is not None
+    code, stdout, stderr = await cli(env, "doctor")
     everything = stdout + stderr
     assert "Traceback" not in everything
     for token in (env.get("TRYGG_BOT_TOKEN", ""), EMULATOR_TOKEN):
@@ -94,7 +49,7 @@ async def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], 
         name, _, detail = rest.partition(": ")
         results[name] = (status, detail)
     assert list(results) == CHECKS, stdout
-    return process.returncode, results, stdout
+    return code, results, stdout
 
 
 async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_path: Path) -> None:
@@ -106,7 +61,7 @@ async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_
     assert f"schema {LATEST_VERSION}, wal, writable, quick_check ok" in results["database"][1]
     assert "does not exist yet" in results["media"][1]
     assert "EHLO ok" in results["smtp"][1]
-    assert smtp[0].received == 0  # the doctor sends no mail
+    assert smtp[0].messages == []  # the doctor sends no mail
     assert not (tmp_path / "media").exists()  # nor creates anything
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -16,42 +14,9 @@ import pytest
 
 from bot.emulator import Emulator
 from storage.migrations import LATEST_VERSION
+from tests.processes import bot_env, start_bot, stop
 
 ALICE = 1001
-
-
-def bot_env(emulator: Emulator | None, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
-    env["TRYGG_DATABASE"] = str(tmp_path / "e2e.sqlite3")
-    env["TRYGG_LOG_LEVEL"] = "DEBUG"  # the most verbose logs must still hide the token
-    if emulator is not None:
-        env["TRYGG_BOT_TOKEN"] = emulator.token
-        env["TRYGG_API_BASE_URL"] = emulator.base_url
-        env["TRYGG_API_FILE_URL"] = emulator.file_url
-    env.update(extra)
-    return env
-
-
-async def start_bot(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *(args or ("run",)),
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
-    """SIGTERM, then collect the exit code and everything logged."""
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode is not None
-    return process.returncode, err.decode()
 
 
 @pytest.fixture

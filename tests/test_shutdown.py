@@ -14,7 +14,7 @@ from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from storage import Database
 from storage.outbox import OutboxItem, OutboxRepository
-from tests.test_e2e import bot_env, start_bot
+from tests.processes import bot_env, start_bot
 
 FOLLOWERS = range(7_000_000, 7_000_300)  # 300 queued messages: 15 s at 20 messages/s
 RESIDENTS = range(8_000_000, 8_000_040)  # 40 residents writing while the bot stops

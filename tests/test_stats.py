@@ -231,11 +231,7 @@ async def test_statistik_in_telegram(staff_bot: Emulator, catalogs: Catalogs) ->
         assert outsider.t("stats.choose_period") not in [m.text for m in got]
     # A resident pressing a forged statistics button learns nothing.
     resident = Person(world, RESIDENT, catalogs)
-    message = world.send_text(RESIDENT, "x")
-    await resident.settle()
-    resident._mark = resident.mark()
-    resident.last_query = world.press(RESIDENT, message.id, "v1:st:p:all", forge=True)
-    await resident.settle()
+    await resident.press_forged("v1:st:p:all")
     assert resident.answer() == resident.t("desk.refused")
 
 
@@ -274,11 +270,7 @@ async def test_export_in_telegram(
     polis = Person(world, POLIS_JKB, catalogs)
     got = await polis.say("/export")
     assert polis.t("desk.refused") in [m.text for m in got]
-    message = world.send_text(POLIS_JKB, "x")
-    await polis.settle()
-    polis._mark = polis.mark()
-    polis.last_query = world.press(POLIS_JKB, message.id, "v1:x:c:all.all.all.csv", forge=True)
-    await polis.settle()
+    await polis.press_forged("v1:x:c:all.all.all.csv")
     assert polis.answer() == polis.t("desk.refused")
     assert not any("document" in m.data for m in world.received(POLIS_JKB))
     assert len(db_rows(bot_settings, "SELECT 1 FROM audit WHERE action = 'export'")) == 1
