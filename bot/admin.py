@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.desk import Refused
@@ -28,6 +29,19 @@ class TooLarge(Exception):
         self.megabytes = size / (1024 * 1024)
 
 
+@dataclass(frozen=True)
+class ExportScope:
+    stations: list[str]
+    all_stations: bool  # may export every station at once
+
+    def allows(self, choice: ExportChoice) -> bool:
+        if choice.station is None:
+            return True  # not chosen yet
+        if choice.station_filter is None:
+            return self.all_stations
+        return choice.station_filter in self.stations
+
+
 class AdminTools:
     def __init__(self, settings: Settings, deployment: Deployment, audit: AuditRepository) -> None:
         self.settings = settings
@@ -43,12 +57,28 @@ class AdminTools:
             return None
         return list(member.stations)
 
-    def export_stations(self, member: Staff | None) -> list[str]:
-        """The stations an admin may export; only admins export."""
+    @property
+    def station_ids(self) -> list[str]:
+        return [s.id for s in self.deployment.stations]
+
+    def export_scope(self, member: Staff | None) -> ExportScope:
+        """What `member` may export: only admins; a station-bound admin only their stations."""
         if member is None or member.role != Role.ADMIN.value:
             raise Refused
-        every = [s.id for s in self.deployment.stations]
-        return [s for s in every if s in member.stations] if member.stations else every
+        if not member.stations:
+            return ExportScope(self.station_ids, all_stations=True)
+        return ExportScope([s for s in self.station_ids if s in member.stations], False)
+
+    def export_choice(self, member: Staff | None, arg: str) -> tuple[ExportChoice, ExportScope]:
+        """The choice carried by a button, if `member` may make it; else Refused."""
+        scope = self.export_scope(member)
+        choice = ExportChoice.parse(arg, self.station_ids)
+        if choice is None or not scope.allows(choice):
+            raise Refused
+        return choice, scope
+
+    def encode(self, choice: ExportChoice) -> str:
+        return choice.encode(self.station_ids)
 
     def filters(self, choice: ExportChoice, today: dt.date) -> Filters:
         period = named_period(choice.period or "all", today)
@@ -61,12 +91,9 @@ class AdminTools:
         self, member: Staff | None, choice: ExportChoice, directory: Path, today: dt.date
     ) -> tuple[Path, int]:
         """Write the export into `directory` (pseudonymised) and log it; returns (file, rows)."""
-        allowed = self.export_stations(member)
-        assert member is not None
-        if choice.station_filter is None and len(allowed) < len(self.deployment.stations):
-            raise Refused  # a station-bound admin must pick one of their stations
-        if choice.station_filter is not None and choice.station_filter not in allowed:
+        if not self.export_scope(member).allows(choice):
             raise Refused
+        assert member is not None
         fmt = choice.fmt or "csv"
         filters = self.filters(choice, today)
         out = directory / f"trygghetsboten-{choice.station or 'alla'}-{today.isoformat()}.{fmt}"

@@ -103,7 +103,8 @@ async def _post_init(app: BotApp) -> None:
     assert data.database
     # One bot per database: a second one would answer every update twice, and `restore`
     # must not replace the file under a running bot.
-    data.lock = DatabaseLock.acquire(data.settings.database)
+    if data.lock is None:  # `trygghetsbot run` takes it before migrating; tests and the shell here
+        data.lock = DatabaseLock.acquire(data.settings.database)
     # One connection for everything: the same one PTB's persistence opened in initialize().
     data.services = services = await Services.open(
         data.settings, data.deployment, data.catalogs, data.database, data.metrics

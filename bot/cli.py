@@ -17,6 +17,7 @@ from bot.domain.deployment import Deployment, Role
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import Database, StorageError
+from storage.backup import DatabaseLock
 
 EXIT_USAGE = 2
 
@@ -101,7 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     deployment = _prepare(settings)
     app = build_application(settings, deployment)  # fails early without a token
-    # Check the database before connecting to Telegram: a bad path is one clear line.
+    # Check the database before connecting to Telegram: a bad path is one clear line. The lock
+    # comes first: a second bot must not migrate the schema under a running one.
+    app.bot_data.lock = DatabaseLock.acquire(settings.database)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(_migrate(settings.database))
@@ -126,6 +129,8 @@ def cmd_webhook(args: argparse.Namespace) -> int:
             "Webhook mode needs TRYGG_WEBHOOK_URL (the public https URL) and "
             "TRYGG_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
         )
+
+    app.bot_data.lock = DatabaseLock.acquire(settings.database)
 
     async def serve() -> None:
         await _migrate(settings.database)
@@ -440,7 +445,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from storage.backup import backup
 
     settings = load_settings()
-    snapshot = backup(settings.database, Path(args.path))
+    target = Path(args.path)
+    if args.path.endswith(("/", os.sep)) and not target.is_dir():
+        raise CliError(f"Folder {args.path} does not exist: create it first (mkdir -p {args.path})")
+    snapshot = backup(settings.database, target)
     print(
         f"Backup of {settings.database} written to {snapshot.path}: schema {snapshot.schema}, "
         f"{snapshot.cases} cases, {snapshot.size:,} bytes, integrity ok."

@@ -73,9 +73,18 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "trygghetsboten@example.org"
 
-    @field_validator("bot_token", "open311_api_key", mode="before")
+    @field_validator(
+        "bot_token",
+        "open311_api_key",
+        "metrics_port",
+        "ops_chat_id",
+        "smtp_host",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
+    )
     @classmethod
-    def _empty_token_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value

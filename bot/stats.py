@@ -35,7 +35,9 @@ class Statistics:
         resolved = await self.repo.waits("resolved_at", since, until, chosen)
         hours = await self.repo.per_hour(since, until, chosen)
         days = [(self._local_day(hour), category, n) for hour, category, n in hours]
-        weeks, per_week = weekly(days)
+        # The chart covers the whole period asked for (up to today), not just weeks with cases.
+        last = min(period.until - dt.timedelta(days=1), self.today()) if period.until else None
+        weeks, per_week = weekly(days, period.since, last)
         return StatsReport(
             period=period,
             stations=chosen if chosen is not None else [s.id for s in self.deployment.stations],

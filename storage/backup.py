@@ -37,9 +37,14 @@ class DatabaseLock:
 
     @classmethod
     def acquire(cls, database: Path) -> DatabaseLock:
+        if database.is_dir():
+            raise StorageError(f"Cannot open database {database}: it is a directory")
         path = lock_path(database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+b")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a+b")
+        except OSError as exc:
+            raise StorageError(f"Cannot open database {database}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

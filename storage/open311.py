@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.open311 import PublicCase, RequestQuery
+from bot.domain.open311 import PUBLISHED, PublicCase, RequestQuery
 from storage.database import Database
 
 #: Never select resident_id, photos or event notes here: what is not read cannot leak.
@@ -52,8 +52,9 @@ def _where(query: RequestQuery) -> tuple[str, list[Any]]:
 
     if query.references is not None:
         within("c.reference", query.references)
-    if query.statuses is not None:
-        within("c.status", query.statuses)
+    published = {s.value for s in PUBLISHED}
+    wanted = published if query.statuses is None else published & set(query.statuses)
+    within("c.status", tuple(sorted(wanted)))  # never a case that is not published
     for column, value, op in (
         ("c.kind", query.kind, "="),
         ("c.category", query.category, "="),

@@ -71,6 +71,9 @@ async def test_backup_under_write_load_restores_every_committed_report(
             code, out, err = await cli(database, "backup", str(tmp_path / "no" / "b.sqlite3"))
             assert code == 2  # the directory does not exist: one line, no traceback
             assert "Traceback" not in err
+            code, out, err = await cli(database, "backup", f"{tmp_path / 'backups'}/")
+            assert code == 2
+            assert "does not exist: create it first" in err
             backups = tmp_path / "backups"
             await asyncio.to_thread(backups.mkdir)
             code, out, err = await cli(database, "backup", str(backups))

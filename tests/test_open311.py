@@ -35,6 +35,7 @@ from tests.images import jpeg
 
 CHAT_A, CHAT_B = 7_654_321, 7_654_322
 POLIS_STK = 100000003
+POLIS_JKB = 100000001
 #: An officer's resolution note: it may name people, so it must never be published.
 NOTE = "Lampan bytt av Anna Andersson, ring 070-1234567"
 KEY = "open-sesame-311"
@@ -134,6 +135,8 @@ class Seeded:
     idea: str  # an idea (no category)
     pin: str  # a report with the resident's pin, no place text
     old: str  # a report 200 days old
+    unseen: str  # a new report no officer has taken in: never published
+    rejected: str  # set aside as not actionable: never published
 
 
 def ago(days: int) -> dt.datetime:
@@ -189,9 +192,38 @@ async def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> 
             ),
             "sv",
         )
+        unseen = await services.submit(
+            CHAT_B,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="klotter",
+                place_text="Hemma hos mig",
+                times=["night"],
+                description="Ingen har läst det här än.",
+            ),
+            "sv",
+        )
+        rejected = await services.submit(
+            CHAT_A,
+            Draft(
+                kind="report",
+                station="floda",
+                category="annat",
+                place_text="Perrongen",
+                times=["night"],
+                description="Något som inte hör hit.",
+            ),
+            "sv",
+        )
         member = await services.desk.member(POLIS_STK)
         await services.desk.act(member, lit.reference, Action.ACKNOWLEDGE)
         await services.desk.act(member, lit.reference, Action.RESOLVE, NOTE)
+        await services.desk.act(member, idea.reference, Action.ACKNOWLEDGE)
+        await services.desk.act(member, rejected.reference, Action.REJECT, "Inte för oss.")
+        officer = await services.desk.member(POLIS_JKB)
+        for case in (pin, old):
+            await services.desk.act(officer, case.reference, Action.ACKNOWLEDGE)
     finally:
         await services.close()
     then = ago(200).isoformat(timespec="seconds")
@@ -203,7 +235,16 @@ async def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> 
             (then, old.reference),
         )
     conn.close()
-    return Seeded(settings, photo, lit.reference, idea.reference, pin.reference, old.reference)
+    return Seeded(
+        settings,
+        photo,
+        lit.reference,
+        idea.reference,
+        pin.reference,
+        old.reference,
+        unseen.reference,
+        rejected.reference,
+    )
 
 
 async def _client(
@@ -298,13 +339,13 @@ async def test_requests_carry_the_spec_fields(api: Client, seeded: Seeded) -> No
 
     idea = by_ref[seeded.idea]
     assert idea["status"] == "open"
-    assert idea["status_notes"] == "Mottagen"
+    assert idea["status_notes"] == "Läst"
     assert (idea["service_code"], idea["service_name"]) == ("idea", "Idé")
     assert idea["address"] == "Floda, Lerum"
     assert idea["agency_responsible"] == "Lokalpolisområde Alingsås"
 
     pin = by_ref[seeded.pin]
-    assert (pin["lat"], pin["long"]) == (59.4241, 17.8331)  # the resident's pin
+    assert (pin["lat"], pin["long"]) == (59.424, 17.833)  # the resident's pin, to ~100 m
     assert pin["address"] == "Jakobsberg, Järfälla"
     assert pin["agency_responsible"] == "Lokalpolisområde Järfälla; Trafikverket"
 
@@ -382,6 +423,23 @@ async def test_one_request_by_id(api: Client, seeded: Seeded) -> None:
     status, body, _ = await get(api, "/requests/JKB-9999.json")
     assert status == 404
     assert "JKB-9999" in check_error(body, 404)
+
+
+async def test_cases_no_officer_took_in_are_never_published(api: Client, seeded: Seeded) -> None:
+    hidden = [seeded.unseen, seeded.rejected]
+    for ref in hidden:
+        status, body, _ = await get(api, f"/requests/{ref}.json")
+        assert status == 404, ref
+    status, body, text = await get(
+        api, "/requests.json", start_date=_date(250), status="open,closed"
+    )
+    assert status == 200
+    assert not set(hidden) & set(refs(body))
+    assert "Ingen har läst" not in text
+    assert "Hemma hos mig" not in text
+    status, body, _ = await get(api, "/requests.json", service_request_id=",".join(hidden))
+    assert status == 200
+    assert body == []
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,15 @@ def test_empty_token_means_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().bot_token is None
 
 
+@pytest.mark.parametrize(
+    "name", ["METRICS_PORT", "OPS_CHAT_ID", "SMTP_HOST", "WEBHOOK_URL", "OPEN311_API_KEY"]
+)
+def test_empty_optional_setting_means_unset(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """`TRYGG_METRICS_PORT=` in a .env file (or Docker) switches it off instead of failing."""
+    monkeypatch.setenv(f"TRYGG_{name}", "")
+    assert getattr(load_settings(), name.lower()) is None
+
+
 def test_token_never_in_repr_str_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRYGG_BOT_TOKEN", TOKEN)
     settings = load_settings()

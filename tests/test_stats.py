@@ -15,8 +15,10 @@ import pytest
 from PIL import Image, ImageFont
 
 from bot import charts
+from bot.admin import ExportScope
 from bot.app import build_application, running
 from bot.cli import main
+from bot.domain import callbacks
 from bot.domain.deployment import Deployment
 from bot.domain.exports import ExportChoice
 from bot.domain.intake import Draft
@@ -110,13 +112,25 @@ def test_durations_weeks_and_periods() -> None:
 
 
 def test_export_choice_round_trip_and_forgery() -> None:
-    stations = {"floda", "jakobsberg"}
+    stations = ["floda", "jakobsberg", "a-station-id-much-longer-than-callback-data-allows-x"]
     choice = ExportChoice().choose("floda").choose("report").choose("30d")
     assert choice.next_step() == "fmt"
-    assert ExportChoice.parse(choice.encode(), stations) == choice
+    assert ExportChoice.parse(choice.encode(stations), stations) == choice
+    long = ExportChoice(stations[2], "all", "year", "xlsx")
+    assert callbacks.encode("x", "c", long.encode(stations))  # fits in 64 bytes
+    assert ExportChoice.parse(long.encode(stations), stations) == long
     assert ExportChoice.parse("-", stations) == ExportChoice()
-    for forged in ("lerum", "floda.bogus", "floda.all.30d.exe", "a.b.c.d.e", "floda..30d"):
+    for forged in ("7", "floda", "0.bogus", "0.all.30d.exe", "a.b.c.d.e", "0..30d"):
         assert ExportChoice.parse(forged, stations) is None, forged
+
+
+def test_export_scope_of_a_station_bound_admin() -> None:
+    bound = ExportScope(["floda"], all_stations=False)
+    assert bound.allows(ExportChoice())
+    assert bound.allows(ExportChoice("floda", "all", "all", "csv"))
+    assert not bound.allows(ExportChoice("all", "all", "all", "csv"))  # not every station
+    assert not bound.allows(ExportChoice("lerum"))
+    assert ExportScope(["floda", "lerum"], all_stations=True).allows(ExportChoice("all"))
 
 
 # ---------------------------------------------------------------------- the service and CLI
@@ -136,15 +150,15 @@ async def test_report_counts_times_and_chart(
         }
         assert report.to_acknowledge.count == 3
         assert report.to_acknowledge.median_hours == pytest.approx(4)
-        assert report.to_resolve.median_hours == pytest.approx(35)  # median of 50
-        assert 20
-        assert report.weeks == ["2026-v41", "2026-v42", "2026-v43", "2026-v44"]
-        assert report.per_week["belysning"] == [2, 0, 0, 1]  # the Sunday-night case: v44
-        assert report.per_week["idea"] == [0, 0, 1, 0]
+        assert report.to_resolve.median_hours == pytest.approx(35)  # median of 50 and 20
+        # The whole period (1-31 October: weeks 40-44), also the week without cases.
+        assert report.weeks == ["2026-v40", "2026-v41", "2026-v42", "2026-v43", "2026-v44"]
+        assert report.per_week["belysning"] == [0, 2, 0, 0, 1]  # the Sunday-night case: v44
+        assert report.per_week["idea"] == [0, 0, 0, 1, 0]
 
         text = stats.text(report)
         assert "<b>Jakobsberg</b>: 4" in text
-        assert "• Belysning: 2 (kvitterat 1, åtgärdat 1)" in text or "Belysning: 2" in text
+        assert "• Belysning: 2 (läst 1, åtgärdad 1)" in text
         assert "Idéer: 1" in text
         assert "median 4.0 h" in text
 
@@ -274,3 +288,24 @@ async def test_export_in_telegram(
     assert polis.answer() == polis.t("desk.refused")
     assert not any("document" in m.data for m in world.received(POLIS_JKB))
     assert len(db_rows(bot_settings, "SELECT 1 FROM audit WHERE action = 'export'")) == 1
+
+
+async def test_statistics_and_exports_never_go_to_a_group(
+    staff_bot: Emulator, catalogs: Catalogs
+) -> None:
+    """A partner group (stations.group_chat_id) must not see statistics or export files."""
+    world = staff_bot.world
+    group = world.group(-100200300, "Samverkan Jakobsberg", [ADMIN, KOMMUN_JKB])
+    admin = Person(world, ADMIN, catalogs)
+    before = len(world.received(group.id))
+    for command in ("/statistik", "/export"):
+        world.send_text(ADMIN, command, chat_id=group.id)
+    await asyncio.sleep(1.5)
+    sent = world.received(group.id)[before:]
+    assert not any(m.inline_buttons or "document" in m.data for m in sent)
+    # A button pressed in the group (forged there) is refused as well.
+    message = world.send_text(ADMIN, "…", chat_id=group.id)
+    query = world.press(ADMIN, message.id, "v1:st:p:all", chat_id=group.id, forge=True)
+    await asyncio.sleep(1.5)
+    assert (world.callback_answers.get(query) or {}).get("text") == admin.t("desk.refused")
+    assert not any("document" in m.data for m in world.received(group.id))

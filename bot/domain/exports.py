@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.domain.stats import PERIODS
@@ -33,17 +34,24 @@ class ExportChoice:
             raise ValueError("the choice is complete")
         return replace(self, **{step: value})
 
-    def encode(self) -> str:
-        """Dot-separated, for callback data (station ids are slugs: no dots)."""
-        return ".".join(v for v in (self.station, self.kind, self.period, self.fmt) if v) or "-"
+    def encode(self, stations: Sequence[str]) -> str:
+        """Dot-separated, for callback data; a station is its position in `stations`, so
+        that long station ids still fit in Telegram's 64 bytes."""
+        station = None
+        if self.station is not None:
+            station = ALL if self.station == ALL else str(stations.index(self.station))
+        return ".".join(v for v in (station, self.kind, self.period, self.fmt) if v) or "-"
 
     @classmethod
-    def parse(cls, arg: str, stations: set[str]) -> ExportChoice | None:
+    def parse(cls, arg: str, stations: Sequence[str]) -> ExportChoice | None:
         """The choice in `arg`, or None if any part is not one of the allowed values."""
         parts = [] if arg in ("", "-") else arg.split(".")
-        allowed = (stations | {ALL}, set(KINDS) | {ALL}, set(PERIODS), set(FORMATS))
+        positions = {str(i): s for i, s in enumerate(stations)} | {ALL: ALL}
+        allowed = (set(positions), set(KINDS) | {ALL}, set(PERIODS), set(FORMATS))
         if len(parts) > 4 or any(p not in ok for p, ok in zip(parts, allowed, strict=False)):
             return None
+        if parts:
+            parts[0] = positions[parts[0]]
         return cls(*parts)
 
     @property

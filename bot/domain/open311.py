@@ -2,7 +2,9 @@
 
 Only public fields ever reach a response: the case reference, its category, status, the
 resident's description and place text, the pin (or the station), the routed actors and the
-times. Never the resident, their chat, photos, staff or officers' notes.
+times. Never the resident, their chat, photos, staff or officers' notes. Only cases an
+officer has taken in (acknowledged, in progress, resolved) are published, and a resident's pin
+is rounded to about 100 m.
 
 Date window (the spec's defaults): without dates, the last 90 days; with only an end_date,
 the 90 days before it; with only a start_date, everything from it. At most 1000 requests,
@@ -27,6 +29,12 @@ IDEA_CODE = "idea"
 DEFAULT_DAYS = 90
 MAX_REQUESTS = 1000
 OPEN311_STATUSES = ("open", "closed")
+#: Only cases an officer has taken in are published: not new ones (nobody has read them yet)
+#: and not those set aside as not actionable (often because they name people).
+PUBLISHED = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED})
+#: A resident's pin is published rounded to 3 decimals (about 100 m): the place, not the
+#: doorstep they may have sent it from.
+PIN_DECIMALS = 3
 
 #: A catalog lookup: (language, message key) -> text.
 Text = Callable[[str, str], str]
@@ -123,14 +131,14 @@ def parse_request_query(
     elif code:
         kind, category = CaseKind.REPORT.value, code
 
-    statuses: tuple[str, ...] | None = None
+    statuses = tuple(sorted(s.value for s in PUBLISHED))
     if "status" in params:
         wanted = {s.lower() for s in _split(params["status"])}
         unknown = wanted - set(OPEN311_STATUSES)
         if unknown or not wanted:
             raise Open311Error(400, "status must be open, closed or both (comma separated)")
         chosen = (OPEN if "open" in wanted else set()) | (CLOSED if "closed" in wanted else set())
-        statuses = tuple(sorted(s.value for s in chosen))
+        statuses = tuple(sorted(s.value for s in chosen & PUBLISHED))
 
     zone = ZoneInfo(deployment.deployment.timezone)
     start = end = None
@@ -239,6 +247,8 @@ class RequestRenderer:
         lat, lon = case.lat, case.lon
         if lat is None or lon is None:
             lat, lon = (station.lat, station.lon) if station else (None, None)
+        else:
+            lat, lon = round(lat, PIN_DECIMALS), round(lon, PIN_DECIMALS)
         if case.place_text:
             address = case.place_text
         elif station:

@@ -6,6 +6,7 @@ Pure: the numbers come from storage as plain tuples, the text and chart are made
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -67,7 +68,7 @@ def summarise(seconds: Iterable[float]) -> Durations:
     hours = sorted(s / 3600 for s in seconds if s >= 0)
     if not hours:
         return Durations(0, None, None)
-    p90 = hours[min(len(hours) - 1, int(0.9 * len(hours)))]
+    p90 = hours[math.ceil(0.9 * len(hours)) - 1]  # nearest rank
     return Durations(len(hours), statistics.median(hours), p90)
 
 
@@ -78,8 +79,11 @@ def iso_week(day: dt.date) -> str:
 
 def weekly(
     day_counts: Iterable[tuple[dt.date, str, int]],
+    first: dt.date | None = None,
+    last: dt.date | None = None,
 ) -> tuple[list[str], dict[str, list[int]]]:
-    """Cases per ISO week per category, with empty weeks in between filled with zeros."""
+    """Cases per ISO week per category, with empty weeks filled with zeros, from the week of
+    `first` to the week of `last` (default: the first and last day with cases)."""
     per: dict[tuple[str, str], int] = defaultdict(int)
     days: list[dt.date] = []
     categories: set[str] = set()
@@ -89,9 +93,10 @@ def weekly(
         categories.add(category)
     if not days:
         return [], {}
+    start, end = first or min(days), last or max(days)
     weeks: list[str] = []
-    monday = min(days) - dt.timedelta(days=min(days).weekday())
-    while monday <= max(days):
+    monday = start - dt.timedelta(days=start.weekday())
+    while monday <= end:
         weeks.append(iso_week(monday))
         monday += dt.timedelta(days=7)
     series = {c: [per.get((w, c), 0) for w in weeks] for c in sorted(categories)}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.constants import ChatType
+from telegram.error import NetworkError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.admin import TooLarge
+from bot.admin import ExportScope, TooLarge
 from bot.context import AppContext, BotApp
 from bot.desk import Refused
 from bot.domain import callbacks
@@ -22,7 +25,8 @@ log = logging.getLogger(__name__)
 
 STATS_SCOPE = "st"
 EXPORT_SCOPE = "x"
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON"}
+#: An export can be up to 50 MB; give its upload more than PTB's default 20 seconds.
+UPLOAD_SECONDS = 300
 
 
 # ---------------------------------------------------------------------- statistics
@@ -50,7 +54,7 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
-    if cb is None or cb.action != "p" or cb.arg not in PERIODS:
+    if cb is None or cb.action != "p" or cb.arg not in PERIODS or not _private(update):
         await refuse(update, context)
         return
     await query.answer()
@@ -63,31 +67,32 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
     assert chat is not None
     await context.bot.send_document(
         chat.id,
-        stats.chart(report),
+        await asyncio.to_thread(stats.chart, report),  # drawing takes ~0.1 s: off the loop
         filename=f"trygghetsboten-statistik-{cb.arg}-{stats.today().isoformat()}.png",
         caption=stats.t("stats.chart_caption", period=period.label()),
     )
 
 
 # ---------------------------------------------------------------------- export
-def _buttons(context: AppContext, choice: ExportChoice, allowed: list[str]) -> list[list[Button]]:
+def _buttons(context: AppContext, choice: ExportChoice, scope: ExportScope) -> list[list[Button]]:
     """The buttons for the next question; each carries the choices made so far."""
     services = context.services
     t = services.stats.t
     step = choice.next_step()
     options: list[tuple[str, str]]
     if step == "station":
-        options = [(services.stats.station_name(s), s) for s in allowed]
-        if len(allowed) == len(services.deployment.stations):
+        options = [(services.stats.station_name(s), s) for s in scope.stations]
+        if scope.all_stations:
             options.insert(0, (t("export.all_stations"), ALL))
     elif step == "kind":
         options = [(t("export.kind_all"), ALL)] + [(t(f"export.kind_{k}"), k) for k in KINDS]
     elif step == "period":
         options = [(t(f"stats.period_{p}"), p) for p in PERIODS]
     else:
-        options = [(FORMAT_LABELS[f], f) for f in FORMATS]
+        options = [(t(f"export.format_{f}"), f) for f in FORMATS]
+    encode = services.admin.encode
     buttons = [
-        (label, callbacks.encode(EXPORT_SCOPE, "c", choice.choose(value).encode()))
+        (label, callbacks.encode(EXPORT_SCOPE, "c", encode(choice.choose(value))))
         for label, value in options
     ]
     return in_rows(buttons)
@@ -104,12 +109,11 @@ QUESTIONS = {
 async def export_command(update: Update, context: AppContext) -> None:
     """/export: admins choose station, kind, period and format with buttons."""
     try:
-        allowed = context.services.admin.export_stations(await member_of(update, context))
+        scope = context.services.admin.export_scope(await member_of(update, context))
     except Refused:
         await refuse(update, context)
         return
-    choice = ExportChoice()
-    markup = keyboard(_buttons(context, choice, allowed))
+    markup = keyboard(_buttons(context, ExportChoice(), scope))
     await send(update, context, context.services.stats.t(QUESTIONS["station"]), markup)
 
 
@@ -119,14 +123,12 @@ async def on_export_button(update: Update, context: AppContext) -> None:
     assert query is not None
     services = context.services
     member = await member_of(update, context)
-    try:
-        allowed = services.admin.export_stations(member)
-    except Refused:
-        await refuse(update, context)
-        return
     cb = callbacks.parse(query.data)
-    choice = ExportChoice.parse(cb.arg, set(allowed)) if cb and cb.action == "c" else None
-    if choice is None:
+    try:
+        if not _private(update) or cb is None or cb.action != "c":
+            raise Refused
+        choice, scope = services.admin.export_choice(member, cb.arg)
+    except Refused:
         await refuse(update, context)
         return
     await query.answer()
@@ -134,9 +136,8 @@ async def on_export_button(update: Update, context: AppContext) -> None:
     t = services.stats.t
     step = choice.next_step()
     if step is not None:
-        await send(
-            update, context, t(QUESTIONS[step]), keyboard(_buttons(context, choice, allowed))
-        )
+        markup = keyboard(_buttons(context, choice, scope))
+        await send(update, context, t(QUESTIONS[step]), markup)
         return
     await send(update, context, t("export.working"))
     chat = update.effective_chat
@@ -146,24 +147,32 @@ async def on_export_button(update: Update, context: AppContext) -> None:
             path, rows = await services.admin.export(
                 member, choice, Path(directory), services.stats.today()
             )
+            with path.open("rb") as handle:
+                await context.bot.send_document(
+                    chat.id,
+                    handle,
+                    filename=path.name,
+                    caption=t("export.done", rows=rows),
+                    write_timeout=UPLOAD_SECONDS,
+                )
         except Refused:
             await refuse(update, context)
-            return
         except TooLarge as big:
             await send(update, context, t("export.too_big", size=f"{big.megabytes:.0f}"))
-            return
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, NetworkError):
             log.exception("Export from Telegram failed")
             await send(update, context, t("export.failed"))
-            return
-        with path.open("rb") as handle:
-            await context.bot.send_document(
-                chat.id, handle, filename=path.name, caption=t("export.done", rows=rows)
-            )
+
+
+def _private(update: Update) -> bool:
+    """Statistics and exports are only shown in a private chat, never in a partner group."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
 
 
 def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler(["statistik", "stats"], stats_command))
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(["statistik", "stats"], stats_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_stats_button, pattern=rf"^v1:{STATS_SCOPE}:"))
-    app.add_handler(CommandHandler("export", export_command))
+    app.add_handler(CommandHandler("export", export_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_export_button, pattern=rf"^v1:{EXPORT_SCOPE}:"))
