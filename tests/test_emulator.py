@@ -252,3 +252,35 @@ async def test_control_api_acts_as_a_user(emulator: Emulator, bot: Bot) -> None:
         assert views[1]["buttons"] == [[{"text": "Ja", "data": "yes", "url": None}]]
         async with http.post(f"/control/users/{ALICE}/messages", json={}) as r:
             assert r.status == 400
+
+
+async def test_control_api_for_benchmarks(emulator: Emulator, bot: Bot) -> None:
+    """Many started users at once, a network delay, reply times, a long poll per chat."""
+    async with aiohttp.ClientSession(base_url=emulator.url) as http:
+        async with http.post("/control/users", json={"ids": [5001, 5002], "started": True}) as r:
+            assert r.status == 200
+        await bot.send_message(5001, "Nytt om löftet")  # started: a bot may write first
+        async with http.post("/control/latency", json={"seconds": 0.2}) as r:
+            assert r.status == 200
+        async with http.post(f"/control/users/{ALICE}/messages", json={"text": "hej"}) as r:
+            assert r.status == 200
+        waiting = asyncio.create_task(http.get(f"/control/chats/{ALICE}/wait?after=0&timeout=5"))
+        started = asyncio.get_running_loop().time()
+        await bot.send_message(ALICE, "Svar")
+        assert asyncio.get_running_loop().time() - started >= 0.2  # the delay was added
+        async with await waiting as r:
+            waited = await r.json()
+        assert waited["actions"] == 1
+        assert [m["text"] for m in waited["messages"]] == ["hej", "Svar"]
+        async with http.get("/control/stats") as r:
+            stats = await r.json()
+        assert stats["sent"] == 2
+        assert stats["flood_errors"] == 0
+        assert len(stats["reply_seconds"]) == 1  # "hej" was answered once
+        assert stats["reply_seconds"][0] >= 0.2
+        async with http.post("/control/stats/reset") as r:
+            assert r.status == 200
+        async with http.get("/control/stats") as r:
+            assert (await r.json())["sent"] == 0
+        async with http.post("/control/latency", json={"seconds": 60}) as r:
+            assert r.status == 400

@@ -137,11 +137,13 @@ def test_export_of_100k_rows_stays_under_the_memory_bound(tmp_path: Path) -> Non
             ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
         )
     out = tmp_path / "big.csv"
+    # VmHWM, the export's own peak: ru_maxrss would include pytest's, carried through exec.
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from bot.cli import main\n"
         f"code = main(['export', '--format', 'csv', '--out', {str(out)!r}])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read().splitlines()\n"
+        "print(next(line.split()[1] for line in status if line.startswith('VmHWM:')))\n"
         "sys.exit(code)\n"
     )
     import os
@@ -155,3 +157,43 @@ def test_export_of_100k_rows_stays_under_the_memory_bound(tmp_path: Path) -> Non
     assert peak_mb < 150, f"peak {peak_mb:.0f} MB"
     with out.open(encoding="utf-8") as handle:
         assert sum(1 for _ in handle) == 100_001
+
+
+def test_csv_records_are_what_the_csv_module_writes() -> None:
+    """The export's own CSV encoder (faster for big exports) writes the same bytes."""
+    import io
+    import itertools
+
+    from bot.export import csv_record
+
+    cells = ["", "plain", "a,b", 'say "hi"', "two\nlines", "cr\r", "=1+2", "'x", "å ä ö", " "]
+    values = [*cells, None, 0, 42, -1.5, 59.420374956584425, True]
+    rows = [list(pair) for pair in itertools.product(values, repeat=2)]
+    rows += [[v] for v in values] + [list(COLUMNS), [None] * 20]
+    for row in rows:
+        expected = io.StringIO()
+        csv.writer(expected).writerow(row)
+        assert csv_record(row) == expected.getvalue(), row
+
+
+def test_local_times_across_daylight_saving_changes(deployment: Deployment) -> None:
+    """The per-hour cache gives what a full time-zone conversion gives, DST changes included."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from bot.export import Exporter
+
+    exporter = Exporter(deployment)
+    zone = ZoneInfo(deployment.deployment.timezone)
+    start = dt.datetime(2026, 3, 28, tzinfo=dt.UTC)
+    stored = [
+        (start + dt.timedelta(minutes=37 * n, seconds=n % 60)).isoformat(timespec="seconds")
+        for n in range(400)
+    ]
+    stored += ["2026-10-25T00:59:59+00:00", "2026-10-25T01:00:00+00:00"]
+    stored += ["2026-10-25T01:30:00.250000+00:00", "2026-10-25T03:30:00+02:00", "2026-10-25"]
+    for iso in stored:
+        expected = dt.datetime.fromisoformat(iso).astimezone(zone).isoformat(timespec="seconds")
+        assert exporter.local(iso) == exporter.local(iso) == expected, iso
+    assert exporter.local("2026-10-25T00:59:59+00:00") == "2026-10-25T02:59:59+02:00"
+    assert exporter.local("2026-10-25T01:00:00+00:00") == "2026-10-25T02:00:00+01:00"

@@ -111,6 +111,12 @@ class Emulator:
         app.router.add_get("/control/chats/{chat_id}/messages", self._control_messages)
         app.router.add_post("/control/flood", self._control_flood)
         app.router.add_get("/control/idle", self._control_idle)
+        # For benchmarks: many users at once, a network delay, and measurements.
+        app.router.add_post("/control/users", self._control_users)
+        app.router.add_get("/control/chats/{chat_id}/wait", self._control_wait)
+        app.router.add_post("/control/latency", self._control_latency)
+        app.router.add_get("/control/stats", self._control_stats)
+        app.router.add_post("/control/stats/reset", self._control_reset)
         return app
 
     async def start(self) -> None:
@@ -189,6 +195,8 @@ class Emulator:
         if method is None:
             return _envelope_error(ApiError(404, "Not Found"))
         self.world.method_calls.append(name)
+        if self.world.latency:
+            await asyncio.sleep(self.world.latency)
         try:
             params = await _read_params(request)
             result = await method(self.world, params)
@@ -304,3 +312,52 @@ class Emulator:
         timeout = float(request.query.get("timeout", "10"))
         idle = await self.world.wait_idle(timeout=timeout)
         return web.json_response({"idle": idle})
+
+    async def _control_users(self, request: web.Request) -> web.Response:
+        """Create users by id; with "started": true they have written to the bot before."""
+        body = await self._json(request)
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise web.HTTPBadRequest(text="give ids: a list of user ids")
+        for user_id in ids:
+            user = self.world.user(user_id, language_code=body.get("language_code", "sv"))
+            user.started = user.started or bool(body.get("started", False))
+        return web.json_response({"ok": True, "users": len(ids)})
+
+    async def _control_wait(self, request: web.Request) -> web.Response:
+        """Long poll: until the bot has acted in the chat more than `after` times; then the
+        count of its actions there and the chat's messages (as /messages gives them)."""
+        chat_id = self._int(request.match_info["chat_id"])
+        after = self._int(request.query.get("after", "0"))
+        timeout = float(request.query.get("timeout", "10"))
+        actions = await self.world.wait_actions(chat_id, after, timeout)
+        chat = self.world.chats.get(chat_id)
+        views = [_message_view(m) for m in chat.messages if not m.deleted] if chat else []
+        return web.json_response({"actions": actions, "messages": views})
+
+    async def _control_latency(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        seconds = float(body.get("seconds", 0.0))
+        if not 0 <= seconds <= 10:
+            raise web.HTTPBadRequest(text="seconds must be between 0 and 10")
+        self.world.latency = seconds
+        return web.json_response({"ok": True})
+
+    async def _control_stats(self, request: web.Request) -> web.Response:
+        world = self.world
+        measured = world.measurements
+        return web.json_response(
+            {
+                "flood_errors": world.flood_errors,
+                "bot_actions": world.bot_actions,
+                "pending_updates": world.pending_updates,
+                "sent": measured.sent,
+                "first_sent": measured.first_sent,
+                "last_sent": measured.last_sent,
+                "reply_seconds": measured.reply_seconds,
+            }
+        )
+
+    async def _control_reset(self, request: web.Request) -> web.Response:
+        self.world.reset_measurements()
+        return web.json_response({"ok": True})

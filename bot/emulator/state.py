@@ -151,6 +151,20 @@ class FloodPolicy:
     group_per_minute: int = 20
 
 
+@dataclass
+class Measurements:
+    """What a benchmark reads back: the bot's sends over time, and how fast it answered users.
+
+    A reply time runs from a user's message or button press to the bot's next message or edit
+    in that chat (time.monotonic(), the same clock in every process on the machine).
+    """
+
+    sent: int = 0
+    first_sent: float | None = None
+    last_sent: float | None = None
+    reply_seconds: list[float] = field(default_factory=list)
+
+
 class RateWindow:
     """Sliding-window counter: how many events in the last `seconds`."""
 
@@ -185,6 +199,10 @@ class World:
         self.webhook_secret = ""
         self.flood = FloodPolicy()
         self.flood_errors = 0
+        self.latency = 0.0  # seconds added to every Bot API request (a network round trip)
+        self.measurements = Measurements()
+        self._asked: dict[int, float] = {}  # chat -> when its user's unanswered action came
+        self._chat_waiters: dict[int, set[asyncio.Future[None]]] = {}  # wait_actions, per chat
         self.callback_answers: dict[str, JSON | None] = {}
         self.method_calls: list[str] = []
         self.bot_actions = 0  # messages sent, edited, deleted and callbacks answered
@@ -246,10 +264,32 @@ class World:
     def _publish(self, event: Event) -> None:
         self.bot_actions += 1
         self.actions_in[event.chat_id] = self.actions_in.get(event.chat_id, 0) + 1
-        self._last_activity = time.monotonic()
+        now = self._last_activity = time.monotonic()
+        if event.kind in ("sent", "edited"):
+            self._measure(event, now)
+        for waiter in self._chat_waiters.pop(event.chat_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)
         for watcher in list(self._watchers):
             watcher(event)
         self._notify()
+
+    def _measure(self, event: Event, now: float) -> None:
+        measured = self.measurements
+        if event.kind == "sent":
+            measured.sent += 1
+            if measured.first_sent is None:
+                measured.first_sent = now
+            measured.last_sent = now
+        asked = self._asked.pop(event.chat_id, None)
+        if asked is not None:
+            measured.reply_seconds.append(now - asked)
+
+    def reset_measurements(self) -> None:
+        """Start counting afresh (flood errors included)."""
+        self.measurements = Measurements()
+        self.flood_errors = 0
+        self._asked.clear()
 
     def changed(self) -> None:
         """Wake whoever waits on the world (long polls, webhook delivery, tests)."""
@@ -320,6 +360,25 @@ class World:
             await asyncio.sleep(0.05)
         return False
 
+    async def wait_actions(self, chat_id: int, after: int, timeout: float) -> int:
+        """Wait up to `timeout` seconds until the bot has acted in a chat more than `after`
+        times; returns its count of actions there. Only that chat's actions wake the waiter,
+        so a thousand waiting users cost nothing while the bot works elsewhere."""
+        if self.actions_in.get(chat_id, 0) <= after:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._chat_waiters.setdefault(chat_id, set()).add(waiter)
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                pass
+            finally:
+                waiting = self._chat_waiters.get(chat_id)
+                if waiting is not None:
+                    waiting.discard(waiter)
+                    if not waiting:
+                        del self._chat_waiters[chat_id]
+        return self.actions_in.get(chat_id, 0)
+
     async def settle(
         self, chat_id: int, since: int, quiet: float = 0.15, timeout: float = 15.0
     ) -> bool:
@@ -356,6 +415,7 @@ class World:
         }
         message = Message(data=data, outgoing=False)
         chat.messages.append(message)
+        self._asked.setdefault(chat.id, time.monotonic())
         self._push_update({"message": data})
         return message
 
@@ -462,6 +522,7 @@ class World:
         query_id = str(next(self._query_ids))
         self.callback_answers[query_id] = None
         self._query_chat[query_id] = chat.id
+        self._asked.setdefault(chat.id, time.monotonic())
         self._push_update(
             {
                 "callback_query": {

@@ -1,0 +1,307 @@
+"""Export: `trygghetsbot export --format csv` against `sqlite3 -csv` on the same database.
+
+Both run as child processes on the same file and write a file next to it; the reference runs
+the same SELECT the export reads from (storage/export.py). Peak memory is the export process's
+own maximum resident set size. Run at two sizes, 10x apart, for the cost growth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.report import Figure, at_least, at_most, growth, must_be, skipped
+from bot.domain.deployment import Deployment
+from bot.domain.intake import TIMES
+from storage import Database
+from storage.export import COLUMNS_SQL
+
+log = logging.getLogger(__name__)
+
+NAME = "export"
+MEMORY_LIMIT_MB = 150
+
+#: Run in the child: the real CLI command, then its own peak resident set size in kB on stderr.
+#: VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec,
+#: so a big parent would show as a big export.
+CHILD = """\
+import resource, sys
+from bot.cli import main
+code = main(["export", "--format", "csv", "--out", sys.argv[1]])
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+print("maxrss", peak, file=sys.stderr)
+sys.exit(code)
+"""
+
+_SENTENCES = (
+    "Lamporna vid trappan upp till perrongen har varit trasiga i flera veckor.",
+    "Det är mörkt i gångtunneln under spåren efter klockan nio på kvällen.",
+    "Buskarna vid cykelparkeringen skymmer sikten mot busshållplatsen.",
+    "Gruppen som samlas vid entrén på helgkvällarna gör att många går en omväg.",
+    "Klotter på väggarna i väntsalen har inte tagits bort sedan i somras.",
+    "Det ligger glas och skräp vid infarten till pendelparkeringen.",
+    "Hissen till perrong två står ofta still och då finns ingen annan väg.",
+    "Det saknas personal på stationen sent på kvällen och ingen svarar i porttelefonen.",
+    "Skylten med tidtabellen är sönder och det är svårt att se när tåget går.",
+    "+46 är inte en formel men börjar med plus, och det ska exporteras som text.",
+    "=SUMMA(A1:A9) skrev någon i rutan, en cell som börjar som en formel.",
+)
+_PLACES = (
+    "Vid trappan upp till perrong 1",
+    "Gångtunneln mot centrum",
+    "@perrongen, norra änden",
+    "Cykelparkeringen bakom kiosken",
+    "Busshållplats läge C",
+    "-1 planet i parkeringshuset",
+)
+_STATUSES = ("new", "acknowledged", "in_progress", "resolved", "not_actionable")
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    lines: int
+    peak_mb: float = 0.0
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(epoch))
+
+
+def _case_rows(
+    count: int, deployment: Deployment, residents: int, rng: random.Random
+) -> Iterator[tuple[object, ...]]:
+    """Cases as the intake path writes them, spread over two years and six stations."""
+    stations = deployment.stations
+    categories = [c.id for c in deployment.categories]
+    commitments = [c.id for p in deployment.promises for c in p.commitments]
+    numbers = dict.fromkeys((s.id for s in stations), 0)
+    start = 1_735_689_600.0  # 2025-01-01 UTC
+    step = 2 * 365 * 86_400 / count
+    for n in range(count):
+        station = stations[n % len(stations)]
+        numbers[station.id] += 1
+        created = start + n * step + rng.random() * step
+        status = rng.choice(_STATUSES)
+        report = rng.random() < 0.8
+        pinned = report and rng.random() < 0.5
+        description = " ".join(rng.sample(_SENTENCES, 3))[:200]
+        yield (
+            n + 1,
+            f"{station.code}-{numbers[station.id]:04d}",
+            station.id,
+            numbers[station.id],
+            "report" if report else "idea",
+            rng.choice(categories) if report else None,
+            status,
+            rng.randrange(1, residents + 1) if rng.random() < 0.9 else None,  # some erased
+            rng.choice(_PLACES) if report else None,
+            59.42 + rng.random() / 100 if pinned else None,
+            17.83 + rng.random() / 100 if pinned else None,
+            json.dumps(sorted(rng.sample(TIMES, rng.randint(1, 3)), key=TIMES.index)),
+            description,
+            rng.choice(("sv", "sv", "sv", "en", "fi", "ar")),
+            _iso(created),
+            _iso(created + 3600 * rng.random() * 48) if status != "new" else None,
+            _iso(created + 86_400 * 7 * rng.random())
+            if status in ("resolved", "not_actionable")
+            else None,
+            rng.choice(commitments) if rng.random() < 0.1 else None,
+        )
+
+
+def _actors_at(deployment: Deployment, station: str) -> list[str]:
+    actors: list[str] = []
+    for route in deployment.routing:
+        if station in route.stations or "*" in route.stations:
+            actors += [a for a in route.actors if a not in actors]
+    return actors or ["polisen"]
+
+
+def seed(path: Path, count: int, deployment: Deployment, seed_value: int = 7) -> None:
+    """A migrated database with `count` cases and their photos, supporters and routed actors."""
+
+    async def migrate() -> None:
+        await (await Database.open(path)).close()
+
+    asyncio.run(migrate())
+    rng = random.Random(seed_value)
+    residents = max(1, count // 4)
+    now = "2025-01-01T00:00:00+00:00"
+    routed = {s.id: _actors_at(deployment, s.id) for s in deployment.stations}
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        with conn:
+            conn.executemany(
+                "INSERT INTO residents (id, chat_id, language, created_at, last_seen_at)"
+                " VALUES (?, ?, 'sv', ?, ?)",
+                ((i, 5_000_000 + i, now, now) for i in range(1, residents + 1)),
+            )
+            conn.executemany(
+                "INSERT INTO cases (id, reference, station_id, number, kind, category, status,"
+                " resident_id, place_text, lat, lon, times, description, language, created_at,"
+                " acknowledged_at, resolved_at, commitment_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _case_rows(count, deployment, residents, rng),
+            )
+            # One to three of the station's routed actors per case, in routing order.
+            conn.execute("CREATE TEMP TABLE routed (station_id TEXT, position INT, actor TEXT)")
+            conn.executemany(
+                "INSERT INTO routed VALUES (?, ?, ?)",
+                [(s, n, a) for s, actors in routed.items() for n, a in enumerate(actors)],
+            )
+            conn.execute(
+                "INSERT INTO case_actors (case_id, actor_id) SELECT c.id, r.actor"
+                " FROM cases c JOIN routed r ON r.station_id = c.station_id"
+                " AND r.position <= c.id % 3 ORDER BY c.id, r.position"
+            )
+            conn.executemany(
+                "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
+                (
+                    (case_id, f"{case_id:08x}{k}.jpg", now)
+                    for case_id in range(1, count + 1, 10)
+                    for k in range(1 + case_id % 3)
+                ),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO case_supporters (case_id, resident_id, created_at)"
+                " VALUES (?, ?, ?)",
+                (
+                    (case_id, rng.randrange(1, residents + 1), now)
+                    for case_id in range(1, count + 1, 20)
+                    for _ in range(1 + case_id % 4)
+                ),
+            )
+    finally:
+        conn.close()
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def run_ours(database: Path, out: Path) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
+    env |= {"TRYGG_DATABASE": str(database), "TRYGG_LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=database.parent,  # no .env file of the developer's
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"trygghetsbot export failed: {result.stderr.strip()[-300:]}")
+    peak_kb = int(result.stderr.split("maxrss")[-1].split()[0])
+    return Run(seconds, _count_lines(out), peak_kb / 1024)
+
+
+def run_reference(sqlite: str, database: Path, out: Path) -> Run:
+    query = f"{COLUMNS_SQL} ORDER BY c.id;"
+    started = time.perf_counter()
+    with out.open("wb") as handle:
+        result = subprocess.run(
+            [sqlite, "-readonly", "-csv", "-header", str(database), query],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"sqlite3 -csv failed: {result.stderr.decode()[-300:]}")
+    return Run(seconds, _count_lines(out))
+
+
+def measure(
+    count: int, deployment: Deployment, work: Path, sqlite: str | None, rounds: int
+) -> tuple[list[Figure], float]:
+    """Figures at one size, and our seconds per row (for the cost growth).
+
+    The two commands take turns, `rounds` times; each keeps its best time, the usual way to
+    see through other load on the machine.
+    """
+    size = f"{count:,} rows"
+    database = work / f"export-{count}.sqlite3"
+    started = time.perf_counter()
+    seed(database, count, deployment)
+    log.info("export: seeded %d cases in %.1f s", count, time.perf_counter() - started)
+    ours: Run | None = None
+    ref: Run | None = None
+    for _ in range(rounds):
+        if sqlite is not None:
+            got = run_reference(sqlite, database, work / "reference.csv")
+            log.info("export: sqlite3 -csv %.2f s", got.seconds)
+            ref = got if ref is None or got.seconds < ref.seconds else ref
+        mine = run_ours(database, work / "ours.csv")
+        log.info("export: ours %.2f s, peak %.0f MB", mine.seconds, mine.peak_mb)
+        ours = mine if ours is None or mine.seconds < ours.seconds else ours
+    assert ours is not None
+    figures = [
+        must_be(NAME, "CSV rows written", size, ours.lines - 1, count),
+        at_most(
+            NAME,
+            "peak memory vs limit",
+            size,
+            f"{ours.peak_mb:.0f} MB",
+            f"{MEMORY_LIMIT_MB} MB",
+            ours.peak_mb / MEMORY_LIMIT_MB,
+            1.0,
+        ),
+    ]
+    if ref is None:
+        figures.append(skipped(NAME, "speed vs sqlite3 -csv", size, "no sqlite3 CLI"))
+    else:
+        figures.append(must_be(NAME, "sqlite3 -csv rows (same query)", size, ref.lines - 1, count))
+        figures.append(
+            at_least(
+                NAME,
+                "speed vs sqlite3 -csv",
+                size,
+                f"{ours.seconds:.2f} s",
+                f"{ref.seconds:.2f} s",
+                ref.seconds / ours.seconds,
+                0.5,
+            )
+        )
+    for path in work.iterdir():
+        path.unlink()
+    return figures, ours.seconds / count
+
+
+def run(deployment: Deployment, quick: bool) -> list[Figure]:
+    small, large = (5_000, 50_000) if quick else (100_000, 1_000_000)
+    rounds = 1 if quick else 3
+    sqlite = shutil.which("sqlite3")
+    figures: list[Figure] = []
+    costs: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        for count in (small, large):
+            at_size, cost = measure(count, deployment, Path(tmp), sqlite, rounds)
+            figures += at_size
+            costs.append(cost)
+    figures.append(growth(NAME, "time per row", f"{small:,}", f"{large:,}", costs[1] / costs[0]))
+    return figures
