@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -45,25 +46,37 @@ def markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None
 
 
 class Pacer:
-    """Spaces sends evenly: never more than `rate` in any one-second window.
+    """Never more than `rate` sends in any one-second window, spaced evenly.
 
-    Slots are 3 % wider than 1/rate, so that network jitter (a request that leaves a few
-    milliseconds late, then one on time) does not push a window over the limit.
+    Two rules: slots are 1.5 % wider than 1/rate, and a send waits until the one `rate` sends
+    before it left more than a second (plus a margin) ago, counted on the times sends really
+    started. Planned slots alone are not enough: a send that leaves late (a busy event loop)
+    followed by ones on time would put more than `rate` into one second at Telegram.
     """
 
-    MARGIN = 0.97
+    MARGIN = 0.985
+    WINDOW = 1.015  # seconds: Telegram's one-second window, with room for network jitter
 
     def __init__(self, rate: float) -> None:
         self._interval = 1.0 / (rate * self.MARGIN)
         self._next = 0.0
+        self._started: deque[float] = deque(maxlen=max(1, int(rate)))
+        self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
+        """Return when the caller may send; the caller sends at once."""
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        async with self._lock:  # one caller at a time takes the next slot
+            while True:
+                now = loop.time()
+                slot = max(now, self._next)
+                if len(self._started) == self._started.maxlen:
+                    slot = max(slot, self._started[0] + self.WINDOW)
+                if slot <= now:
+                    break
+                await asyncio.sleep(slot - now)
+            self._started.append(now)
+            self._next = now + self._interval
 
 
 class OutboxWorker:
