@@ -15,10 +15,11 @@ import pytest
 from bot.cli import main
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
-from bot.export import COLUMNS
+from bot.export import COLUMNS, Exporter
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
+from storage.export import Filters
 
 EVIL = '=HYPERLINK("http://example.com/x","klicka")'
 
@@ -197,3 +198,23 @@ def test_local_times_across_daylight_saving_changes(deployment: Deployment) -> N
         assert exporter.local(iso) == exporter.local(iso) == expected, iso
     assert exporter.local("2026-10-25T00:59:59+00:00") == "2026-10-25T02:59:59+02:00"
     assert exporter.local("2026-10-25T01:00:00+00:00") == "2026-10-25T02:00:00+01:00"
+
+
+def test_the_fast_csv_path_writes_what_the_csv_module_would(
+    seeded: Settings, deployment: Deployment, tmp_path: Path
+) -> None:
+    """csv_chunks (the path big exports take) against csv.writer over the same rows."""
+    import io
+
+    with sqlite3.connect(seeded.database) as conn:  # quotes, a line break, commas, a pin
+        conn.execute(
+            "UPDATE cases SET description = 'Hon sa \"mörkt\",\nsen gick hon', lat = 57.8097,"
+            " lon = 12.3614 WHERE reference = 'FLO-0002'"
+        )
+    exporter = Exporter(deployment)  # one exporter: the same pseudonym key for both paths
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerows(exporter.rows(seeded.database, Filters()))
+    fast = "".join(text for text, _ in exporter.csv_chunks(seeded.database, Filters()))
+    assert fast == expected.getvalue()
+    assert '"Hon sa ""mörkt"",\nsen gick hon"' in fast
+    assert sum(n for _, n in exporter.csv_chunks(seeded.database, Filters())) == 3
