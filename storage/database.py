@@ -6,9 +6,10 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -23,6 +24,27 @@ class StorageError(Exception):
 
 class SchemaTooNewError(StorageError):
     """The database was written by a newer version of Trygghetsboten."""
+
+
+def where(*conditions: tuple[str, str, object]) -> tuple[str, list[object]]:
+    """A WHERE clause (or '') and its parameters from (column, operator, value) conditions.
+
+    A condition whose value is None is left out. With the operator IN the value is a
+    sequence, one parameter per item (an empty one matches nothing).
+    """
+    parts: list[str] = []
+    params: list[object] = []
+    for column, op, value in conditions:
+        if value is None:
+            continue
+        if op == "IN":
+            values = list(cast(Iterable[object], value))
+            parts.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+        else:
+            parts.append(f"{column} {op} ?")
+            params.append(value)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 def utcnow() -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storage.database import where
+
 BATCH = 5000
 
 COLUMNS_SQL = """
@@ -35,19 +37,14 @@ class Filters:
     since: str | None = None  # ISO, UTC
     until: str | None = None  # ISO, UTC (exclusive)
 
-    def where(self) -> tuple[str, list[Any]]:
-        parts, params = [], []
-        for column, value, op in (
-            ("c.station_id", self.station, "="),
-            ("c.kind", self.kind, "="),
-            ("c.status", self.status, "="),
-            ("c.created_at", self.since, ">="),
-            ("c.created_at", self.until, "<"),
-        ):
-            if value is not None:
-                parts.append(f"{column} {op} ?")
-                params.append(value)
-        return (" WHERE " + " AND ".join(parts) if parts else ""), params
+    def where(self) -> tuple[str, list[object]]:
+        return where(
+            ("c.station_id", "=", self.station),
+            ("c.kind", "=", self.kind),
+            ("c.status", "=", self.status),
+            ("c.created_at", ">=", self.since),
+            ("c.created_at", "<", self.until),
+        )
 
 
 def count(path: Path, filters: Filters) -> int:

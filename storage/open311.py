@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiosqlite
 
 from bot.domain.open311 import PUBLISHED, PublicCase, RequestQuery
-from storage.database import Database
+from storage.database import Database, where
 
 #: Never select resident_id, photos or event notes here: what is not read cannot leak.
 #: The inner query picks the page, so the per-case subqueries run only for rows returned.
@@ -42,29 +40,17 @@ def _public(row: aiosqlite.Row) -> PublicCase:
     )
 
 
-def _where(query: RequestQuery) -> tuple[str, list[Any]]:
-    parts: list[str] = []
-    params: list[Any] = []
-
-    def within(column: str, values: tuple[str, ...]) -> None:
-        parts.append(f"{column} IN ({', '.join('?' for _ in values)})")
-        params.extend(values)
-
-    if query.references is not None:
-        within("c.reference", query.references)
+def _where(query: RequestQuery) -> tuple[str, list[object]]:
     published = {s.value for s in PUBLISHED}
     wanted = published if query.statuses is None else published & set(query.statuses)
-    within("c.status", tuple(sorted(wanted)))  # never a case that is not published
-    for column, value, op in (
-        ("c.kind", query.kind, "="),
-        ("c.category", query.category, "="),
-        ("c.created_at", query.since, ">="),
-        ("c.created_at", query.until, "<="),
-    ):
-        if value is not None:
-            parts.append(f"{column} {op} ?")
-            params.append(value)
-    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+    return where(
+        ("c.reference", "IN", query.references),
+        ("c.status", "IN", sorted(wanted)),  # never a case that is not published
+        ("c.kind", "=", query.kind),
+        ("c.category", "=", query.category),
+        ("c.created_at", ">=", query.since),
+        ("c.created_at", "<=", query.until),
+    )
 
 
 class Open311Repository:

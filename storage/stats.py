@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from storage.database import Database
+from storage.database import Database, where
 
 IDEA = "idea"  # the category column of ideas is NULL; count them under this name
 
 
 def _where(
     since: str | None, until: str | None, stations: Sequence[str] | None
-) -> tuple[str, list[Any]]:
-    parts: list[str] = []
-    params: list[Any] = [IDEA]
-    if since is not None:
-        parts.append("created_at >= ?")
-        params.append(since)
-    if until is not None:
-        parts.append("created_at < ?")
-        params.append(until)
-    if stations is not None:
-        parts.append(f"station_id IN ({', '.join('?' for _ in stations)})")
-        params.extend(stations)
-    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+) -> tuple[str, list[object]]:
+    return where(
+        ("created_at", ">=", since), ("created_at", "<", until), ("station_id", "IN", stations)
+    )
 
 
 class StatsRepository:
@@ -39,7 +29,7 @@ class StatsRepository:
         rows = await self._db.fetchall(
             "SELECT station_id, COALESCE(category, ?) AS category, status, COUNT(*) AS n"
             f" FROM cases{where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-            params,
+            [IDEA, *params],
         )
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
@@ -50,7 +40,6 @@ class StatsRepository:
         if column not in ("acknowledged_at", "resolved_at"):
             raise ValueError(column)
         where, params = _where(since, until, stations)
-        params = params[1:]  # no COALESCE here
         where = f"{where} AND" if where else " WHERE"
         rows = await self._db.fetchall(
             f"SELECT (julianday({column}) - julianday(created_at)) * 86400.0"
@@ -67,6 +56,6 @@ class StatsRepository:
         rows = await self._db.fetchall(
             "SELECT substr(created_at, 1, 13) AS hour, COALESCE(category, ?) AS category,"
             f" COUNT(*) FROM cases{where} GROUP BY 1, 2 ORDER BY 1",
-            params,
+            [IDEA, *params],
         )
         return [(r[0], r[1], int(r[2])) for r in rows]
