@@ -16,6 +16,7 @@ from bot.config import load_deployment
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
 from bot.i18n import Catalogs, available_languages
+from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
 from tests.processes import Sink, free_port
 
@@ -31,6 +32,18 @@ def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     secret = EMULATOR_TOKEN.split(":", 1)[1]
     leaked = [r.name for r in caplog.records if secret in r.getMessage()]
     assert not leaked, f"the bot token appeared in logs from {sorted(set(leaked))}"
+
+
+@pytest.fixture(autouse=True)
+def no_logging_left_configured() -> Iterator[None]:
+    """A test that runs a CLI command in-process configures logging (bot.logs) onto its
+    captured stderr; take that handler off again, or later tests log into a closed file."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    ours = (OneLineFormatter, JsonFormatter)
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, ours)]
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

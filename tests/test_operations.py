@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -99,16 +98,6 @@ def test_activity_line_counts_since_the_last_one(caplog: pytest.LogCaptureFixtur
     ]
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.mark.usefixtures("restore_logging")
 def test_json_logs_one_object_per_line_token_redacted(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -134,7 +123,6 @@ def test_json_logs_one_object_per_line_token_redacted(
     assert "<token>" in second["exception"]
 
 
-@pytest.mark.usefixtures("restore_logging")
 def test_plain_logs_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", [])
     log = logging.getLogger("trygg.test")
