@@ -53,15 +53,7 @@ async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
 
 async def cli(env: dict[str, str], *args: str, seconds: float = 60) -> tuple[int, str, str]:
     """Run `python -m bot ARGS` to the end: exit code, stdout, stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot(env, *args)
     out, err = await asyncio.wait_for(process.communicate(), seconds)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
