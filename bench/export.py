@@ -1,8 +1,9 @@
 """Export: `trygghetsbot export --format csv` against `sqlite3 -csv` on the same database.
 
-Both run as child processes on the same file and write a file next to it; the reference runs
-the same SELECT the export reads from (storage/export.py). Peak memory is the export process's
-own maximum resident set size. Run at two sizes, 10x apart, for the cost growth.
+Both run as child processes on the same file and write a file next to it. The reference reads
+the same rows in one SELECT (REFERENCE_SQL). Ours runs as shipped, two processes on a machine
+with two cores or more, and again with `--jobs 1`. Peak memory is the sum of the peaks of the
+export's processes. Run at two sizes, 10x apart, for the cost growth.
 """
 
 from __future__ import annotations
@@ -22,30 +23,48 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import Figure, at_least, at_most, growth, must_be, skipped
+from bench.report import Figure, at_least, at_most, growth, info, must_be, skipped
 from bot.domain.deployment import Deployment
 from bot.domain.intake import TIMES
 from storage import Database
-from storage.export import COLUMNS_SQL
 
 log = logging.getLogger(__name__)
 
 NAME = "export"
 MEMORY_LIMIT_MB = 150
 
-#: Run in the child: the real CLI command, then its own peak resident set size in kB on stderr.
-#: VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec,
-#: so a big parent would show as a big export.
+#: The rows an export is made of, in one SELECT for `sqlite3 -csv`: the case columns, and a
+#: subquery each for photos, supporters and the routed actors in routing order. Of the forms
+#: tried this was the fastest for sqlite3 (joining grouped subqueries instead: 13.0 s against
+#: 12.0 s for a million cases). The export itself reads the same rows in batches
+#: (storage/export.py), which is faster from Python but not from the sqlite3 shell.
+REFERENCE_SQL = """
+SELECT c.reference, c.kind, c.station_id, c.category, c.status, c.created_at,
+       c.acknowledged_at, c.resolved_at, c.times, c.lat, c.lon, c.place_text, c.description,
+       (SELECT COUNT(*) FROM case_photos p WHERE p.case_id = c.id) AS photos,
+       (SELECT COUNT(*) FROM case_supporters s WHERE s.case_id = c.id) AS supporters,
+       c.commitment_id,
+       (SELECT group_concat(actor_id, ';') FROM
+            (SELECT actor_id FROM case_actors a WHERE a.case_id = c.id ORDER BY a.rowid)) AS actors,
+       c.language, c.resident_id
+FROM cases c ORDER BY c.id;
+"""
+
+#: Run in the child: the real CLI command (argv: out, then any options), then the peak resident
+#: set size of its processes in kB on stderr. VmHWM for its own, not ru_maxrss: Linux carries
+#: ru_maxrss over from the parent through fork and exec, so a big parent would show as a big
+#: export. Its forked workers' peaks come from RUSAGE_CHILDREN, which gives the largest one:
+#: counted once per worker. A worker's peak includes the pages it shares with the parent, so the
+#: sum is on the high side.
 CHILD = """\
-import resource, sys
+import os, resource, sys
 from bot.cli import main
-code = main(["export", "--format", "csv", "--out", sys.argv[1]])
-try:
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
-print("maxrss", peak, file=sys.stderr)
+code = main(["export", "--format", "csv", "--out", *sys.argv[1:]])
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+jobs = int(sys.argv[-1]) if "--jobs" in sys.argv else min(2, os.cpu_count() or 1)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("maxrss", peak + (jobs - 1) * workers if workers else peak, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -201,12 +220,12 @@ def _count_lines(path: Path) -> int:
     return lines
 
 
-def run_ours(database: Path, out: Path) -> Run:
+def run_ours(database: Path, out: Path, *options: str) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
     env |= {"TRYGG_DATABASE": str(database), "TRYGG_LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(out)],
+        [sys.executable, "-c", CHILD, str(out), *options],
         capture_output=True,
         text=True,
         env=env,
@@ -221,7 +240,7 @@ def run_ours(database: Path, out: Path) -> Run:
 
 
 def run_reference(sqlite: str, database: Path, out: Path) -> Run:
-    query = f"{COLUMNS_SQL} ORDER BY c.id;"
+    query = REFERENCE_SQL
     started = time.perf_counter()
     with out.open("wb") as handle:
         result = subprocess.run(
@@ -239,57 +258,62 @@ def run_reference(sqlite: str, database: Path, out: Path) -> Run:
 def measure(
     count: int, deployment: Deployment, work: Path, sqlite: str | None, rounds: int
 ) -> tuple[list[Figure], float]:
-    """Figures at one size, and our seconds per row (for the cost growth).
+    """Figures at one size, and our seconds per row as shipped (for the cost growth).
 
-    The two commands take turns, `rounds` times; each keeps its best time, the usual way to
-    see through other load on the machine.
+    The commands take turns, `rounds` times; each keeps its best time, the usual way to see
+    through other load on the machine.
     """
     size = f"{count:,} rows"
     database = work / f"export-{count}.sqlite3"
     started = time.perf_counter()
     seed(database, count, deployment)
     log.info("export: seeded %d cases in %.1f s", count, time.perf_counter() - started)
-    ours: Run | None = None
+    jobs = min(2, os.cpu_count() or 1)  # the CLI's default
+    modes = {f"{jobs} processes" if jobs > 1 else "1 process": (), "1 process": ("--jobs", "1")}
+    best: dict[str, Run] = {}
     ref: Run | None = None
     for _ in range(rounds):
         if sqlite is not None:
             got = run_reference(sqlite, database, work / "reference.csv")
             log.info("export: sqlite3 -csv %.2f s", got.seconds)
             ref = got if ref is None or got.seconds < ref.seconds else ref
-        mine = run_ours(database, work / "ours.csv")
-        log.info("export: ours %.2f s, peak %.0f MB", mine.seconds, mine.peak_mb)
-        ours = mine if ours is None or mine.seconds < ours.seconds else ours
-    assert ours is not None
-    figures = [
-        must_be(NAME, "CSV rows written", size, ours.lines - 1, count),
-        at_most(
-            NAME,
-            "peak memory vs limit",
-            size,
-            f"{ours.peak_mb:.0f} MB",
-            f"{MEMORY_LIMIT_MB} MB",
-            ours.peak_mb / MEMORY_LIMIT_MB,
-            1.0,
-        ),
-    ]
-    if ref is None:
-        figures.append(skipped(NAME, "speed vs sqlite3 -csv", size, "no sqlite3 CLI"))
-    else:
-        figures.append(must_be(NAME, "sqlite3 -csv rows (same query)", size, ref.lines - 1, count))
-        figures.append(
-            at_least(
+        for mode, options in modes.items():
+            mine = run_ours(database, work / "ours.csv", *options)
+            log.info("export (%s): %.2f s, peak %.0f MB", mode, mine.seconds, mine.peak_mb)
+            if mode not in best or mine.seconds < best[mode].seconds:
+                best[mode] = mine
+    figures: list[Figure] = []
+    for n, (mode, ours) in enumerate(best.items()):
+        shipped = n == 0
+        figures += [
+            must_be(NAME, f"CSV rows written, {mode}", size, ours.lines - 1, count),
+            at_most(
                 NAME,
-                "speed vs sqlite3 -csv",
+                f"peak memory vs limit, {mode}",
                 size,
-                f"{ours.seconds:.2f} s",
-                f"{ref.seconds:.2f} s",
-                ref.seconds / ours.seconds,
-                0.5,
-            )
+                f"{ours.peak_mb:.0f} MB",
+                f"{MEMORY_LIMIT_MB} MB",
+                ours.peak_mb / MEMORY_LIMIT_MB,
+                1.0,
+            ),
+        ]
+        if ref is None:
+            figures.append(skipped(NAME, f"speed vs sqlite3 -csv, {mode}", size, "no sqlite3"))
+            continue
+        speed = (
+            NAME,
+            f"speed vs sqlite3 -csv, {mode}" + ("" if shipped else " (for information)"),
+            size,
+            f"{ours.seconds:.2f} s",
+            f"{ref.seconds:.2f} s",
+            ref.seconds / ours.seconds,
         )
+        figures.append(at_least(*speed, 0.5) if shipped else info(*speed))
+    if ref is not None:
+        figures.append(must_be(NAME, "sqlite3 -csv rows (same rows)", size, ref.lines - 1, count))
     for path in work.iterdir():
         path.unlink()
-    return figures, ours.seconds / count
+    return figures, next(iter(best.values())).seconds / count
 
 
 def run(deployment: Deployment, quick: bool) -> list[Figure]:

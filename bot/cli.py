@@ -291,7 +291,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
 
     try:
-        written = Exporter(deployment).write(args.format, settings.database, out, filters, progress)
+        written = Exporter(deployment).write(
+            args.format, settings.database, out, filters, progress, jobs=args.jobs
+        )
     except (OSError, RuntimeError) as exc:
         raise CliError(f"Cannot write {out}: {exc}") from None
     if tty:
@@ -532,6 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--status", help="new, acknowledged, in_progress, resolved, ...")
     export.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
     export.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
+    export.add_argument(
+        "--jobs",
+        type=int,
+        choices=range(1, 9),
+        metavar="N",
+        default=min(2, os.cpu_count() or 1),
+        help="processes writing a big CSV or JSON export at once (default: 2 on 2+ cores)",
+    )
     stats = add("stats", cmd_stats, "Statistics: counts, response times and a weekly chart.")
     stats.add_argument("--period", choices=("30d", "90d", "year", "all"), default="all")
     stats.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
+import itertools
 import json
+import multiprocessing
+import operator
 import secrets
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Deployment
-from storage.export import Filters, batches
+from storage.export import Batch, Filters, batches, count, split
 
 COLUMNS = (
     "reference",
@@ -43,7 +46,8 @@ COLUMNS = (
 )
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PSEUDONYM_CACHE = 200_000  # residents remembered per export: about 30 MB at most
+PSEUDONYM_CACHE = 20_000  # residents remembered per export (about 4 MB), shared by its processes
+PARALLEL_MIN_ROWS = 100_000  # below this, a second process costs more than it saves
 _MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
 
 
@@ -86,12 +90,14 @@ class Exporter:
         self.kommun = {s.id: s.kommun for s in deployment.stations}
         self.names = {s.id: s.name for s in deployment.stations}
         self.key = secrets.token_bytes(32)  # per export: hashes cannot be joined across exports
-        self._mac = hmac.new(self.key, digestmod=hashlib.sha256)
+        # Keyed BLAKE2b is a MAC in its own right; the keyed state is copied for each resident.
+        self._mac = hashlib.blake2b(key=self.key, digest_size=8)
         # A million rows make these the hot path. The caches stay small: one entry per hour of
         # case history, per distinct set of times of day, per resident (up to a bound).
         self._hours: dict[str, tuple[str, str] | None] = {}
         self._times: dict[str, str] = {}
         self._pseudonyms: dict[int, str] = {}
+        self._pseudonym_bound = PSEUDONYM_CACHE
 
     def local(self, iso: str | None) -> str | None:
         """A stored UTC time as local ISO time with its offset, to the second."""
@@ -132,81 +138,87 @@ class Exporter:
         return joined
 
     def pseudonym(self, resident_id: int | None) -> str | None:
-        """The resident's keyed hash (HMAC-SHA256 under this export's key), 16 hex digits."""
+        """The resident's keyed hash (BLAKE2b under this export's key), 16 hex digits."""
         if resident_id is None:
             return None
         known = self._pseudonyms.get(resident_id)
         if known is None:
             mac = self._mac.copy()  # the keyed state is set up once per export, not per row
             mac.update(str(resident_id).encode())
-            known = mac.hexdigest()[:16]
-            if len(self._pseudonyms) >= PSEUDONYM_CACHE:
+            known = mac.hexdigest()
+            if len(self._pseudonyms) >= self._pseudonym_bound:
                 self._pseudonyms.clear()  # bounded memory: start afresh rather than grow
             self._pseudonyms[resident_id] = known
         return known
 
-    def rows(self, database: Path, filters: Filters) -> Iterator[list[Any]]:
-        local, names, kommun = self.local, self.names, self.kommun
-        times_of_day, pseudonym = self.times_of_day, self.pseudonym
-        for batch in batches(database, filters):
-            for (
-                reference,
-                kind,
-                station_id,
-                category,
-                status,
-                created_at,
-                acknowledged_at,
-                resolved_at,
-                times,
-                lat,
-                lon,
-                place_text,
-                description,
-                photos,
-                supporters,
-                commitment_id,
-                actors,
-                language,
-                resident_id,
-            ) in batch:
-                yield [
-                    reference,
-                    kind,
-                    names.get(station_id, station_id),
-                    kommun.get(station_id),
-                    category,
-                    status,
-                    local(created_at),
-                    local(acknowledged_at),
-                    local(resolved_at),
-                    times_of_day(times),
-                    lat,
-                    lon,
-                    neutral(place_text),
-                    neutral(description),
-                    photos,
-                    supporters,
-                    commitment_id,
-                    actors,
-                    language,
-                    pseudonym(resident_id),
-                ]
+    def row(self, case: Sequence[Any], batch: Batch) -> list[Any]:
+        """One case (a row of storage.export.CASES_SQL) as export cells, in COLUMNS order."""
+        (case_id, reference, kind, station_id, category, status, created_at, acknowledged_at,
+         resolved_at, times, lat, lon, place_text, description, commitment_id, language,
+         resident_id) = case  # fmt: skip
+        return [
+            reference,
+            kind,
+            self.names.get(station_id, station_id),
+            self.kommun.get(station_id),
+            category,
+            status,
+            self.local(created_at),
+            self.local(acknowledged_at),
+            self.local(resolved_at),
+            self.times_of_day(times),
+            lat,
+            lon,
+            neutral(place_text),
+            neutral(description),
+            batch.photos.get(case_id, 0),
+            batch.supporters.get(case_id, 0),
+            commitment_id,
+            batch.actors.get(case_id),
+            language,
+            self.pseudonym(resident_id),
+        ]
 
-    def csv_chunks(self, database: Path, filters: Filters) -> Iterator[tuple[str, int]]:
+    def rows(
+        self,
+        database: Path,
+        filters: Filters,
+        first_id: int | None = None,
+        stop_id: int | None = None,
+    ) -> Iterator[list[Any]]:
+        """Every matching case as export cells (first_id <= id < stop_id when given)."""
+        for batch in batches(database, filters, first_id, stop_id):
+            for case in batch.cases:
+                yield self.row(case, batch)
+
+    def csv_chunks(
+        self,
+        database: Path,
+        filters: Filters,
+        first_id: int | None = None,
+        stop_id: int | None = None,
+    ) -> Iterator[tuple[str, int]]:
         """CSV records for the matching cases, a batch at a time: (text, number of rows).
 
-        The same cells as `rows`, joined into text at once: a million rows make the generic
-        path (a list per row, a type check per cell) the larger part of an export's time.
-        A record holding a quote, a line break or a comma inside a cell takes `csv_record`.
+        The same cells as `rows`, but a million rows make the generic path (a list per row,
+        a type check per cell) most of an export's time, so the cells are joined straight
+        from the row. Only the free-text cells (place, description) and the station names
+        may need quoting, and are quoted cell by cell. The other cells are ids, codes, times
+        and numbers that never do: a batch where one does after all (see `_plain`) takes the
+        generic path, row by row.
         """
-        local, names, kommun = self.local, self.names, self.kommun
-        times_of_day, pseudonym = self.times_of_day, self.pseudonym
-        station_cells = {s: (names[s], kommun[s]) for s in names}
-        commas = len(COLUMNS) - 1
-        for batch in batches(database, filters):
+        local, pseudonym, known = self.local, self.pseudonym, self._pseudonyms
+        times_cells: dict[str, str] = {}
+        stations = {s: (_cell(self.names[s]), _cell(self.kommun[s])) for s in self.names}
+        for batch in batches(database, filters, first_id, stop_id):
+            photos, supporters, actors = batch.photos.get, batch.supporters.get, batch.actors.get
+            if not _plain(batch):
+                text = "".join(csv_record(self.row(case, batch)) for case in batch.cases)
+                yield text, len(batch.cases)
+                continue
             records = []
             for (
+                case_id,
                 reference,
                 kind,
                 station_id,
@@ -220,42 +232,65 @@ class Exporter:
                 lon,
                 place_text,
                 description,
-                photos,
-                supporters,
                 commitment_id,
-                actors,
                 language,
                 resident_id,
-            ) in batch:
-                name, municipality = station_cells.get(station_id) or (station_id, None)
-                cells = (
-                    reference,
-                    kind,
-                    name,
-                    municipality or "",
-                    category or "",
-                    status,
-                    local(created_at) or "",
-                    local(acknowledged_at) or "",
-                    local(resolved_at) or "",
-                    times_of_day(times),
-                    "" if lat is None else repr(lat),
-                    "" if lon is None else repr(lon),
-                    neutral(place_text) or "",
-                    neutral(description) or "",
-                    str(photos),
-                    str(supporters),
-                    commitment_id or "",
-                    actors or "",
-                    language or "",
-                    pseudonym(resident_id) or "",
+            ) in batch.cases:
+                name, municipality = stations.get(station_id) or (_cell(station_id), "")
+                times_cell = times_cells.get(times or "")
+                if times_cell is None:
+                    times_cell = _cell(self.times_of_day(times))
+                    if len(times_cells) < 4096:
+                        times_cells[times or ""] = times_cell
+                if resident_id is None:
+                    resident = ""
+                else:
+                    resident = known.get(resident_id) or pseudonym(resident_id) or ""
+                records.append(
+                    ",".join(
+                        (
+                            reference,
+                            kind,
+                            name,
+                            municipality,
+                            category or "",
+                            status,
+                            local(created_at) or "",
+                            local(acknowledged_at) or "",
+                            local(resolved_at) or "",
+                            times_cell,
+                            "" if lat is None else repr(lat),
+                            "" if lon is None else repr(lon),
+                            _text_cell(place_text),
+                            _text_cell(description),
+                            str(photos(case_id, 0)),
+                            str(supporters(case_id, 0)),
+                            commitment_id or "",
+                            actors(case_id) or "",
+                            language or "",
+                            resident,
+                        )
+                    )
                 )
-                line = ",".join(cells)
-                if line.count(",") != commas or '"' in line or "\n" in line or "\r" in line:
-                    line = csv_record(cells)[:-2]
-                records.append(line)
             records.append("")
-            yield "\r\n".join(records), len(batch)
+            yield "\r\n".join(records), len(batch.cases)
+
+    def json_chunks(
+        self,
+        database: Path,
+        filters: Filters,
+        first_id: int | None = None,
+        stop_id: int | None = None,
+    ) -> Iterator[tuple[str, int]]:
+        """Newline-delimited JSON objects for the matching cases, a batch at a time."""
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        for batch in batches(database, filters, first_id, stop_id):
+            lines = [
+                dumps(dict(zip(COLUMNS, self.row(case, batch), strict=True)))
+                for case in batch.cases
+            ]
+            lines.append("")
+            yield "\n".join(lines), len(batch.cases)
 
     def write(
         self,
@@ -264,49 +299,188 @@ class Exporter:
         out: Path,
         filters: Filters,
         progress: Callable[[int], None] | None = None,
+        jobs: int = 1,
     ) -> int:
-        """Write the export; returns the number of rows."""
-        rows = self.rows(database, filters)
-        written = 0
+        """Write the export; returns the number of rows.
 
-        def tick() -> None:
-            nonlocal written
-            written += 1
-            if progress and written % 10_000 == 0:
-                progress(written)
-
-        if fmt == "csv":
-            with out.open("w", newline="", encoding="utf-8") as handle:
-                handle.write(csv_record(COLUMNS))
-                for text, count in self.csv_chunks(database, filters):
-                    handle.write(text)
-                    written += count
-                    if progress:
-                        progress(written)
-        elif fmt == "json":
-            with out.open("w", encoding="utf-8") as handle:
-                for row in rows:
-                    handle.write(
-                        json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False)
-                    )
-                    handle.write("\n")
-                    tick()
-        elif fmt == "xlsx":
-            try:
-                from openpyxl import Workbook
-            except ImportError:  # the optional extra
-                raise RuntimeError(
-                    "XLSX needs openpyxl: pip install 'trygghetsbot[xlsx]'"
-                ) from None
-            book = Workbook(write_only=True)
-            sheet = book.create_sheet("Ärenden")
-            sheet.append(list(COLUMNS))
-            for row in rows:
-                sheet.append(row)
-                tick()
-            book.save(out)
-        else:
+        CSV and JSON with `jobs` > 1 split the cases into that many runs of ids, written at
+        the same time by forked processes, then joined in order: a big export then uses the
+        machine's cores. Each process keeps its own share of the pseudonym cache, and the key
+        is the same in all of them. Only for a process without other threads (the CLI).
+        """
+        if fmt == "xlsx":
+            return self._write_xlsx(database, out, filters, progress)
+        if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
+        header = csv_record(COLUMNS) if fmt == "csv" else ""
+        if jobs > 1 and count(database, filters) >= PARALLEL_MIN_ROWS:
+            return self._write_parts(fmt, database, out, filters, progress, jobs, header)
+        written = self._write_run(fmt, database, out, filters, None, None, header, progress)
         if progress:
             progress(written)
         return written
+
+    def _write_run(
+        self,
+        fmt: str,
+        database: Path,
+        out: Path,
+        filters: Filters,
+        first_id: int | None,
+        stop_id: int | None,
+        header: str,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        chunks = self.csv_chunks if fmt == "csv" else self.json_chunks
+        written = 0
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            handle.write(header)
+            for text, rows in chunks(database, filters, first_id, stop_id):
+                handle.write(text)
+                written += rows
+                if progress:
+                    progress(written)
+        return written
+
+    def _write_parts(
+        self,
+        fmt: str,
+        database: Path,
+        out: Path,
+        filters: Filters,
+        progress: Callable[[int], None] | None,
+        jobs: int,
+        header: str,
+    ) -> int:
+        cuts = split(database, filters, jobs)
+        runs = list(itertools.pairwise(cuts))
+        context = multiprocessing.get_context("fork")
+        done = context.Array("q", len(runs), lock=False)  # rows written, per run
+        parts = [out.with_name(f".{out.name}.part{n}") for n in range(len(runs))]
+        self._pseudonym_bound = PSEUDONYM_CACHE // len(runs)
+        workers = []
+        try:
+            for n, (first_id, stop_id) in enumerate(runs[1:], start=1):
+                receive, send = context.Pipe(duplex=False)
+                worker = context.Process(
+                    target=self._part,
+                    args=(fmt, database, parts[n], filters, first_id, stop_id, done, n, send),
+                    daemon=True,
+                )
+                worker.start()
+                send.close()
+                workers.append((worker, receive))
+
+            def tick(rows: int) -> None:
+                done[0] = rows
+                if progress:
+                    progress(sum(done))
+
+            first_id, stop_id = runs[0]
+            self._write_run(fmt, database, out, filters, first_id, stop_id, header, tick)
+            for worker, receive in workers:
+                try:
+                    failure = receive.recv()
+                except EOFError:  # died without a word: the exit code tells
+                    failure = ""
+                worker.join()
+                if failure or worker.exitcode != 0:
+                    raise RuntimeError(failure or f"export worker exit code {worker.exitcode}")
+            with out.open("ab") as joined:
+                for part in parts[1:]:
+                    with part.open("rb") as handle:
+                        shutil.copyfileobj(handle, joined, 1 << 20)
+        finally:
+            for worker, _ in workers:
+                if worker.is_alive():
+                    worker.kill()
+                    worker.join()
+            for part in parts[1:]:
+                part.unlink(missing_ok=True)
+        if progress:
+            progress(sum(done))
+        return sum(done)
+
+    def _part(
+        self,
+        fmt: str,
+        database: Path,
+        part: Path,
+        filters: Filters,
+        first_id: int | None,
+        stop_id: int | None,
+        done: Any,
+        n: int,
+        report: Any,
+    ) -> None:
+        """In a worker process: write one run of ids; a failure goes back as one line."""
+
+        def tick(rows: int) -> None:
+            done[n] = rows
+
+        try:
+            self._write_run(fmt, database, part, filters, first_id, stop_id, "", tick)
+        except Exception as exc:  # to the parent as one line, then exit 1
+            report.send(f"{type(exc).__name__}: {exc}")
+            raise SystemExit(1) from None
+        report.send("")
+
+    def _write_xlsx(
+        self,
+        database: Path,
+        out: Path,
+        filters: Filters,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        try:
+            from openpyxl import Workbook
+        except ImportError:  # the optional extra
+            raise RuntimeError("XLSX needs openpyxl: pip install 'trygghetsbot[xlsx]'") from None
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Ärenden")
+        sheet.append(list(COLUMNS))
+        written = 0
+        for row in self.rows(database, filters):
+            sheet.append(row)
+            written += 1
+            if progress and written % 10_000 == 0:
+                progress(written)
+        book.save(out)
+        if progress:
+            progress(written)
+        return written
+
+
+_PLAIN_COLUMNS = tuple(map(operator.itemgetter, (1, 2, 4, 5, 14, 15)))
+
+
+def _plain(batch: Batch) -> bool:
+    """Whether the batch's id and code cells (reference, kind, category, status, linked
+    commitment, language, routed actors) are all free of what CSV would have to quote. What the
+    intake writes always is; checked a batch at a time, one scan per column."""
+    columns = [map(get, batch.cases) for get in _PLAIN_COLUMNS]
+    for values in (*columns, batch.actors.values()):
+        text = "|".join(filter(None, values))
+        if "," in text or '"' in text or "\n" in text or "\r" in text:
+            return False
+    return True
+
+
+def _cell(value: str | None) -> str:
+    """A text cell as CSV writes it: quoted when it holds a comma, a quote or a line break."""
+    if value is None:
+        return ""
+    if '"' in value or "," in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _text_cell(value: str | None) -> str:
+    """A resident's free text as a CSV cell: neutralised when it starts like a formula."""
+    if value is None:
+        return ""
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    if '"' in value or "," in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value

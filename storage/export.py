@@ -2,10 +2,16 @@
 
 Exports run outside the event loop (a thread, or the CLI), read-only, so memory stays flat
 however many cases there are.
+
+The cases are read in one ordered scan. Their photo and supporter counts and routed actors
+are read per batch, with one grouped query per table over the batch's ids, instead of three
+subqueries per case: for a million cases that is 1,500 range scans instead of three million
+index look-ups, and the export's largest saving.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,19 +20,28 @@ from typing import Any
 
 from storage.database import where
 
-BATCH = 5000
+BATCH = 2000
 
-COLUMNS_SQL = """
-SELECT c.reference, c.kind, c.station_id, c.category, c.status, c.created_at,
+#: The case columns, in this order, with `c.id` first.
+CASES_SQL = """
+SELECT c.id, c.reference, c.kind, c.station_id, c.category, c.status, c.created_at,
        c.acknowledged_at, c.resolved_at, c.times, c.lat, c.lon, c.place_text, c.description,
-       (SELECT COUNT(*) FROM case_photos p WHERE p.case_id = c.id) AS photos,
-       (SELECT COUNT(*) FROM case_supporters s WHERE s.case_id = c.id) AS supporters,
-       c.commitment_id,
-       (SELECT group_concat(actor_id, ';') FROM
-            (SELECT actor_id FROM case_actors a WHERE a.case_id = c.id ORDER BY a.rowid)) AS actors,
-       c.language, c.resident_id
+       c.commitment_id, c.language, c.resident_id
 FROM cases c
 """
+
+# Per batch: the ids either as a range (a dense batch: a scan of each table's index over the
+# range) or as a JSON list (a sparse one, e.g. one station's cases among many: look-ups).
+_RANGE = "case_id BETWEEN ? AND ?"
+_LISTED = "case_id IN (SELECT value FROM json_each(?))"
+_PHOTOS = "SELECT case_id, COUNT(*) FROM case_photos WHERE {} GROUP BY case_id"
+_SUPPORTERS = "SELECT case_id, COUNT(*) FROM case_supporters WHERE {} GROUP BY case_id"
+# Routed actors in the order they were routed (rowid), joined with ';'.
+_ACTORS = (
+    "SELECT case_id, group_concat(actor_id, ';') FROM"
+    " (SELECT case_id, actor_id FROM case_actors WHERE {} ORDER BY case_id, rowid)"
+    " GROUP BY case_id"
+)
 
 
 @dataclass(frozen=True)
@@ -37,43 +52,74 @@ class Filters:
     since: str | None = None  # ISO, UTC
     until: str | None = None  # ISO, UTC (exclusive)
 
-    def where(self) -> tuple[str, list[object]]:
+    def where(
+        self, first_id: int | None = None, stop_id: int | None = None
+    ) -> tuple[str, list[object]]:
         return where(
             ("c.station_id", "=", self.station),
             ("c.kind", "=", self.kind),
             ("c.status", "=", self.status),
             ("c.created_at", ">=", self.since),
             ("c.created_at", "<", self.until),
+            ("c.id", ">=", first_id),
+            ("c.id", "<", stop_id),
         )
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Cases in the column order of CASES_SQL, with their counts and actors by case id."""
+
+    cases: list[tuple[Any, ...]]
+    photos: dict[int, int]
+    supporters: dict[int, int]
+    actors: dict[int, str]
+
+
 def count(path: Path, filters: Filters) -> int:
-    where, params = filters.where()
+    clause, params = filters.where()
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM cases c{where}", params).fetchone()[0])
+        return int(conn.execute(f"SELECT COUNT(*) FROM cases c{clause}", params).fetchone()[0])
 
 
-def batches(path: Path, filters: Filters) -> Iterator[list[tuple[Any, ...]]]:
-    """Every matching case, oldest first, as plain tuples in the order of COLUMNS_SQL, a
-    batch at a time, from a read-only connection (the fast path for big exports)."""
-    where, params = filters.where()
+def split(path: Path, filters: Filters, parts: int) -> list[int | None]:
+    """Case ids that cut the matching cases into `parts` runs of nearly equal size: the
+    boundaries between runs, with None at both ends (a run is first <= id < stop)."""
+    clause, params = filters.where()
+    cuts: list[int | None] = [None]
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        total = int(conn.execute(f"SELECT COUNT(*) FROM cases c{clause}", params).fetchone()[0])
+        for n in range(1, parts):
+            row = conn.execute(
+                f"SELECT c.id FROM cases c{clause} ORDER BY c.id LIMIT 1 OFFSET ?",
+                [*params, total * n // parts],
+            ).fetchone()
+            if row is not None and row[0] != cuts[-1]:
+                cuts.append(int(row[0]))
+    return [*cuts, None]
+
+
+def batches(
+    path: Path, filters: Filters, first_id: int | None = None, stop_id: int | None = None
+) -> Iterator[Batch]:
+    """Every matching case with first_id <= id < stop_id, oldest first, a batch at a time,
+    from a read-only connection."""
+    clause, params = filters.where(first_id, stop_id)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        cursor = conn.execute(f"{COLUMNS_SQL}{where} ORDER BY c.id", params)
-        while batch := cursor.fetchmany(BATCH):
-            yield batch
-    finally:
-        conn.close()
-
-
-def stream(path: Path, filters: Filters) -> Iterator[sqlite3.Row]:
-    """Every matching case, oldest first, read in batches from a read-only connection."""
-    where, params = filters.where()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        cursor = conn.execute(f"{COLUMNS_SQL}{where} ORDER BY c.id", params)
-        while batch := cursor.fetchmany(BATCH):
-            yield from batch
+        cursor = conn.execute(f"{CASES_SQL}{clause} ORDER BY c.id", params)
+        side = conn.cursor()
+        queries = {
+            dense: [q.format(_RANGE if dense else _LISTED) for q in (_PHOTOS, _SUPPORTERS, _ACTORS)]
+            for dense in (True, False)
+        }
+        while cases := cursor.fetchmany(BATCH):
+            first, last = cases[0][0], cases[-1][0]
+            dense = last - first < 2 * len(cases)
+            args = (first, last) if dense else (json.dumps([row[0] for row in cases]),)
+            photos, supporters, actors = (
+                dict(side.execute(query, args)) for query in queries[dense]
+            )
+            yield Batch(cases, photos, supporters, actors)
     finally:
         conn.close()
