@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 NAME = "export"
 MEMORY_LIMIT_MB = 150
+TARGET_ROWS = 1_000_000  # the size the speed target is set for
 
 #: The rows an export is made of, in one SELECT for `sqlite3 -csv`: the case columns, and a
 #: subquery each for photos, supporters and the routed actors in routing order. Of the forms
@@ -300,15 +301,18 @@ def measure(
         if ref is None:
             figures.append(skipped(NAME, f"speed vs sqlite3 -csv, {mode}", size, "no sqlite3"))
             continue
+        # The target is the issue's: at a million rows. At 100,000 the interpreter's start
+        # (about 0.5 s) is half the reference's time, so that size is shown for information.
+        judged = shipped and count >= TARGET_ROWS
         speed = (
             NAME,
-            f"speed vs sqlite3 -csv, {mode}" + ("" if shipped else " (for information)"),
+            f"speed vs sqlite3 -csv, {mode}" + ("" if judged else " (information)"),
             size,
             f"{ours.seconds:.2f} s",
             f"{ref.seconds:.2f} s",
             ref.seconds / ours.seconds,
         )
-        figures.append(at_least(*speed, 0.5) if shipped else info(*speed))
+        figures.append(at_least(*speed, 0.5) if judged else info(*speed))
     if ref is not None:
         figures.append(must_be(NAME, "sqlite3 -csv rows (same rows)", size, ref.lines - 1, count))
     for path in work.iterdir():

@@ -211,11 +211,14 @@ class Exporter:
         times_cells: dict[str, str] = {}
         stations = {s: (_cell(self.names[s]), _cell(self.kommun[s])) for s in self.names}
         for batch in batches(database, filters, first_id, stop_id):
-            photos, supporters, actors = batch.photos.get, batch.supporters.get, batch.actors.get
             if not _plain(batch):
                 text = "".join(csv_record(self.row(case, batch)) for case in batch.cases)
                 yield text, len(batch.cases)
                 continue
+            # Most cases have no photo and no supporter: their cells come from the default.
+            photos = {case: str(n) for case, n in batch.photos.items()}.get
+            supporters = {case: str(n) for case, n in batch.supporters.items()}.get
+            actors = batch.actors.get
             records = []
             for (
                 case_id,
@@ -256,15 +259,15 @@ class Exporter:
                             category or "",
                             status,
                             local(created_at) or "",
-                            local(acknowledged_at) or "",
-                            local(resolved_at) or "",
+                            local(acknowledged_at) or "" if acknowledged_at else "",
+                            local(resolved_at) or "" if resolved_at else "",
                             times_cell,
                             "" if lat is None else repr(lat),
                             "" if lon is None else repr(lon),
-                            _text_cell(place_text),
-                            _text_cell(description),
-                            str(photos(case_id, 0)),
-                            str(supporters(case_id, 0)),
+                            _text_cell(place_text) if place_text else "",
+                            _text_cell(description) if description else "",
+                            photos(case_id, "0"),
+                            supporters(case_id, "0"),
                             commitment_id or "",
                             actors(case_id) or "",
                             language or "",
