@@ -12,8 +12,11 @@ import itertools
 import json
 import multiprocessing
 import operator
+import os
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,7 @@ class Exporter:
         self._times: dict[str, str] = {}
         self._pseudonyms: dict[int, str] = {}
         self._pseudonym_bound = PSEUDONYM_CACHE
+        self.processes = 1
 
     def local(self, iso: str | None) -> str | None:
         """A stored UTC time as local ISO time with its offset, to the second."""
@@ -309,14 +313,21 @@ class Exporter:
         CSV and JSON with `jobs` > 1 split the cases into that many runs of ids, written at
         the same time by forked processes, then joined in order: a big export then uses the
         machine's cores. Each process keeps its own share of the pseudonym cache, and the key
-        is the same in all of them. Only for a process without other threads (the CLI).
+        is the same in all of them. Forking is only safe in a process without other threads
+        (the CLI): with other threads running, the export runs in this process alone.
+        `processes` tells afterwards how many processes wrote it.
         """
+        self.processes = 1
         if fmt == "xlsx":
             return self._write_xlsx(database, out, filters, progress)
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         header = csv_record(COLUMNS) if fmt == "csv" else ""
-        if jobs > 1 and count(database, filters) >= PARALLEL_MIN_ROWS:
+        if (
+            jobs > 1
+            and threading.active_count() == 1
+            and count(database, filters) >= PARALLEL_MIN_ROWS
+        ):
             return self._write_parts(fmt, database, out, filters, progress, jobs, header)
         written = self._write_run(fmt, database, out, filters, None, None, header, progress)
         if progress:
@@ -357,6 +368,7 @@ class Exporter:
     ) -> int:
         cuts = split(database, filters, jobs)
         runs = list(itertools.pairwise(cuts))
+        self.processes = len(runs)
         context = multiprocessing.get_context("fork")
         done = context.Array("q", len(runs), lock=False)  # rows written, per run
         parts = [out.with_name(f".{out.name}.part{n}") for n in range(len(runs))]
@@ -416,13 +428,24 @@ class Exporter:
         n: int,
         report: Any,
     ) -> None:
-        """In a worker process: write one run of ids; a failure goes back as one line."""
+        """In a worker process: write one run of ids; a failure goes back as one line.
+
+        Ctrl-C is the parent's to handle (it stops the workers); a worker whose parent is
+        gone (killed) stops at its next batch rather than write on for nobody.
+        """
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        parent = os.getppid()
 
         def tick(rows: int) -> None:
             done[n] = rows
+            if os.getppid() != parent:
+                raise _Orphaned
 
         try:
             self._write_run(fmt, database, part, filters, first_id, stop_id, "", tick)
+        except _Orphaned:
+            part.unlink(missing_ok=True)
+            raise SystemExit(1) from None
         except Exception as exc:  # to the parent as one line, then exit 1
             report.send(f"{type(exc).__name__}: {exc}")
             raise SystemExit(1) from None
@@ -452,6 +475,10 @@ class Exporter:
         if progress:
             progress(written)
         return written
+
+
+class _Orphaned(Exception):
+    """An export worker's parent is gone."""
 
 
 _PLAIN_COLUMNS = tuple(map(operator.itemgetter, (1, 2, 4, 5, 14, 15)))

@@ -190,6 +190,9 @@ async def test_flood_control_and_restart_deliver_exactly_once(
     for staff in (POLIS_JKB, KOMMUN_JKB, ADMIN):
         world.user(staff).started = True
     resident = Person(world, RESIDENT, catalogs)
+    # The outbox spaces a chat's messages 1 s apart, Telegram's limit, so a 429 would depend
+    # on timing; spacing them 0.5 s apart makes the emulator answer 429 every time.
+    desk_settings = desk_settings.model_copy(update={"rate_per_chat": 2.0})
 
     def flood_on() -> None:  # Telegram's 1 message per second per chat, from the submit on
         world.flood.enabled = True

@@ -128,8 +128,10 @@ def test_filters_and_the_audit_log(
     assert '"station": "floda"' in log
 
 
-def test_export_of_100k_rows_stays_under_the_memory_bound(tmp_path: Path) -> None:
-    database = tmp_path / "big.sqlite3"
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 cases: the size from which the CLI writes with two processes."""
+    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
     assert main(["migrate", "--database", str(database)]) == 0
     with sqlite3.connect(database) as conn:
         conn.executemany(
@@ -138,6 +140,11 @@ def test_export_of_100k_rows_stays_under_the_memory_bound(tmp_path: Path) -> Non
             " '2026-10-01T10:00:00+00:00')",
             ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
         )
+    return database
+
+
+def test_export_of_100k_rows_stays_under_the_memory_bound(big: Path, tmp_path: Path) -> None:
+    database = big
     out = tmp_path / "big.csv"
     # VmHWM, the export's own peak: ru_maxrss would include pytest's, carried through exec;
     # plus its forked worker's (two processes, the default on two cores), whose peak counts the
@@ -297,6 +304,7 @@ def test_two_processes_write_what_one_process_writes(
     filters = Filters(kind="report")
     one = exporter.write(fmt, many, tmp_path / "one", filters)
     three = exporter.write(fmt, many, tmp_path / "three", filters, seen.append, jobs=3)
+    assert exporter.processes == 3
     assert one == three == seen[-1] > 3000
     assert seen == sorted(seen)
     assert (tmp_path / "one").read_bytes() == (tmp_path / "three").read_bytes()
@@ -338,3 +346,79 @@ def test_a_batch_with_odd_codes_takes_the_generic_path(
     assert fast == expected.getvalue()
     assert '"a,""b"""' in fast
     assert ';x,y",sv,' in fast
+
+
+def start_export(database: Path, out: Path) -> subprocess.Popen[str]:
+    import os
+
+    env = {**os.environ, "TRYGG_DATABASE": str(database)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "export", "--out", str(out), "--jobs", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+
+
+def wait_for_part(out: Path) -> Path:
+    import time
+
+    part = out.with_name(f".{out.name}.part1")
+    deadline = time.monotonic() + 30
+    while not part.exists():
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.01)
+    return part
+
+
+def test_ctrl_c_stops_a_two_process_export_quietly(big: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    out = tmp_path / "x.csv"
+    export = start_export(big, out)
+    wait_for_part(out)
+    os.killpg(export.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers too
+    _, stderr = export.communicate(timeout=30)
+    assert export.returncode == 130
+    assert stderr == ""  # no traceback, from the parent or the worker
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # the worker's part removed
+
+
+def test_a_worker_stops_when_its_export_is_killed(big: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "x.csv"
+    export = start_export(big, out)
+    part = wait_for_part(out)
+    export.send_signal(signal.SIGKILL)
+    export.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while part.exists():  # the orphaned worker notices at its next batch and cleans up
+        assert time.monotonic() < deadline, "the worker wrote on after its parent was killed"
+        time.sleep(0.05)
+
+
+def test_with_other_threads_running_the_export_stays_in_one_process(
+    many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the bot, where `/export` runs in a thread: forking there is not safe."""
+    import threading
+
+    import bot.export
+
+    monkeypatch.setattr(bot.export, "PARALLEL_MIN_ROWS", 0)
+    exporter = Exporter(deployment)
+    result: list[int] = []
+    thread = threading.Thread(
+        target=lambda: result.append(
+            exporter.write("csv", many, tmp_path / "x.csv", Filters(), jobs=2)
+        )
+    )
+    thread.start()
+    thread.join()
+    assert result == [5000]
+    assert exporter.processes == 1
