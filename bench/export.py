@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.report import Figure, at_least, at_most, growth, info, must_be, skipped
 from bot.domain.deployment import Deployment
 from bot.domain.intake import TIMES
+from bot.export import PARALLEL_MIN_ROWS
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -269,8 +270,12 @@ def measure(
     started = time.perf_counter()
     seed(database, count, deployment)
     log.info("export: seeded %d cases in %.1f s", count, time.perf_counter() - started)
-    jobs = min(2, os.cpu_count() or 1)  # the CLI's default
-    modes = {f"{jobs} processes" if jobs > 1 else "1 process": (), "1 process": ("--jobs", "1")}
+    jobs = min(2, os.cpu_count() or 1)  # the CLI's default, used from PARALLEL_MIN_ROWS on
+    parallel = jobs > 1 and count >= PARALLEL_MIN_ROWS
+    modes: dict[str, tuple[str, ...]] = {
+        f"{jobs} processes" if parallel else "1 process, as shipped": (),
+        "1 process": ("--jobs", "1"),
+    }
     best: dict[str, Run] = {}
     ref: Run | None = None
     for _ in range(rounds):
