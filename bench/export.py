@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.report import Figure, at_least, at_most, growth, info, must_be, skipped
 from bot.domain.deployment import Deployment
 from bot.domain.intake import TIMES
-from bot.export import PARALLEL_MIN_ROWS
+from bot.export import PARALLEL_MIN_ROWS, default_jobs
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,13 @@ FROM cases c ORDER BY c.id;
 #: counted once per worker. A worker's peak includes the pages it shares with the parent, so the
 #: sum is on the high side.
 CHILD = """\
-import os, resource, sys
+import resource, sys
 from bot.cli import main
+from bot.export import default_jobs
 code = main(["export", "--format", "csv", "--out", *sys.argv[1:]])
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-jobs = int(sys.argv[-1]) if "--jobs" in sys.argv else min(2, os.cpu_count() or 1)
+jobs = int(sys.argv[-1]) if "--jobs" in sys.argv else default_jobs()
 workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print("maxrss", peak + (jobs - 1) * workers if workers else peak, file=sys.stderr)
 sys.exit(code)
@@ -270,7 +271,7 @@ def measure(
     started = time.perf_counter()
     seed(database, count, deployment)
     log.info("export: seeded %d cases in %.1f s", count, time.perf_counter() - started)
-    jobs = min(2, os.cpu_count() or 1)  # the CLI's default, used from PARALLEL_MIN_ROWS on
+    jobs = default_jobs()  # the CLI's, used from PARALLEL_MIN_ROWS on
     parallel = jobs > 1 and count >= PARALLEL_MIN_ROWS
     modes: dict[str, tuple[str, ...]] = {
         f"{jobs} processes" if parallel else "1 process, as shipped": (),

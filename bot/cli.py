@@ -494,6 +494,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from bot.export import default_jobs
+
     parser = argparse.ArgumentParser(
         prog="trygghetsbot",
         description="Trygghetsboten: a Telegram bot for medborgarlöften.",
@@ -539,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         choices=range(1, 9),
         metavar="N",
-        default=min(2, os.cpu_count() or 1),
+        default=default_jobs(),
         help="processes writing a big CSV or JSON export at once (default: 2 on 2+ cores)",
     )
     stats = add("stats", cmd_stats, "Statistics: counts, response times and a weekly chart.")

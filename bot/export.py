@@ -51,6 +51,13 @@ FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PSEUDONYM_CACHE = 20_000  # residents remembered per export (about 4 MB), shared by its processes
 PARALLEL_MIN_ROWS = 100_000  # below this, a second process costs more than it saves
+
+
+def default_jobs() -> int:
+    """Processes for a big CLI export: two where there are two cores or more."""
+    return min(2, os.cpu_count() or 1)
+
+
 _MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
 
 
@@ -66,16 +73,10 @@ def csv_record(row: Sequence[Any]) -> str:
     if not line and len(cells) == 1:
         return '""\r\n'  # a lone empty cell is quoted, else the record would be empty
     if '"' in line or "\n" in line or "\r" in line:
-        line = ",".join([_quoted(cell) for cell in cells])
+        line = ",".join([_cell(cell) for cell in cells])
     elif line.count(",") != len(cells) - 1:  # only commas to quote
         line = ",".join([f'"{cell}"' if "," in cell else cell for cell in cells])
     return line + "\r\n"
-
-
-def _quoted(cell: str) -> str:
-    if '"' in cell or "," in cell or "\n" in cell or "\r" in cell:
-        return '"' + cell.replace('"', '""') + '"'
-    return cell
 
 
 def neutral(value: Any) -> Any:
@@ -323,12 +324,11 @@ class Exporter:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         header = csv_record(COLUMNS) if fmt == "csv" else ""
-        if (
-            jobs > 1
-            and threading.active_count() == 1
-            and count(database, filters) >= PARALLEL_MIN_ROWS
-        ):
-            return self._write_parts(fmt, database, out, filters, progress, jobs, header)
+        if jobs > 1 and threading.active_count() == 1:
+            total = count(database, filters)
+            if total >= PARALLEL_MIN_ROWS:
+                cuts = split(database, filters, jobs, total)
+                return self._write_parts(fmt, database, out, filters, progress, cuts, header)
         written = self._write_run(fmt, database, out, filters, None, None, header, progress)
         if progress:
             progress(written)
@@ -363,10 +363,9 @@ class Exporter:
         out: Path,
         filters: Filters,
         progress: Callable[[int], None] | None,
-        jobs: int,
+        cuts: list[int | None],
         header: str,
     ) -> int:
-        cuts = split(database, filters, jobs)
         runs = list(itertools.pairwise(cuts))
         self.processes = len(runs)
         context = multiprocessing.get_context("fork")
@@ -507,10 +506,6 @@ def _cell(value: str | None) -> str:
 
 def _text_cell(value: str | None) -> str:
     """A resident's free text as a CSV cell: neutralised when it starts like a formula."""
-    if value is None:
-        return ""
-    if value.startswith(_FORMULA_START):
+    if value is not None and value.startswith(_FORMULA_START):
         value = "'" + value
-    if '"' in value or "," in value or "\n" in value or "\r" in value:
-        return '"' + value.replace('"', '""') + '"'
-    return value
+    return _cell(value)

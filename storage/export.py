@@ -82,13 +82,13 @@ def count(path: Path, filters: Filters) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM cases c{clause}", params).fetchone()[0])
 
 
-def split(path: Path, filters: Filters, parts: int) -> list[int | None]:
-    """Case ids that cut the matching cases into `parts` runs of nearly equal size: the
-    boundaries between runs, with None at both ends (a run is first <= id < stop)."""
+def split(path: Path, filters: Filters, parts: int, total: int) -> list[int | None]:
+    """Case ids that cut the `total` matching cases (see `count`) into `parts` runs of nearly
+    equal size: the boundaries between runs, with None at both ends (a run is
+    first <= id < stop)."""
     clause, params = filters.where()
     cuts: list[int | None] = [None]
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        total = int(conn.execute(f"SELECT COUNT(*) FROM cases c{clause}", params).fetchone()[0])
         for n in range(1, parts):
             row = conn.execute(
                 f"SELECT c.id FROM cases c{clause} ORDER BY c.id LIMIT 1 OFFSET ?",

@@ -247,14 +247,12 @@ FROM cases c
 
 
 @pytest.fixture(scope="module")
-def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def many(tmp_path_factory: pytest.TempPathFactory, deployment: Deployment) -> Path:
     """5,000 cases over six stations, with photos, supporters and one to three actors each."""
     from bench.export import seed
-    from bot.config import load_deployment
-    from bot.settings import bundled_deployment_path
 
     database = tmp_path_factory.mktemp("many") / "many.sqlite3"
-    seed(database, 5000, load_deployment(bundled_deployment_path()))
+    seed(database, 5000, deployment)
     with sqlite3.connect(database) as conn:  # routed out of order: the routing order counts
         conn.execute("DELETE FROM case_actors WHERE case_id = 7")
         conn.executemany(
