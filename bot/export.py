@@ -314,9 +314,11 @@ class Exporter:
         CSV and JSON with `jobs` > 1 split the cases into that many runs of ids, written at
         the same time by forked processes, then joined in order: a big export then uses the
         machine's cores. Each process keeps its own share of the pseudonym cache, and the key
-        is the same in all of them. Forking is only safe in a process without other threads
-        (the CLI): with other threads running, the export runs in this process alone.
-        `processes` tells afterwards how many processes wrote it.
+        is the same in all of them. It forks only when called from the main thread, the CLI's:
+        `/export` in the bot runs in a worker thread beside the event loop, where a fork is not
+        safe, so it runs in one process. (Counting threads instead would race: the CLI's
+        database thread from the migration check may still be ending.) `processes` tells
+        afterwards how many processes wrote it.
         """
         self.processes = 1
         if fmt == "xlsx":
@@ -324,7 +326,7 @@ class Exporter:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         header = csv_record(COLUMNS) if fmt == "csv" else ""
-        if jobs > 1 and threading.active_count() == 1:
+        if jobs > 1 and threading.current_thread() is threading.main_thread():
             total = count(database, filters)
             if total >= PARALLEL_MIN_ROWS:
                 cuts = split(database, filters, jobs, total)

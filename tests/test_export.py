@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -346,11 +348,13 @@ def test_a_batch_with_odd_codes_takes_the_generic_path(
     assert ';x,y",sv,' in fast
 
 
-def start_export(database: Path, out: Path) -> subprocess.Popen[str]:
+@contextlib.contextmanager
+def running_export(database: Path, out: Path) -> Iterator[subprocess.Popen[str]]:
+    """`trygghetsbot export` with two processes, stopped and reaped whatever the test does."""
     import os
 
     env = {**os.environ, "TRYGG_DATABASE": str(database)}
-    return subprocess.Popen(
+    export = subprocess.Popen(
         [sys.executable, "-m", "bot", "export", "--out", str(out), "--jobs", "2"],
         env=env,
         stdout=subprocess.PIPE,
@@ -358,6 +362,13 @@ def start_export(database: Path, out: Path) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
+    with export:
+        try:
+            yield export
+        finally:
+            if export.poll() is None:
+                export.kill()
+                export.communicate()
 
 
 def wait_for_part(out: Path) -> Path:
@@ -376,10 +387,10 @@ def test_ctrl_c_stops_a_two_process_export_quietly(big: Path, tmp_path: Path) ->
     import signal
 
     out = tmp_path / "x.csv"
-    export = start_export(big, out)
-    wait_for_part(out)
-    os.killpg(export.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers too
-    _, stderr = export.communicate(timeout=30)
+    with running_export(big, out) as export:
+        wait_for_part(out)
+        os.killpg(export.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers too
+        _, stderr = export.communicate(timeout=30)
     assert export.returncode == 130
     assert stderr == ""  # no traceback, from the parent or the worker
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # the worker's part removed
@@ -390,20 +401,20 @@ def test_a_worker_stops_when_its_export_is_killed(big: Path, tmp_path: Path) -> 
     import time
 
     out = tmp_path / "x.csv"
-    export = start_export(big, out)
-    part = wait_for_part(out)
-    export.send_signal(signal.SIGKILL)
-    export.communicate(timeout=30)
+    with running_export(big, out) as export:
+        part = wait_for_part(out)
+        export.send_signal(signal.SIGKILL)
+        export.communicate(timeout=30)
     deadline = time.monotonic() + 30
     while part.exists():  # the orphaned worker notices at its next batch and cleans up
         assert time.monotonic() < deadline, "the worker wrote on after its parent was killed"
         time.sleep(0.05)
 
 
-def test_with_other_threads_running_the_export_stays_in_one_process(
+def test_outside_the_main_thread_the_export_stays_in_one_process(
     many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As in the bot, where `/export` runs in a thread: forking there is not safe."""
+    """As in the bot, where `/export` runs in a worker thread: forking there is not safe."""
     import threading
 
     import bot.export
