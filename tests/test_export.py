@@ -372,11 +372,12 @@ def running_export(database: Path, out: Path) -> Iterator[subprocess.Popen[str]]
 
 
 def wait_for_part(out: Path) -> Path:
+    """The worker's part, once both it and the parent's file are being written."""
     import time
 
     part = out.with_name(f".{out.name}.part1")
     deadline = time.monotonic() + 30
-    while not part.exists():
+    while not (part.exists() and out.exists()):
         assert time.monotonic() < deadline, "no worker started"
         time.sleep(0.01)
     return part
