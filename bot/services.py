@@ -295,7 +295,14 @@ class Services:
         if draft:
             await self.discard_draft(Draft.from_dict(draft))
         keep = self.deployment.retention.keep_case_text_on_erase
-        return await self.privacy.erase(chat_id, keep_text=keep)
+        erased = await self.privacy.erase(chat_id, keep_text=keep)
+        await asyncio.to_thread(remove_photos, list(erased.photos), self.settings.media_dir)
+        await self.checkpoint()
+        return erased.cases
+
+    async def checkpoint(self) -> None:
+        """Empty the database's WAL, so that erased data leaves the files on disk."""
+        await self.db.checkpoint()
 
     async def purge(self, now: dt.datetime | None = None) -> dict[str, int]:
         """Apply the deployment's retention: identities, photos, case texts, old messages."""
@@ -313,6 +320,7 @@ class Services:
             retention.keep_case_text_on_erase,
         )
         await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
+        await self.checkpoint()
         return counts
 
     async def cases_of(self, chat_id: int) -> tuple[Resident | None, list[Case]]:

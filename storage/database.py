@@ -89,6 +89,8 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA busy_timeout = 5000")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # Deleted and overwritten content is zeroed on disk, not left in free space.
+            await conn.execute("PRAGMA secure_delete = ON")
             if migrate:
                 await db.migrate(migrations)
         except sqlite3.DatabaseError as exc:
@@ -160,6 +162,19 @@ class Database:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it, so that erased data leaves
+        the files on disk. False when another connection's reader kept part of the WAL."""
+        async with self._write_lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is not None and row[0]:
+            log.warning(
+                "Database %s: WAL checkpoint blocked by a reader; the next one finishes it",
+                self.path,
+            )
+            return False
+        return True
 
     async def fetchone(self, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row | None:
         async with self._conn.execute(sql, params) as cur:

@@ -47,6 +47,25 @@ async def enqueue(conn: aiosqlite.Connection, items: list[OutboxItem]) -> None:
     )
 
 
+#: Rows about a resident's cases that went to staff (an e-mail, a staff member's chat, a
+#: station group): cards and answers, carrying the resident's text, pin and photos.
+_STAFF_COPIES = (
+    "case_id IN (SELECT id FROM cases WHERE resident_id = ?) AND (channel = 'email'"
+    " OR recipient IN (SELECT CAST(telegram_id AS TEXT) FROM staff WHERE telegram_id IS NOT NULL)"
+    " OR recipient NOT IN (SELECT CAST(chat_id AS TEXT) FROM residents))"
+)
+
+
+async def erase_staff_copies(conn: aiosqlite.Connection, resident_id: int) -> None:
+    """Inside the caller's transaction: the resident's case texts are erased, so are the copies
+    sent to staff. Unsent ones are dropped (escalation re-sends the emptied card); sent ones
+    keep their row, empty, so that a reply to a card still finds its case."""
+    await conn.execute(
+        f"DELETE FROM outbox WHERE status = 'pending' AND {_STAFF_COPIES}", (resident_id,)
+    )
+    await conn.execute(f"UPDATE outbox SET payload = '{{}}' WHERE {_STAFF_COPIES}", (resident_id,))
+
+
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db

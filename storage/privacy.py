@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from storage.database import Database
+from storage.outbox import erase_staff_copies
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure did: cases unlinked, and the photo files to delete from disk."""
+
+    cases: int
+    photos: tuple[str, ...] = ()
 
 
 class PrivacyRepository:
@@ -56,11 +66,11 @@ class PrivacyRepository:
         out["draft"] = json.loads(drafts["data"]) if drafts else None
         return out
 
-    async def erase(self, chat_id: int, keep_text: bool) -> int:
+    async def erase(self, chat_id: int, keep_text: bool) -> Erased:
         """Remove the resident's identity and personal data; cases stay, unlinked.
 
-        With `keep_text=False` the free text of their cases and answers is replaced too.
-        Returns the number of cases that were unlinked.
+        With `keep_text=False` their cases lose the free text, place, pin and photos too, and
+        so do their answers and the copies sent to staff.
         """
         async with self._db.transaction() as conn:
             async with conn.execute(
@@ -68,17 +78,25 @@ class PrivacyRepository:
             ) as cur:
                 row = await cur.fetchone()
             cases = 0
+            photos: list[str] = []
             if row is not None:
                 rid = row[0]
                 if not keep_text:
+                    mine = "case_id IN (SELECT id FROM cases WHERE resident_id = ?)"
+                    async with conn.execute(
+                        f"SELECT path FROM case_photos WHERE {mine}", (rid,)
+                    ) as cur:
+                        photos = [r[0] for r in await cur.fetchall()]
+                    await conn.execute(f"DELETE FROM case_photos WHERE {mine}", (rid,))
+                    await erase_staff_copies(conn, rid)
                     await conn.execute(
                         "UPDATE case_events SET note = NULL WHERE action = 'answer' AND case_id IN"
                         " (SELECT id FROM cases WHERE resident_id = ?)",
                         (rid,),
                     )
                     await conn.execute(
-                        "UPDATE cases SET description = '', place_text = NULL"
-                        " WHERE resident_id = ?",
+                        "UPDATE cases SET description = '', place_text = NULL, lat = NULL,"
+                        " lon = NULL WHERE resident_id = ?",
                         (rid,),
                     )
                 async with conn.execute(
@@ -97,7 +115,7 @@ class PrivacyRepository:
                 " (SELECT 1 FROM json_each(ptb_conversations.key) WHERE value = ?)",
                 (chat_id,),
             )
-        return cases
+        return Erased(cases, tuple(photos))
 
     async def purge(
         self,
@@ -111,11 +129,13 @@ class PrivacyRepository:
         idle = await self._db.fetchall(
             "SELECT chat_id FROM residents WHERE last_seen_at < ?", (identity_before,)
         )
+        erased: list[str] = []
         for row in idle:
-            await self.erase(int(row["chat_id"]), keep_text)
+            erased += (await self.erase(int(row["chat_id"]), keep_text)).photos
         photos = await self._db.fetchall(
             "SELECT path FROM case_photos WHERE created_at < ?", (photo_before,)
         )
+        files = erased + [r["path"] for r in photos]
         async with self._db.transaction() as conn:
             await conn.execute("DELETE FROM case_photos WHERE created_at < ?", (photo_before,))
             await conn.execute(
@@ -136,8 +156,8 @@ class PrivacyRepository:
                 messages = cur.rowcount
         counts = {
             "identities": len(idle),
-            "photos": len(photos),
+            "photos": len(files),
             "cases": cases,
             "messages": messages,
         }
-        return counts, [r["path"] for r in photos]
+        return counts, files

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import struct
 
 import pytest
 from PIL import Image
 
-from bot.domain.deployment import Deployment
+from bot.app import build_application, running
+from bot.domain.deployment import Deployment, Retention
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.media import PhotoError, clean_jpeg
@@ -19,6 +21,9 @@ from tests.test_intake import file_report, jpeg_with_gps
 
 CHAT_ID = 777123456
 NAME = "Ingrid Testsson"
+POLIS_JKB = 100000001  # the bundled deployment's kommunpolis at Jakobsberg
+DESCRIPTION = "Lamporna vid trappan har varit trasiga i flera veckor."
+PLACE = "Vid trappan upp till perrong 1"
 
 
 def scan(settings: Settings, needles: list[str]) -> list[str]:
@@ -71,6 +76,88 @@ async def test_mydata_and_erase_leave_no_trace(
     assert description.startswith("Lamporna")  # the bundled policy keeps the text
     again = await person.say("/arenden")
     assert "Du har inga ärenden än" in again[-1].text
+
+
+def on_disk(settings: Settings, needles: list[bytes]) -> list[str]:
+    """The database files (main, WAL) whose raw bytes contain any of the needles."""
+    files = [settings.database, settings.database.with_name(settings.database.name + "-wal")]
+    return [f.name for f in files if f.exists() and any(n in f.read_bytes() for n in needles)]
+
+
+async def test_erase_without_keeping_text_leaves_nothing_behind(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """keep_case_text_on_erase = false: the text, place, pin and photos go, also from the
+    messages to staff, and the database files on disk no longer hold the bytes."""
+    blank = deployment.model_copy(update={"retention": Retention(keep_case_text_on_erase=False)})
+    world = emulator.world
+    world.user(POLIS_JKB, "Staff").started = True
+    pin = struct.pack(">d", 59.4236)  # how SQLite stores the REAL on disk
+    needles = [DESCRIPTION.encode(), PLACE.encode(), pin]
+    async with running(build_application(bot_settings, blank), poll_timeout=1):
+        person = Person(world, CHAT_ID, catalogs)
+        assert "JKB-0001" in await file_report(person)
+        await world.wait_for(POLIS_JKB, lambda m: m.kind == "location", timeout=15)
+        assert DESCRIPTION in world.received(POLIS_JKB)[0].text
+        photos = list(bot_settings.media_dir.iterdir())
+        assert photos
+        assert on_disk(bot_settings, needles), "the text is on disk before erasure"
+
+        await person.say("/radera")
+        done = await person.tap(person.t("privacy.erase_yes"))
+        assert "Dina uppgifter är raderade" in done[-1].text
+
+        assert scan(bot_settings, [DESCRIPTION, PLACE, "59.4236", "17.833"]) == []
+        with sqlite3.connect(bot_settings.database) as conn:
+            case = conn.execute(
+                "SELECT description, place_text, lat, lon, resident_id FROM cases"
+            ).fetchone()
+            assert case == ("", None, None, None, None)
+            assert conn.execute("SELECT COUNT(*) FROM case_photos").fetchone() == (0,)
+            payloads = conn.execute(
+                "SELECT payload FROM outbox WHERE recipient = ?", (str(POLIS_JKB),)
+            ).fetchall()
+        assert payloads  # the rows stay (a reply to a card finds its case), empty
+        assert {p for (p,) in payloads} == {"{}"}
+        assert [p for p in photos if p.exists()] == []
+        assert on_disk(bot_settings, needles) == []
+
+
+async def test_erase_drops_unsent_staff_copies(
+    bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A card not yet sent when the resident erases never goes out with their text."""
+    from bot.domain.intake import Draft
+    from bot.services import Services
+
+    blank = deployment.model_copy(update={"retention": Retention(keep_case_text_on_erase=False)})
+    services = await Services.open(bot_settings, blank, catalogs)
+    try:
+        photo = await services.save_photo(jpeg_with_gps())
+        draft = Draft(
+            kind="report",
+            station="jakobsberg",
+            category="belysning",
+            description=DESCRIPTION,
+            place_text=PLACE,
+            lat=59.4236,
+            lon=17.8330,
+            times=["evening"],
+            photos=[photo],
+        )
+        case = await services.submit(CHAT_ID, draft, "sv")
+        other = await services.submit(
+            CHAT_ID + 1, Draft(kind="idea", station="jakobsberg", description="Bänkar."), "sv"
+        )
+        staff = await services.outbox.due()
+        assert {r.case_id for r in staff} == {case.id, other.id}
+        assert any(DESCRIPTION in json.dumps(r.payload) for r in staff)
+        assert await services.erase(CHAT_ID) == 1
+        left = await services.outbox.due()
+        assert {r.case_id for r in left} == {other.id}  # another resident's stay
+        assert not (bot_settings.media_dir / photo).exists()
+    finally:
+        await services.close()
 
 
 async def test_keep_is_a_no(live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs) -> None:

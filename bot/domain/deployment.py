@@ -170,7 +170,8 @@ class Retention(Model):
     photo_days: int = Field(default=180, gt=0)
     case_days: int = Field(default=730, gt=0)
     #: When a resident erases their data, keep the free text of their cases for the officers
-    #: (true) or blank it as well (false).
+    #: (true) or erase it as well (false): text, place, pin, photos, answers, and the copies
+    #: in messages to staff.
     keep_case_text_on_erase: bool = True
 
 

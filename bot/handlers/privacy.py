@@ -52,6 +52,10 @@ async def on_erase(update: Update, context: AppContext) -> None:
         return
     await context.services.erase(chat.id)
     forget(context.application, chat.id)
+    # A persistence run between the two may have written the draft back: drop it now, and
+    # checkpoint again so that no copy stays in the database files.
+    await context.application.update_persistence()
+    await context.services.checkpoint()
     await send(update, context, context.services.text(lang, "privacy.erased"))
 
 
