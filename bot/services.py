@@ -226,20 +226,36 @@ class Services:
         return (notices.get(lang) or notices.get("sv") or "").strip()
 
     # ------------------------------------------------------------------ intake
-    async def similar_reports(self, draft: Draft) -> list[Case]:
-        """Open reports in the last 30 days at the draft's station and category."""
+    async def similar_reports(self, chat_id: int, draft: Draft) -> list[Case]:
+        """Open reports of others in the last 30 days at the draft's station and category."""
         if not draft.station or not draft.category:
             return []
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=ME_TOO_DAYS)
+        resident = await self.residents.get_by_chat(chat_id)
         return await self.cases.open_similar(
-            draft.station, draft.category, since.isoformat(timespec="seconds")
+            draft.station,
+            draft.category,
+            since.isoformat(timespec="seconds"),
+            not_of=resident.id if resident else None,
         )
 
-    async def support(self, chat_id: int, reference: str) -> tuple[bool, Case | None]:
-        """Add the resident's voice to a case: (added now?, the case)."""
+    async def support(self, chat_id: int, draft: Draft, reference: str) -> tuple[bool, Case]:
+        """Add the resident's voice to a case offered to this draft: (added now?, the case).
+
+        The button is not trusted: the case must be one the draft's "me too" prompt offered,
+        and still an open report at the draft's station and category, not the resident's own.
+        Anything else is TextProblem("error.stale").
+        """
+        if reference not in draft.offered or not draft.station or not draft.category:
+            raise TextProblem("error.stale")
         resident = await self.residents.touch(chat_id)
-        added = await self.cases.add_supporter(reference, resident.id)
-        return added, await self.cases.get(reference)
+        added = await self.cases.add_supporter(
+            reference, resident.id, draft.station, draft.category
+        )
+        case = await self.cases.get(reference)
+        if added is None or case is None:
+            raise TextProblem("error.stale")
+        return added, case
 
     async def save_photo(self, content: bytes) -> str:
         """Store a cleaned copy of a resident's photo; returns its file name."""

@@ -143,30 +143,50 @@ class CaseRepository:
         return _case(row, tuple(p["path"] for p in photos), await self.supporters(row["id"]))
 
     async def open_similar(
-        self, station_id: str, category: str, since: str, limit: int = 3
+        self,
+        station_id: str,
+        category: str,
+        since: str,
+        limit: int = 3,
+        *,
+        not_of: int | None = None,
     ) -> list[Case]:
-        """Open reports at a station in a category created at or after `since` (ISO, UTC)."""
+        """Open reports at a station in a category created at or after `since` (ISO, UTC),
+        other than those of resident `not_of`."""
         marks = ", ".join("?" for _ in OPEN_STATUSES)
         rows = await self._db.fetchall(
             "SELECT * FROM cases WHERE station_id = ? AND category = ? AND kind = 'report'"
-            f" AND status IN ({marks}) AND created_at >= ? ORDER BY created_at DESC LIMIT ?",
-            (station_id, category, *OPEN_STATUSES, since, limit),
+            f" AND status IN ({marks}) AND created_at >= ?"
+            " AND (resident_id IS NULL OR resident_id IS NOT ?)"
+            " ORDER BY created_at DESC LIMIT ?",
+            (station_id, category, *OPEN_STATUSES, since, not_of, limit),
         )
         return [await self._load(row) for row in rows]
 
-    async def add_supporter(self, reference: str, resident_id: int) -> bool:
-        """Add a resident's voice to a case; False if they had already (or it is theirs)."""
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
+    async def add_supporter(
+        self, reference: str, resident_id: int, station_id: str, category: str
+    ) -> bool | None:
+        """Add a resident's voice to an open report at this station and in this category that
+        is not their own: True if added now, False if they support it already, None if that
+        case may not be supported (closed, elsewhere, an idea, theirs, or no such case)."""
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        # Checked inside the transaction that writes, so a case closed meanwhile is refused.
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM cases WHERE reference = ? AND station_id = ? AND category = ?"
+                f" AND kind = 'report' AND status IN ({marks})"
+                " AND (resident_id IS NULL OR resident_id != ?)",
+                (reference, station_id, category, *OPEN_STATUSES, resident_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            async with conn.execute(
                 "INSERT INTO case_supporters (case_id, resident_id, created_at)"
-                " SELECT id, ?, ? FROM cases WHERE reference = ?"
-                " AND (resident_id IS NULL OR resident_id != ?)"
-                " ON CONFLICT DO NOTHING",
-                (resident_id, utcnow(), reference, resident_id),
-            ) as cur,
-        ):
-            return cur.rowcount > 0
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (row["id"], resident_id, utcnow()),
+            ) as cur:
+                return cur.rowcount > 0
 
     async def actors(self, case_id: int) -> list[str]:
         rows = await self._db.fetchall(

@@ -76,6 +76,8 @@ class Draft:
     photo_groups: list[str] = field(default_factory=list)
     editing: bool = False
     me_too_seen: bool = False
+    #: The case references the last "me too" prompt offered; only these may be supported.
+    offered: list[str] = field(default_factory=list)
 
     @property
     def case_kind(self) -> CaseKind:

@@ -116,8 +116,8 @@ class Turn:
 async def show(turn: Turn, step: Step, note: str | None = None) -> Step:
     """Render the prompt of `step` (after an optional one-line note) and make it current."""
     turn.draft.step = step
-    turn.save()
     text, markup = await render(turn, step)
+    turn.save()  # after rendering: a prompt may record what it offered (the "me too" cases)
     if note:
         text = f"{note}\n\n{text}"
     await turn.say(text, markup)
@@ -168,7 +168,8 @@ async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
         rows = [*in_rows(buttons), turn.nav()]
         return t("category.prompt", station=turn.station_name), keyboard(rows)
     if step is Step.ME_TOO:
-        similar = await services.similar_reports(draft)
+        similar = await services.similar_reports(turn.chat_id, draft)
+        draft.offered = [c.reference for c in similar]  # only these may be supported
         items = "\n".join(
             t("metoo.item", reference=c.reference, text=shorten(c.description)) for c in similar
         )
@@ -405,21 +406,21 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
         await query.answer()
         await clear_buttons(update)
         draft.category = cb.arg
-        if not draft.editing and await services.similar_reports(draft):
+        if not draft.editing and await services.similar_reports(turn.chat_id, draft):
             return await show(turn, Step.ME_TOO)
         return await show(turn, draft.after(Step.CATEGORY))
     elif step is Step.ME_TOO:
-        await query.answer()
-        await clear_buttons(update)
         if cb.action == "mt":
-            added, case = await services.support(turn.chat_id, cb.arg)
-            if case is None:
-                raise TextProblem("error.stale")
+            added, case = await services.support(turn.chat_id, draft, cb.arg)  # or TextProblem
+            await query.answer()
+            await clear_buttons(update)
             key = "metoo.done" if added else "metoo.already"
             return await finish(
                 turn, key, discard=True, reference=case.reference, count=case.supporters
             )
         if cb.action == "mtno":
+            await query.answer()
+            await clear_buttons(update)
             return await show(turn, draft.after(Step.ME_TOO))
     elif step is Step.PLACE and cb.action == "pc":
         if not draft.has_place():
