@@ -52,7 +52,7 @@ from bot.handlers.common import (
     station_buttons,
 )
 from bot.i18n import Safe
-from bot.media import PhotoError
+from bot.media import PhotoError, PhotoTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -617,6 +617,9 @@ async def on_photo(turn: Turn, step: Step, message: Message) -> int | None:
         file = await media.get_file()
         content = bytes(await file.download_as_bytearray())
         name = await turn.services.save_photo(content)
+    except PhotoTooLarge:
+        log.info("A photo was refused: too large to decode")
+        raise TextProblem("photos.too_large") from None
     except (TelegramError, PhotoError):
         log.warning("Could not receive a photo", exc_info=True)
         raise TextProblem("photos.failed") from None
