@@ -177,7 +177,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     if args.actor not in known_actors:
         raise CliError(f"Unknown actor {args.actor!r}; one of: {', '.join(sorted(known_actors))}")
     bad = [s for s in stations if s not in known_stations]
-    if bad or not stations:
+    # An admin code without stations is for an admin of every station, as in the file.
+    if bad or (not stations and args.role != Role.ADMIN.value):
         raise CliError(
             f"Unknown or missing station {', '.join(bad) or '(none)'}; "
             f"one of: {', '.join(sorted(known_stations))}"
@@ -192,7 +193,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
             )
 
     code, expires = asyncio.run(create())
-    print(f"Invite code {code} for {args.role} at {args.actor} ({', '.join(stations)}),")
+    print(f"Invite code {code} for {args.role} at {args.actor} ({', '.join(stations) or '*'}),")
     print(f"valid until {expires} (UTC). The person sends: /start {code}")
     return 0
 
@@ -522,7 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--database", help="SQLite file (default TRYGG_DATABASE)")
     invite = add("invite", cmd_invite, "Create a one-time invite code for a staff member.")
     invite.add_argument("--actor", required=True, help="actor id from the deployment file")
-    invite.add_argument("--stations", required=True, help="station ids, comma separated")
+    invite.add_argument(
+        "--stations", default="", help="station ids, comma separated (an admin without: all)"
+    )
     invite.add_argument("--role", default="partner", help="kommunpolis, partner or admin")
     digest = add("digest", cmd_digest, "Queue a station's monthly 'you said, we did' digest.")
     digest.add_argument("--station", required=True, help="station id")

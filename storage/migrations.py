@@ -198,6 +198,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_created ON audit(created_at);
     """,
+    # 7: staff rows the deployment file created and an invite code later took over (source
+    # 'invite'): they belong to the file again, so leaving the file ends their access. A row
+    # an invite created has its created_at equal to that invite's used_at.
+    """
+    UPDATE staff SET source = 'deployment' WHERE source = 'invite' AND NOT EXISTS (
+        SELECT 1 FROM invites WHERE invites.used_by = staff.telegram_id
+        AND invites.used_at = staff.created_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

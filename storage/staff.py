@@ -61,12 +61,24 @@ class InviteError(ValueError):
     """The code is unknown, used or expired."""
 
 
+class AlreadyStaff(InviteError):
+    """This Telegram account already has access; the code was not used."""
+
+    def __init__(self, staff: Staff) -> None:
+        super().__init__(staff.name)
+        self.staff = staff
+
+
 class StaffRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def sync_deployment(self, entries: list[StaffEntry]) -> None:
-        """Make the deployment's staff the truth for rows that came from it."""
+        """Make the deployment file the truth for everyone it lists or listed.
+
+        A listed person's row becomes a file row (whatever linked it first), so taking them
+        out of the file ends their access; staff only ever linked by a code stay.
+        """
         now = utcnow()
         keys = [e.key for e in entries]
         async with self._db.transaction() as conn:
@@ -76,7 +88,8 @@ class StaffRepository:
                     " source, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'deployment', 1, ?)"
                     " ON CONFLICT (key) DO UPDATE SET name = excluded.name, role = excluded.role,"
                     " actor_id = excluded.actor_id, stations = excluded.stations,"
-                    " email = excluded.email, active = 1, revoked_at = NULL",
+                    " email = excluded.email, source = 'deployment', active = 1,"
+                    " revoked_at = NULL",
                     (
                         e.key,
                         e.telegram_id,
@@ -88,7 +101,7 @@ class StaffRepository:
                         now,
                     ),
                 )
-            marks = ", ".join("?" for _ in keys) or "NULL"
+            marks = ", ".join("?" for _ in keys)  # empty: everyone (NOT IN (NULL) is no one)
             await conn.execute(
                 f"UPDATE staff SET active = 0, revoked_at = ? WHERE source = 'deployment'"
                 f" AND active = 1 AND key NOT IN ({marks})",
@@ -110,10 +123,12 @@ class StaffRepository:
         return [_staff(r) for r in rows]
 
     async def revoke(self, staff_id: int) -> bool:
+        """End an invited member's access; the file's staff are removed from the file."""
         async with (
             self._db.transaction() as conn,
             conn.execute(
-                "UPDATE staff SET active = 0, revoked_at = ? WHERE id = ? AND active = 1",
+                "UPDATE staff SET active = 0, revoked_at = ? WHERE id = ? AND active = 1"
+                " AND source = 'invite'",
                 (utcnow(), staff_id),
             ) as cur,
         ):
@@ -135,9 +150,19 @@ class StaffRepository:
         return code, expires
 
     async def redeem(self, code: str, telegram_id: int, name: str) -> Staff:
-        """Link a Telegram account with a valid, unused invite code."""
+        """Link a Telegram account with a valid, unused invite code.
+
+        Someone who already has access keeps exactly that: a code never widens or replaces
+        an active row (nor takes a row out of the deployment file), and stays unused.
+        """
         now = utcnow()
         async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM staff WHERE telegram_id = ? AND active = 1", (telegram_id,)
+            ) as cur:
+                current = await cur.fetchone()
+            if current is not None:
+                raise AlreadyStaff(_staff(current))
             async with conn.execute(
                 "SELECT * FROM invites WHERE code = ? AND used_at IS NULL AND expires_at > ?",
                 (code.strip().upper(), now),

@@ -22,10 +22,11 @@ from telegram.warnings import PTBUserWarning
 from bot.context import AppContext, BotApp
 from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, Refused
 from bot.domain import callbacks
+from bot.domain.access import admin_scope, may_grant, may_revoke
 from bot.domain.deployment import Role
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
-from storage.staff import InviteError, Staff
+from storage.staff import AlreadyStaff, InviteError, Staff
 
 NOTE = 1
 ANSWER = 2
@@ -301,12 +302,16 @@ async def invite(update: Update, context: AppContext) -> None:
     member = await member_of(update, context)
     services = context.services
     desk = services.desk
-    if member is None or member.role != Role.ADMIN.value:
+    scope = admin_scope(member) if member else None
+    if member is None or scope is None:
         await refuse(update, context)
         return
     args = context.args or []
-    actors = {a.id for a in desk.deployment.actors}
-    stations = {s.id for s in desk.deployment.stations}
+    # A station-bound admin chooses among their own actor and stations only.
+    actors = {a.id for a in desk.deployment.actors if scope.actors is None or a.id in scope.actors}
+    stations = {
+        s.id for s in desk.deployment.stations if scope.stations is None or s.id in scope.stations
+    }
     chosen = args[1].split(",") if len(args) > 1 else []
     role = args[2] if len(args) > 2 else Role.PARTNER.value
     if (
@@ -314,7 +319,7 @@ async def invite(update: Update, context: AppContext) -> None:
         or args[0] not in actors
         or not chosen
         or not set(chosen) <= stations
-        or role not in {r.value for r in Role}
+        or not may_grant(member, role, args[0], chosen)
     ):
         await send(
             update,
@@ -354,7 +359,7 @@ async def staff_list(update: Update, context: AppContext) -> None:
                 stations=", ".join(s.stations) or "*",
             )
         )
-        if member.role == Role.ADMIN.value and s.id != member.id and s.source == "invite":
+        if may_revoke(member, s):
             rows.append(
                 [
                     (
@@ -371,11 +376,15 @@ async def on_staff_button(update: Update, context: AppContext) -> None:
     assert query is not None
     member = await member_of(update, context)
     cb = callbacks.parse(query.data)
-    if member is None or member.role != Role.ADMIN.value or cb is None or not cb.arg.isdigit():
+    if member is None or cb is None or not cb.arg.isdigit():
         await refuse(update, context)
         return
     target = await context.services.staff.get(int(cb.arg))
-    if target is None or not await context.services.staff.revoke(target.id):
+    if (
+        target is None
+        or not may_revoke(member, target)
+        or not await context.services.staff.revoke(target.id)
+    ):
         await refuse(update, context)
         return
     await query.answer()
@@ -391,6 +400,19 @@ async def redeem(update: Update, context: AppContext, code: str) -> None:
     desk = services.desk
     try:
         member = await services.staff.redeem(code, user.id, user.full_name)
+    except AlreadyStaff as exc:
+        current = exc.staff
+        await send(
+            update,
+            context,
+            desk.t(
+                "staff.already_linked",
+                role=current.role,
+                actor=desk.actor_name(current.actor_id),
+                stations=", ".join(current.stations) or "*",
+            ),
+        )
+        return
     except InviteError:
         await send(update, context, desk.t("staff.bad_code"))
         return

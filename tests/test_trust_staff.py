@@ -1,0 +1,252 @@
+"""Trust between staff: who may invite and revoke whom, what a code may change, who hears of
+an escalation, two officers at once, and staff the deployment file no longer lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain.access import may_grant, may_revoke
+from bot.emulator import Emulator
+from bot.emulator.state import World
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from storage import Database
+from storage.migrations import MIGRATIONS
+from storage.staff import AlreadyStaff, StaffEntry, StaffRepository
+from tests.people import Person
+from tests.people import db_rows as rows
+
+POLIS_JKB, KOMMUN_JKB, POLIS_STK, ADMIN = 100000001, 100000002, 100000003, 100000009
+RESIDENT = 1001
+LOCAL_ADMIN = 4501  # an admin for Jakobsberg only, actor "drift"
+REFUSED = "Det här kan du inte göra."
+
+
+# ---------------------------------------------------------------------- the policy, as a table
+class M:
+    def __init__(
+        self, role: str, actor: str, stations: tuple[str, ...], source: str = "invite", id: int = 0
+    ) -> None:
+        self.role, self.actor_id, self.stations, self.source, self.id = (
+            role,
+            actor,
+            stations,
+            source,
+            id,
+        )
+
+
+NATIONAL = M("admin", "drift", (), "deployment", 1)
+LOCAL = M("admin", "drift", ("jakobsberg", "barkarby"), "invite", 2)
+POLIS = M("kommunpolis", "polisen-jarfalla", ("jakobsberg",), "deployment", 3)
+PARTNER = M("partner", "jarfalla-kommun", ("jakobsberg",), "invite", 4)
+
+
+@pytest.mark.parametrize(
+    ("member", "role", "actor", "stations", "allowed"),
+    [
+        (NATIONAL, "admin", "polisen-alingsas", ["floda"], True),
+        (LOCAL, "partner", "drift", ["jakobsberg"], True),
+        (LOCAL, "admin", "drift", ["jakobsberg", "barkarby"], True),  # no wider than itself
+        (LOCAL, "partner", "drift", ["floda"], False),
+        (LOCAL, "partner", "drift", ["jakobsberg", "floda"], False),
+        (LOCAL, "kommunpolis", "polisen-jarfalla", ["jakobsberg"], False),  # not its actor
+        (LOCAL, "partner", "drift", [], False),
+        (LOCAL, "boss", "drift", ["jakobsberg"], False),
+        (POLIS, "partner", "polisen-jarfalla", ["jakobsberg"], False),  # admins only
+        (PARTNER, "partner", "jarfalla-kommun", ["jakobsberg"], False),
+    ],
+)
+def test_who_may_grant_what(
+    member: M, role: str, actor: str, stations: list[str], allowed: bool
+) -> None:
+    assert may_grant(member, role, actor, stations) is allowed
+
+
+@pytest.mark.parametrize(
+    ("member", "target", "allowed"),
+    [
+        (NATIONAL, PARTNER, True),
+        (NATIONAL, POLIS, False),  # the file's staff leave the file
+        (NATIONAL, M("admin", "drift", (), "invite", 1), False),  # never oneself
+        (LOCAL, M("partner", "drift", ("jakobsberg",), "invite", 9), True),
+        (LOCAL, PARTNER, False),  # another actor
+        (LOCAL, M("partner", "drift", ("floda",), "invite", 9), False),
+        (POLIS, PARTNER, False),
+    ],
+)
+def test_who_may_revoke_whom(member: M, target: M, allowed: bool) -> None:
+    assert may_revoke(member, target) is allowed
+
+
+# ---------------------------------------------------------------------- in Telegram
+@pytest.fixture
+async def staff_bot(live_bot: Emulator) -> Emulator:
+    for staff in (POLIS_JKB, KOMMUN_JKB, POLIS_STK, ADMIN, LOCAL_ADMIN):
+        live_bot.world.user(staff, f"Person {staff}").started = True
+    return live_bot
+
+
+async def code_from(admin: Person, command: str) -> str:
+    reply = (await admin.say(command))[-1].text
+    assert "Engångskod: " in reply, reply
+    return reply.split("Engångskod: ")[1].split(" ")[0]
+
+
+async def local_admin(world: World, catalogs: Catalogs) -> Person:
+    """The national admin makes an admin for Jakobsberg (actor drift), who links up."""
+    national = Person(world, ADMIN, catalogs)
+    code = await code_from(national, "/invite drift jakobsberg admin")
+    local = Person(world, LOCAL_ADMIN, catalogs)
+    linked = await local.say(f"/start {code}")
+    assert "admin för Trygghetsboten drift (jakobsberg)" in linked[-1].text
+    return local
+
+
+def invites(settings: Settings) -> list[tuple[str, str, str]]:
+    return [
+        (r["role"], r["actor_id"], r["stations"])
+        for r in rows(settings, "SELECT * FROM invites ORDER BY rowid")
+    ]
+
+
+async def test_a_station_admin_invites_only_inside_its_scope(
+    staff_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    local = await local_admin(staff_bot.world, catalogs)
+    before = invites(bot_settings)
+    for command in (
+        "/invite polisen-alingsas floda admin",  # another station and actor
+        "/invite drift jakobsberg,floda admin",  # one station too many
+        "/invite polisen-jarfalla jakobsberg kommunpolis",  # its station, another actor
+    ):
+        reply = (await local.say(command))[-1].text
+        assert "Skriv: /invite" in reply, command
+        lists = reply.split("\n", 1)[1]  # the actors and stations it may choose from
+        assert lists == "Aktörer: drift\nStationer: jakobsberg", command
+    assert invites(bot_settings) == before  # no code was made
+    await code_from(local, "/invite drift jakobsberg partner")
+    assert invites(bot_settings)[-1] == ("partner", "drift", '["jakobsberg"]')
+
+
+async def test_a_code_never_widens_or_replaces_an_existing_member(
+    staff_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = staff_bot.world
+    national = Person(world, ADMIN, catalogs)
+    wide = await code_from(national, "/invite polisen-alingsas floda,lerum kommunpolis")
+    partner = Person(world, KOMMUN_JKB, catalogs)
+    reply = (await partner.say(f"/start {wide}"))[-1].text
+    assert "Du har redan åtkomst som partner för Järfälla kommun (jakobsberg)" in reply
+    (row,) = rows(bot_settings, "SELECT * FROM staff WHERE telegram_id = ?", KOMMUN_JKB)
+    assert (row["role"], row["actor_id"], row["stations"], row["source"]) == (
+        "partner",
+        "jarfalla-kommun",
+        '["jakobsberg"]',
+        "deployment",
+    )
+    (invite,) = rows(bot_settings, "SELECT * FROM invites")
+    assert invite["used_at"] is None  # the code is still there for whom it was meant
+    # A station admin redeeming its own admin code gains nothing either.
+    local = await local_admin(world, catalogs)
+    own = await code_from(local, "/invite drift jakobsberg admin")
+    assert "Du har redan åtkomst" in (await local.say(f"/start {own}"))[-1].text
+    refused = (await Person(world, POLIS_STK, catalogs).say(f"/start {own}"))[-1].text
+    assert "Du har redan åtkomst som kommunpolis" in refused
+
+
+def staff_id(settings: Settings, telegram_id: int) -> int:
+    (row,) = rows(settings, "SELECT id FROM staff WHERE telegram_id = ?", telegram_id)
+    return int(row["id"])
+
+
+def active(settings: Settings, telegram_id: int) -> bool:
+    (row,) = rows(settings, "SELECT active FROM staff WHERE telegram_id = ?", telegram_id)
+    return bool(row["active"])
+
+
+async def test_revoking_stays_inside_the_admins_scope(
+    staff_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = staff_bot.world
+    national = Person(world, ADMIN, catalogs)
+    local = await local_admin(world, catalogs)
+    for chat, command in (
+        (4601, "/invite vasttrafik floda partner"),  # the national admin's, elsewhere
+        (4602, "/invite drift jakobsberg partner"),  # inside the station admin's scope
+    ):
+        await Person(world, chat, catalogs).say(f"/start {await code_from(national, command)}")
+    listing = (await local.say("/staff"))[-1]
+    labels = [b["text"] for b in listing.inline_buttons]
+    assert labels == ["Återkalla Person 4602"]
+    for target in (4601, POLIS_JKB, ADMIN, LOCAL_ADMIN):
+        await local.press_forged(f"v1:s:rev:{staff_id(bot_settings, target)}")
+        assert local.answer() == REFUSED, target
+        assert active(bot_settings, target), target
+    # Not even the national admin revokes the file's staff: they leave the file.
+    await national.press_forged(f"v1:s:rev:{staff_id(bot_settings, POLIS_JKB)}")
+    assert national.answer() == REFUSED
+    assert active(bot_settings, POLIS_JKB)
+    await local.tap("Återkalla Person 4602")
+    assert "Person 4602 har inte längre åtkomst" in local.last_text()
+    assert not active(bot_settings, 4602)
+
+
+# ---------------------------------------------------------------------- the deployment file
+def entry(
+    telegram_id: int, role: str = "partner", stations: tuple[str, ...] = ("floda",)
+) -> StaffEntry:
+    return StaffEntry(f"Staff {telegram_id}", role, "vasttrafik", stations, telegram_id, None)
+
+
+async def test_removed_from_the_file_loses_access_whatever_linked_them(tmp_path: Path) -> None:
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        staff = StaffRepository(db)
+        await staff.sync_deployment([entry(1), entry(2)])
+        # 1, listed in the file, tries a code; 2 links by code first and is added to the file
+        # later; 3 only ever had a code.
+        wide, _ = await staff.create_invite("admin", "drift", ["floda", "lerum"], None, 1)
+        with pytest.raises(AlreadyStaff):
+            await staff.redeem(wide, 1, "Staff 1")
+        for chat in (3, 4):
+            code, _ = await staff.create_invite("partner", "vasttrafik", ["floda"], None, 1)
+            await staff.redeem(code, chat, f"Staff {chat}")
+        await staff.sync_deployment([entry(1), entry(2), entry(3)])
+        member = await staff.by_telegram(1)
+        assert member is not None
+        assert (member.role, member.stations, member.source) == (
+            "partner",
+            ("floda",),
+            "deployment",
+        )
+        # The next start, with 1, 2 and 3 out of the file.
+        await staff.sync_deployment([])
+        assert [await staff.by_telegram(chat) for chat in (1, 2, 3)] == [None, None, None]
+        still = await staff.by_telegram(4)
+        assert still is not None
+        assert still.source == "invite"  # never in the file: stays until revoked
+
+
+async def test_upgrade_gives_the_file_back_rows_a_code_took_over(tmp_path: Path) -> None:
+    """Before schema 7 a code could turn a file row into an invite row; the upgrade undoes it."""
+    path = tmp_path / "db.sqlite3"
+    async with await Database.open(path, migrations=MIGRATIONS[:6]) as old:
+        staff = StaffRepository(old)
+        await staff.sync_deployment([entry(1)])
+        code, _ = await staff.create_invite("partner", "vasttrafik", ["floda"], None, 1)
+        await staff.redeem(code, 2, "Staff 2")  # a plain invite
+        async with old.transaction() as conn:  # what the old redeem did to a file row
+            await conn.execute(
+                "INSERT INTO invites (code, role, actor_id, stations, created_by, created_at,"
+                " expires_at, used_by, used_at) VALUES ('OLDCODE1', 'admin', 'drift', '[]',"
+                " NULL, '2030-01-01T00:00:00+00:00', '2030-01-02T00:00:00+00:00', 1,"
+                " '2030-01-01T10:00:00+00:00')"
+            )
+            await conn.execute("UPDATE staff SET source = 'invite' WHERE telegram_id = 1")
+    async with await Database.open(path) as db:
+        staff = StaffRepository(db)
+        await staff.sync_deployment([])
+        assert await staff.by_telegram(1) is None
+        assert await staff.by_telegram(2) is not None
