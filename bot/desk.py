@@ -7,7 +7,9 @@ who must hear about it. The outbox worker sends them afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -19,7 +21,8 @@ from bot.domain.deployment import Commitment, Deployment, Role
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
 from bot.domain.routing import group_chat, pick_staff, route
-from bot.i18n import Catalogs
+from bot.domain.text import one_line, paragraphs
+from bot.i18n import Catalogs, Safe
 from storage.cases import CaseRepository, add_actors, add_event, set_commitment, set_status
 from storage.database import Database
 from storage.outbox import OutboxItem, enqueue
@@ -134,7 +137,7 @@ class Desk:
             if c.id == case.category:
                 category = c.name.get(self.lang) or c.name["sv"]
         times = ", ".join(self.t(f"times.{v}") for v in case.times) or "–"
-        place = case.place_text or "–"
+        place = one_line(case.place_text or "") or "–"  # resident text: one line, no controls
         if case.lat is not None:
             place += f" (📍 {case.lat:.5f}, {case.lon:.5f})"
         return self.t(
@@ -145,7 +148,7 @@ class Desk:
             category=category,
             place=place,
             times=times,
-            description=case.description,
+            description=_quoted(case.description),
             photos=len(case.photos),
             supporters=case.supporters,
             received=self.local_time(case.created_at),
@@ -348,7 +351,7 @@ class Desk:
                 for s in pick_staff(await self.staff.active(), case.station_id, actors)
                 if s.role == Role.KOMMUNPOLIS.value
             ]
-        body = self.t("desk.answer", reference=case.reference, text=text)
+        body = self.t("desk.answer", reference=case.reference, text=_quoted(text))
         async with self._db.transaction() as conn:
             await add_event(
                 conn, case.id, "answer", from_status=case.status, to_status=case.status, note=text
@@ -467,13 +470,22 @@ async def _record(
     )
 
 
-def _plain(html_text: str) -> str:
-    """Telegram HTML to plain text for e-mail."""
-    import html
-    import re
+def _quoted(text: str) -> Safe:
+    """A resident's text of several lines, set apart as a quote, so that no line of it can pass
+    for a line of the card around it (in e-mail, each line starts with "> ")."""
+    text = paragraphs(text)
+    return Safe(f"<blockquote>{html.escape(text, quote=False)}</blockquote>" if text else "–")
 
+
+def _plain(html_text: str) -> str:
+    """Telegram HTML to plain text for e-mail; a quote's lines start with "> "."""
+
+    def quote(match: re.Match[str]) -> str:
+        return "\n".join(f"> {line}".rstrip() for line in match[1].split("\n"))
+
+    text = re.sub(r"<blockquote>(.*?)</blockquote>", quote, html_text, flags=re.DOTALL)
     return (
-        html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", html_text))
+        html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", text))
         .replace("\u2068", "")
         .replace("\u2069", "")
     )

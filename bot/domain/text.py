@@ -1,0 +1,47 @@
+"""Resident text made safe to show to staff: no line breaks where one line is expected, no
+control characters, and no bidi controls that reorder what staff read.
+
+Plain text in, plain text out: escaping for HTML stays with the rendering (bot.i18n).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Bidi embeddings, overrides, isolates and marks: they can make text display in another order
+#: than it is stored ("…\u202eetadpu" shows as "update…"), and so imitate other text.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE RLE PDF LRO RLO
+    "\u2066\u2067\u2068\u2069"  # LRI RLI FSI PDI
+    "\u200e\u200f\u061c"  # LRM RLM ALM
+)
+#: Everything that starts a new line somewhere (Telegram, a mail client, a spreadsheet): the
+#: characters str.splitlines() splits at.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _cleaned(char: str) -> str:
+    """One character as it may stay in a line: breaks and tabs become spaces, other control
+    and bidi characters go."""
+    if char in LINE_BREAKS or char == "\t":
+        return " "
+    if char in BIDI_CONTROLS or unicodedata.category(char) == "Cc":
+        return ""
+    return char
+
+
+def one_line(text: str) -> str:
+    """Resident text for a one-line field (a place): one line, spaces collapsed, no control
+    or bidi characters."""
+    return _SPACES.sub(" ", "".join(_cleaned(c) for c in text)).strip()
+
+
+def paragraphs(text: str) -> str:
+    """Resident text of several lines (a description): each line cleaned as by `one_line`,
+    line breaks of every kind as "\\n", and at most one blank line between paragraphs."""
+    joined = "\n".join(one_line(line) for line in text.splitlines())  # splits at LINE_BREAKS
+    return _BLANK_LINES.sub("\n\n", joined).strip("\n")
