@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.domain import callbacks
+from bot.domain.access import may_open
 from bot.domain.deployment import Commitment, Deployment, Role
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
@@ -114,12 +115,7 @@ class Desk:
         case = await self.cases.get(reference)
         if member is None or case is None:
             raise Refused
-        if member.role == Role.ADMIN.value and not member.stations:
-            return case
-        actors = await self.cases.actors(case.id)
-        if case.station_id in member.stations and (
-            member.role in (Role.KOMMUNPOLIS.value, Role.ADMIN.value) or member.actor_id in actors
-        ):
+        if may_open(member, case.station_id, await self.cases.actors(case.id)):
             return case
         raise Refused
 
@@ -383,7 +379,10 @@ class Desk:
         return case
 
     async def escalate(self, now: dt.datetime | None = None) -> int:
-        """Re-send cases nobody acknowledged in time, and tell the admins. Returns a count."""
+        """Re-send cases nobody acknowledged in time, and tell the admins. Returns a count.
+
+        Admins get the card only for cases they may open.
+        """
         hours = self.deployment.deployment.ack_hours
         now = now or dt.datetime.now(dt.UTC)
         before = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
@@ -402,12 +401,8 @@ class Desk:
             for admin in staff:
                 if (
                     admin.role == Role.ADMIN.value
-                    and (
-                        not admin.stations
-                        or case.station_id in admin.stations
-                        or admin.actor_id in actors
-                    )
                     and admin.telegram_id
+                    and may_open(admin, case.station_id, actors)
                 ):
                     items.append(
                         OutboxItem(

@@ -3,14 +3,20 @@ an escalation, two officers at once, and staff the deployment file no longer lis
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.domain.access import may_grant, may_revoke
+from bot.domain.access import may_grant, may_open, may_revoke
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
+from bot.services import Services
 from bot.settings import Settings
 from storage import Database
 from storage.migrations import MIGRATIONS
@@ -42,6 +48,23 @@ NATIONAL = M("admin", "drift", (), "deployment", 1)
 LOCAL = M("admin", "drift", ("jakobsberg", "barkarby"), "invite", 2)
 POLIS = M("kommunpolis", "polisen-jarfalla", ("jakobsberg",), "deployment", 3)
 PARTNER = M("partner", "jarfalla-kommun", ("jakobsberg",), "invite", 4)
+
+
+@pytest.mark.parametrize(
+    ("member", "station", "actors", "allowed"),
+    [
+        (NATIONAL, "floda", [], True),
+        (LOCAL, "jakobsberg", [], True),
+        (LOCAL, "floda", ["drift"], False),  # its actor routed elsewhere is not enough
+        (POLIS, "jakobsberg", ["trafikverket"], True),
+        (POLIS, "floda", ["polisen-jarfalla"], False),
+        (PARTNER, "jakobsberg", ["jarfalla-kommun"], True),
+        (PARTNER, "jakobsberg", ["trafikverket"], False),
+        (M("admin", "jarfalla-kommun", ("floda",)), "jakobsberg", ["jarfalla-kommun"], False),
+    ],
+)
+def test_who_may_open_a_case(member: M, station: str, actors: list[str], allowed: bool) -> None:
+    assert may_open(member, station, actors) is allowed
 
 
 @pytest.mark.parametrize(
@@ -250,3 +273,59 @@ async def test_upgrade_gives_the_file_back_rows_a_code_took_over(tmp_path: Path)
         await staff.sync_deployment([])
         assert await staff.by_telegram(1) is None
         assert await staff.by_telegram(2) is not None
+
+
+# ---------------------------------------------------------------------- escalation and races
+@pytest.fixture
+async def services(
+    tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> AsyncIterator[Services]:
+    settings = Settings(database=tmp_path / "bot.sqlite3", media_dir=tmp_path / "media")
+    opened = await Services.open(settings, deployment, catalogs)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def draft(station: str = "jakobsberg") -> Draft:
+    return Draft(
+        kind="report",
+        station=station,
+        category="belysning",
+        description="Lamporna är trasiga.",
+        place_text="Trappan",
+        times=["evening"],
+    )
+
+
+async def link(services: Services, chat: int, role: str, actor: str, stations: list[str]) -> None:
+    code, _ = await services.staff.create_invite(role, actor, stations, None, 1)
+    await services.staff.redeem(code, chat, f"Staff {chat}")
+
+
+async def texts_to(services: Services, recipient: int | None = None) -> list[tuple[int, str]]:
+    """(chat, text) of every queued Telegram text, oldest first."""
+    found = await services.db.fetchall(
+        "SELECT recipient, payload FROM outbox WHERE channel = 'telegram' AND kind = 'text'"
+        " ORDER BY id"
+    )
+    texts = [(int(r["recipient"]), json.loads(r["payload"])["text"]) for r in found]
+    return [(chat, text) for chat, text in texts if recipient in (None, chat)]
+
+
+async def outbox_to(services: Services, text: str) -> set[int]:
+    return {chat for chat, queued in await texts_to(services) if text in queued}
+
+
+async def test_escalation_reaches_only_admins_who_may_open_the_case(
+    services: Services,
+) -> None:
+    # The kommun's admin at Floda: its actor owns lighting at Jakobsberg, but not its station.
+    await link(services, 4701, "admin", "jarfalla-kommun", ["floda"])
+    await link(services, 4702, "admin", "drift", ["jakobsberg"])
+    case = await services.submit(RESIDENT, draft(), "sv")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
+    assert await services.desk.escalate(later) == 1
+    alerted = await outbox_to(services, f"{case.reference} vid Jakobsberg har inte kvitterats")
+    assert alerted == {ADMIN, 4702}
