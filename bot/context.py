@@ -27,7 +27,7 @@ class BotData:
         self.database: LazyDatabase | None = None
         self.worker: OutboxWorker | None = None
         self.last_ops_alert = -1e9  # monotonic time of the last alert to the ops chat
-        self.flood: dict[int, deque[float]] = {}  # recent message times per chat
+        self.flood: dict[int, deque[float]] = {}  # recent message times per person
         self.services: Services | None = None
         self.metrics: Metrics | None = None
         self.lock: DatabaseLock | None = None  # held while this bot runs on the database

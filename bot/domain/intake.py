@@ -19,6 +19,8 @@ PLACE_MAX = 300
 MAX_PHOTOS = 3
 MAX_IDEA_PHOTOS = 1
 TIMES = ("morning", "day", "evening", "night", "weekday", "weekend")
+#: A draft's token (the scope of its buttons' callback data) is this many random bytes, in hex.
+TOKEN_BYTES = 3
 
 
 class Step(IntEnum):
@@ -48,6 +50,11 @@ EDITABLE = {
 }
 
 
+def is_draft_token(scope: str) -> bool:
+    """Whether a callback scope is a draft's token (a resident's button inside a flow)."""
+    return len(scope) == 2 * TOKEN_BYTES and all(c in "0123456789abcdef" for c in scope)
+
+
 class TextProblem(ValueError):
     """An answer that cannot be accepted; `key` names the catalog message, `params` its fields."""
 
@@ -62,7 +69,7 @@ class Draft:
     """A report or idea being written. Only plain types: it is persisted as JSON."""
 
     kind: str
-    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    token: str = field(default_factory=lambda: secrets.token_hex(TOKEN_BYTES))
     step: int = Step.STATION
     station: str | None = None
     candidate_station: str | None = None

@@ -6,6 +6,7 @@ from bot.context import BotApp
 from bot.handlers import (
     admin,
     cases,
+    chats,
     desk,
     errors,
     guards,
@@ -21,6 +22,7 @@ from bot.handlers import (
 def register_all(app: BotApp) -> None:
     """Add every feature's handlers; the order within group 0 matters (first match wins)."""
     limits.register(app)  # group -3: a flooding chat is stopped first
+    chats.register(app)  # group -2: resident flows only in private chats, cases not in groups
     guards.register(app)  # group -1: 112 and crime tips
     admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text

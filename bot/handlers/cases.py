@@ -18,9 +18,8 @@ async def my_cases(update: Update, context: AppContext) -> None:
     lang = await lang_of(update, context)
     services = context.services
     chat = update.effective_chat
-    user = update.effective_user
     assert chat is not None
-    member = await services.desk.member(user.id if user else None)
+    member = await desk.member_of(update, context)
     if member is not None and update.callback_query is None:
         await desk.send_list(update, context, member, 0)
         return

@@ -6,9 +6,11 @@ this case?); the button itself is never trusted.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,6 +25,7 @@ from bot.context import AppContext, BotApp
 from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, Refused
 from bot.domain import callbacks
 from bot.domain.access import admin_scope, may_grant, may_revoke
+from bot.domain.chats import group_stations, stations_in_group
 from bot.domain.deployment import Role
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
@@ -35,8 +38,16 @@ PAGE_SIZE = 5
 
 
 async def member_of(update: Update, context: AppContext) -> Staff | None:
+    """The staff member behind this update. In a station's group chat they act only for that
+    station (what they see and do there, everyone in the group sees); elsewhere, not at all."""
     user = update.effective_user
-    return await context.services.desk.member(user.id if user else None)
+    member = await context.services.desk.member(user.id if user else None)
+    chat = update.effective_chat
+    if member is None or chat is None or chat.type == ChatType.PRIVATE:
+        return member
+    here = group_stations(context.services.deployment, chat.id)
+    stations = stations_in_group(member.role, member.stations, here)
+    return dataclasses.replace(member, stations=stations) if stations else None
 
 
 async def refuse(update: Update, context: AppContext) -> None:
@@ -93,11 +104,9 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 keyboard(desk.card_buttons(outcome.case)),
             )
         elif cb.action == "fwd":
-            current = set(await desk.cases.actors(case.id))
             buttons = [
                 (a.name, callbacks.encode(CASE_SCOPE, "fw", f"{case.reference}.{a.id}"))
-                for a in desk.deployment.actors
-                if a.id not in current and a.kind.value != "other"
+                for a in await desk.forward_targets(case)
             ]
             await query.answer()
             await send(
@@ -201,9 +210,11 @@ async def on_answer_button(update: Update, context: AppContext) -> int:
     lang = await lang_of(update, context)
     services = context.services
     chat = update.effective_chat
-    case = await services.cases.get(cb.arg) if cb else None
-    reporter = await services.desk.reporter_chat(case) if case else None
-    if case is None or chat is None or reporter != chat.id:
+    try:
+        if cb is None or chat is None:
+            raise Refused
+        case = await services.desk.answerable(chat.id, cb.arg)
+    except Refused:
         await refuse(update, context)
         return ConversationHandler.END
     assert context.user_data is not None

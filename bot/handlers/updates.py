@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -66,6 +67,22 @@ async def _choice(context: AppContext, update: Update) -> Choice | None:
     return choices[index] if 0 <= index < len(choices) else None
 
 
+def _allowed(choices: list[Choice], state: dict[str, Any], action: str, arg: str) -> bool:
+    """Whether a button fits what this staff member was shown: one of their commitments, a
+    status for the commitment they picked, publishing the text they wrote."""
+
+    def picked(index: object) -> bool:
+        return str(index).isdigit() and int(str(index)) < len(choices)
+
+    if action == "c":
+        return picked(arg)
+    if action == "s":
+        return arg in {s.value for s in CommitmentStatus} | {"keep"} and picked(state.get("i"))
+    if action == "pub":
+        return bool(state.get("text")) and picked(state.get("i"))
+    return action == "x"
+
+
 async def on_button(update: Update, context: AppContext) -> int | None:
     query = update.callback_query
     assert query is not None
@@ -76,6 +93,10 @@ async def on_button(update: Update, context: AppContext) -> int | None:
     if cb is None or member is None:
         await refuse(update, context)
         return ConversationHandler.END
+    choices = context.services.updates.choices(member)
+    if not _allowed(choices, context.user_data.get(KEY) or {}, cb.action, cb.arg):
+        await refuse(update, context)  # before answering: a query is answered once
+        return None
     await query.answer()
     await clear_buttons(update)
     if cb.action == "x":
@@ -83,10 +104,6 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         await send(update, context, t("update.cancelled"))
         return ConversationHandler.END
     if cb.action == "c":
-        choices = context.services.updates.choices(member)
-        if not cb.arg.isdigit() or int(cb.arg) >= len(choices):
-            await refuse(update, context)
-            return ConversationHandler.END
         context.user_data[KEY] = {"i": int(cb.arg)}
         choice = choices[int(cb.arg)]
         buttons = [(t(f"commitment.{s.value}"), _cb("s", s.value)) for s in CommitmentStatus]
@@ -106,11 +123,8 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         await send(update, context, t("update.text"))
         return TEXT
     if cb.action == "pub":
-        picked = await _choice(context, update)
-        state = context.user_data.pop(KEY, None) or {}
-        if picked is None or not state.get("text"):
-            await refuse(update, context)
-            return ConversationHandler.END
+        state = context.user_data.pop(KEY)
+        picked = choices[int(state["i"])]
         status = CommitmentStatus(state["status"]) if state.get("status") else None
         count = await context.services.updates.publish(
             member, picked, status, state["text"], state.get("photo")

@@ -1,0 +1,73 @@
+"""Where the bot answers: resident flows only in a private chat; case views (and invite codes)
+in a private chat or in the station's own group chat, for staff of that station.
+
+A group skips what protects residents (the crime-tip guard, the flood limit, consent in a
+private conversation) and shows everything to everyone in it, so the rule is checked once,
+before any feature sees the update. Pure: the handler says what the update asks for.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from bot.domain.deployment import Deployment, Role
+
+#: Staff commands that show case details or invite codes: also answered in a station's group.
+CASE_COMMANDS = frozenset({"arende", "case", "arenden", "cases", "invite"})
+
+
+class Asks(Enum):
+    """What an update in a group chat asks of the bot."""
+
+    CASE_COMMAND = "case_command"  # /arende, /arenden, /invite
+    COMMAND = "command"  # any other command of ours (a resident's or staff's)
+    CASE_BUTTON = "case_button"  # a button on a case card or list
+    RESIDENT_BUTTON = "resident_button"  # a menu button or a step of a draft
+    STAFF_BUTTON = "staff_button"  # any other button (statistics, export, staff, updates)
+    TEXT = "text"  # a message that is not a command (a staff note, or group talk)
+    NOTHING = "nothing"  # a command for another bot in the group
+
+
+class Verdict(Enum):
+    PASS = "pass"  # handle as usual
+    PRIVATE_ONLY = "private_only"  # say in one line: write to the bot in a private chat
+    REFUSE = "refuse"  # a button that does not belong here: refused, revealing nothing
+    IGNORE = "ignore"  # stay silent
+
+
+#: What staff of the station may do in its own group chat.
+IN_STATION_GROUP = frozenset({Asks.CASE_COMMAND, Asks.CASE_BUTTON, Asks.TEXT})
+
+#: Everything else in a group chat.
+IN_GROUP = {
+    Asks.CASE_COMMAND: Verdict.PRIVATE_ONLY,
+    Asks.COMMAND: Verdict.PRIVATE_ONLY,
+    Asks.CASE_BUTTON: Verdict.REFUSE,
+    Asks.RESIDENT_BUTTON: Verdict.PRIVATE_ONLY,
+    Asks.STAFF_BUTTON: Verdict.REFUSE,
+    Asks.TEXT: Verdict.IGNORE,
+    Asks.NOTHING: Verdict.IGNORE,
+}
+
+
+def verdict(asks: Asks, *, private: bool, staff_of_group: bool) -> Verdict:
+    """What to do with an update; `staff_of_group`: the chat is a station's group and the
+    sender is staff of that station."""
+    if private or (staff_of_group and asks in IN_STATION_GROUP):
+        return Verdict.PASS
+    return IN_GROUP[asks]
+
+
+def group_stations(deployment: Deployment, chat_id: int) -> tuple[str, ...]:
+    """The stations whose configured group chat this is (usually one, or none)."""
+    return tuple(s.id for s in deployment.stations if s.group_chat_id == chat_id)
+
+
+def stations_in_group(
+    role: str, stations: tuple[str, ...], here: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The stations a staff member acts for in a group of stations `here`: theirs among them
+    (a national admin, with no stations, has them all). Empty: not staff of this group."""
+    if role == Role.ADMIN.value and not stations:
+        return here
+    return tuple(s for s in here if s in stations)
