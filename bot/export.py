@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Deployment
+from bot.domain.text import xml_safe
 from storage.export import Batch, Filters, batches, count, split
 
 COLUMNS = (
@@ -298,7 +299,7 @@ class Exporter:
                 for case in batch.cases
             ]
             lines.append("")
-            yield "\n".join(lines), len(batch.cases)
+            yield _one_per_line("\n".join(lines)), len(batch.cases)
 
     def write(
         self,
@@ -468,7 +469,8 @@ class Exporter:
         sheet.append(list(COLUMNS))
         written = 0
         for row in self.rows(database, filters):
-            sheet.append(row)
+            # XML cannot hold most control characters: one in a resident's text failed it all.
+            sheet.append([xml_safe(v) if isinstance(v, str) else v for v in row])
             written += 1
             if progress and written % 10_000 == 0:
                 progress(written)
@@ -495,6 +497,15 @@ def _plain(batch: Batch) -> bool:
         if "," in text or '"' in text or "\n" in text or "\r" in text:
             return False
     return True
+
+
+def _one_per_line(text: str) -> str:
+    """JSON lines with the line breaks JSON leaves raw (U+0085, U+2028, U+2029) escaped, so
+    that a reader splitting lines at any of them still gets one case a line."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        text = text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028")
+        text = text.replace("\u2029", "\\u2029")
+    return text
 
 
 def _cell(value: str | None) -> str:

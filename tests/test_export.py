@@ -432,3 +432,44 @@ def test_outside_the_main_thread_the_export_stays_in_one_process(
     thread.join()
     assert result == [5000]
     assert exporter.processes == 1
+
+
+#: Every character XML 1.0 forbids, line breaks of every kind, and the vertical tab of the
+#: issue (one of it broke every XLSX export).
+NASTY = "A\x0bB " + "".join(map(chr, range(32))) + " \x7f\x85\u2028\u2029\ufffe\uffff C"
+
+
+def test_no_resident_text_breaks_an_export(
+    tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Every format is written and reads back: CSV and JSON keep the text exactly; XLSX
+    leaves out only what XML cannot hold."""
+    settings = Settings(database=tmp_path / "export.sqlite3", media_dir=tmp_path / "media")
+
+    async def one_case() -> None:
+        services = await Services.open(settings, deployment, catalogs)
+        try:
+            draft = Draft(kind="idea", station="floda", description=NASTY, place_text=NASTY)
+            await services.submit(1, draft, "sv")
+        finally:
+            await services.close()
+
+    asyncio.run(one_case())
+    for fmt in ("csv", "json", "xlsx"):
+        assert export(settings, fmt, tmp_path / f"x.{fmt}") == 0, fmt
+    with (tmp_path / "x.csv").open(encoding="utf-8", newline="") as handle:
+        from_csv = dict(zip(COLUMNS, list(csv.reader(handle))[1], strict=True))
+    assert from_csv["description"] == NASTY
+    lines = (tmp_path / "x.json").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1  # one case, one line, whatever splits lines
+    assert json.loads(lines[0])["description"] == NASTY
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "x.xlsx", read_only=True)
+    header, row = [list(r) for r in book.active.iter_rows(values_only=True)]
+    book.close()
+    from_xlsx = dict(zip(header, row, strict=True))
+    # XML 1.0 allows tab, line feed and return (read back as a line feed, as XML does);
+    # vertical tab and form feed become line feeds.
+    kept = "A\nB \t\n\n\n\n \x7f\x85\u2028\u2029 C"
+    assert from_xlsx["description"] == from_xlsx["place_text"] == kept

@@ -45,3 +45,14 @@ def paragraphs(text: str) -> str:
     line breaks of every kind as "\\n", and at most one blank line between paragraphs."""
     joined = "\n".join(one_line(line) for line in text.splitlines())  # splits at LINE_BREAKS
     return _BLANK_LINES.sub("\n\n", joined).strip("\n")
+
+
+#: What XML 1.0 cannot hold (so neither can an XLSX cell): most C0 controls, surrogates,
+#: U+FFFE and U+FFFF. Vertical tab and form feed separate lines, and become line feeds.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_BREAKS = str.maketrans("\x0b\x0c", "\n\n")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML forbids; everything else is kept."""
+    return _XML_FORBIDDEN.sub("", text.translate(_XML_BREAKS))
