@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.domain import callbacks
 from bot.domain.access import may_open
-from bot.domain.deployment import Commitment, Deployment, Role
+from bot.domain.deployment import Actor, ActorKind, Commitment, Deployment, Role
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
 from bot.domain.routing import group_chat, pick_staff, route
@@ -283,13 +283,22 @@ class Desk:
         )
         return int(row[0]) if row else None
 
+    async def forward_targets(self, case: Case) -> list[Actor]:
+        """The actors a case can be forwarded to: not already on it, and not the operators."""
+        current = set(await self.cases.actors(case.id))
+        return [
+            a
+            for a in self.deployment.actors
+            if a.id not in current and a.kind is not ActorKind.OTHER
+        ]
+
     async def forward(self, member: Staff | None, reference: str, actor_id: str) -> Case:
         """Send the case to another actor's staff at the station too; it stays open."""
         case = await self.authorise(member, reference)
         assert member is not None
         apply(Status(case.status), Action.FORWARD)
-        if actor_id not in {a.id for a in self.deployment.actors}:
-            raise Refused
+        if actor_id not in {a.id for a in await self.forward_targets(case)}:
+            raise Refused  # only an actor the forward menu offers
         async with self._db.transaction() as conn:
             await add_actors(conn, case.id, [actor_id])
             await _record(conn, case, member, Action.FORWARD, note=actor_id)
@@ -326,11 +335,18 @@ class Desk:
             await _record(conn, case, member, Action.LINK, note=commitment.id)
         return commitment
 
-    async def answer(self, chat_id: int, reference: str, text: str) -> Case:
-        """A resident's answer to a question: back to whoever asked (else the kommunpolis)."""
+    async def answerable(self, chat_id: int, reference: str) -> Case:
+        """The case, if this chat reported it and staff asked a question on it; else Refused."""
         case = await self.cases.get(reference)
         if case is None or await self.reporter_chat(case) != chat_id:
             raise Refused
+        if not any(e["action"] == Action.ASK.value for e in await self.cases.events(case.id)):
+            raise Refused  # the answer button comes only with a question
+        return case
+
+    async def answer(self, chat_id: int, reference: str, text: str) -> Case:
+        """A resident's answer to a question: back to whoever asked (else the kommunpolis)."""
+        case = await self.answerable(chat_id, reference)
         events = await self.cases.events(case.id)
         askers = [
             e["staff_id"] for e in events if e["action"] == Action.ASK.value and e["staff_id"]
