@@ -19,6 +19,7 @@ from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.logs import hide_resident_content
 from bot.metrics import Metrics, make_metrics_app, start_metrics_server
 from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
@@ -62,6 +63,7 @@ class MissingTokenError(Exception):
 def build_application(settings: Settings, deployment: Deployment) -> BotApp:
     """Build the Application for these settings; nothing is opened until it is initialised."""
     quiet_url_loggers()
+    hide_resident_content()  # PTB's DEBUG dumps of updates and API calls: no names, no texts
     if settings.bot_token is None:
         raise MissingTokenError(
             "TRYGG_BOT_TOKEN is not set: set it to the token from @BotFather "

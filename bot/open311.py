@@ -26,6 +26,7 @@ from bot.domain.open311 import (
     services,
 )
 from bot.i18n import Catalogs
+from bot.logs import redact_api_keys
 from bot.settings import Settings
 from storage import Database
 from storage.open311 import Open311Repository
@@ -62,6 +63,7 @@ def make_open311_app(
     api_key: str | None = None,
 ) -> web.Application:
     """The aiohttp application serving the read API from `db`."""
+    redact_api_keys()  # aiohttp quotes the start of a too-long request line in its error log
     repository = Open311Repository(db)
     renderer = RequestRenderer(deployment, catalogs.text)
     service_list = services(deployment, catalogs.text)

@@ -595,3 +595,27 @@ async def test_cli_serves_and_stops_on_sigterm(seeded: Seeded) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.mark.parametrize("padding", [0, 55], ids=["whole key", "cut-off key"])
+async def test_a_long_request_line_logs_no_part_of_the_key(
+    keyed_api: Client, caplog: pytest.LogCaptureFixture, padding: int
+) -> None:
+    """aiohttp quotes the first 100 bytes of a line too long to read in its error log: with
+    `padding` the quote ends in the middle of the key. Neither the key nor a piece of it
+    may reach the log."""
+    server = keyed_api.server
+    target = f"{PREFIX}/requests.json?{'p=' + 'x' * padding + '&' if padding else ''}"
+    target += f"api_key={KEY}&q={'y' * 9000}"
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    assert (await reader.readline()).startswith(b"HTTP/1.")  # refused: 400 or 414
+    writer.close()
+    await writer.wait_closed()
+    await get(keyed_api, "/services.json", api_key=KEY)  # a normal request: the access log
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    pieces = {KEY[i : i + 5] for i in range(len(KEY) - 4)}
+    assert [p for p in pieces if p in logged] == []
+    assert "Got more than" in logged  # aiohttp did log the line it refused
+    assert "api_key=<redacted>" in logged

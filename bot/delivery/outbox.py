@@ -198,8 +198,11 @@ class OutboxWorker:
         except Forbidden as exc:
             self._failed(row, "gone")
             await self._outbox.dead(row.recipient, exc.message)
+            # No chat id at INFO: it is a resident's (the row id leads to it, for whoever may).
             log.info(
-                "Chat %s is gone (%s); its pending messages are dropped", row.recipient, exc.message
+                "Outbox row %d: the chat is gone (%s); its pending messages are dropped",
+                row.id,
+                exc.message,
             )
             return False
         except BadRequest as exc:
