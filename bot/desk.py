@@ -24,7 +24,14 @@ from bot.domain.models import Case
 from bot.domain.routing import group_chat, pick_staff, route
 from bot.domain.text import one_line, paragraphs
 from bot.i18n import Catalogs, Safe
-from storage.cases import CaseRepository, add_actors, add_event, set_commitment, set_status
+from storage.cases import (
+    CaseRepository,
+    add_actors,
+    add_event,
+    last_status_change,
+    set_commitment,
+    set_status,
+)
 from storage.database import Database
 from storage.outbox import OutboxItem, enqueue
 from storage.staff import Staff, StaffEntry, StaffRepository
@@ -47,6 +54,16 @@ ACTION_CODES = {
 
 class Refused(Exception):
     """The user may not do this; the message reveals nothing about the case."""
+
+
+class AlreadyHandled(Exception):
+    """Someone else changed the case between reading it and writing: nothing was done."""
+
+    def __init__(self, reference: str, actor: str, status: Status) -> None:
+        super().__init__(f"{reference} was already handled by {actor}")
+        self.reference = reference
+        self.actor = actor
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -229,14 +246,21 @@ class Desk:
     async def act(
         self, member: Staff | None, reference: str, action: Action, note: str | None = None
     ) -> Outcome:
-        """Apply an officer's action; the resident hears of it when it is meant for them."""
+        """Apply an officer's action; the resident hears of it when it is meant for them.
+
+        The status read here is checked again where it is written: of two officers acting at
+        once, one wins and the other gets AlreadyHandled (nothing recorded, nobody told).
+        """
         case = await self.authorise(member, reference)
         assert member is not None
         status = apply(Status(case.status), action)
         actor = self.actor_name(member.actor_id)
         async with self._db.transaction() as conn:
-            if status.value != case.status:
-                await set_status(conn, case.id, status.value)
+            if not await set_status(conn, case.id, case.status, status.value):
+                by, now = await last_status_change(conn, case.id)
+                raise AlreadyHandled(
+                    case.reference, self.actor_name(by) if by else "–", Status(now or status)
+                )
             await _record(conn, case, member, action, to_status=status, note=note)
             items: list[OutboxItem] = []
             if action in NOTIFY_RESIDENT:

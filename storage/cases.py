@@ -103,15 +103,34 @@ async def add_event(
     )
 
 
-async def set_status(conn: aiosqlite.Connection, case_id: int, status: str) -> None:
+async def set_status(conn: aiosqlite.Connection, case_id: int, expected: str, status: str) -> bool:
+    """Compare and set: move the case to `status` only if it is still `expected`.
+
+    Inside the caller's transaction; False when someone else changed the case first (the
+    row is then left as it is). With `status` equal to `expected` it only checks.
+    """
     now = utcnow()
-    await conn.execute(
+    async with conn.execute(
         "UPDATE cases SET status = ?,"
         " acknowledged_at = COALESCE(acknowledged_at, CASE WHEN ? != 'new' THEN ? END),"
         " resolved_at = CASE WHEN ? IN ('resolved', 'not_actionable') THEN ? END"
-        " WHERE id = ?",
-        (status, status, now, status, now, case_id),
-    )
+        " WHERE id = ? AND status = ?",
+        (status, status, now, status, now, case_id, expected),
+    ) as cur:
+        return cur.rowcount > 0
+
+
+async def last_status_change(
+    conn: aiosqlite.Connection, case_id: int
+) -> tuple[str | None, str | None]:
+    """(actor id, status) of the latest staff action that changed the case's status."""
+    async with conn.execute(
+        "SELECT actor_id, to_status FROM case_events WHERE case_id = ? AND staff_id IS NOT NULL"
+        " AND to_status IS NOT from_status ORDER BY id DESC LIMIT 1",
+        (case_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return (row["actor_id"], row["to_status"]) if row else (None, None)
 
 
 async def set_commitment(conn: aiosqlite.Connection, case_id: int, commitment_id: str) -> None:

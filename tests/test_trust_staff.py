@@ -3,6 +3,7 @@ an escalation, two officers at once, and staff the deployment file no longer lis
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.desk import AlreadyHandled, Outcome
 from bot.domain.access import may_grant, may_open, may_revoke
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
+from bot.domain.lifecycle import Action
 from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
@@ -329,3 +332,68 @@ async def test_escalation_reaches_only_admins_who_may_open_the_case(
     assert await services.desk.escalate(later) == 1
     alerted = await outbox_to(services, f"{case.reference} vid Jakobsberg har inte kvitterats")
     assert alerted == {ADMIN, 4702}
+
+
+async def test_two_officers_at_once_one_wins(services: Services) -> None:
+    case = await services.submit(RESIDENT, draft(), "sv")
+    polis = await services.desk.member(POLIS_JKB)
+    kommun = await services.desk.member(KOMMUN_JKB)
+    await services.desk.act(polis, case.reference, Action.ACKNOWLEDGE)
+    results = await asyncio.gather(
+        services.desk.act(polis, case.reference, Action.RESOLVE, "Lamporna är bytta."),
+        services.desk.act(kommun, case.reference, Action.REJECT, "Inte vår trappa."),
+        return_exceptions=True,
+    )
+    won = [r for r in results if isinstance(r, Outcome)]
+    lost = [r for r in results if isinstance(r, AlreadyHandled)]
+    assert (len(won), len(lost)) == (1, 1), results
+    winner = "polisen-jarfalla" if won[0].action is Action.RESOLVE else "jarfalla-kommun"
+    assert lost[0].actor == services.desk.actor_name(winner)
+    assert lost[0].status is won[0].status
+    told = [text for _, text in await texts_to(services, RESIDENT)]
+    closing = [t for t in told if "är åtgärdat" in t or "kan tyvärr inte åtgärdas" in t]
+    assert len(closing) == 1, told
+    actions = [e["action"] for e in await services.cases.events(case.id)]
+    assert actions[:2] == ["created", "acknowledge"]
+    assert actions[2:] in (["resolve"], ["reject"])
+
+
+async def test_the_second_officer_is_told_who_was_first(
+    staff_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """Both officers write their note; the bot takes both at the same moment."""
+    from tests.test_desk import report, wait_for_text
+
+    world = staff_bot.world
+    assert "JKB-0001" in await report(Person(world, RESIDENT, catalogs))
+    polis, kommun = Person(world, POLIS_JKB, catalogs), Person(world, KOMMUN_JKB, catalogs)
+    await wait_for_text(world, POLIS_JKB, "JKB-0001")
+    await wait_for_text(world, KOMMUN_JKB, "JKB-0001")
+    await world.wait_for(KOMMUN_JKB, lambda m: m.kind == "location")  # the whole card is here
+    await polis.tap("Kvittera")
+    await polis.tap("Åtgärdad")
+    await kommun.tap("Kan inte åtgärdas")
+    for person in (polis, kommun):
+        person._mark = person.mark()
+    world.send_text(POLIS_JKB, "Lamporna är bytta.")
+    world.send_text(KOMMUN_JKB, "Inte vår trappa.")
+    replies = {
+        p.id: [m.text for m in await p.settle() if m.kind == "text"] for p in (polis, kommun)
+    }
+    done = {"JKB-0001: åtgärdad.", "JKB-0001: kan inte åtgärdas."}
+    (winner,) = [chat for chat, texts in replies.items() if texts and texts[0] in done]
+    (loser,) = set(replies) - {winner}
+    first = {
+        POLIS_JKB: ("Lokalpolisområde Järfälla", "åtgärdad"),
+        KOMMUN_JKB: ("Järfälla kommun", "kan inte åtgärdas"),
+    }
+    actor, status = first[winner]
+    assert replies[loser] == [
+        f"JKB-0001 har redan hanterats av {actor}: ärendet är {status}. Inget har ändrats."
+    ], replies
+    told = [
+        json.loads(r["payload"])["text"]
+        for r in rows(bot_settings, "SELECT payload FROM outbox WHERE recipient = ?", RESIDENT)
+    ]
+    closing = [t for t in told if "är åtgärdat" in t or "kan tyvärr inte åtgärdas" in t]
+    assert len(closing) == 1, told

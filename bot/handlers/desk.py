@@ -22,7 +22,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
-from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, Refused
+from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, AlreadyHandled, Refused
 from bot.domain import callbacks
 from bot.domain.access import admin_scope, may_grant, may_revoke
 from bot.domain.chats import group_stations, stations_in_group
@@ -58,6 +58,17 @@ async def refuse(update: Update, context: AppContext) -> None:
         await update.callback_query.answer(text, show_alert=True)
     else:
         await send(update, context, text)
+
+
+def already_handled(context: AppContext, exc: AlreadyHandled) -> str:
+    """Another officer was first: who, and where the case is now."""
+    desk = context.services.desk
+    return desk.t(
+        "desk.already_handled",
+        reference=exc.reference,
+        actor=exc.actor,
+        status=desk.t(f"status.{exc.status.value}"),
+    )
 
 
 # ---------------------------------------------------------------------- case buttons
@@ -148,6 +159,8 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             )
         else:
             raise Refused
+    except AlreadyHandled as exc:
+        await query.answer(already_handled(context, exc), show_alert=True)
     except (Refused, ValueError) as exc:
         if isinstance(exc, IllegalTransition):
             await query.answer(
@@ -174,6 +187,9 @@ async def on_note(update: Update, context: AppContext) -> int:
         await send(
             update, context, desk.t("desk.illegal", status=desk.t(f"status.{exc.status.value}"))
         )
+        return ConversationHandler.END
+    except AlreadyHandled as exc:
+        await send(update, context, already_handled(context, exc))
         return ConversationHandler.END
     except Refused:
         await refuse(update, context)
