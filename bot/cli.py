@@ -239,7 +239,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     async def purge() -> dict[str, int]:
         catalogs = Catalogs.load(deployment.deployment.languages)
-        services = await Services.open(settings, deployment, catalogs)
+        # Only the running bot applies the file's staff: this process may name another file.
+        services = await Services.open(settings, deployment, catalogs, sync_staff=False)
         try:
             return await services.purge()
         finally:

@@ -421,12 +421,24 @@ class Desk:
     async def escalate(self, now: dt.datetime | None = None) -> int:
         """Re-send cases nobody acknowledged in time, and tell the admins. Returns a count.
 
-        Admins get the card only for cases they may open.
+        Admins get the card only for cases they may open. A case at a station the deployment
+        file no longer has is left for `trygghetsbot doctor` to name; the others go on.
         """
         hours = self.deployment.deployment.ack_hours
         now = now or dt.datetime.now(dt.UTC)
         before = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
-        stale = await self.cases.unacknowledged(before)
+        known = {s.id for s in self.deployment.stations}
+        stale = []
+        for case in await self.cases.unacknowledged(before):
+            if case.station_id in known:
+                stale.append(case)
+            else:
+                log.warning(
+                    "Case %s is at station %r, which the deployment file no longer has:"
+                    " not escalated",
+                    case.reference,
+                    case.station_id,
+                )
         staff = await self.staff.active()
         for case in stale:
             actors = await self.cases.actors(case.id)

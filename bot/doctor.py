@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sqlite3
@@ -21,6 +22,7 @@ from bot.app import quiet_url_loggers
 from bot.config import DeploymentError, load_deployment
 from bot.delivery.email import Mailer
 from bot.settings import Settings
+from storage.cases import open_outside
 from storage.migrations import LATEST_VERSION
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,10 @@ async def run_checks(settings: Settings, timeout: float = TIMEOUT) -> list[Check
     """Run every check (concurrently, each on its own timeout) and return them in order."""
     checks: list[tuple[str, Callable[[], Awaitable[str]]]] = [
         ("settings", lambda: _settings(settings)),
-        ("deployment", lambda: asyncio.to_thread(_deployment, settings.deployment)),
+        (
+            "deployment",
+            lambda: asyncio.to_thread(_deployment, settings.deployment, settings.database),
+        ),
         ("bot api", lambda: _bot_api(settings, timeout)),
         ("database", lambda: asyncio.to_thread(_database, settings.database, timeout)),
         ("media", lambda: asyncio.to_thread(_media, settings.media_dir)),
@@ -96,13 +101,35 @@ async def _settings(settings: Settings) -> str:
     return f"deployment {settings.deployment.resolve()}, database {settings.database.resolve()}"
 
 
-def _deployment(path: Path) -> str:
+def _deployment(path: Path, database: Path) -> str:
     try:
         dep = load_deployment(path)
     except DeploymentError as exc:
         more = f" (and {len(exc.lines) - 1} more problems)" if len(exc.lines) > 1 else ""
         raise _Failed(exc.lines[0] + more) from None
+    orphans = _open_cases_outside(database, [s.id for s in dep.stations])
+    if orphans:
+        named = ", ".join(f"{ref} ({station})" for ref, station in orphans[:10])
+        more = f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""
+        raise _Failed(
+            f"{len(orphans)} open case{'s' if len(orphans) > 1 else ''} at stations the file no"
+            f" longer has, which nobody is reminded of: {named}{more}; put the stations back"
+            " until the cases are closed"
+        )
     return f"{dep.deployment.name}: {len(dep.stations)} stations, {len(dep.staff)} staff"
+
+
+def _open_cases_outside(database: Path, stations: list[str]) -> list[tuple[str, str]]:
+    """Open cases at stations not in the file; none when the database cannot be read (the
+    database check says why)."""
+    if not database.is_file():
+        return []
+    try:
+        uri = f"{database.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT)) as conn:
+            return open_outside(conn, stations)
+    except sqlite3.Error:
+        return []
 
 
 async def _bot_api(settings: Settings, timeout: float) -> str:

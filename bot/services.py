@@ -93,14 +93,19 @@ class Services:
         catalogs: Catalogs,
         database: LazyDatabase | None = None,
         metrics: Metrics | None = None,
+        *,
+        sync_staff: bool = True,
     ) -> Services:
+        """Open the database and the services. `sync_staff`: make this deployment file the
+        truth for staff, as the bot does at start; a one-off command (purge) leaves them be."""
         database = database or LazyDatabase(settings.database)
         db = await database.get()
         cases, staff = CaseRepository(db), StaffRepository(db)
         desk = Desk(
             db, deployment, catalogs, cases, staff, email_enabled=settings.smtp_host is not None
         )
-        await desk.sync_staff()
+        if sync_staff:
+            await desk.sync_staff()
         promises, residents = PromiseRepository(db), ResidentRepository(db)
         await promises.seed(deployment)
         audit = AuditRepository(db)

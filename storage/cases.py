@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Collection
 
 import aiosqlite
 
@@ -131,6 +133,21 @@ async def last_status_change(
     ) as cur:
         row = await cur.fetchone()
     return (row["actor_id"], row["to_status"]) if row else (None, None)
+
+
+def open_outside(conn: sqlite3.Connection, stations: Collection[str]) -> list[tuple[str, str]]:
+    """(reference, station id) of open cases at stations not in `stations`, oldest first.
+
+    Synchronous, on the caller's connection: `trygghetsbot doctor` reads the file read-only.
+    """
+    marks_s = ", ".join("?" for _ in stations)  # SQLite takes an empty list
+    marks_o = ", ".join("?" for _ in OPEN_STATUSES)
+    rows = conn.execute(
+        f"SELECT reference, station_id FROM cases WHERE status IN ({marks_o})"
+        f" AND station_id NOT IN ({marks_s}) ORDER BY id",
+        (*OPEN_STATUSES, *stations),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 async def set_commitment(conn: aiosqlite.Connection, case_id: int, commitment_id: str) -> None:

@@ -11,6 +11,11 @@ import aiosqlite
 
 from storage.database import Database, utcnow
 
+#: The longest a row is ever put off, in seconds (the worker's longest backoff; a longer flood
+#: pause is kept in memory only). A row due later than this from now was scheduled while the
+#: clock was ahead, and is due now.
+MAX_DELAY = 600
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -66,6 +71,15 @@ async def erase_staff_copies(conn: aiosqlite.Connection, resident_id: int) -> No
     await conn.execute(f"UPDATE outbox SET payload = '{{}}' WHERE {_STAFF_COPIES}", (resident_id,))
 
 
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _later(delay: float) -> str:
+    """The time `delay` seconds from now (at most MAX_DELAY), as stored."""
+    return _iso(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=min(delay, MAX_DELAY)))
+
+
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -75,11 +89,17 @@ class OutboxRepository:
             await enqueue(conn, items)
 
     async def due(self, limit: int = 50) -> list[OutboxRow]:
-        """Pending rows whose time has come, oldest first (a chat's messages stay in order)."""
+        """Pending rows whose time has come, oldest first (a chat's messages stay in order).
+
+        Times are the wall clock's, which can step back (NTP, a wrong clock set right): a row
+        never tried is due whenever it was written, and a retry is never further off than
+        MAX_DELAY, so rows queued while the clock was ahead do not hold up their chat.
+        """
+        now = dt.datetime.now(dt.UTC)
         rows = await self._db.fetchall(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY id LIMIT ?",
-            (utcnow(), limit),
+            "SELECT * FROM outbox WHERE status = 'pending' AND (next_attempt_at <= ?"
+            " OR next_attempt_at = created_at OR next_attempt_at > ?) ORDER BY id LIMIT ?",
+            (_iso(now), _iso(now + dt.timedelta(seconds=MAX_DELAY)), limit),
         )
         return [
             OutboxRow(
@@ -112,7 +132,7 @@ class OutboxRepository:
             )
 
     async def retry(self, row_id: int, delay: float, error: str, max_attempts: int) -> None:
-        when = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(timespec="seconds")
+        when = _later(delay)
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -123,7 +143,7 @@ class OutboxRepository:
 
     async def postpone(self, row_id: int, delay: float) -> None:
         """Flood control: try again later without counting an attempt."""
-        when = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(timespec="seconds")
+        when = _later(delay)
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (when, row_id))
 

@@ -192,3 +192,29 @@ async def test_invalid_settings_are_a_failed_check(env: dict[str, str]) -> None:
     out, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     assert out.decode().startswith("FAIL  settings: Invalid setting TRYGG_LOG_LEVEL")
+
+
+async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
+    env: dict[str, str],
+) -> None:
+    from bot.domain.models import CaseKind, NewCase
+    from storage.cases import CaseRepository
+
+    async with await Database.open(Path(env["TRYGG_DATABASE"])) as db:
+        cases = CaseRepository(db)
+        for _ in range(2):
+            await cases.create(NewCase("gamla-stan", "GML", CaseKind.REPORT, "Mörkt"))
+        await cases.create(NewCase("jakobsberg", "JKB", CaseKind.REPORT, "Mörkt"))
+        async with db.transaction() as conn:
+            await conn.execute(
+                "UPDATE cases SET status = 'not_actionable' WHERE reference = 'GML-0002'"
+            )
+    code, results, stdout = await doctor(env)
+    assert code == 1
+    status, detail = results.pop("deployment")
+    assert status == "FAIL"
+    assert "1 open case at stations the file no longer has" in detail
+    assert "GML-0001 (gamla-stan)" in detail
+    assert "GML-0002" not in detail  # closed: nobody needs reminding
+    assert "JKB-0001" not in detail
+    assert all(status == "PASS" for status, _ in results.values()), stdout

@@ -161,3 +161,40 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["migrate", "--database", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"Cannot open database {tmp_path}: it is a directory"
+
+
+async def test_rows_queued_while_the_clock_was_ahead_do_not_stall_their_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall clock steps back two hours (NTP fixes it): what was queued meanwhile goes out."""
+    import datetime as dt
+
+    from storage import outbox as outbox_module
+    from storage.outbox import OutboxItem, OutboxRepository
+
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+
+    def text(chat: str, body: str) -> OutboxItem:
+        return OutboxItem("telegram", chat, "text", {"text": body})
+
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        outbox = OutboxRepository(db)
+        with monkeypatch.context() as clock:
+            clock.setattr(outbox_module, "utcnow", lambda: ahead.isoformat(timespec="seconds"))
+            await outbox.add([text("42", "first"), text("43", "retried")])
+        # A failed try while the clock was ahead put 43's row off by a few seconds from then.
+        async with db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = 1, next_attempt_at = ? WHERE recipient = '43'",
+                ((ahead + dt.timedelta(seconds=4)).isoformat(timespec="seconds"),),
+            )
+        await outbox.add([text("42", "second")])  # the clock is right again
+        due = await outbox.due()
+        assert [(r.recipient, r.payload["text"]) for r in due] == [
+            ("42", "first"),
+            ("43", "retried"),
+            ("42", "second"),
+        ]
+        # A retry the clock did not disturb still waits for its time.
+        await outbox.retry(due[2].id, 30, "timed out", 8)
+        assert [r.payload["text"] for r in await outbox.due()] == ["first", "retried"]

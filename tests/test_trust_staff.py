@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -278,6 +280,38 @@ async def test_upgrade_gives_the_file_back_rows_a_code_took_over(tmp_path: Path)
         assert await staff.by_telegram(2) is not None
 
 
+def test_purge_leaves_the_staff_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`trygghetsbot purge` run with another deployment file in its environment."""
+    from bot.cli import main
+    from bot.settings import bundled_deployment_path
+
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("TRYGG_DATABASE", str(database))
+    assert main(["migrate"]) == 0
+    other = tmp_path / "other.toml"
+    text = bundled_deployment_path().read_text(encoding="utf-8")
+    other.write_text(text.replace("telegram_id = 100000001", "telegram_id = 100000071"))
+
+    async def start_bot() -> None:
+        from bot.config import load_deployment
+
+        deployment = load_deployment(bundled_deployment_path())
+        settings = Settings(database=database, media_dir=tmp_path / "media")
+        services = await Services.open(settings, deployment, Catalogs.load(["sv"]))
+        await services.close()
+
+    asyncio.run(start_bot())
+    monkeypatch.setenv("TRYGG_DEPLOYMENT", str(other))
+    assert main(["purge"]) == 0
+    assert "Purged:" in capsys.readouterr().out
+    with sqlite3.connect(database) as conn:
+        listed = dict(conn.execute("SELECT telegram_id, active FROM staff").fetchall())
+    assert listed[POLIS_JKB] == 1
+    assert 100000071 not in listed
+
+
 # ---------------------------------------------------------------------- escalation and races
 @pytest.fixture
 async def services(
@@ -332,6 +366,28 @@ async def test_escalation_reaches_only_admins_who_may_open_the_case(
     assert await services.desk.escalate(later) == 1
     alerted = await outbox_to(services, f"{case.reference} vid Jakobsberg har inte kvitterats")
     assert alerted == {ADMIN, 4702}
+
+
+async def test_a_removed_station_does_not_stop_escalation_elsewhere(
+    services: Services, deployment: Deployment, catalogs: Catalogs, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = await services.submit(RESIDENT, draft("jakobsberg"), "sv")
+    kept = await services.submit(RESIDENT + 1, draft("floda"), "sv")
+    await services.close()
+    # The next start: Jakobsberg is out of the file, its open case is still in the database.
+    trimmed = deployment.model_copy(
+        update={"stations": [s for s in deployment.stations if s.id != "jakobsberg"]}
+    )
+    restarted = await Services.open(services.settings, trimmed, catalogs)
+    try:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
+        with caplog.at_level(logging.WARNING, logger="bot.desk"):
+            assert await restarted.desk.escalate(later) == 1
+        assert await outbox_to(restarted, f"Påminnelse: {kept.reference}")
+        assert not await outbox_to(restarted, f"Påminnelse: {gone.reference}")
+        assert any(gone.reference in r.getMessage() for r in caplog.records)
+    finally:
+        await restarted.close()
 
 
 async def test_two_officers_at_once_one_wins(services: Services) -> None:

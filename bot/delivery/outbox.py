@@ -21,7 +21,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery.email import Mailer
 from bot.metrics import Metrics
-from storage.outbox import OutboxRepository, OutboxRow
+from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ GONE = ("chat not found", "user not found", "bot was blocked", "user is deactiva
 
 def backoff(attempts: int) -> float:
     """Seconds before the next try: 2, 4, 8, ... capped at ten minutes."""
-    return float(min(600, 2 ** (attempts + 1)))
+    return float(min(MAX_DELAY, 2 ** (attempts + 1)))
 
 
 def markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
