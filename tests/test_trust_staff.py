@@ -453,3 +453,23 @@ async def test_the_second_officer_is_told_who_was_first(
     ]
     closing = [t for t in told if "är åtgärdat" in t or "kan tyvärr inte åtgärdas" in t]
     assert len(closing) == 1, told
+
+
+async def test_the_first_admin_from_the_server_is_an_admin_of_every_station(
+    staff_bot: Emulator, bot_settings: Settings, catalogs: Catalogs, tmp_path: Path
+) -> None:
+    """`trygghetsbot invite --role admin` without --stations, as admin.md shows: that admin
+    may invite anyone (a station-bound admin only its own actor)."""
+    from tests.processes import bot_env, cli
+
+    env = bot_env(None, tmp_path, TRYGG_DATABASE=str(bot_settings.database))
+    status, out, _ = await cli(env, "invite", "--actor", "drift", "--role", "admin")
+    assert status == 0
+    code = out.split("/start ")[1].split()[0]
+    first = Person(staff_bot.world, 4801, catalogs)
+    linked = (await first.say(f"/start {code}"))[-1].text
+    assert "Du är nu kopplad som admin för Trygghetsboten drift (*)" in linked
+    await code_from(first, "/invite polisen-alingsas floda kommunpolis")
+    status, _, err = await cli(env, "invite", "--actor", "drift", "--role", "partner")
+    assert status == 2  # everyone else needs stations
+    assert "missing station" in err

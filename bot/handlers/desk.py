@@ -451,7 +451,7 @@ async def redeem(update: Update, context: AppContext, code: str) -> None:
             name=member.name,
             role=member.role,
             actor=desk.actor_name(member.actor_id),
-            stations=", ".join(member.stations),
+            stations=", ".join(member.stations) or "*",  # an admin of every station
         ),
     )
 
