@@ -143,8 +143,15 @@ class Desk:
     def local_time(self, iso: str) -> str:
         return dt.datetime.fromisoformat(iso).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
+    def station_name(self, station_id: str) -> str:
+        """The station's name; its id when the deployment file no longer has it (the case
+        stays readable, and `doctor` names such cases)."""
+        try:
+            return self.deployment.station(station_id).name
+        except KeyError:
+            return station_id
+
     def card_text(self, case: Case) -> str:
-        station = self.deployment.station(case.station_id)
         category = "–"
         for c in self.deployment.categories:
             if c.id == case.category:
@@ -157,7 +164,7 @@ class Desk:
             "desk.card",
             kind=self.t(f"kind.{case.kind.value}"),
             reference=case.reference,
-            station=station.name,
+            station=self.station_name(case.station_id),
             category=category,
             place=place,
             times=times,
@@ -207,12 +214,11 @@ class Desk:
                     )
                 )
         if member.email and self.email_enabled:
-            station = self.deployment.station(case.station_id)
             subject = self.t(
                 "email.subject",
                 kind=self.t(f"kind.{case.kind.value}"),
                 reference=case.reference,
-                station=station.name,
+                station=self.station_name(case.station_id),
             )
             plain = _plain(body) + "\n\n" + _plain(self.t("email.footer"))
             items.append(

@@ -386,6 +386,10 @@ async def test_a_removed_station_does_not_stop_escalation_elsewhere(
         assert await outbox_to(restarted, f"Påminnelse: {kept.reference}")
         assert not await outbox_to(restarted, f"Påminnelse: {gone.reference}")
         assert any(gone.reference in r.getMessage() for r in caplog.records)
+        # An officer can still open it: the card names the station by its id.
+        stored = await restarted.cases.get(gone.reference)
+        assert stored is not None
+        assert "jakobsberg" in restarted.desk.card_text(stored)
     finally:
         await restarted.close()
 

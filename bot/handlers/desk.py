@@ -273,7 +273,6 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
     lines = [desk.t("desk.list_title", total=total)]
     rows = []
     for case in cases:
-        station = desk.deployment.station(case.station_id)
         category = next(
             (
                 c.name.get(desk.lang) or c.name["sv"]
@@ -286,7 +285,7 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
             desk.t(
                 "desk.list_item",
                 reference=case.reference,
-                station=station.name,
+                station=desk.station_name(case.station_id),
                 category=category,
                 status=desk.t(f"status.{case.status}"),
                 date=desk.local_time(case.created_at)[:10],
