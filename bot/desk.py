@@ -382,12 +382,13 @@ class Desk:
             e["staff_id"] for e in events if e["action"] == Action.ASK.value and e["staff_id"]
         ]
         targets: list[Staff] = []
+        actors = await self.cases.actors(case.id)
         if askers:
             asker = await self.staff.get(askers[-1])
-            if asker and asker.active:
+            # Only while they may still open the case (a move to another station ends it).
+            if asker and asker.active and may_open(asker, case.station_id, actors):
                 targets.append(asker)
         if not targets:
-            actors = await self.cases.actors(case.id)
             targets = [
                 s
                 for s in pick_staff(await self.staff.active(), case.station_id, actors)

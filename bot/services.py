@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.admin import AdminTools
 from bot.desk import Desk
 from bot.domain.deployment import Deployment, Promise, Station
+from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
 from bot.domain.models import Case, NewCase, Resident
 from bot.domain.stations import Nearest, match_stations, nearest_station
@@ -61,6 +62,10 @@ class LazyDatabase:
             if self._db is not None:
                 await self._db.close()
                 self._db = None
+
+
+class CrimeTip(TextProblem):
+    """The draft as a whole names a person and an offence: it is never stored."""
 
 
 @dataclass
@@ -274,6 +279,10 @@ class Services:
         missing = draft.missing()
         if missing:
             raise TextProblem("summary.missing", fields=",".join(s.name for s in missing))
+        # Each text was checked as it came; a name in the place and an offence in the
+        # description are a tip only together.
+        if looks_like_crime_tip("\n".join(t for t in (draft.place_text, draft.description) if t)):
+            raise CrimeTip("guard.tip")
         station = self.station(draft.station)
         assert station is not None  # checked by missing()
         resident = await self.residents.touch(chat_id, lang)

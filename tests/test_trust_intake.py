@@ -304,6 +304,10 @@ async def test_case_views_only_in_private_or_the_station_group(
     assert [m.text for m in got] == [refused]
     assert await press_in_group(world, ADMIN, JKB_GROUP, "v1:c:show:FLO-0001") == refused
     assert await press_in_group(world, KOMMUN_JKB, JKB_GROUP, "v1:c:show:FLO-0001") == refused
+    # An invite code is never posted in a group, not even the station's own.
+    got = await in_group(world, ADMIN, JKB_GROUP, "/invite jarfalla-kommun jakobsberg")
+    assert [m.text for m in got] == [line]
+    assert db_rows(bot_settings, "SELECT 1 FROM invites") == []
     # Staff of other stations and residents are told to write privately.
     for user in (POLIS_STK, ALICE):
         got = await in_group(world, user, JKB_GROUP, "/arende JKB-0001")
@@ -393,3 +397,30 @@ async def test_update_buttons_fit_what_was_shown(
     # The buttons that were shown still work.
     await officer.tap(officer.t("update.keep"))
     assert officer.last_text() == officer.t("update.text")
+
+
+async def test_a_page_number_no_button_carries_is_refused(
+    trust_bot: Emulator, catalogs: Catalogs
+) -> None:
+    officer = Person(trust_bot.world, POLIS_JKB, catalogs)
+    for page in ("9" * 30, "-1", "x"):
+        await officer.press_forged(f"v1:c:pg:{page}")
+        assert officer.answer() == officer.t("desk.refused"), page
+
+
+async def test_staff_filing_a_report_meet_the_crime_tip_guard(
+    trust_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    officer = Person(trust_bot.world, POLIS_JKB, catalogs)
+    await start_report(officer, "Jakobsberg", "Belysning")
+    await officer.say("Vid trappan upp till perrong 1")
+    await officer.tap(officer.t("nav.continue"))
+    await officer.tap(officer.t("times.evening"))
+    await officer.tap(officer.t("nav.done"))
+    got = await officer.say("Kalle Svensson langar vid pendeln varje kväll")
+    assert officer.t("guard.tip") in [m.text for m in got]
+    assert db_rows(bot_settings, "SELECT 1 FROM cases") == []
+    # Outside a report, staff text is not checked: it is a note on a case, not a report.
+    await officer.say("/avbryt")
+    noted = await officer.say("Kalle Svensson langar vid pendeln varje kväll")
+    assert officer.t("guard.tip") not in [m.text for m in noted]

@@ -21,7 +21,7 @@ from bot.domain.lifecycle import Action
 from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
-from bot.services import Services
+from bot.services import CrimeTip, Services
 from bot.settings import Settings
 from storage import Database
 from storage.migrations import MIGRATIONS
@@ -477,3 +477,34 @@ async def test_the_first_admin_from_the_server_is_an_admin_of_every_station(
     status, _, err = await cli(env, "invite", "--actor", "drift", "--role", "partner")
     assert status == 2  # everyone else needs stations
     assert "missing station" in err
+
+
+async def test_a_tip_split_over_place_and_description_is_not_stored(services: Services) -> None:
+    tip = draft()
+    tip.place_text = "Kalle Svensson, Storgatan 5"
+    tip.description = "han langar knark vid porten varje kväll"
+    with pytest.raises(CrimeTip):
+        await services.submit(RESIDENT, tip, "sv")
+    assert await services.cases.count() == 0
+    # The place with a drug scene and nobody named is a report.
+    scene = draft()
+    scene.place_text = "Gångtunneln under spåren"
+    scene.description = "Det luktar hasch och folk dealar öppet i tunneln."
+    assert (await services.submit(RESIDENT, scene, "sv")).reference == "JKB-0001"
+
+
+async def test_an_answer_reaches_the_asker_only_while_they_may_open_the_case(
+    services: Services,
+) -> None:
+    case = await services.submit(RESIDENT, draft(), "sv")
+    asker = 5001
+    await link(services, asker, "kommunpolis", "polisen-jarfalla", ["jakobsberg"])
+    await services.desk.act(await services.desk.member(asker), case.reference, Action.ASK, "Var?")
+    # The officer moves to Floda: revoked, then linked again (the same staff row comes back).
+    member = await services.desk.member(asker)
+    assert member is not None
+    await services.staff.revoke(member.id)
+    await link(services, asker, "kommunpolis", "polisen-alingsas", ["floda"])
+    await services.desk.answer(RESIDENT, case.reference, "Vid trappan upp till perrong 1.")
+    assert not await outbox_to(services, "Vid trappan upp till perrong 1.") & {asker}
+    assert await outbox_to(services, "Vid trappan upp till perrong 1.")  # the kommunpolis

@@ -1,4 +1,4 @@
-"""Where the bot answers: resident flows only in a private chat; case views (and invite codes)
+"""Where the bot answers: resident flows and invite codes only in a private chat; case views
 in a private chat or in the station's own group chat, for staff of that station.
 
 A group skips what protects residents (the crime-tip guard, the flood limit, consent in a
@@ -12,14 +12,15 @@ from enum import Enum
 
 from bot.domain.deployment import Deployment, Role
 
-#: Staff commands that show case details or invite codes: also answered in a station's group.
-CASE_COMMANDS = frozenset({"arende", "case", "arenden", "cases", "invite"})
+#: Staff commands that show case details: also answered in a station's group. Not /invite: a
+#: one-time code posted in a group can be redeemed by anyone in it before the person meant.
+CASE_COMMANDS = frozenset({"arende", "case", "arenden", "cases"})
 
 
 class Asks(Enum):
     """What an update in a group chat asks of the bot."""
 
-    CASE_COMMAND = "case_command"  # /arende, /arenden, /invite
+    CASE_COMMAND = "case_command"  # /arende, /arenden
     COMMAND = "command"  # any other command of ours (a resident's or staff's)
     CASE_BUTTON = "case_button"  # a button on a case card or list
     RESIDENT_BUTTON = "resident_button"  # a menu button or a step of a draft

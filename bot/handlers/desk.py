@@ -35,6 +35,7 @@ NOTE = 1
 ANSWER = 2
 STAFF_SCOPE = "s"
 PAGE_SIZE = 5
+MAX_PAGE = 100_000
 
 
 async def member_of(update: Update, context: AppContext) -> Staff | None:
@@ -86,8 +87,11 @@ async def on_case_button(update: Update, context: AppContext) -> int:
     reference, _, extra = cb.arg.partition(".")
     try:
         if cb.action == "pg":
+            page = int(cb.arg or 0)  # ValueError: refused below
+            if not 0 <= page < MAX_PAGE:
+                raise Refused  # no button of ours; a huge number would overflow SQLite
             await query.answer()
-            await send_list(update, context, member, int(cb.arg or 0))
+            await send_list(update, context, member, page)
             return ConversationHandler.END
         case = await desk.authorise(member, reference)
         if cb.action == "show":

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, MessageHa
 from bot.context import AppContext, BotApp
 from bot.domain.guards import looks_like_crime_tip, looks_urgent
 from bot.handlers.common import lang_of, send, send_menu
+from bot.handlers.intake import DRAFT
 
 GUARD_GROUP = -1
 
@@ -27,8 +28,9 @@ async def guard_text(update: Update, context: AppContext) -> None:
     if not text or text.startswith("/"):
         return
     user = update.effective_user
-    if await context.services.desk.member(user.id if user else None) is not None:
-        return  # staff write notes about places and cases; the guards are for residents
+    drafting = bool(context.user_data and context.user_data.get(DRAFT))
+    if not drafting and await context.services.desk.member(user.id if user else None):
+        return  # staff write notes about places and cases; a report of theirs is checked
     urgent, tip = looks_urgent(text), looks_like_crime_tip(text)
     if not (urgent or tip):
         return

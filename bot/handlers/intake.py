@@ -53,6 +53,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import Safe
 from bot.media import PhotoError, PhotoTooLarge
+from bot.services import CrimeTip
 
 log = logging.getLogger(__name__)
 
@@ -489,7 +490,14 @@ async def submit(turn: Turn) -> int:
     if missing:
         fields = ", ".join(turn.t(FIELD_KEYS[s]) for s in missing)
         raise TextProblem("summary.missing", fields=fields)
-    case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)  # may refuse: limits
+    try:
+        case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)  # or: limits
+    except CrimeTip as tip:
+        # Redirected, and the draft with its texts and photos is dropped, never kept.
+        if query:
+            await query.answer()
+        await clear_buttons(turn.update)
+        return await finish(turn, tip.key, discard=True)
     if query:
         await query.answer()
     await clear_buttons(turn.update)
