@@ -367,20 +367,23 @@ class Desk:
 
     async def answerable(self, chat_id: int, reference: str) -> Case:
         """The case, if this chat reported it and staff asked a question on it; else Refused."""
+        case, _ = await self._question(chat_id, reference)
+        return case
+
+    async def _question(self, chat_id: int, reference: str) -> tuple[Case, list[int]]:
+        """The case this chat reported and the staff who asked on it, oldest first; Refused
+        when it is not theirs or nobody asked (the answer button comes only with a question)."""
         case = await self.cases.get(reference)
         if case is None or await self.reporter_chat(case) != chat_id:
             raise Refused
-        if not any(e["action"] == Action.ASK.value for e in await self.cases.events(case.id)):
-            raise Refused  # the answer button comes only with a question
-        return case
+        asks = [e for e in await self.cases.events(case.id) if e["action"] == Action.ASK.value]
+        if not asks:
+            raise Refused
+        return case, [e["staff_id"] for e in asks if e["staff_id"]]
 
     async def answer(self, chat_id: int, reference: str, text: str) -> Case:
         """A resident's answer to a question: back to whoever asked (else the kommunpolis)."""
-        case = await self.answerable(chat_id, reference)
-        events = await self.cases.events(case.id)
-        askers = [
-            e["staff_id"] for e in events if e["action"] == Action.ASK.value and e["staff_id"]
-        ]
+        case, askers = await self._question(chat_id, reference)
         targets: list[Staff] = []
         actors = await self.cases.actors(case.id)
         if askers:
