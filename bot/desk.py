@@ -22,7 +22,7 @@ from bot.domain.deployment import Actor, ActorKind, Commitment, Deployment, Role
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
 from bot.domain.routing import group_chat, pick_staff, route
-from bot.domain.text import one_line, paragraphs
+from bot.domain.text import TooLong, check_fits, one_line, paragraphs
 from bot.i18n import Catalogs, Safe
 from storage.cases import (
     CaseRepository,
@@ -261,6 +261,12 @@ class Desk:
         assert member is not None
         status = apply(Status(case.status), action)
         actor = self.actor_name(member.actor_id)
+        if note is not None and action in NOTIFY_RESIDENT:
+            # In every language: a follower may read it in any, and may join after this check.
+            check_fits(
+                self._resident_text(case, action, actor, note, lang)
+                for lang in self.catalogs.languages
+            )
         async with self._db.transaction() as conn:
             if not await set_status(conn, case.id, case.status, status.value):
                 by, now = await last_status_change(conn, case.id)
@@ -283,13 +289,7 @@ class Desk:
         items = []
         for chat_id, language in await self.cases.followers(case.id):
             lang = language if language in self.catalogs.languages else self.lang
-            text = self.t(
-                f"resident.{action.value}",
-                lang,
-                reference=case.reference,
-                actor=actor,
-                note=note or "",
-            )
+            text = self._resident_text(case, action, actor, note, lang)
             payload: dict[str, object] = {"text": text}
             if action is Action.ASK and chat_id == await self.reporter_chat(case):
                 payload["buttons"] = [
@@ -302,6 +302,13 @@ class Desk:
                 ]
             items.append(OutboxItem("telegram", str(chat_id), "text", payload, case.id))
         return items
+
+    def _resident_text(
+        self, case: Case, action: Action, actor: str, note: str | None, lang: str
+    ) -> str:
+        return self.t(
+            f"resident.{action.value}", lang, reference=case.reference, actor=actor, note=note or ""
+        )
 
     async def reporter_chat(self, case: Case) -> int | None:
         row = (
@@ -398,6 +405,7 @@ class Desk:
                 if s.role == Role.KOMMUNPOLIS.value
             ]
         body = self.t("desk.answer", reference=case.reference, text=_quoted(text))
+        check_fits([body])  # staff read it in the desk's language
         async with self._db.transaction() as conn:
             await add_event(
                 conn, case.id, "answer", from_status=case.status, to_status=case.status, note=text
@@ -548,4 +556,4 @@ def _plain(html_text: str) -> str:
     )
 
 
-__all__ = ["ACTION_CODES", "ANSWER_SCOPE", "CASE_SCOPE", "Desk", "Outcome", "Refused"]
+__all__ = ["ACTION_CODES", "ANSWER_SCOPE", "CASE_SCOPE", "Desk", "Outcome", "Refused", "TooLong"]

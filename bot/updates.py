@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise, Role
 from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, small_count
+from bot.domain.text import check_fits
 from bot.i18n import Catalogs, Safe
 from storage.outbox import OutboxItem
 from storage.promises import PromiseRepository, Update
@@ -92,6 +93,42 @@ class Updates:
             text=text,
         )
 
+    def render_personal(
+        self, lang: str, choice: Choice, status: CommitmentStatus, reference: str, text: str
+    ) -> str:
+        t = self.catalogs.text
+        return t(
+            lang,
+            "broadcast.personal",
+            reference=reference,
+            commitment=choice.commitment.text,
+            status=t(lang, f"commitment.{status.value}"),
+            text=text,
+        )
+
+    def render_preview(
+        self, lang: str, choice: Choice, status: CommitmentStatus, percent: int, text: str
+    ) -> str:
+        """What the staff member sees before publishing: the update as followers get it."""
+        general = self.render_general(lang, choice, status, percent, text)
+        return self.catalogs.text(lang, "update.preview", preview=Safe(general))
+
+    async def check_text(
+        self, choice: Choice, status: CommitmentStatus | None, text: str, staff_lang: str
+    ) -> None:
+        """TooLong unless the update fits one message in every language it may be sent in: to
+        followers, to the residents whose cases are linked, and as the staff's preview."""
+        new_status, percent = await self.outcome_of(choice, status)
+        linked = await self.promises.linked_reporters(choice.commitment.id)
+        references = {reference for _, _, reference in linked}
+        messages = [self.render_preview(staff_lang, choice, new_status, percent, text)]
+        for lang in self.catalogs.languages:
+            messages.append(self.render_general(lang, choice, new_status, percent, text))
+            messages += [
+                self.render_personal(lang, choice, new_status, r, text) for r in references
+            ]
+        check_fits(messages)
+
     async def outcome_of(
         self, choice: Choice, status: CommitmentStatus | None
     ) -> tuple[CommitmentStatus, int]:
@@ -112,24 +149,16 @@ class Updates:
         text: str,
         photo: str | None,
     ) -> int:
-        """Store the update and queue it for every follower; returns the number of chats."""
+        """Store the update and queue it for every follower; returns the number of chats.
+        TooLong, with nothing stored or sent, when a message would be over Telegram's limit."""
         new_status, percent = await self.outcome_of(choice, status)
-        t = self.catalogs.text
         items: list[OutboxItem] = []
         personal = await self.promises.linked_reporters(choice.commitment.id)
         reached: set[int] = set()
         for chat_id, language, reference in personal:
             if chat_id in reached:
                 continue
-            lang = self._lang(language)
-            body = t(
-                lang,
-                "broadcast.personal",
-                reference=reference,
-                commitment=choice.commitment.text,
-                status=t(lang, f"commitment.{new_status.value}"),
-                text=text,
-            )
+            body = self.render_personal(self._lang(language), choice, new_status, reference, text)
             items += self._message(chat_id, body, photo)
             reached.add(chat_id)
         stations = list(choice.commitment.stations or choice.promise.stations)
@@ -139,6 +168,7 @@ class Updates:
             body = self.render_general(self._lang(language), choice, new_status, percent, text)
             items += self._message(chat_id, body, photo)
             reached.add(chat_id)
+        check_fits(i.payload["text"] for i in items if i.kind == "text")
         await self.promises.publish(
             choice.commitment.id,
             status,

@@ -12,6 +12,7 @@ from enum import IntEnum
 from typing import Any
 
 from bot.domain.models import CaseKind
+from bot.domain.text import utf16_length
 
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 2000
@@ -148,16 +149,16 @@ class Draft:
         text = text.strip()
         if len(text) < 2:
             raise TextProblem("report.place.too_short")
-        if len(text) > PLACE_MAX:
-            raise TextProblem("error.too_long", limit=PLACE_MAX, length=len(text))
+        if utf16_length(text) > PLACE_MAX:  # as Telegram counts: the card must fit its limit
+            raise TextProblem("error.too_long", limit=PLACE_MAX, length=utf16_length(text))
         self.place_text = text
 
     def set_description(self, text: str) -> None:
         text = text.strip()
         if len(text) < DESCRIPTION_MIN:
             raise TextProblem("report.description.too_short", minimum=DESCRIPTION_MIN)
-        if len(text) > DESCRIPTION_MAX:
-            raise TextProblem("error.too_long", limit=DESCRIPTION_MAX, length=len(text))
+        if utf16_length(text) > DESCRIPTION_MAX:
+            raise TextProblem("error.too_long", limit=DESCRIPTION_MAX, length=utf16_length(text))
         self.description = text
 
     def add_photo(self, path: str, media_group: str | None) -> None:

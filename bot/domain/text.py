@@ -1,13 +1,16 @@
 """Resident text made safe to show to staff: no line breaks where one line is expected, no
 control characters, and no bidi controls that reorder what staff read.
 
-Plain text in, plain text out: escaping for HTML stays with the rendering (bot.i18n).
+Plain text in, plain text out: escaping for HTML stays with the rendering (bot.i18n). And the
+length rule for text the bot wraps before sending: how Telegram counts a message's length.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from collections.abc import Iterable
 
 #: Bidi embeddings, overrides, isolates and marks: they can make text display in another order
 #: than it is stored ("…\u202eetadpu" shows as "update…"), and so imitate other text.
@@ -56,3 +59,48 @@ _XML_BREAKS = str.maketrans("\x0b\x0c", "\n\n")
 def xml_safe(text: str) -> str:
     """`text` without the characters XML forbids; everything else is kept."""
     return _XML_FORBIDDEN.sub("", text.translate(_XML_BREAKS))
+
+
+#: Telegram's limit for a message's text, counted after the HTML parse mode (tags gone, each
+#: entity one character), in UTF-16 code units as the Bot API counts. (A caption's is 1024; the
+#: bot captions photos with a case reference only.)
+MESSAGE_LIMIT = 4096
+
+_HTML_TAG = re.compile(r"<[^<>]*>")
+#: The entities Telegram's HTML parse mode decodes; any other "&...;" stays as written.
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
+
+
+def utf16_length(text: str) -> int:
+    """Plain text's length as Telegram counts it: an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_length(html_text: str) -> int:
+    """The length Telegram checks against its limits, for a message sent as HTML."""
+    visible = _HTML_ENTITY.sub(lambda m: html.unescape(m[0]), _HTML_TAG.sub("", html_text))
+    return utf16_length(visible)
+
+
+def excess(messages: Iterable[str], limit: int = MESSAGE_LIMIT) -> int:
+    """How much the longest of these HTML messages is over `limit`, 0 when each one fits.
+
+    Pass a text wrapped in every way (and language) it will be sent: the excess is how many
+    characters the writer must cut for it to fit everywhere.
+    """
+    return max([0, *(telegram_length(m) - limit for m in messages)])
+
+
+class TooLong(ValueError):
+    """A text that, wrapped as it will be sent, is `excess` characters over Telegram's limit."""
+
+    def __init__(self, excess: int) -> None:
+        super().__init__(f"{excess} characters too long")
+        self.excess = excess
+
+
+def check_fits(messages: Iterable[str], limit: int = MESSAGE_LIMIT) -> None:
+    """TooLong, with how much to cut, when any of these HTML messages is over `limit`."""
+    over = excess(messages, limit)
+    if over:
+        raise TooLong(over)

@@ -22,7 +22,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
-from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, AlreadyHandled, Refused
+from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, AlreadyHandled, Refused, TooLong
 from bot.domain import callbacks
 from bot.domain.access import admin_scope, may_grant, may_revoke
 from bot.domain.chats import group_stations, stations_in_group
@@ -195,6 +195,10 @@ async def on_note(update: Update, context: AppContext) -> int:
     except AlreadyHandled as exc:
         await send(update, context, already_handled(context, exc))
         return ConversationHandler.END
+    except TooLong as exc:
+        context.user_data["desk"] = pending  # nothing was done: the next text is the note
+        await send(update, context, desk.t("error.too_long_by", excess=exc.excess))
+        return NOTE
     except Refused:
         await refuse(update, context)
         return ConversationHandler.END
@@ -258,6 +262,11 @@ async def on_answer(update: Update, context: AppContext) -> int:
         return ConversationHandler.END
     try:
         await context.services.desk.answer(chat.id, reference, message.text)
+    except TooLong as exc:
+        context.user_data["answer"] = reference  # nothing was sent: the next text is the answer
+        text = context.services.text(lang, "error.too_long_by", excess=exc.excess)
+        await send(update, context, text)
+        return ANSWER
     except Refused:
         await refuse(update, context)
         return ConversationHandler.END

@@ -21,9 +21,9 @@ from telegram.warnings import PTBUserWarning
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
+from bot.domain.text import TooLong
 from bot.handlers.common import clear_buttons, in_rows, keyboard, send
 from bot.handlers.desk import member_of, refuse
-from bot.i18n import Safe
 from bot.media import PhotoError
 from bot.updates import Choice
 
@@ -126,9 +126,15 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         state = context.user_data.pop(KEY)
         picked = choices[int(state["i"])]
         status = CommitmentStatus(state["status"]) if state.get("status") else None
-        count = await context.services.updates.publish(
-            member, picked, status, state["text"], state.get("photo")
-        )
+        try:
+            count = await context.services.updates.publish(
+                member, picked, status, state["text"], state.get("photo")
+            )
+        except TooLong as exc:  # nothing was published: ask for a shorter text
+            del state["text"]
+            context.user_data[KEY] = state
+            await send(update, context, t("error.too_long_by", excess=exc.excess))
+            return TEXT
         await send(update, context, t("update.published", count=count))
         return ConversationHandler.END
     return None
@@ -146,6 +152,16 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     if not text:
         await send(update, context, t("update.text"))
         return None
+    choice = await _choice(context, update)
+    if choice is None:
+        await refuse(update, context)
+        return ConversationHandler.END
+    chosen = CommitmentStatus(state["status"]) if state.get("status") else None
+    try:
+        await services.updates.check_text(choice, chosen, text, services.desk.lang)
+    except TooLong as exc:
+        await send(update, context, t("error.too_long_by", excess=exc.excess))
+        return None
     if message.photo:
         try:
             file = await message.photo[-1].get_file()
@@ -156,15 +172,10 @@ async def on_text(update: Update, context: AppContext) -> int | None:
             return None
     state["text"] = text
     context.user_data[KEY] = state
-    choice = await _choice(context, update)
-    if choice is None:
-        await refuse(update, context)
-        return ConversationHandler.END
-    chosen = CommitmentStatus(state["status"]) if state.get("status") else None
     status, percent = await services.updates.outcome_of(choice, chosen)
-    preview = services.updates.render_general(services.desk.lang, choice, status, percent, text)
+    preview = services.updates.render_preview(services.desk.lang, choice, status, percent, text)
     rows = [[(t("update.publish"), _cb("pub")), (t("nav.cancel"), _cb("x"))]]
-    await send(update, context, t("update.preview", preview=Safe(preview)), keyboard(rows))
+    await send(update, context, preview, keyboard(rows))
     return PREVIEW
 
 
