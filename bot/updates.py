@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise, Role
 from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, small_count
-from bot.domain.text import check_fits
+from bot.domain.text import check_fits, in_messages
 from bot.i18n import Catalogs, Safe
 from storage.outbox import OutboxItem
 from storage.promises import PromiseRepository, Update
@@ -221,22 +221,16 @@ class Updates:
         items = []
         for chat_id, language in followers:
             lang = self._lang(language)
-            items.append(
-                OutboxItem(
-                    "telegram",
-                    str(chat_id),
-                    "text",
-                    {
-                        "text": self.render_digest(
-                            lang, station.name, month, counts, changes, commitments
-                        )
-                    },
+            items += [
+                OutboxItem("telegram", str(chat_id), "text", {"text": text})
+                for text in self.render_digest(
+                    lang, station.name, month, counts, changes, commitments
                 )
-            )
+            ]
         if items:
             await self.promises.enqueue(items)
             self.on_enqueue()
-        return len(items)
+        return len(followers)
 
     def render_digest(
         self,
@@ -246,7 +240,9 @@ class Updates:
         counts: dict[str, int],
         changes: list[Update],
         commitments: dict[str, str],
-    ) -> str:
+    ) -> list[str]:
+        """The digest's messages: one, or several when the month's updates (staff text) are
+        more than one message holds."""
         t = self.catalogs.text
         lines = [t(lang, "digest.title", station=station, month=month)]
         if counts:
@@ -280,7 +276,7 @@ class Updates:
                 )
         else:
             lines.append(t(lang, "digest.no_changes"))
-        return "\n".join(lines)
+        return in_messages(lines)
 
     def _utc(self, day: dt.date) -> str:
         """Local midnight of `day` as stored timestamps are written: ISO in UTC."""

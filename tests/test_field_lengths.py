@@ -9,6 +9,8 @@ confirmed or recorded, and a text cut by exactly that much arrives in full.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -304,3 +306,63 @@ async def test_a_description_is_measured_as_telegram_counts_so_the_card_arrives(
     assert description in card.text
     assert place in card.text
     assert "failed" not in await all_delivered(bot_settings)
+
+
+# ---------------------------------------------------------------------- promises and digests
+async def publish_long_updates(services: Services, count: int) -> list[str]:
+    """`count` staff updates of 3,000 characters each, on different Jakobsberg commitments."""
+    member = await services.staff.by_telegram(POLIS_JKB)
+    assert member is not None
+    texts = []
+    for n, choice in enumerate(services.updates.choices(member)[:count]):
+        text = f"Uppdatering {n}: " + prose(3000)
+        await services.updates.publish(member, choice, None, text, None)
+        texts.append(text)
+    assert len(texts) == count
+    return texts
+
+
+def fits_and_holds(messages: list[str], texts: list[str]) -> None:
+    """Each message within Telegram's limit; every update text whole in one of them."""
+    assert len(messages) > 1
+    for message in messages:
+        assert utf16_len(parse_html(message)[0]) <= MESSAGE_LIMIT
+    for text in texts:
+        assert any(text in message for message in messages), text[:20]
+
+
+async def test_a_promise_with_long_updates_is_shown_in_several_messages(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """/lofte shows each commitment's latest update: three long ones are more than one
+    message holds, so the promise comes in several, each whole, instead of an error."""
+    services = await Services.open(bot_settings, deployment, catalogs)
+    try:
+        texts = await publish_long_updates(services, 3)
+    finally:
+        await services.close()
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        person = Person(emulator.world, RESIDENT, catalogs)
+        await person.say("/lofte")
+        shown = await person.tap("Jakobsberg")
+    fits_and_holds([m.text for m in shown], texts)
+    assert "Tryggare stationsområde i Jakobsberg" in shown[0].text
+
+
+async def test_a_digest_with_long_updates_is_queued_in_several_messages(
+    bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    services = await Services.open(bot_settings, deployment, catalogs)
+    try:
+        resident = await services.residents.touch(RESIDENT, "ar")
+        await services.promises.follow(resident.id, "jakobsberg")
+        texts = await publish_long_updates(services, 3)  # each also broadcast to the follower
+        month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+        assert await services.updates.digest("jakobsberg", month) == 1  # one follower
+    finally:
+        await services.close()
+    queued = db_rows(
+        bot_settings, "SELECT payload FROM outbox WHERE recipient = ? ORDER BY id", str(RESIDENT)
+    )
+    digest = [json.loads(r["payload"])["text"] for r in queued][len(texts) :]
+    fits_and_holds(digest, texts)

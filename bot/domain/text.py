@@ -104,3 +104,18 @@ def check_fits(messages: Iterable[str], limit: int = MESSAGE_LIMIT) -> None:
     over = excess(messages, limit)
     if over:
         raise TooLong(over)
+
+
+def in_messages(parts: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """HTML `parts` (lines, each whole in its tags) joined by line breaks into as few messages
+    as keep each within `limit`; a part is never split, so one over the limit stays too long."""
+    messages: list[str] = []
+    current: list[str] = []
+    for part in parts:
+        if current and telegram_length("\n".join([*current, part])) > limit:
+            messages.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(part)
+    if current:
+        messages.append("\n".join(current).strip("\n"))
+    return [m for m in messages if m]

@@ -14,6 +14,7 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import Promise
 from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promise_progress
+from bot.domain.text import in_messages
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.services import Services
 from storage.promises import Update as StoredUpdate
@@ -42,7 +43,9 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
     states = await services.promises.states()
     latest = await services.promises.latest_updates()
     for promise in promises:
-        await send(update, context, render(services, lang, promise, station.id, states, latest))
+        # Each commitment's latest update is staff text: a long promise takes several messages.
+        for message in in_messages(render(services, lang, promise, station.id, states, latest)):
+            await send(update, context, message)
 
 
 def render(
@@ -53,8 +56,9 @@ def render(
     states: dict[str, CommitmentState],
     latest: dict[str, StoredUpdate],
     today: dt.date | None = None,
-) -> str:
-    """One promise as a resident sees it: period, parties, progress, commitments, updates."""
+) -> list[str]:
+    """One promise as a resident sees it, line by line (a line keeps its HTML tags whole):
+    period, parties, progress, commitments, updates."""
     t = services.text
     actors = {a.id: a.name for a in services.deployment.actors}
     percent = promise_progress(promise, states)
@@ -94,7 +98,7 @@ def render(
         if update_ is not None:
             date = update_.created_at[:10]
             lines.append(t(lang, "promise.latest", date=date, text=update_.text))
-    return "\n".join(lines)
+    return lines
 
 
 async def promise_command(update: Update, context: AppContext) -> None:
