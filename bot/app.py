@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 #: How often the activity line (updates, reports, deliveries, failures) is logged.
 ACTIVITY_SECONDS = 300
+
+#: The updates the bot asks Telegram for, in polling and webhook mode alike: all of them, so
+#: also `my_chat_member` (blocked, unblocked) and `edited_message`. Telegram keeps the last
+#: list it was given, so the bot always passes it rather than relying on the default.
+ALLOWED_UPDATES = Update.ALL_TYPES
 
 #: Commands shown in Telegram's menu, with the catalog key of their description.
 MENU_COMMANDS = (
@@ -227,7 +232,9 @@ async def running(app: BotApp, *, poll_timeout: int = 10) -> AsyncIterator[BotAp
         if app.post_init:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
         await app.start()
         try:
             yield app

@@ -95,9 +95,7 @@ def _prepare(settings: Settings) -> Deployment:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
-
-    from bot.app import build_application
+    from bot.app import ALLOWED_UPDATES, build_application
 
     settings = load_settings()
     deployment = _prepare(settings)
@@ -109,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     asyncio.set_event_loop(loop)
     loop.run_until_complete(_migrate(settings.database))
     app.run_polling(
-        allowed_updates=Update.ALL_TYPES,
+        allowed_updates=ALLOWED_UPDATES,
         bootstrap_retries=-1,  # Telegram unreachable at boot: keep trying
         stop_signals=(signal.SIGINT, signal.SIGTERM),
         close_loop=True,
@@ -484,6 +482,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     async def serve() -> None:
         stop = _stop_on_signals()
         async with Emulator(port=args.port) as emulator:
+            emulator.world.member_updates = True  # my_chat_member on /block and /unblock
             print(f"TRYGG_API_BASE_URL={emulator.base_url}")
             print(f"TRYGG_API_FILE_URL={emulator.file_url}")
             print(f"TRYGG_BOT_TOKEN={emulator.token}")

@@ -20,6 +20,7 @@ from bot.domain.models import Case, NewCase, Resident
 from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
 from bot.media import remove_photos, store_photo
+from bot.membership import Membership
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.stats import Statistics
@@ -28,6 +29,7 @@ from storage import Database
 from storage.audit import AuditRepository
 from storage.bot_state import BotStateRepository
 from storage.cases import CaseRepository, insert
+from storage.chats import ChatRepository
 from storage.outbox import OutboxRepository, enqueue
 from storage.privacy import PrivacyRepository
 from storage.promises import PromiseRepository
@@ -88,6 +90,7 @@ class Services:
     audit: AuditRepository
     stats: Statistics
     admin: AdminTools
+    membership: Membership
     metrics: Metrics | None = None
 
     @classmethod
@@ -131,6 +134,7 @@ class Services:
             audit=audit,
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
             admin=AdminTools(settings, deployment, audit),
+            membership=Membership(ChatRepository(db), deployment),
             metrics=metrics,
         )
 

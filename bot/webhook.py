@@ -14,6 +14,7 @@ import logging
 from aiohttp import web
 from telegram import Update
 
+from bot.app import ALLOWED_UPDATES
 from bot.context import BotApp
 from bot.settings import Settings
 from storage.migrations import LATEST_VERSION
@@ -82,7 +83,7 @@ async def serve_webhook(
         if app.post_init:
             await app.post_init(app)
         await app.start()
-        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         log.info("Webhook mode: listening on %s:%d", settings.webhook_listen, port)
         await stop.wait()
     finally:

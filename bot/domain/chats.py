@@ -72,3 +72,22 @@ def stations_in_group(
     if role == Role.ADMIN.value and not stations:
         return here
     return tuple(s for s in here if s in stations)
+
+
+#: The bot's status in a chat (Telegram's ChatMember.status) from which it can send there.
+_PRESENT = frozenset({"creator", "administrator", "member"})
+_GONE = frozenset({"left", "kicked"})
+
+
+def reachable(status: str, *, can_send: bool | None = None) -> bool | None:
+    """Whether the bot can send to a chat where its status became `status`: "kicked" in a
+    private chat is a blocked bot, "member" an unblocked one; in a group "left" or "kicked"
+    means removed. A "restricted" bot can send only if still a member allowed to send
+    (`can_send`). None: a status this does not know, which changes nothing."""
+    if status in _PRESENT:
+        return True
+    if status in _GONE:
+        return False
+    if status == "restricted" and can_send is not None:
+        return can_send
+    return None

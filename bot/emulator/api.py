@@ -192,6 +192,16 @@ async def get_me(world: World, p: Params) -> JSON:
     }
 
 
+def _allowed_updates(world: World, p: Params) -> None:
+    """Keep `allowed_updates` if given (an empty list: Telegram's default again)."""
+    if not p.has("allowed_updates"):
+        return
+    kinds = p.get_json("allowed_updates")
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise bad_request("can't parse allowed updates JSON array")
+    world.allowed_updates = kinds or None
+
+
 async def get_updates(world: World, p: Params) -> list[JSON]:
     if world.webhook_url:
         raise ApiError(
@@ -199,6 +209,7 @@ async def get_updates(world: World, p: Params) -> list[JSON]:
             "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
             "to delete the webhook first",
         )
+    _allowed_updates(world, p)
     limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
     timeout = max(p.get_int("timeout", 0) or 0, 0)
     return await world.take_updates(p.get_int("offset", 0) or 0, limit, float(timeout))
@@ -216,6 +227,7 @@ async def set_webhook(world: World, p: Params) -> bool:
         raise bad_request("secret token contains unallowed characters")
     if url and not url.startswith(("http://", "https://")):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    _allowed_updates(world, p)
     world.webhook_url = url
     world.webhook_secret = secret
     world.changed()

@@ -107,6 +107,7 @@ class Emulator:
         app.router.add_post("/control/users/{user_id}/messages", self._control_send)
         app.router.add_post("/control/users/{user_id}/press", self._control_press)
         app.router.add_post("/control/users/{user_id}/block", self._control_block)
+        app.router.add_post("/control/users/{user_id}/unblock", self._control_unblock)
         app.router.add_get("/control/chats", self._control_chats)
         app.router.add_get("/control/chats/{chat_id}/messages", self._control_messages)
         app.router.add_post("/control/flood", self._control_flood)
@@ -281,6 +282,10 @@ class Emulator:
 
     async def _control_block(self, request: web.Request) -> web.Response:
         self.world.block(self._int(request.match_info["user_id"]))
+        return web.json_response({"ok": True})
+
+    async def _control_unblock(self, request: web.Request) -> web.Response:
+        self.world.unblock(self._int(request.match_info["user_id"]))
         return web.json_response({"ok": True})
 
     async def _control_chats(self, request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ Shell commands (everything else goes to the bot):
   /as kommunpolis | /as <name, actor or telegram id> | /as resident   switch identity
   /location LAT LON     share a location          /photo PATH   send a photo
   /who                  list identities           /quit         leave (Ctrl-D works too)
+  /block                block the bot (as you)    /unblock      unblock it again
 A line starting with a backslash is sent as it is (\\12 sends "12").
 """
 
@@ -168,6 +169,12 @@ class Shell:
                 self.say(f" {mark} {identity.label} ({identity.user_id})")
         elif word == "/location":
             self.location(rest)
+        elif word == "/block":
+            self.world.block(self.identity.user_id)
+            self.say("   Du har blockerat boten. /unblock (eller ett meddelande) häver det.")
+        elif word == "/unblock":
+            self.world.unblock(self.identity.user_id)
+            self.say("   Boten är inte längre blockerad.")
         elif word == "/photo":
             self.photo(rest.strip())
         elif word in ("/shellhelp", "/?"):
@@ -256,6 +263,7 @@ async def run_shell(
                     "database": database,
                 }
             )
+            emulator.world.member_updates = True  # /block and /unblock, as Telegram
             shell = Shell(emulator.world, deployment, stdout)
             app = build_application(local, deployment)
             async with running(app, poll_timeout=5):

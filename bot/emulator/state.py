@@ -20,6 +20,9 @@ from PIL import Image
 
 JSON = dict[str, Any]
 
+#: Update types Telegram sends only to a bot that names them in `allowed_updates`.
+DEFAULT_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
 
 class ApiError(Exception):
     """A Bot API error response: HTTP status, Telegram's description, optional parameters."""
@@ -197,6 +200,15 @@ class World:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook_url = ""
         self.webhook_secret = ""
+        #: The update types the bot last asked for (`allowed_updates` of getUpdates or
+        #: setWebhook; Telegram keeps the last list given). None: Telegram's default, every
+        #: type but DEFAULT_EXCLUDED. An update of a type not asked for is never queued.
+        self.allowed_updates: list[str] | None = None
+        #: Blocking and unblocking the bot (block, unblock, or writing to it while blocked)
+        #: and removing it from or adding it to a group push a `my_chat_member` update, as
+        #: Telegram does when the bot asked for that type. Off by default: tests that block
+        #: someone expect the bot to learn of it only from a 403.
+        self.member_updates = False
         self.flood = FloodPolicy()
         self.flood_errors = 0
         self.latency = 0.0  # seconds added to every Bot API request (a network round trip)
@@ -325,8 +337,16 @@ class World:
         return True
 
     # ------------------------------------------------------------------ updates
+    def wants(self, kind: str) -> bool:
+        """Whether the bot asked for updates of this type (`allowed_updates`)."""
+        if self.allowed_updates is None:
+            return kind not in DEFAULT_EXCLUDED
+        return kind in self.allowed_updates
+
     def _push_update(self, payload: JSON) -> JSON:
         update = {"update_id": next(self._update_ids), **payload}
+        if not all(self.wants(kind) for kind in payload):
+            return update  # Telegram does not keep what the bot did not ask for
         self._updates.append(update)
         self._last_activity = time.monotonic()
         self._notify()
@@ -405,7 +425,7 @@ class World:
         if chat.type == "private":
             user.started = True
             if user.blocked:  # writing to a bot unblocks it, as in Telegram
-                user.blocked = False
+                self.unblock(user_id)
         data: JSON = {
             "message_id": chat.next_id(),
             "from": user.to_api(),
@@ -537,7 +557,59 @@ class World:
         return query_id
 
     def block(self, user_id: int) -> None:
-        self.user(user_id).blocked = True
+        """The user blocks the bot: sending to them is 403 "bot was blocked by the user"."""
+        user = self.user(user_id)
+        if not user.blocked:
+            user.blocked = True
+            self._member_update(user_id, self.chat(user_id), "member", "kicked")
+
+    def unblock(self, user_id: int) -> None:
+        """The user unblocks the bot (Telegram's "Restart"; writing to it does the same)."""
+        user = self.user(user_id)
+        if user.blocked:
+            user.blocked = False
+            self._member_update(user_id, self.chat(user_id), "kicked", "member")
+
+    def remove_bot(self, chat_id: int, by: int, status: str = "left") -> None:
+        """A member removes the bot from a group ("left"; "kicked" if also banned)."""
+        chat = self.chat(chat_id)
+        if not chat.bot_removed:
+            chat.bot_removed = True
+            self._member_update(by, chat, "member", status)
+
+    def add_bot(self, chat_id: int, by: int) -> None:
+        """A member adds the bot to a group again."""
+        chat = self.chat(chat_id)
+        if chat.bot_removed:
+            chat.bot_removed = False
+            self._member_update(by, chat, "left", "member")
+
+    def _member_update(self, user_id: int, chat: Chat, old: str, new: str) -> None:
+        """A `my_chat_member` update (ChatMemberUpdated), if `member_updates` is on."""
+        if not self.member_updates:
+            return
+        bot: JSON = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+        }
+
+        def member(status: str) -> JSON:
+            banned = {"until_date": 0} if status == "kicked" else {}
+            return {"status": status, "user": bot, **banned}
+
+        self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat.to_api(self.users),
+                    "from": self.user(user_id).to_api(),
+                    "date": int(time.time()),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
 
     def deactivate(self, user_id: int) -> None:
         self.user(user_id).deactivated = True

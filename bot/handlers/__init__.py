@@ -12,6 +12,7 @@ from bot.handlers import (
     guards,
     intake,
     limits,
+    membership,
     privacy,
     promises,
     start,
@@ -21,6 +22,7 @@ from bot.handlers import (
 
 def register_all(app: BotApp) -> None:
     """Add every feature's handlers; the order within group 0 matters (first match wins)."""
+    membership.register(app)  # group -4: blocked or back (my_chat_member, any update)
     limits.register(app)  # group -3: a flooding chat is stopped first
     chats.register(app)  # group -2: resident flows only in private chats, cases not in groups
     guards.register(app)  # group -1: 112 and crime tips
