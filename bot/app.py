@@ -13,6 +13,7 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.connection import Outage, WatchedRequest
 from bot.context import AppContext, BotApp, BotData
 from bot.delivery.email import Mailer
 from bot.delivery.outbox import OutboxWorker
@@ -76,11 +77,13 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         )
     database = LazyDatabase(settings.database)
     metrics = Metrics()
+    outage = Outage()
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
+        .get_updates_request(WatchedRequest(outage, connection_pool_size=1))  # outage log
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
@@ -97,6 +100,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
     app.bot_data.catalogs = Catalogs.load(deployment.deployment.languages)
     app.bot_data.database = database
     app.bot_data.metrics = metrics
+    app.bot_data.outage = outage
     register_all(app)
     return app
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import DeploymentError, load_deployment
@@ -18,6 +20,9 @@ from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import Database, StorageError
 from storage.backup import DatabaseLock
+
+if TYPE_CHECKING:
+    from bot.context import BotApp
 
 EXIT_USAGE = 2
 
@@ -49,9 +54,29 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 # ---------------------------------------------------------------------- commands
+def _telegram_refusals(dep: Deployment) -> list[str]:
+    """What in the file Telegram would refuse (bot.domain.telegram_limits)."""
+    from bot.domain.telegram_limits import telegram_refusals
+    from bot.i18n import Catalogs
+
+    catalogs = Catalogs.load(dep.deployment.languages)
+    version = dep.privacy.notice_version
+    headers = {
+        lang: catalogs.text(lang, "privacy.header", version=version)
+        for lang in dep.deployment.languages
+    }
+    return [str(refusal) for refusal in telegram_refusals(dep, headers)]
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else load_settings().deployment
     dep = load_deployment(path)
+    refused = _telegram_refusals(dep)
+    if refused:
+        for line in refused:
+            print(f"{path}: {line}", file=sys.stderr)
+        print(f"{path}: Telegram would refuse {len(refused)} thing(s) above", file=sys.stderr)
+        return 1
     print(f"{path}: OK: {dep.deployment.name}")
     staff_total = len(dep.staff)
     print(
@@ -94,6 +119,30 @@ def _prepare(settings: Settings) -> Deployment:
     return load_deployment(settings.deployment)
 
 
+async def _reach(app: BotApp, settings: Settings, stop: asyncio.Event) -> bool:
+    """Wait until the Bot API answers getMe, an outage logged by `bot.connection`; False if
+    stopped first. A rejected token raises TokenRejectedError: one line, without the token."""
+    from bot.connection import reach_bot_api
+
+    outage = app.bot_data.outage
+    reach = asyncio.ensure_future(reach_bot_api(app.bot, settings.api_base_url, outage))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait((reach, stopped), return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not reach.done():
+        reach.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reach
+        await app.bot.shutdown()
+        return False
+    try:
+        reach.result()
+    except BaseException:
+        await app.bot.shutdown()
+        raise
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
@@ -106,6 +155,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(_migrate(settings.database))
+
+    async def reach() -> bool:
+        stop = _stop_on_signals()
+        try:
+            return await _reach(app, settings, stop)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().remove_signal_handler(sig)
+
+    if not loop.run_until_complete(reach()):
+        return 0  # stopped while the Bot API could not be reached
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
         bootstrap_retries=-1,  # Telegram unreachable at boot: keep trying
@@ -133,7 +193,8 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     async def serve() -> None:
         await _migrate(settings.database)
         stop = _stop_on_signals()
-        await serve_webhook(app, settings, stop)
+        if await _reach(app, settings, stop):
+            await serve_webhook(app, settings, stop)
 
     asyncio.run(serve())
     return 0
@@ -588,8 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         from bot.app import MissingTokenError
+        from bot.connection import TokenRejectedError
 
-        if not isinstance(exc, MissingTokenError):
+        if not isinstance(exc, MissingTokenError | TokenRejectedError):
             raise
         print(str(exc), file=sys.stderr)
     return EXIT_USAGE

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.connection import Outage
 from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.i18n import Catalogs
@@ -33,6 +34,7 @@ class BotData:
         self.lock: DatabaseLock | None = None  # held while this bot runs on the database
         self.metrics_runner: web.AppRunner | None = None
         self.metrics_port: int | None = None  # the bound port (tests ask for port 0)
+        self.outage = Outage()  # failed attempts to reach the Bot API, for the log
 
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 VERSION = "v1"
 MENU = "m"
 MAX_BYTES = 64
-_PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+#: The longest part (scope, action or argument) we make or accept.
+MAX_PART = 40
+_PART = re.compile(rf"^[A-Za-z0-9_.-]{{1,{MAX_PART}}}$")
 
 
 class CallbackDataError(ValueError):

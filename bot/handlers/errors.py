@@ -17,6 +17,11 @@ OPS_ALERT_INTERVAL = 60.0
 
 async def on_error(update: object, context: AppContext) -> None:
     """Log the failure and say that something went wrong; the draft stays as it was."""
+    if update is None and context.job is None and isinstance(context.error, TelegramError):
+        # Polling for updates failed (run_polling hands those errors here): one line per
+        # attempt, without a traceback; network errors are logged by bot.connection.
+        context.bot_data.outage.polling_error(context.error)
+        return
     log.error("Error while handling an update", exc_info=context.error)
     if context.bot_data.metrics is not None:
         context.bot_data.metrics.update_failures.inc()
