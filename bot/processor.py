@@ -47,11 +47,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._slots:
                 await self._timed(coroutine)
             return
+        await self._in_chat(key, self._timed(coroutine))
+
+    async def in_turn(self, chat_id: int, coroutine: Awaitable[Any]) -> None:
+        """Run `coroutine` in the chat's turn, as if it were one of its updates: never beside
+        one (a job that answers inside a conversation, such as the answer to an album)."""
+        await self._in_chat(chat_id, coroutine)
+
+    async def _in_chat(self, key: int, coroutine: Awaitable[Any]) -> None:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._slots:
-                await self._timed(coroutine)
+                await coroutine
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:

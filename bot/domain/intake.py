@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from bot.domain.guards import looks_urgent
 from bot.domain.models import CaseKind
 from bot.domain.text import utf16_length
 
@@ -40,7 +41,13 @@ class Step(IntEnum):
     EDIT = 11
     IDEA_TEXT = 12
     IDEA_PHOTO = 13
+    #: Waiting after an emergency-looking text: go on (back to `Draft.resume`) or cancel.
+    HELD = 14
 
+
+#: Steps that take free text as their answer: where an emergency-looking text must not land.
+FREE_TEXT = (Step.STATION, Step.PLACE, Step.DESCRIPTION, Step.IDEA_TEXT)
+PHOTO_STEPS = (Step.PHOTOS, Step.IDEA_PHOTO)
 
 REPORT_STEPS = (Step.STATION, Step.CATEGORY, Step.PLACE, Step.TIMES, Step.DESCRIPTION, Step.PHOTOS)
 IDEA_STEPS = (Step.STATION, Step.IDEA_TEXT, Step.IDEA_PHOTO)
@@ -86,6 +93,16 @@ class Draft:
     me_too_seen: bool = False
     #: The case references the last "me too" prompt offered; only these may be supported.
     offered: list[str] = field(default_factory=list)
+    #: The step an emergency-looking text interrupted (the flow is HELD until the resident
+    #: chooses to go on), and whether they chose so once: then texts are taken as answers.
+    resume: int | None = None
+    go_on: bool = False
+    #: Steps at which the resident was told that edited messages are not read.
+    edits_noted: list[int] = field(default_factory=list)
+    #: The album (media group) arriving now: photos seen and kept, for its one answer.
+    album: str | None = None
+    album_total: int = 0
+    album_saved: int = 0
 
     @property
     def case_kind(self) -> CaseKind:
@@ -125,6 +142,8 @@ class Draft:
             return self.steps()[-1]
         if step is Step.EDIT:
             return Step.SUMMARY
+        if step is Step.HELD:
+            return Step(self.resume or Step.STATION)
         if self.editing:
             return Step.SUMMARY
         if step in (Step.STATION_CONFIRM, Step.CONSENT):
@@ -134,6 +153,23 @@ class Draft:
         order = self.steps()
         index = order.index(step) if step in order else 0
         return order[index - 1] if index > 0 else None
+
+    # ------------------------------------------------------------------ emergencies
+    def holds_for(self, step: Step, text: str) -> bool:
+        """Whether `text` at `step` reads like an emergency and must not be taken as the
+        answer: the flow waits (HELD) until the resident chooses to go on. Once they have,
+        texts are answers again (a report may well tell of a knife seen there last week)."""
+        return step in FREE_TEXT and not self.go_on and looks_urgent(text)
+
+    def hold(self, step: Step) -> None:
+        self.resume = int(step)
+
+    def release(self) -> Step:
+        """The resident chose to go on: the step the flow was held at."""
+        step = Step(self.resume or Step.STATION)
+        self.resume = None
+        self.go_on = True
+        return step
 
     # ------------------------------------------------------------------ answers
     def toggle_time(self, value: str) -> None:
@@ -167,6 +203,18 @@ class Draft:
         self.photos.append(path)
         if media_group and media_group not in self.photo_groups:
             self.photo_groups.append(media_group)
+        if media_group and media_group == self.album:
+            self.album_saved += 1
+
+    def album_photo(self, media_group: str) -> bool:
+        """A photo of album `media_group` arrived: count it; True if there is room to keep it.
+
+        Telegram sends an album as one message per photo and never says how many there are.
+        """
+        if self.album != media_group:
+            self.album, self.album_total, self.album_saved = media_group, 0, 0
+        self.album_total += 1
+        return len(self.photos) < self.max_photos
 
     def has_place(self) -> bool:
         return bool(self.place_text) or self.lat is not None

@@ -447,6 +447,30 @@ class World:
             body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._user_message(user_id, chat_id, body)
 
+    def edit_text(
+        self, user_id: int, message_id: int, new_text: str, *, chat_id: int | None = None
+    ) -> Message:
+        """The user edits a text message they sent: as Telegram, the message keeps its
+        message_id, gets an edit_date and arrives again as an `edited_message` update."""
+        chat = self.chat(chat_id if chat_id is not None else user_id)
+        message = chat.find(message_id)
+        if message is None or message.outgoing or message.data["from"]["id"] != user_id:
+            raise KeyError(f"user {user_id} sent no message {message_id} in chat {chat.id}")
+        if "text" not in message.data:
+            raise ValueError(f"message {message_id} has no text to edit")
+        message.data["text"] = new_text
+        message.data["edit_date"] = int(time.time())
+        message.data.pop("entities", None)
+        if new_text.startswith("/"):
+            command = new_text.split()[0]
+            message.data["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(command)}
+            ]
+        message.edits += 1
+        self._asked.setdefault(chat.id, time.monotonic())
+        self._push_update({"edited_message": dict(message.data)})
+        return message
+
     def send_location(self, user_id: int, lat: float, lon: float) -> Message:
         return self._user_message(user_id, None, {"location": {"latitude": lat, "longitude": lon}})
 

@@ -26,6 +26,7 @@ def register_all(app: BotApp) -> None:
     limits.register(app)  # group -3: a flooding chat is stopped first
     chats.register(app)  # group -2: resident flows only in private chats, cases not in groups
     guards.register(app)  # group -1: 112 and crime tips
+    intake.register_edits(app)  # group 0, first: an edited message is never an answer
     admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
     updates.register(app)  # a staff member writing an update on the promise

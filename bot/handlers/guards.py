@@ -1,8 +1,9 @@
 """Guards that run before everything else on every text: 112 and crime tips.
 
 They sit in handler group -1. An emergency-looking text gets the 112 notice at once and
-then goes on to wherever it was headed (the flow continues); a crime tip about a person is
-redirected to polisen.se / 114 14 and goes no further, so it is never stored.
+then goes on to wherever it was headed (at a step that takes free text, the intake does not
+take it as the answer but waits until the resident chooses to go on); a crime tip about a
+person is redirected to polisen.se / 114 14 and goes no further, so it is never stored.
 """
 
 from __future__ import annotations
@@ -18,19 +19,27 @@ from bot.handlers.intake import DRAFT
 GUARD_GROUP = -1
 
 
-async def guard_text(update: Update, context: AppContext) -> None:
-    """Check a resident's free text for emergencies and crime tips."""
+async def guarded_text(update: Update, context: AppContext) -> str:
+    """The text the guards check in this update ('' when none: not a resident's free text)."""
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None or chat.type != "private":
-        return
+        return ""
     text = message.text or message.caption or ""
     if not text or text.startswith("/"):
-        return
+        return ""
     user = update.effective_user
     drafting = bool(context.user_data and context.user_data.get(DRAFT))
     if not drafting and await context.services.desk.member(user.id if user else None):
-        return  # staff write notes about places and cases; a report of theirs is checked
+        return ""  # staff write notes about places and cases; a report of theirs is checked
+    return text
+
+
+async def guard_text(update: Update, context: AppContext) -> None:
+    """Check a resident's free text for emergencies and crime tips."""
+    text = await guarded_text(update, context)
+    if not text:
+        return
     urgent, tip = looks_urgent(text), looks_like_crime_tip(text)
     if not (urgent or tip):
         return
@@ -48,7 +57,9 @@ async def unknown_message(update: Update, context: AppContext) -> None:
     if chat is None or chat.type != "private":
         return
     lang = await lang_of(update, context)
-    await send_menu(update, context, lang, "error.unknown")
+    # After the 112 notice, "I did not understand" would belittle it: just the menu.
+    urgent = looks_urgent(await guarded_text(update, context))
+    await send_menu(update, context, lang, "menu.prompt" if urgent else "error.unknown")
 
 
 async def unknown_button(update: Update, context: AppContext) -> None:

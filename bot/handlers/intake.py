@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
+from typing import cast
 
 from telegram import (
     KeyboardButton,
@@ -35,6 +37,7 @@ from bot.domain.intake import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     EDITABLE,
+    PHOTO_STEPS,
     TIMES,
     Draft,
     Step,
@@ -53,6 +56,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import Safe
 from bot.media import PhotoError, PhotoTooLarge
+from bot.processor import PerChatUpdateProcessor
 from bot.services import CrimeTip
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,22 @@ log = logging.getLogger(__name__)
 CONVERSATION = "intake"
 END = ConversationHandler.END
 DRAFT = "draft"
+#: user_data: the resident was told, outside a flow, that edited messages are not read.
+EDITS_NOTED = "edits_noted"
+#: Seconds after an album's last photo before the album is answered (Telegram sends an album
+#: as one message per photo, close together, and never says how many there are).
+ALBUM_WAIT = 1.0
+
+#: What a step expects, said when something else arrives (a photo where a name is asked, a
+#: location at the description, ...); steps with buttons to choose from are not listed.
+EXPECTS = {
+    Step.STATION: "expect.station",
+    Step.PLACE: "expect.place",
+    Step.DESCRIPTION: "error.expected_text",
+    Step.IDEA_TEXT: "error.expected_text",
+    Step.PHOTOS: "expect.photos",
+    Step.IDEA_PHOTO: "expect.photos",
+}
 
 #: The catalog key naming each editable step in the summary and the edit menu.
 FIELD_KEYS = {
@@ -200,6 +220,10 @@ async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
             maximum=DESCRIPTION_MAX,
         )
         return text, keyboard([turn.nav()])
+    if step is Step.HELD:
+        go_on = "urgent.go_report" if draft.case_kind is CaseKind.REPORT else "urgent.go_idea"
+        rows = [[(t(go_on), turn.cb("go"))], [(t("nav.cancel"), turn.cb("x"))]]
+        return t("urgent.held"), keyboard(rows)
     if step is Step.SUMMARY:
         rows = [
             [(t("summary.send"), turn.cb("ok")), (t("summary.edit"), turn.cb("ed"))],
@@ -273,6 +297,7 @@ def location_keyboard(turn: Turn) -> ReplyKeyboardMarkup:
 async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     """Start a new draft (discarding an unfinished one) at consent or station choice."""
     assert context.user_data is not None
+    context.user_data.pop(EDITS_NOTED, None)  # outside flows, said once between flows
     old = context.user_data.get(DRAFT)
     if old:
         await context.services.discard_draft(Draft.from_dict(old))
@@ -448,6 +473,10 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
         await query.answer()
         await clear_buttons(update)
         return await show(turn, draft.after(step))
+    elif step is Step.HELD and cb.action == "go":  # only while held: else "expected_choice"
+        await query.answer()
+        await clear_buttons(update)
+        return await show(turn, draft.release())
     elif step is Step.SUMMARY:
         if cb.action == "ok":
             return await submit(turn)
@@ -549,14 +578,20 @@ async def on_message(update: Update, context: AppContext) -> int | None:
         await turn.say(turn.t(problem.key, **problem.params))
         return None
     # A sticker, voice note, video, contact, file, ...: say what is expected, ask again.
-    expects_text = step in (Step.PLACE, Step.DESCRIPTION, Step.IDEA_TEXT, Step.STATION)
-    return await show(
-        turn, step, turn.t("error.expected_text" if expects_text else "error.expected_choice")
-    )
+    return await not_fitting(turn, step)
+
+
+async def not_fitting(turn: Turn, step: Step) -> int:
+    """Input this step cannot take: one line on what it expects, then its prompt again."""
+    return await show(turn, step, turn.t(EXPECTS.get(step, "error.expected_choice")))
 
 
 async def on_text(turn: Turn, step: Step, text: str) -> int | None:
     draft = turn.draft
+    if draft.holds_for(step, text):
+        # The guard has shown the 112 notice: this is no answer; wait until they say go on.
+        draft.hold(step)
+        return await show(turn, Step.HELD)
     if step is Step.STATION:
         found = turn.services.find_stations(text)
         if len(found) == 1:
@@ -582,7 +617,7 @@ async def on_text(turn: Turn, step: Step, text: str) -> int | None:
     if step is Step.IDEA_TEXT:
         draft.set_description(text)
         return await show(turn, draft.after(Step.IDEA_TEXT))
-    return await show(turn, step, turn.t("error.expected_choice"))
+    return await not_fitting(turn, step)
 
 
 async def on_location(turn: Turn, step: Step, lat: float, lon: float) -> int | None:
@@ -610,46 +645,163 @@ async def on_location(turn: Turn, step: Step, lat: float, lon: float) -> int | N
             )
             return None
         return await show(turn, draft.after(Step.PLACE))
-    return await show(turn, step, turn.t("error.expected_choice"))
+    return await not_fitting(turn, step)
 
 
 async def on_photo(turn: Turn, step: Step, message: Message) -> int | None:
     draft = turn.draft
-    if step not in (Step.PHOTOS, Step.IDEA_PHOTO):
-        return await show(turn, step, turn.t("error.expected_choice"))
+    group = message.media_group_id
+    if step not in PHOTO_STEPS:
+        if group is not None:  # an album where none fits: answered at its first photo only
+            if draft.album == group:
+                return None
+            draft.album = group
+        return await not_fitting(turn, step)
+    if group is not None:
+        await on_album_photo(turn, message, group)
+        return None
     if len(draft.photos) >= draft.max_photos:
         raise TextProblem("photos.limit", limit=draft.max_photos)
+    draft.add_photo(await receive_photo(turn, message), None)
+    turn.save()
+    if len(draft.photos) >= draft.max_photos:
+        return await show(turn, draft.after(step))
+    await turn.say(
+        turn.t("photos.got", count=len(draft.photos), limit=draft.max_photos),
+        keyboard(photo_rows(turn)),
+    )
+    return None
+
+
+def photo_rows(turn: Turn) -> list[list[Button]]:
+    return [[(turn.t("nav.done"), turn.cb("ph"))], turn.nav()]
+
+
+async def receive_photo(turn: Turn, message: Message) -> str:
+    """Download a resident's photo and store a cleaned copy; its file name, or TextProblem."""
     media = message.photo[-1] if message.photo else message.document
     assert media is not None
     try:
         file = await media.get_file()
         content = bytes(await file.download_as_bytearray())
-        name = await turn.services.save_photo(content)
+        return await turn.services.save_photo(content)
     except PhotoTooLarge:
         log.info("A photo was refused: too large to decode")
         raise TextProblem("photos.too_large") from None
     except (TelegramError, PhotoError):
         log.warning("Could not receive a photo", exc_info=True)
         raise TextProblem("photos.failed") from None
-    group = message.media_group_id
-    first_of_group = group is None or group not in draft.photo_groups
-    draft.add_photo(name, group)
+
+
+# ---------------------------------------------------------------------- albums
+@dataclass(frozen=True)
+class AlbumWait:
+    """The pending answer to an album: the update of its latest photo (to answer in its chat)."""
+
+    update: Update
+    group: str
+
+
+async def on_album_photo(turn: Turn, message: Message, group: str) -> None:
+    """One photo of an album: kept while there is room (the rest is never downloaded); the
+    album is answered once, ALBUM_WAIT seconds after its last photo."""
+    draft = turn.draft
+    if draft.album_photo(group):
+        try:
+            name = await receive_photo(turn, message)
+        except TextProblem:
+            turn.save()  # the count stays; the problem is said now
+            raise
+        draft.add_photo(name, group)
     turn.save()
+    # The context's generics cannot name our context type; the application is a BotApp.
+    jobs = cast(BotApp, turn.context.application).job_queue
+    if jobs is None:  # no scheduler (python-telegram-bot without job-queue): answer each
+        await answer_album(turn, group)
+        return
+    name = f"album:{turn.chat_id}"
+    for job in jobs.get_jobs_by_name(name):
+        job.schedule_removal()
+    user = turn.update.effective_user
+    jobs.run_once(
+        album_done,
+        ALBUM_WAIT,
+        data=AlbumWait(turn.update, group),
+        name=name,
+        chat_id=turn.chat_id,
+        user_id=user.id if user else None,
+    )
+
+
+async def album_done(context: AppContext) -> None:
+    """Job, shortly after an album's last photo: answer it, in the chat's turn."""
+    assert context.job is not None
+    wait = context.job.data
+    assert isinstance(wait, AlbumWait)
+
+    async def answer() -> None:
+        turn = await load(wait.update, context)
+        if turn is not None:
+            await answer_album(turn, wait.group)
+
+    processor = context.application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor) and context.job.chat_id is not None:
+        await processor.in_turn(context.job.chat_id, answer())
+    else:
+        await answer()
+
+
+async def answer_album(turn: Turn, group: str) -> None:
+    """Say how many of the album's photos were kept; at the limit, go on to the next step."""
+    draft = turn.draft
+    step = Step(draft.step)
+    if step not in PHOTO_STEPS or draft.album != group:
+        return  # the resident went on meanwhile (pressed Klar): nothing to add
     if len(draft.photos) >= draft.max_photos:
-        return await show(turn, draft.after(step))
-    if first_of_group:
-        await turn.say(
-            turn.t("photos.got", count=len(draft.photos), limit=draft.max_photos),
-            keyboard([[(turn.t("nav.done"), turn.cb("ph"))], turn.nav()]),
+        note = turn.t(
+            "photos.album_cut",
+            saved=draft.album_saved,
+            total=draft.album_total,
+            limit=draft.max_photos,
         )
-    return None
+        await show(turn, draft.after(step), note)
+        return
+    text = turn.t("photos.album_got", count=len(draft.photos), limit=draft.max_photos)
+    await turn.say(text, keyboard(photo_rows(turn)))
+
+
+# ---------------------------------------------------------------------- edited messages
+async def on_edit(update: Update, context: AppContext) -> None:
+    """An edited message is never an answer (nor a command): say so once per step, and ask
+    the step's question again. In a group, edits are members' talk: nothing is said."""
+    message = update.edited_message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != "private":
+        return
+    assert context.user_data is not None
+    turn = await load(update, context)
+    if turn is None:
+        if not context.user_data.get(EDITS_NOTED):
+            context.user_data[EDITS_NOTED] = True
+            lang = await lang_of(update, context)
+            await send(update, context, context.services.text(lang, "edits.not_read"))
+        return
+    draft, step = turn.draft, Step(turn.draft.step)
+    if draft.holds_for(step, message.text or ""):  # edited into an emergency: as a new text
+        draft.hold(step)
+        await show(turn, Step.HELD)
+        return
+    if int(step) in draft.edits_noted:
+        return
+    draft.edits_noted.append(int(step))
+    await show(turn, step, turn.t("edits.not_read"))
 
 
 def build() -> ConversationHandler[AppContext]:
     """The intake conversation: persistent, so drafts survive a restart."""
     router: list[BaseHandler[Update, AppContext, object]] = [
         CallbackQueryHandler(on_callback, pattern=r"^v1:(?!m:)"),
-        MessageHandler(~filters.COMMAND, on_message),
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, on_message),
     ]
     with warnings.catch_warnings():
         # Our callbacks carry the draft token, so per-message tracking is not needed.
@@ -670,6 +822,11 @@ def build() -> ConversationHandler[AppContext]:
             name=CONVERSATION,
             persistent=True,
         )
+
+
+def register_edits(app: BotApp) -> None:
+    """First in group 0: an edited message reaches no command, conversation or step."""
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edit))
 
 
 def register(app: BotApp) -> None:
