@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot.connection import Outage, WatchedRequest
 from bot.context import AppContext, BotApp, BotData
 from bot.delivery.email import Mailer
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.outbox import BotLimiter, OutboxWorker
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
@@ -24,6 +24,7 @@ from bot.logs import hide_resident_content
 from bot.metrics import Metrics, make_metrics_app, start_metrics_server
 from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
+from bot.refusals import Refusals
 from bot.services import LazyDatabase, Services
 from bot.settings import Settings
 from storage.backup import DatabaseLock
@@ -88,7 +89,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
         .concurrent_updates(PerChatUpdateProcessor(observe=metrics.observe_update))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second, max_retries=2))
+        .rate_limiter(BotLimiter(overall_max_rate=settings.rate_per_second, max_retries=2))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -128,8 +129,10 @@ async def _post_init(app: BotApp) -> None:
         settings.media_dir,
         rate_per_second=settings.rate_per_second,
         rate_per_chat=settings.rate_per_chat,
+        group_per_minute=settings.group_per_minute,
         paid_broadcast=settings.paid_broadcast,
         metrics=data.metrics,
+        refusals=Refusals(services.desk, services.outbox, settings.ops_chat_id, data.metrics),
     )
     services.desk.on_enqueue = worker.wake
     services.updates.on_enqueue = worker.wake

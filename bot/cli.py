@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot import __version__
 from bot.config import DeploymentError, load_deployment
 from bot.domain.deployment import Deployment, Role
+from bot.domain.routing import unstaffed_routes
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import Database, StorageError
@@ -95,6 +96,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         )
         if not police:
             print(f"          warning: no kommunpolis at {station.name}")
+    actors = {a.id: a.name for a in dep.actors}
+    for station_id, actor_id in unstaffed_routes(dep):
+        print(
+            f"  warning: reports at {dep.station(station_id).name} go to"
+            f" {actors.get(actor_id, actor_id)}, which has no staff there in this file: they"
+            " reach nobody of theirs (staff linked by an invite code are not counted)"
+        )
     for promise in dep.promises:
         print(
             f"  Promise {promise.id}: {promise.title} ({promise.start} – {promise.end}), "

@@ -248,6 +248,23 @@ class Desk:
             )
         return items
 
+    async def receiving(self, case: Case) -> list[str]:
+        """Names of the partner actors the case really reaches (for the resident's
+        confirmation): those with staff at its station whom the bot can reach on Telegram (no
+        refusal known) or by e-mail. The routing alone also names actors with nobody there."""
+        actors = await self.cases.actors(case.id)
+        unreachable = await self.staff.unreachable()
+        reached = {
+            member.actor_id
+            for member in pick_staff(await self.staff.active(), case.station_id, actors)
+            if member.role == Role.PARTNER.value
+            and (
+                (member.telegram_id is not None and member.telegram_id not in unreachable)
+                or (member.email is not None and self.email_enabled)
+            )
+        }
+        return [self.actor_name(a) for a in actors if a in reached]
+
     # ------------------------------------------------------------------ actions
     async def act(
         self, member: Staff | None, reference: str, action: Action, note: str | None = None

@@ -1,4 +1,5 @@
-"""`trygghetsbot doctor`: check the token, database, deployment file, media folder and SMTP."""
+"""`trygghetsbot doctor`: check the token, staff chats, database, deployment file, media folder
+and SMTP."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from aiosmtplib import SMTPException
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app import quiet_url_loggers
@@ -24,6 +25,7 @@ from bot.delivery.email import Mailer
 from bot.settings import Settings
 from storage.cases import open_outside
 from storage.migrations import LATEST_VERSION
+from storage.staff import linked_by_code
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ TIMEOUT = 10.0
 MIN_FREE_BYTES = 100 * 1024 * 1024
 #: How long the write probe waits for a running bot's write transaction to end.
 BUSY_TIMEOUT = 3.0
+#: Staff chats checked at once (getChat).
+STAFF_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ async def run_checks(settings: Settings, timeout: float = TIMEOUT) -> list[Check
             lambda: asyncio.to_thread(_deployment, settings.deployment, settings.database),
         ),
         ("bot api", lambda: _bot_api(settings, timeout)),
+        ("staff chats", lambda: _staff_chats(settings, timeout)),
         ("database", lambda: asyncio.to_thread(_database, settings.database, timeout)),
         ("media", lambda: asyncio.to_thread(_media, settings.media_dir)),
         ("smtp", lambda: _smtp(settings, timeout)),
@@ -153,6 +158,75 @@ async def _bot_api(settings: Settings, timeout: float) -> str:
     except TelegramError as exc:
         raise _Failed(f"getMe failed at {where}: {exc.message}") from None
     return f"@{me.username} ({me.id}) at {where}"
+
+
+async def _staff_chats(settings: Settings, timeout: float) -> str:
+    """Whether the bot can reach every staff member's chat (getChat): Telegram lets a bot
+    write only to someone who has opened it, so a staff member who never did gets no cards."""
+    try:
+        dep = await asyncio.to_thread(load_deployment, settings.deployment)
+    except DeploymentError:
+        return "skipped: the deployment file has problems (see the deployment check)"
+    staff = {m.telegram_id: m.name for m in dep.staff if m.telegram_id is not None}
+    for name, telegram_id in await asyncio.to_thread(_linked_by_code, settings.database):
+        staff.setdefault(telegram_id, name)
+    mail_only = sum(1 for m in dep.staff if m.telegram_id is None)
+    if settings.bot_token is None or not staff:
+        return "skipped: " + ("no token" if staff else "no staff member has a Telegram id")
+    quiet_url_loggers()
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=HTTPXRequest(
+            connect_timeout=timeout, read_timeout=timeout, connection_pool_size=STAFF_CONCURRENCY
+        ),
+    )
+    slots = asyncio.Semaphore(STAFF_CONCURRENCY)
+
+    async def probe(telegram_id: int) -> str | None:
+        async with slots:
+            try:
+                await bot.get_chat(telegram_id)
+            except (BadRequest, Forbidden) as exc:
+                return exc.message
+            except NetworkError as exc:  # TimedOut included
+                return f"no answer: {exc.message}"
+        return None
+
+    try:
+        async with bot:
+            answers = await asyncio.gather(*(probe(telegram_id) for telegram_id in staff))
+    except (InvalidToken, NetworkError):
+        return "skipped: the bot api check failed"
+    except TelegramError as exc:
+        raise _Failed(f"getChat failed: {exc.message}") from None
+    unreachable = [
+        f"{name} ({telegram_id}): {answer}"
+        for (telegram_id, name), answer in zip(staff.items(), answers, strict=True)
+        if answer is not None
+    ]
+    if unreachable:
+        raise _Failed(
+            f"{len(unreachable)} of {len(staff)} staff cannot be reached on Telegram: "
+            + "; ".join(unreachable)
+            + ". They get no cards there until they open the bot and press Start"
+        )
+    more = f"; {mail_only} by e-mail only" if mail_only else ""
+    return f"all {len(staff)} staff with a Telegram id can be reached{more}"
+
+
+def _linked_by_code(database: Path) -> list[tuple[str, int]]:
+    """Staff linked by an invite code; none when the database cannot be read (the database
+    check says why)."""
+    if not database.is_file():
+        return []
+    try:
+        uri = f"{database.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT)) as conn:
+            return linked_by_code(conn)
+    except sqlite3.Error:
+        return []
 
 
 def _database(path: Path, timeout: float) -> str:

@@ -45,6 +45,13 @@ class Metrics:
             ["channel", "reason"],
             registry=r,
         )
+        self.staff_unreachable = Counter(
+            "trygghetsbot_staff_unreachable",
+            "Messages to a staff member that Telegram refused because it cannot reach them"
+            " (never opened the bot, blocked it, deleted the account), by the staff's actor",
+            ["actor"],
+            registry=r,
+        )
         self.outbox = Gauge(
             "trygghetsbot_outbox_messages", "Outbox messages by status", ["status"], registry=r
         )

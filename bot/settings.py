@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # with paid broadcasts (allow_paid_broadcast) up to 1000/s.
     rate_per_second: int = Field(default=30, gt=0, le=1000)
     rate_per_chat: float = Field(default=1.0, gt=0)
+    # ... and about 20 messages a minute in one group chat (the outbox keeps each group to it).
+    group_per_minute: int = Field(default=20, gt=0)
     paid_broadcast: bool = False
     # Webhook mode (`trygghetsbot webhook`): Telegram posts updates to this public URL, with
     # the secret in a header that is checked on every request.

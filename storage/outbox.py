@@ -88,17 +88,27 @@ class OutboxRepository:
         async with self._db.transaction() as conn:
             await enqueue(conn, items)
 
-    async def due(self, limit: int = 50) -> list[OutboxRow]:
+    async def due(self, limit: int = 50, *, first_per_chat: bool = False) -> list[OutboxRow]:
         """Pending rows whose time has come, oldest first (a chat's messages stay in order).
+
+        `first_per_chat`: only each recipient's oldest pending row, and only if it is due (what
+        the worker may send next). A chat with a long queue, such as a group backing off from
+        Telegram's 20 a minute, then neither fills `limit` nor holds up the others.
 
         Times are the wall clock's, which can step back (NTP, a wrong clock set right): a row
         never tried is due whenever it was written, and a retry is never further off than
         MAX_DELAY, so rows queued while the clock was ahead do not hold up their chat.
         """
         now = dt.datetime.now(dt.UTC)
+        first = (
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.recipient = o.recipient"
+            " AND e.status = 'pending' AND e.channel = o.channel AND e.id < o.id)"
+            if first_per_chat
+            else ""
+        )
         rows = await self._db.fetchall(
-            "SELECT * FROM outbox WHERE status = 'pending' AND (next_attempt_at <= ?"
-            " OR next_attempt_at = created_at OR next_attempt_at > ?) ORDER BY id LIMIT ?",
+            "SELECT * FROM outbox AS o WHERE status = 'pending' AND (next_attempt_at <= ?"
+            f" OR next_attempt_at = created_at OR next_attempt_at > ?){first} ORDER BY id LIMIT ?",
             (_iso(now), _iso(now + dt.timedelta(seconds=MAX_DELAY)), limit),
         )
         return [
@@ -113,15 +123,6 @@ class OutboxRepository:
             )
             for r in rows
         ]
-
-    async def earlier_pending(self, row: OutboxRow) -> bool:
-        """Whether an older row to the same recipient is still waiting (keep order)."""
-        found = await self._db.fetchone(
-            "SELECT 1 FROM outbox WHERE status = 'pending' AND recipient = ? AND channel = ?"
-            " AND id < ? LIMIT 1",
-            (row.recipient, row.channel, row.id),
-        )
-        return found is not None
 
     async def sent(self, row_id: int, message_id: int | None) -> None:
         async with self._db.transaction() as conn:
@@ -147,10 +148,19 @@ class OutboxRepository:
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (when, row_id))
 
-    async def dead(self, recipient: str, reason: str) -> None:
-        """The recipient cannot be reached: drop their pending rows and mark the chat."""
+    async def dead(self, recipient: str, reason: str) -> bool:
+        """The recipient cannot be reached: drop their pending rows and mark the chat.
+
+        True when this is news: the chat was not already marked unreachable for this reason
+        (so that whoever must hear of it hears once, also across restarts; a chat that writes
+        to the bot again is marked reachable, see storage.chats)."""
         now = utcnow()
         async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT active, reason FROM chats WHERE chat_id = ?", (int(recipient),)
+            ) as cursor:
+                known = await cursor.fetchone()
+            news = known is None or bool(known[0]) or known[1] != reason
             await conn.execute(
                 "UPDATE outbox SET status = 'dead', last_error = ? WHERE recipient = ?"
                 " AND channel = 'telegram' AND status = 'pending'",
@@ -162,6 +172,7 @@ class OutboxRepository:
                 " updated_at = excluded.updated_at",
                 (int(recipient), reason, now),
             )
+        return news
 
     async def moved(self, old: str, new: str) -> None:
         """A group became a supergroup: pending rows follow it."""
@@ -177,6 +188,13 @@ class OutboxRepository:
             (str(chat_id), message_id),
         )
         return int(row[0]) if row and row[0] is not None else None
+
+    async def reference(self, case_id: int | None) -> str | None:
+        """The reference of a row's case, to name it in an alert."""
+        if case_id is None:
+            return None
+        row = await self._db.fetchone("SELECT reference FROM cases WHERE id = ?", (case_id,))
+        return str(row[0]) if row else None
 
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")

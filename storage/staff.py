@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import sqlite3
 from dataclasses import dataclass
 
 import aiosqlite
@@ -55,6 +56,18 @@ def _staff(row: aiosqlite.Row) -> Staff:
         source=row["source"],
         active=bool(row["active"]),
     )
+
+
+def linked_by_code(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(name, Telegram id) of active staff linked by an invite code, not by the file.
+
+    Synchronous, on the caller's connection: `trygghetsbot doctor` reads the file read-only.
+    """
+    rows = conn.execute(
+        "SELECT name, telegram_id FROM staff WHERE active = 1 AND source = 'invite'"
+        " AND telegram_id IS NOT NULL ORDER BY name"
+    ).fetchall()
+    return [(str(r[0]), int(r[1])) for r in rows]
 
 
 class InviteError(ValueError):
@@ -121,6 +134,15 @@ class StaffRepository:
     async def active(self) -> list[Staff]:
         rows = await self._db.fetchall("SELECT * FROM staff WHERE active = 1 ORDER BY name")
         return [_staff(r) for r in rows]
+
+    async def unreachable(self) -> set[int]:
+        """Telegram ids of active staff whose chat Telegram refused (storage.chats): they
+        never opened the bot, blocked it or deleted their account, until they write again."""
+        rows = await self._db.fetchall(
+            "SELECT chat_id FROM chats WHERE active = 0 AND chat_id IN"
+            " (SELECT telegram_id FROM staff WHERE active = 1 AND telegram_id IS NOT NULL)"
+        )
+        return {int(r[0]) for r in rows}
 
     async def revoke(self, staff_id: int) -> bool:
         """End an invited member's access; the file's staff are removed from the file."""

@@ -10,20 +10,27 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
 from storage import Database
 from storage.migrations import LATEST_VERSION
 from tests.processes import Sink, bot_env, cli, free_port
 
-CHECKS = ["settings", "deployment", "bot api", "database", "media", "smtp"]
+CHECKS = ["settings", "deployment", "bot api", "staff chats", "database", "media", "smtp"]
 WRONG_SECRET = "not-the-emulator-secret"
 
 
 @pytest.fixture
-async def env(emulator: Emulator, smtp: tuple[Sink, int], tmp_path: Path) -> dict[str, str]:
-    """Everything configured and healthy: the emulator, a migrated database, SMTP."""
+async def env(
+    emulator: Emulator, smtp: tuple[Sink, int], tmp_path: Path, deployment: Deployment
+) -> dict[str, str]:
+    """Everything configured and healthy: the emulator, a migrated database, SMTP, and every
+    staff member of the (bundled) deployment file has opened the bot."""
     async with await Database.open(tmp_path / "e2e.sqlite3"):
         pass
+    for member in deployment.staff:
+        if member.telegram_id is not None:
+            emulator.world.user(member.telegram_id, member.name).started = True
     return bot_env(
         emulator,
         tmp_path,
@@ -56,7 +63,7 @@ async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_
     code, results, stdout = await doctor(env)
     assert code == 0, stdout
     assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == "All 6 checks passed."
+    assert stdout.strip().splitlines()[-1] == "All 7 checks passed."
     assert "7000000001" in results["bot api"][1]  # the bot id getMe returned
     assert f"schema {LATEST_VERSION}, wal, writable, quick_check ok" in results["database"][1]
     assert "does not exist yet" in results["media"][1]
@@ -169,7 +176,7 @@ async def test_one_failure_is_reported_and_the_rest_still_pass(
     assert status == "FAIL"
     assert expected in detail
     assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == f"1 of 6 checks failed: {check}."
+    assert stdout.strip().splitlines()[-1] == f"1 of 7 checks failed: {check}."
     assert WRONG_SECRET not in stdout
 
 
@@ -218,3 +225,34 @@ async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
     assert "GML-0002" not in detail  # closed: nobody needs reminding
     assert "JKB-0001" not in detail
     assert all(status == "PASS" for status, _ in results.values()), stdout
+
+
+async def test_staff_who_never_opened_the_bot_are_named(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    """Telegram lets a bot write only to someone who has opened it: getChat on each staff
+    chat finds those who have not (from the file, and linked by an invite code)."""
+    from storage.staff import StaffRepository
+
+    world = emulator.world
+    world.users[100000002].started = False  # listed in the file, never opened the bot
+    async with await Database.open(Path(env["TRYGG_DATABASE"])) as db:
+        staff = StaffRepository(db)
+        for telegram_id, name in ((4242, "Inbjuden Partner"), (4343, "Blockerad Partner")):
+            invite, _ = await staff.create_invite("partner", "vasttrafik", ["lerum"], None, 24)
+            await staff.redeem(invite, telegram_id, name)
+    world.user(4242).started = True
+    world.user(4343).started = True
+    world.block(4343)  # linked, then blocked the bot
+    code, results, stdout = await doctor(env)
+    assert code == 1, stdout
+    status, detail = results.pop("staff chats")
+    assert status == "FAIL"
+    assert detail.startswith("2 of 7 staff cannot be reached on Telegram: ")
+    never = "Trygghetssamordnare Järfälla kommun (platshållare) (100000002): Chat not found"
+    assert never in detail
+    assert "Blockerad Partner (4343): Forbidden: bot was blocked by the user" in detail
+    assert "Inbjuden Partner" not in detail
+    assert "open the bot and press Start" in detail
+    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert stdout.strip().splitlines()[-1] == "1 of 7 checks failed: staff chats."

@@ -13,11 +13,14 @@ import contextlib
 import datetime as dt
 import logging
 from collections import deque
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
 
 from bot.delivery.email import Mailer
 from bot.metrics import Metrics
@@ -26,7 +29,51 @@ from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+#: Telegram's window for a group's limit (`group_per_minute`), in seconds.
+GROUP_WINDOW = 60.0
+
+JSONDict = dict[str, Any]
+
+#: True while the outbox worker sends (in its own tasks only): see BotLimiter.
+_sending: ContextVar[bool] = ContextVar("outbox_sending", default=False)
 GONE = ("chat not found", "user not found", "bot was blocked", "user is deactivated", "kicked")
+
+
+class BotLimiter(AIORateLimiter):
+    """PTB's rate limiter for what handlers send; the outbox worker's sends pass straight on.
+
+    The worker paces itself (30 a second, one a second per chat, 20 a minute per group) and
+    backs off from a 429 per chat. Through AIORateLimiter, a group's 20 a minute would make
+    the worker wait inside one send, and a 429 makes it sleep retry_after while holding back
+    every other request, private cards and residents' replies included.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        if _sending.get():
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+class Refusals(Protocol):
+    """Who hears of a message that cannot be delivered for good (bot.refusals)."""
+
+    async def gone(self, row: OutboxRow, reason: str, news: bool) -> None: ...
+    async def refused(self, row: OutboxRow, reason: str) -> None: ...
+
+
+def is_group(row: OutboxRow) -> bool:
+    """A Telegram group or supergroup (negative chat id): 20 messages a minute of its own."""
+    return row.channel == "telegram" and row.recipient.startswith("-")
 
 
 def backoff(attempts: int) -> float:
@@ -92,11 +139,14 @@ class OutboxWorker:
         poll_seconds: float = 1.0,
         rate_per_second: float = 30,
         rate_per_chat: float = 1.0,
+        group_per_minute: int = 20,
         paid_broadcast: bool = False,
         concurrency: int = 16,
         metrics: Metrics | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         self._metrics = metrics
+        self._refusals = refusals
         self._bot = bot
         self._pacer = Pacer(rate_per_second)
         self._chat_gap = 1.0 / rate_per_chat
@@ -111,6 +161,11 @@ class OutboxWorker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._paused_until = 0.0
+        #: Groups backing off from a 429 (Telegram's 20 a minute per group): until when.
+        self._group_paused: dict[str, float] = {}
+        #: Each group's sends in the last GROUP_WINDOW seconds, at most `group_per_minute`.
+        self._group_sent: dict[str, deque[float]] = {}
+        self._group_limit = group_per_minute
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
@@ -147,18 +202,16 @@ class OutboxWorker:
         if wait > 0:
             await asyncio.sleep(min(wait, self._poll))
             return True
-        rows = await self._outbox.due(limit=500)
+        # Each chat's oldest pending row only, and only when due: one message per chat per
+        # pass keeps each chat's order (an older row backing off holds up the ones after it).
+        rows = await self._outbox.due(limit=500, first_per_chat=True)
         batch: list[OutboxRow] = []
-        seen: set[tuple[str, str]] = set()
         for row in rows:
             key = (row.channel, row.recipient)
-            if key in seen:
-                continue  # one message per chat per pass keeps each chat's order
-            seen.add(key)
             if loop.time() - self._last_sent.get(key, -1e9) < self._chat_gap:
                 continue  # Telegram's 1 message per second per chat
-            if await self._outbox.earlier_pending(row):
-                continue  # an older message to this chat is waiting (e.g. backing off)
+            if is_group(row) and not self._group_may_send(row.recipient, loop.time()):
+                continue  # this group had its 20 a minute, or is backing off; others go on
             batch.append(row)
         attempted = False
         for start in range(0, len(batch), self._concurrency):
@@ -172,11 +225,22 @@ class OutboxWorker:
             return True
         return attempted
 
+    def _group_may_send(self, chat: str, now: float) -> bool:
+        if self._group_paused.get(chat, 0.0) > now:
+            return False
+        sent = self._group_sent.get(chat)
+        while sent and now - sent[0] >= GROUP_WINDOW:
+            sent.popleft()
+        return not sent or len(sent) < self._group_limit
+
     async def _paced(self, row: OutboxRow) -> None:
         if row.channel == "telegram":
             await self._pacer.wait()
         if self._stopping:
             return  # not started: it stays pending for the next start
+        now = asyncio.get_running_loop().time()
+        if is_group(row):
+            self._group_sent.setdefault(row.recipient, deque()).append(now)
         await self._deliver(row)
         self._last_sent[(row.channel, row.recipient)] = asyncio.get_running_loop().time()
 
@@ -186,10 +250,16 @@ class OutboxWorker:
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true
             delay = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            self._paused_until = asyncio.get_running_loop().time() + delay
+            until = asyncio.get_running_loop().time() + delay
             self._failed(row, "flood")
             await self._outbox.postpone(row.id, delay)
-            log.warning("Flood control: pausing the outbox for %.0f s", delay)
+            if is_group(row):
+                # A group's own limit (20 a minute): only that group waits.
+                self._group_paused[row.recipient] = until
+                log.warning("Flood control: pausing one group chat for %.0f s", delay)
+            else:
+                self._paused_until = until
+                log.warning("Flood control: pausing the outbox for %.0f s", delay)
             return False
         except ChatMigrated as exc:
             self._failed(row, "migrated")
@@ -197,37 +267,61 @@ class OutboxWorker:
             return False
         except Forbidden as exc:
             self._failed(row, "gone")
-            await self._outbox.dead(row.recipient, exc.message)
-            # No chat id at INFO: it is a resident's (the row id leads to it, for whoever may).
-            log.info(
-                "Outbox row %d: the chat is gone (%s); its pending messages are dropped",
-                row.id,
-                exc.message,
-            )
+            await self._gone(row, exc.message)
             return False
         except BadRequest as exc:
             self._failed(row, "refused")
             if any(reason in exc.message.lower() for reason in GONE):
-                await self._outbox.dead(row.recipient, exc.message)
+                await self._gone(row, exc.message)
             else:
-                log.error("Outbox row %d refused: %s", row.id, exc.message)
+                # Refused as it is (too long, bad HTML): sending it again changes nothing.
+                log.warning(
+                    "Outbox row %d (%s) refused by Telegram, not sent again: %s",
+                    row.id,
+                    row.kind,
+                    exc.message,
+                )
                 await self._outbox.retry(row.id, backoff(row.attempts), exc.message, 1)
+                if self._refusals is not None:
+                    await self._refusals.refused(row, exc.message)
             return False
         except (TelegramError, OSError, Exception) as exc:  # network, SMTP, anything transient
-            log.warning("Outbox row %d failed (attempt %d): %s", row.id, row.attempts + 1, exc)
+            last = row.attempts + 1 >= MAX_ATTEMPTS
+            log.warning(
+                "Outbox row %d failed (attempt %d%s): %s",
+                row.id,
+                row.attempts + 1,
+                ", the last: not sent again" if last else "",
+                exc,
+            )
             self._failed(row, "error")
             await self._outbox.retry(row.id, backoff(row.attempts), str(exc), MAX_ATTEMPTS)
+            if last and self._refusals is not None:
+                await self._refusals.refused(row, str(exc))
             return False
         await self._outbox.sent(row.id, message_id)
         if self._metrics is not None:
             self._metrics.deliveries.labels(row.channel).inc()
         return True
 
+    async def _gone(self, row: OutboxRow, reason: str) -> None:
+        """Telegram cannot reach the chat: drop its pending rows, mark it, say so."""
+        news = await self._outbox.dead(row.recipient, reason)
+        # No chat id at INFO: it is a resident's (the row id leads to it, for whoever may).
+        log.info(
+            "Outbox row %d: the chat is gone (%s); its pending messages are dropped",
+            row.id,
+            reason,
+        )
+        if self._refusals is not None:
+            await self._refusals.gone(row, reason, news)
+
     def _failed(self, row: OutboxRow, reason: str) -> None:
         if self._metrics is not None:
             self._metrics.delivery_failures.labels(row.channel, reason).inc()
 
     async def _send(self, row: OutboxRow) -> int | None:
+        _sending.set(True)  # this task's context only: past PTB's rate limiter (BotLimiter)
         payload: dict[str, Any] = row.payload
         if row.channel == "email":
             if not self._mailer.enabled:

@@ -56,3 +56,22 @@ def pick_staff(staff: Sequence[S], station_id: str, actors: Sequence[str]) -> li
 def group_chat(deployment: Deployment, station_id: str, kind: CaseKind) -> int | None:
     """The station's cooperation group chat, for reports (ideas stay with the kommunpolis)."""
     return deployment.station(station_id).group_chat_id if kind is CaseKind.REPORT else None
+
+
+def unstaffed_routes(deployment: Deployment) -> list[tuple[str, str]]:
+    """(station id, actor id) where the routing sends reports to an actor none of whose staff
+    in the file gets cards at that station: those reports reach nobody of that actor."""
+    found: list[tuple[str, str]] = []
+    for rule in deployment.routing:
+        stations = [s.id for s in deployment.stations] if "*" in rule.stations else rule.stations
+        for station in stations:
+            for actor in rule.actors:
+                staffed = any(
+                    member.actor == actor
+                    and station in member.stations
+                    and member.role in (Role.PARTNER, Role.KOMMUNPOLIS)
+                    for member in deployment.staff
+                )
+                if not staffed and (station, actor) not in found:
+                    found.append((station, actor))
+    return found

@@ -374,6 +374,25 @@ async def answer_callback_query(world: World, p: Params) -> bool:
     return True
 
 
+async def get_chat(world: World, p: Params) -> JSON:
+    """getChat (a ChatFullInfo). As in Telegram, the private chat of a user who never wrote to
+    the bot, like an id Telegram does not know, is 400 "chat not found": the bot has no access
+    to it (`trygghetsbot doctor` checks staff chats this way). Otherwise the refusals of
+    sending apply (blocked, deactivated, removed from the group, migrated)."""
+    chat_id = p.chat_id()
+    chat = world.chats.get(chat_id)
+    if chat is None or (chat.type == "private" and not world.users[chat_id].started):
+        raise bad_request("chat not found")
+    world.target_chat(chat_id)
+    gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+    return {
+        **chat.to_api(world.users),
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": dict.fromkeys((*gifts, "gifts_from_channels"), False),
+    }
+
+
 async def get_file(world: World, p: Params) -> JSON:
     stored = world.file(p.required_str("file_id"))
     return {
@@ -406,6 +425,7 @@ METHODS: dict[str, Method] = {
     "deletemessage": delete_message,
     "answercallbackquery": answer_callback_query,
     "getfile": get_file,
+    "getchat": get_chat,
     "close": log_out,
     "logout": log_out,
 }

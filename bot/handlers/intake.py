@@ -535,7 +535,7 @@ async def submit(turn: Turn) -> int:
         label = turn.t("follow.offer", station=turn.station_name)
         follow = keyboard([[(label, callbacks.menu("fol", case.station_id))]])
     if case.kind is CaseKind.REPORT:
-        actors = turn.services.recipients(case.station_id, case.category)
+        actors = await turn.services.desk.receiving(case)  # only actors it really reaches
         await finish(
             turn,
             "submitted.report",

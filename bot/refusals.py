@@ -1,0 +1,167 @@
+"""When a message cannot be delivered for good: say so where someone reads it.
+
+The outbox worker calls these after Telegram refused a message: the chat cannot be reached
+(`gone`: a staff member who never opened the bot, blocked it or deleted the account; a
+station's group chat the bot was removed from), or the message itself was refused or failed
+every try (`refused`: "message is too long", an e-mail server that never took it). Each is
+logged at WARNING and told to people through the outbox: the station's admins and the ops
+chat for staff who cannot be reached (once per person, until they write to the bot again),
+the ops chat (else the station's admins) for the rest. No resident's id or text is in either.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Collection
+
+from bot.desk import Desk
+from bot.domain.chats import group_stations
+from bot.domain.deployment import Role
+from bot.i18n import Safe
+from bot.metrics import Metrics
+from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
+from storage.staff import Staff
+
+log = logging.getLogger(__name__)
+
+#: The payload flag of an alert row: an alert that cannot be delivered raises no other alert.
+ALERT = "alert"
+
+
+class Refusals:
+    def __init__(
+        self,
+        desk: Desk,
+        outbox: OutboxRepository,
+        ops_chat_id: int | None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._desk = desk
+        self._outbox = outbox
+        self._ops = ops_chat_id
+        self._metrics = metrics
+
+    async def gone(self, row: OutboxRow, reason: str, news: bool) -> None:
+        """Telegram cannot reach the chat of `row` (its pending rows are dropped). `news`:
+        the chat was not known to be unreachable for this reason before."""
+        chat = int(row.recipient)
+        member = await self._desk.staff.by_telegram(chat) if chat > 0 else None
+        if member is not None:
+            await self._staff_gone(member, reason, news)
+            return
+        stations = group_stations(self._desk.deployment, chat) if chat < 0 else ()
+        if stations:
+            names = ", ".join(self._desk.station_name(s) for s in stations)
+            log.warning(
+                "The group chat of station %s (%d) cannot be reached (%s): cards for the"
+                " station do not reach it",
+                names,
+                chat,
+                reason,
+            )
+            if news:
+                who = Safe(self._desk.t("alert.who.group", station=names))
+                await self._tell(self._alert_refused(row, who, reason, None), stations)
+        elif chat == self._ops:
+            log.warning("The ops chat (TRYGG_OPS_CHAT_ID) cannot be reached: %s", reason)
+
+    async def _staff_gone(self, member: Staff, reason: str, news: bool) -> None:
+        by_mail = bool(member.email and self._desk.email_enabled)
+        log.warning(
+            "Staff member %r (staff id %d, %s) cannot be reached on Telegram (%s): %s until"
+            " they open the bot",
+            member.name,
+            member.id,
+            member.actor_id,
+            reason,
+            "cases go to their e-mail only" if by_mail else "they get no cases",
+        )
+        if self._metrics is not None:
+            self._metrics.staff_unreachable.labels(member.actor_id).inc()
+        if not news:
+            return  # the admins were told when it began
+        text = self._desk.t(
+            "alert.staff_unreachable",
+            name=member.name,
+            actor=self._desk.actor_name(member.actor_id),
+            stations=", ".join(self._desk.station_name(s) for s in member.stations) or "–",
+            fallback=Safe(
+                self._desk.t("alert.fallback_email" if by_mail else "alert.fallback_none")
+            ),
+        )
+        chats = await self._admins(member.stations, besides=member.telegram_id)
+        if self._ops is not None:
+            chats.append(self._ops)
+        if not chats:
+            log.warning("No admin or ops chat to tell that %r cannot be reached", member.name)
+        await self._enqueue(text, chats)
+
+    async def refused(self, row: OutboxRow, reason: str) -> None:
+        """Telegram refused this message as it is, or it failed every try: not sent again."""
+        if row.payload.get(ALERT):
+            log.warning("Alert row %d could not be delivered: %s", row.id, reason)
+            return  # never an alert about an alert
+        reference = await self._outbox.reference(row.case_id)
+        who = await self._who(row)
+        station = await self._station_of(reference)
+        await self._tell(self._alert_refused(row, who, reason, reference), station)
+
+    # ------------------------------------------------------------------ helpers
+    def _alert_refused(self, row: OutboxRow, who: Safe, reason: str, reference: str | None) -> str:
+        return self._desk.t(
+            "alert.refused", who=who, reference=reference or "–", reason=reason, row=row.id
+        )
+
+    async def _who(self, row: OutboxRow) -> Safe:
+        """The recipient, as an admin may read it: a staff member's name, a station's group,
+        an e-mail address of staff; a resident only as "a resident"."""
+        if row.channel != "telegram":
+            return Safe(html.escape(row.recipient, quote=False))  # staff addresses only
+        chat = int(row.recipient)
+        if chat > 0:
+            member = await self._desk.staff.by_telegram(chat)
+            if member is not None:
+                return Safe(html.escape(member.name, quote=False))
+            return Safe(self._desk.t("alert.who.resident"))
+        stations = group_stations(self._desk.deployment, chat)
+        if stations:
+            names = ", ".join(self._desk.station_name(s) for s in stations)
+            return Safe(self._desk.t("alert.who.group", station=names))
+        return Safe(self._desk.t("alert.who.chat"))
+
+    async def _station_of(self, reference: str | None) -> tuple[str, ...]:
+        case = await self._desk.cases.get(reference) if reference else None
+        return (case.station_id,) if case else ()
+
+    async def _tell(self, text: str, stations: Collection[str]) -> None:
+        """The ops chat if there is one, else the admins of these stations (and national)."""
+        chats = [self._ops] if self._ops is not None else await self._admins(stations)
+        await self._enqueue(text, chats)
+
+    async def _admins(self, stations: Collection[str], besides: int | None = None) -> list[int]:
+        """Chats of the admins who look after any of these stations (national admins always),
+        leaving out those the bot cannot reach itself."""
+        unreachable = await self._desk.staff.unreachable()
+        chats: list[int] = []
+        for admin in await self._desk.staff.active():
+            if (
+                admin.role == Role.ADMIN.value
+                and admin.telegram_id
+                and admin.telegram_id != besides
+                and admin.telegram_id not in unreachable
+                and (not admin.stations or set(admin.stations) & set(stations))
+            ):
+                chats.append(admin.telegram_id)
+        return chats
+
+    async def _enqueue(self, text: str, chats: list[int]) -> None:
+        if not chats:
+            return
+        await self._outbox.add(
+            [
+                OutboxItem("telegram", str(chat), "text", {"text": text, ALERT: True})
+                for chat in dict.fromkeys(chats)
+            ]
+        )
+        self._desk.on_enqueue()
