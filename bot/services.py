@@ -28,7 +28,7 @@ from bot.updates import Updates
 from storage import Database
 from storage.audit import AuditRepository
 from storage.bot_state import BotStateRepository
-from storage.cases import CaseRepository, insert
+from storage.cases import CaseRepository, by_draft, insert
 from storage.chats import ChatRepository
 from storage.outbox import OutboxRepository, enqueue
 from storage.privacy import PrivacyRepository
@@ -68,6 +68,14 @@ class LazyDatabase:
 
 class CrimeTip(TextProblem):
     """The draft as a whole names a person and an offence: it is never stored."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A draft sent: its case, and whether this send wrote it (False: it was sent before)."""
+
+    case: Case
+    new: bool
 
 
 @dataclass
@@ -276,10 +284,37 @@ class Services:
         return await asyncio.to_thread(store_photo, content, self.settings.media_dir)
 
     async def discard_draft(self, draft: Draft) -> None:
+        """Remove an abandoned draft's photos; a draft that was sent keeps them (its case's)."""
+        if await self.submitted(draft) is not None:
+            return  # e.g. restored after a crash from before it was sent, then replaced
         await asyncio.to_thread(remove_photos, list(draft.photos), self.settings.media_dir)
 
+    async def submitted(self, draft: Draft) -> Case | None:
+        """The case this draft became, if it was sent.
+
+        The case row carrying the draft's id is the mark that the draft is consumed: it is
+        written in the same transaction as the case, so there is no moment in which the case
+        exists and the draft still looks unsent, whatever the persisted copy of the draft
+        (written about once a second) says after a crash.
+        """
+        return await self.cases.of_draft(draft.id)
+
     async def submit(self, chat_id: int, draft: Draft, lang: str) -> Case:
-        """Store a finished draft as a case; the reference exists only once it is written."""
+        """Store a finished draft as a case (once: see `submit_draft`); returns the case."""
+        return (await self.submit_draft(chat_id, draft, lang)).case
+
+    async def submit_draft(self, chat_id: int, draft: Draft, lang: str) -> Submitted:
+        """Store a finished draft as a case; the reference exists only once it is written.
+
+        Idempotent: a draft is stored once however often it is sent (a double press, an update
+        Telegram delivers again after a crash, a press repeated because the answer to the
+        first was refused). Sending it again returns the first case, with no new cards to
+        staff and without counting against the hourly limit.
+        """
+        earlier = await self.submitted(draft)
+        if earlier is not None:
+            log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
+            return Submitted(earlier, new=False)
         missing = draft.missing()
         if missing:
             raise TextProblem("summary.missing", fields=",".join(s.name for s in missing))
@@ -307,20 +342,27 @@ class Services:
             times=tuple(draft.times),
             language=lang,
             photos=tuple(draft.photos),
+            draft_id=draft.id,
         )
-        # The case, its routing and every card to staff are one transaction.
+        # The case, its routing and every card to staff are one transaction, which also
+        # consumes the draft: checked and written under one lock (cases.draft_id is UNIQUE).
         async with self.db.transaction() as conn:
-            reference = await insert(conn, new)
+            existing = await by_draft(conn, draft.id)
+            reference = existing or await insert(conn, new)
             case = await self.cases.get(reference)
             assert case is not None
-            await enqueue(conn, await self.desk.route_new_case(conn, case))
+            if existing is None:
+                await enqueue(conn, await self.desk.route_new_case(conn, case))
+        if existing is not None:
+            log.info("Case %s: its draft was sent again; nothing new stored", case.reference)
+            return Submitted(case, new=False)
         self.desk.on_enqueue()
         log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
         if self.metrics is not None:
             self.metrics.reports.labels(station.id, case.kind.value).inc()
         if resident.home_station is None:
             await self.residents.set_home_station(resident.id, station.id)
-        return case
+        return Submitted(case, new=True)
 
     async def erase(self, chat_id: int) -> int:
         """Erase a resident's identity and personal data (and their unfinished draft's photos)."""

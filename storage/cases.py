@@ -52,8 +52,8 @@ async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
     reference = case_reference(new.station_code, number)
     async with conn.execute(
         "INSERT INTO cases (reference, station_id, number, kind, category, resident_id,"
-        " place_text, lat, lon, times, description, language, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " place_text, lat, lon, times, description, language, created_at, draft_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             reference,
             new.station_id,
@@ -68,6 +68,7 @@ async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
             new.description,
             new.language,
             now,
+            new.draft_id,  # UNIQUE: a draft already written fails here (see by_draft)
         ),
     ) as cur:
         row = await cur.fetchone()
@@ -78,6 +79,14 @@ async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
         [(case_id, path, now) for path in new.photos],
     )
     return reference
+
+
+async def by_draft(conn: aiosqlite.Connection, draft_id: str) -> str | None:
+    """The reference of the case written from this draft, if any (inside the caller's
+    transaction, so that checking and inserting are one step)."""
+    async with conn.execute("SELECT reference FROM cases WHERE draft_id = ?", (draft_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
 
 
 async def add_actors(conn: aiosqlite.Connection, case_id: int, actors: list[str]) -> None:
@@ -168,6 +177,13 @@ class CaseRepository:
 
     async def get(self, reference: str) -> Case | None:
         row = await self._db.fetchone("SELECT * FROM cases WHERE reference = ?", (reference,))
+        if row is None:
+            return None
+        return await self._load(row)
+
+    async def of_draft(self, draft_id: str) -> Case | None:
+        """The case written from this draft (Draft.id), if it was sent."""
+        row = await self._db.fetchone("SELECT * FROM cases WHERE draft_id = ?", (draft_id,))
         if row is None:
             return None
         return await self._load(row)

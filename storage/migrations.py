@@ -206,6 +206,13 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT 1 FROM invites WHERE invites.used_by = staff.telegram_id
         AND invites.used_at = staff.created_at);
     """,
+    # 8: the draft a case was written from (Draft.id), at most one case per draft: a second
+    # "Skicka" (a double press, an update Telegram delivers again after a crash) finds the
+    # first case instead of writing another. Cases from before have none (NULLs may repeat).
+    """
+    ALTER TABLE cases ADD COLUMN draft_id TEXT;
+    CREATE UNIQUE INDEX cases_draft ON cases(draft_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

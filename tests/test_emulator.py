@@ -284,3 +284,29 @@ async def test_control_api_for_benchmarks(emulator: Emulator, bot: Bot) -> None:
             assert (await r.json())["sent"] == 0
         async with http.post("/control/latency", json={"seconds": 60}) as r:
             assert r.status == 400
+
+
+async def test_late_answers_are_refused_and_a_press_can_come_again(
+    emulator: Emulator, bot: Bot
+) -> None:
+    """`callback_answer_timeout`: Telegram's "query is too old"; `deliver_again`: the update of
+    a press once more, as after a bot died before confirming it (same update and query id)."""
+    world = emulator.world
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Skicka", callback_data="v1:ok")]])
+    sent = await bot.send_message(ALICE, "Skicka?", reply_markup=markup)
+    world.callback_answer_timeout = 60.0
+    in_time = world.press(ALICE, sent.message_id, "v1:ok")
+    assert await bot.answer_callback_query(in_time)
+    world.callback_answer_timeout = 0  # every answer is too late
+    late = world.press(ALICE, sent.message_id, "v1:ok")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(late)
+    assert world.callback_answers[late] is None  # the spinner keeps turning
+    updates = await bot.get_updates(timeout=0)
+    assert [u.callback_query.id for u in updates if u.callback_query] == [in_time, late]
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+    world.deliver_again(late)
+    (again,) = await bot.get_updates(timeout=0)
+    assert again.update_id == updates[-1].update_id
+    assert again.callback_query is not None
+    assert again.callback_query.id == late

@@ -23,6 +23,8 @@ MAX_IDEA_PHOTOS = 1
 TIMES = ("morning", "day", "evening", "night", "weekday", "weekend")
 #: A draft's token (the scope of its buttons' callback data) is this many random bytes, in hex.
 TOKEN_BYTES = 3
+#: A draft's id (stored with the case it becomes, never shown) is this many random bytes, in hex.
+ID_BYTES = 16
 
 
 class Step(IntEnum):
@@ -78,6 +80,10 @@ class Draft:
 
     kind: str
     token: str = field(default_factory=lambda: secrets.token_hex(TOKEN_BYTES))
+    #: Unique among all drafts: the case written from this draft carries it (cases.draft_id,
+    #: UNIQUE), so sending the same draft again finds that case instead of writing another.
+    #: A draft persisted before ids existed gets a new one when it is loaded.
+    id: str = field(default_factory=lambda: secrets.token_hex(ID_BYTES))
     step: int = Step.STATION
     station: str | None = None
     candidate_station: str | None = None

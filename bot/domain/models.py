@@ -45,6 +45,8 @@ class NewCase:
     times: tuple[str, ...] = ()
     language: str | None = None
     photos: tuple[str, ...] = field(default=())
+    #: The draft it was written from (Draft.id): one case per draft, however often it is sent.
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True)

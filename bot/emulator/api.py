@@ -365,7 +365,11 @@ async def delete_message(world: World, p: Params) -> bool:
 
 async def answer_callback_query(world: World, p: Params) -> bool:
     query_id = p.required_str("callback_query_id")
-    if query_id not in world.callback_answers or world.callback_answers[query_id] is not None:
+    if (
+        query_id not in world.callback_answers
+        or world.callback_answers[query_id] is not None
+        or world.answer_too_late(query_id)
+    ):
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     text = p.get_str("text") or ""
     if len(text) > MAX_CALLBACK_ANSWER:

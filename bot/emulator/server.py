@@ -203,6 +203,10 @@ class Emulator:
             result = await method(self.world, params)
         except ApiError as exc:
             return _envelope_error(exc)
+        except ConnectionResetError:
+            # The bot went away before its request arrived whole (killed): nothing was done.
+            log.debug("The bot disconnected during %s", name)
+            return _envelope_error(ApiError(400, "Bad Request: connection lost"))
         except Exception:
             log.exception("Emulator failed in %s", name)
             return _envelope_error(ApiError(500, "Internal Server Error"))

@@ -217,6 +217,13 @@ class World:
         self.flood = FloodPolicy()
         self.flood_errors = 0
         self.latency = 0.0  # seconds added to every Bot API request (a network round trip)
+        #: Telegram refuses an answerCallbackQuery that comes too late (after about 15 s) with
+        #: 400 "query is too old and response timeout expired or query ID is invalid", and the
+        #: resident's spinner keeps turning. None (the default): never too late; a number:
+        #: answers arriving more than that many seconds after the press are refused (0: all).
+        self.callback_answer_timeout: float | None = None
+        self._pressed_at: dict[str, float] = {}  # query id -> when the user pressed
+        self._press_updates: dict[str, JSON] = {}  # query id -> its update (deliver_again)
         self.measurements = Measurements()
         self._asked: dict[int, float] = {}  # chat -> when its user's unanswered action came
         self._chat_waiters: dict[int, set[asyncio.Future[None]]] = {}  # wait_actions, per chat
@@ -570,9 +577,10 @@ class World:
             data = buttons[0]["callback_data"]
         query_id = str(next(self._query_ids))
         self.callback_answers[query_id] = None
+        self._pressed_at[query_id] = time.monotonic()
         self._query_chat[query_id] = chat.id
         self._asked.setdefault(chat.id, time.monotonic())
-        self._push_update(
+        self._press_updates[query_id] = self._push_update(
             {
                 "callback_query": {
                     "id": query_id,
@@ -584,6 +592,19 @@ class World:
             }
         )
         return query_id
+
+    def deliver_again(self, query_id: str) -> None:
+        """Deliver a press's update once more, same update_id and query id, as Telegram does
+        with every update past the last confirmed offset when a bot dies before confirming.
+
+        `getUpdates` models that by itself for a bot process that is killed; this is for a test
+        that stops its bot in-process (which confirms what it fetched on the way out).
+        """
+        update = self._press_updates[query_id]
+        self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+        self._updates.append(update)
+        self._updates.sort(key=lambda u: int(u["update_id"]))
+        self._notify()
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them is 403 "bot was blocked by the user"."""
@@ -791,6 +812,12 @@ class World:
     def deleted(self, message: Message) -> None:
         message.deleted = True
         self._publish(Event("deleted", message.chat_id, message))
+
+    def answer_too_late(self, query_id: str) -> bool:
+        """Whether Telegram would refuse an answer to this press now (`callback_answer_timeout`)."""
+        limit = self.callback_answer_timeout
+        pressed = self._pressed_at.get(query_id)
+        return limit is not None and pressed is not None and time.monotonic() - pressed >= limit
 
     def answered(self, query_id: str, answer: JSON) -> None:
         self.callback_answers[query_id] = answer

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import AppContext
 from bot.domain import callbacks
 from bot.domain.deployment import Station
+
+log = logging.getLogger(__name__)
 
 Button = tuple[str, str]  # (label, callback data)
 
@@ -55,6 +58,29 @@ async def clear_buttons(update: Update) -> None:
         return
     with contextlib.suppress(BadRequest):  # already edited or too old: nothing to clear
         await query.message.edit_reply_markup(None)
+
+
+def answer_refused(error: TelegramError) -> bool:
+    """Whether Telegram refused to answer a button press: the answer came too late (after
+    about 15 s) or the query was answered already (an update delivered again)."""
+    return isinstance(error, BadRequest) and "query is too old" in error.message.lower()
+
+
+async def answer_query(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> bool:
+    """Answer a button press (stop the resident's spinner); False if Telegram refused.
+
+    A refusal is harmless: the press is handled all the same, and whatever it changes is
+    idempotent (a resident whose spinner kept turning presses again).
+    """
+    try:
+        return await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest as error:
+        if not answer_refused(error):
+            raise
+        log.info("Telegram refused the answer to a button press (%s); handled anyway", error)
+        return False
 
 
 def menu_rows(context: AppContext, lang: str) -> list[list[Button]]:

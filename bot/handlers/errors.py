@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import AppContext, BotApp
+from bot.handlers.common import answer_refused
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,11 @@ async def on_error(update: object, context: AppContext) -> None:
         # Polling for updates failed (run_polling hands those errors here): one line per
         # attempt, without a traceback; network errors are logged by bot.connection.
         context.bot_data.outage.polling_error(context.error)
+        return
+    if isinstance(context.error, TelegramError) and answer_refused(context.error):
+        # A button answered too late (Telegram's "query is too old"): not an error of ours,
+        # and nothing the resident should hear about; they press again if nothing happened.
+        log.info("Telegram refused the answer to a button press: %s", context.error)
         return
     log.error("Error while handling an update", exc_info=context.error)
     if context.bot_data.metrics is not None:

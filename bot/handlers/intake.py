@@ -46,6 +46,7 @@ from bot.domain.intake import (
 from bot.domain.models import CaseKind
 from bot.handlers.common import (
     Button,
+    answer_query,
     clear_buttons,
     in_rows,
     keyboard,
@@ -64,6 +65,11 @@ log = logging.getLogger(__name__)
 CONVERSATION = "intake"
 END = ConversationHandler.END
 DRAFT = "draft"
+#: user_data: {draft token: case reference} of the last drafts sent, so that a press of a sent
+#: draft's button (a double press, a press repeated after a refused answer) names its case.
+#: It lives in the same user_data row as the draft, so the two are persisted together.
+SENT = "sent"
+SENT_KEPT = 5
 #: user_data: the resident was told, outside a flow, that edited messages are not read.
 EDITS_NOTED = "edits_noted"
 #: Seconds after an album's last photo before the album is answered (Telegram sends an album
@@ -304,7 +310,7 @@ async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     lang = await lang_of(update, context)
     turn = Turn(update, context, lang, Draft(kind=kind.value))
     if update.callback_query:
-        await update.callback_query.answer()
+        await answer_query(update.callback_query)
     await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
     return await show(turn, Step.STATION)
 
@@ -362,30 +368,90 @@ async def cancel_outside(update: Update, context: AppContext) -> None:
 
 # ---------------------------------------------------------------------- routers
 async def load(update: Update, context: AppContext) -> Turn | None:
+    """The resident's draft; None when there is none, or when it was sent already (a copy
+    persisted before the case was stored and restored after a crash): then the resident is
+    told the case's reference and the draft is dropped, never offered to send again."""
     assert context.user_data is not None
     data = context.user_data.get(DRAFT)
     if not data:
         return None
-    return Turn(update, context, await lang_of(update, context), Draft.from_dict(data))
+    turn = Turn(update, context, await lang_of(update, context), Draft.from_dict(data))
+    if "id" not in data:
+        turn.save()  # a draft from before drafts had ids keeps the one it got now
+    case = await turn.services.submitted(turn.draft)
+    if case is not None:
+        await say_sent(update, context, turn.draft.token, case.reference)
+        return None
+    return turn
+
+
+def remember_sent(context: AppContext, token: str, reference: str) -> None:
+    """Keep which case a draft became, so a later press of its buttons names that case."""
+    assert context.user_data is not None
+    sent = {k: v for k, v in context.user_data.get(SENT, {}).items() if k != token}
+    sent[token] = reference
+    context.user_data[SENT] = dict(list(sent.items())[-SENT_KEPT:])
+
+
+async def say_sent(update: Update, context: AppContext, token: str, reference: str) -> None:
+    """A draft sent already: say its case's reference; drop the draft if it is still here."""
+    assert context.user_data is not None
+    if update.callback_query is not None:
+        await answer_query(update.callback_query)
+    await clear_buttons(update)
+    remember_sent(context, token, reference)
+    if (context.user_data.get(DRAFT) or {}).get("token") == token:
+        del context.user_data[DRAFT]  # its photos belong to the case now: nothing to discard
+    lang = await lang_of(update, context)
+    text = context.services.text(lang, "submitted.already", reference=reference)
+    await send(update, context, text, ReplyKeyboardRemove())
+
+
+async def sent_again(update: Update, context: AppContext) -> None:
+    """A draft's button outside a running flow: the case's reference if the draft was sent,
+    else the button has expired."""
+    query = update.callback_query
+    assert query is not None
+    assert context.user_data is not None
+    cb = callbacks.parse(query.data)
+    reference = context.user_data.get(SENT, {}).get(cb.scope) if cb else None
+    draft = context.user_data.get(DRAFT)
+    if cb is not None and reference is None and draft and draft.get("token") == cb.scope:
+        # The flow's end was persisted but not the draft's (two rows, written apart).
+        case = await context.services.submitted(Draft.from_dict(draft))
+        reference = case.reference if case else None
+    if cb is not None and reference is not None:
+        await say_sent(update, context, cb.scope, reference)
+        return
+    lang = await lang_of(update, context)
+    await answer_query(query, context.services.text(lang, "error.stale"), alert=True)
 
 
 async def on_callback(update: Update, context: AppContext) -> int | None:
     """Every button press inside the flow; buttons from another draft have expired."""
     query = update.callback_query
     assert query is not None
+    assert context.user_data is not None
     cb = callbacks.parse(query.data)
+    had_draft = bool(context.user_data.get(DRAFT))
     turn = await load(update, context)
+    if turn is None and had_draft and not context.user_data.get(DRAFT):
+        return END  # the draft had been sent: load() named its case
     if turn is None or cb is None or cb.scope != turn.draft.token:
+        reference = context.user_data.get(SENT, {}).get(cb.scope) if cb else None
+        if cb is not None and reference is not None:  # a button of a draft sent before
+            await say_sent(update, context, cb.scope, reference)
+            return END if turn is None else None
         lang = await lang_of(update, context)
-        await query.answer(context.services.text(lang, "error.stale")[:200], show_alert=True)
+        await answer_query(query, context.services.text(lang, "error.stale"), alert=True)
         return None
     step = Step(turn.draft.step)
     if cb.action == "x":
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         return await cancel(update, context)
     if cb.action == "back":
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         previous = turn.draft.before(step)
         if previous is None:
@@ -395,7 +461,7 @@ async def on_callback(update: Update, context: AppContext) -> int | None:
         return await on_step_callback(turn, step, cb)
     except TextProblem as problem:
         # Each step answers the query once it acts; a problem answers it with the reason.
-        await query.answer(turn.t(problem.key, **problem.params)[:200], show_alert=True)
+        await answer_query(query, turn.t(problem.key, **problem.params), alert=True)
         return None
 
 
@@ -406,21 +472,21 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
     assert query is not None
     if step is Step.CONSENT:
         if cb.action == "agree":
-            await query.answer()
+            await answer_query(query)
             await services.give_consent(turn.chat_id, turn.lang)
             await clear_buttons(update)
             await turn.say(turn.t("privacy.thanks"))
             return await show(turn, draft.after(Step.STATION))
         if cb.action == "full":
-            await query.answer()
+            await answer_query(query)
             header = turn.t("privacy.header", version=services.notice_version)
             await turn.say(f"{header}\n\n{services.privacy_notice(turn.lang)}")
             return await show(turn, Step.CONSENT)
     elif step is Step.STATION and cb.action == "st":
-        await query.answer()
+        await answer_query(query)
         return await choose_station(turn, cb.arg)
     elif step is Step.STATION_CONFIRM:
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         if cb.action == "stok" and draft.candidate_station:
             return await choose_station(turn, draft.candidate_station)
@@ -429,7 +495,7 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
     elif step is Step.CATEGORY and cb.action == "cat":
         if cb.arg not in {c.id for c in services.deployment.categories}:
             raise TextProblem("error.stale")
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         draft.category = cb.arg
         if not draft.editing and await services.similar_reports(turn.chat_id, draft):
@@ -438,27 +504,27 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
     elif step is Step.ME_TOO:
         if cb.action == "mt":
             added, case = await services.support(turn.chat_id, draft, cb.arg)  # or TextProblem
-            await query.answer()
+            await answer_query(query)
             await clear_buttons(update)
             key = "metoo.done" if added else "metoo.already"
             return await finish(
                 turn, key, discard=True, reference=case.reference, count=case.supporters
             )
         if cb.action == "mtno":
-            await query.answer()
+            await answer_query(query)
             await clear_buttons(update)
             return await show(turn, draft.after(Step.ME_TOO))
     elif step is Step.PLACE and cb.action == "pc":
         if not draft.has_place():
             raise TextProblem("report.place.need")
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         return await show(turn, draft.after(Step.PLACE))
     elif step is Step.TIMES:
         if cb.action == "tm":
             draft.toggle_time(cb.arg)
             turn.save()
-            await query.answer()
+            await answer_query(query)
             message = query.message
             if isinstance(message, Message):
                 await message.edit_reply_markup(keyboard(times_rows(turn)))
@@ -466,22 +532,22 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
         if cb.action == "tmok":
             if not draft.times:
                 raise TextProblem("report.times.need")
-            await query.answer()
+            await answer_query(query)
             await clear_buttons(update)
             return await show(turn, draft.after(Step.TIMES))
     elif step in (Step.PHOTOS, Step.IDEA_PHOTO) and cb.action == "ph":
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         return await show(turn, draft.after(step))
     elif step is Step.HELD and cb.action == "go":  # only while held: else "expected_choice"
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         return await show(turn, draft.release())
     elif step is Step.SUMMARY:
         if cb.action == "ok":
             return await submit(turn)
         if cb.action == "ed":
-            await query.answer()
+            await answer_query(query)
             await clear_buttons(update)
             return await show(turn, Step.EDIT)
     elif step is Step.EDIT and cb.action == "ef":
@@ -491,7 +557,7 @@ async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
             raise TextProblem("error.stale") from None
         if target not in EDITABLE[draft.case_kind]:
             raise TextProblem("error.stale")
-        await query.answer()
+        await answer_query(query)
         await clear_buttons(update)
         draft.editing = True
         return await show(turn, target)
@@ -513,23 +579,34 @@ async def choose_station(turn: Turn, station_id: str) -> int:
 
 
 async def submit(turn: Turn) -> int:
-    """Write the case, then (and only then) show its reference."""
+    """Write the case, then (and only then) show its reference.
+
+    Once per draft, however often "Skicka" arrives (Services.submit_draft): a repeated press
+    (a double press, an update delivered again after a crash, a press repeated because
+    Telegram refused the answer to the first) is told the reference of the case stored first.
+    """
     query = turn.update.callback_query
     missing = turn.draft.missing()
     if missing:
         fields = ", ".join(turn.t(FIELD_KEYS[s]) for s in missing)
         raise TextProblem("summary.missing", fields=fields)
     try:
-        case = await turn.services.submit(turn.chat_id, turn.draft, turn.lang)  # or: limits
+        sent = await turn.services.submit_draft(turn.chat_id, turn.draft, turn.lang)  # or: limits
     except CrimeTip as tip:
         # Redirected, and the draft with its texts and photos is dropped, never kept.
         if query:
-            await query.answer()
+            await answer_query(query)
         await clear_buttons(turn.update)
         return await finish(turn, tip.key, discard=True)
+    # Answered once the case is stored (a refusal, as the hourly limit, is an alert instead),
+    # before the slower sends; Telegram refusing a late answer is harmless.
     if query:
-        await query.answer()
+        await answer_query(query)
+    case = sent.case
     await clear_buttons(turn.update)
+    remember_sent(turn.context, turn.draft.token, case.reference)
+    if not sent.new:
+        return await finish(turn, "submitted.already", discard=False, reference=case.reference)
     follow = None
     if case.station_id not in await turn.services.updates.followed(turn.chat_id):
         label = turn.t("follow.offer", station=turn.station_name)
@@ -831,4 +908,6 @@ def register_edits(app: BotApp) -> None:
 
 def register(app: BotApp) -> None:
     app.add_handler(build())
+    # After the conversation: a draft's button once its flow has ended (sent, or expired).
+    app.add_handler(CallbackQueryHandler(sent_again, pattern=r"^v1:[0-9a-f]{6}:"))
     app.add_handler(CommandHandler(["avbryt", "cancel"], cancel_outside))

@@ -1,0 +1,352 @@
+"""Issue 15, item 1: one case per draft however often "Skicka" arrives.
+
+A double press, a press repeated because Telegram refused the answer to the first ("query is
+too old"), an update Telegram delivers again after a crash, a draft restored from before the
+case was stored, and the bot killed with SIGKILL at random moments after the press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, running
+from bot.domain.deployment import Deployment
+from bot.emulator import Emulator
+from bot.emulator.markup import parse_html
+from bot.emulator.state import Message, World
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from tests.images import jpeg
+from tests.people import Person, db_rows
+from tests.processes import bot_env
+
+ALICE = 1001
+REFERENCE = re.compile(r"\bJKB-\d{4}\b")
+PTB_TABLES = ("ptb_user_data", "ptb_chat_data", "ptb_conversations")
+
+
+async def to_summary(person: Person, *, photo: bool = False) -> tuple[Message, str]:
+    """A report at Jakobsberg up to the summary; returns the message with Skicka and its data.
+
+    Each step waits for its own next prompt (a new message with the expected button), not
+    for the whole bot to fall quiet, so many residents can do this at once.
+    """
+    world, t, chat = person.world, person.t, person.id
+
+    async def step(act: Callable[[], object], expect: str, *, edits: bool = False) -> None:
+        mark = len(world.received(chat)) - (1 if edits else 0)  # an edit changes the last one
+        act()
+        await world.wait_for(
+            chat, lambda m: any(expect in b["text"] for b in m.inline_buttons), after=mark
+        )
+
+    def tap(label: str) -> Callable[[], object]:
+        def press() -> str:
+            message, data = person.button(label)
+            return world.press(chat, message.id, data)
+
+        return press
+
+    await step(lambda: world.send_text(chat, "/rapport"), "Jakobsberg")
+    await step(tap("Jakobsberg"), t("privacy.agree"))
+    await step(tap(t("privacy.agree")), "Belysning")
+    await step(tap("Belysning"), t("nav.cancel"))
+    await step(lambda: world.send_text(chat, "Vid trappan upp till perrong 1"), t("nav.continue"))
+    await step(tap(t("nav.continue")), t("times.evening"))
+    await step(tap(t("times.evening")), "✅", edits=True)
+    await step(tap(t("nav.done")), t("nav.cancel"))
+    description = "Lamporna vid trappan har varit trasiga i flera veckor."
+    if photo:
+        await step(lambda: world.send_text(chat, description), t("nav.skip"))
+        await step(lambda: world.send_photo(chat, jpeg()), t("nav.done"))
+        await step(tap(t("nav.done")), t("summary.send"))
+    else:
+        await step(lambda: world.send_text(chat, description), t("nav.skip"))
+        await step(tap(t("nav.skip")), t("summary.send"))
+    return person.button(t("summary.send"))
+
+
+def already(person: Person, reference: str) -> str:
+    """The line a repeated "Skicka" gets, as the resident's client shows it."""
+    return parse_html(person.t("submitted.already", reference=reference))[0]
+
+
+def cases_of(settings: Settings, chat_id: int) -> list[sqlite3.Row]:
+    return db_rows(
+        settings,
+        "SELECT c.* FROM cases c JOIN residents r ON r.id = c.resident_id WHERE r.chat_id = ?",
+        chat_id,
+    )
+
+
+def references_seen(person: Person) -> set[str]:
+    return {r for text in person.texts() for r in REFERENCE.findall(text)}
+
+
+def lists_cases(person: Person) -> Callable[[Message], bool]:
+    """Whether a message is the answer to /arenden (a list of cases, or none)."""
+    texts = [
+        person.t(k).replace("<b>", "").replace("</b>", "") for k in ("cases.title", "cases.none")
+    ]
+    return lambda m: any(t in m.text for t in texts)
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    """What PTB's persistence has written (drafts, conversation states), as rows."""
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in PTB_TABLES}
+
+
+def restore(database: Path, rows: dict[str, list[tuple[object, ...]]]) -> None:
+    """Put persistence back as it was: what a crash within its ~1 s flush interval leaves."""
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        for table, table_rows in rows.items():
+            conn.execute(f"DELETE FROM {table}")
+            if table_rows:
+                marks = ", ".join("?" for _ in table_rows[0])
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
+
+
+# ---------------------------------------------------------------------- in-process
+async def test_a_double_press_stores_one_case_and_both_presses_get_the_reference(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = live_bot.world
+    alice = Person(world, ALICE, catalogs)
+    summary, send = await to_summary(alice)
+    before = alice.mark()
+    # Two presses queued before the bot handles either (a nervous double tap).
+    first = world.press(ALICE, summary.id, send)
+    second = world.press(ALICE, summary.id, send)
+    await world.wait_for(ALICE, lambda m: already(alice, "JKB-0001") in m.text, after=before)
+    (case,) = cases_of(bot_settings, ALICE)
+    assert case["reference"] == "JKB-0001"
+    texts = [m.text for m in world.received(ALICE)[before:]]
+    assert sum("Tack! Din rapport har nummer JKB-0001" in t for t in texts) == 1, texts
+    assert world.callback_answers[first] is not None  # both spinners stopped, no alert
+    assert world.callback_answers[second] == {"text": "", "show_alert": False}
+    cards = db_rows(bot_settings, "SELECT COUNT(*) AS n FROM outbox WHERE case_id = ?", case["id"])
+    staff_cards = cards[0]["n"]
+    assert staff_cards >= 1
+    # Pressed once more, much later (an old client still shows the button): the same answer,
+    # and still one case with one set of cards.
+    again = alice.mark()
+    world.press(ALICE, summary.id, send, forge=True)
+    await world.wait_for(ALICE, lambda m: "JKB-0001" in m.text, after=again)
+    assert len(cases_of(bot_settings, ALICE)) == 1
+    assert (
+        db_rows(bot_settings, "SELECT COUNT(*) AS n FROM outbox WHERE case_id = ?", case["id"])[0][
+            "n"
+        ]
+        == staff_cards
+    )
+
+
+async def test_a_refused_answer_then_a_second_press_stores_one_case(
+    live_bot: Emulator,
+    bot_settings: Settings,
+    catalogs: Catalogs,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = live_bot.world
+    alice = Person(world, ALICE, catalogs)
+    summary, send = await to_summary(alice)
+    world.callback_answer_timeout = 0  # every answer comes too late: "query is too old"
+    before = alice.mark()
+    world.press(ALICE, summary.id, send)
+    await world.wait_for(ALICE, lambda m: "JKB-0001" in m.text, after=before)
+    # The spinner kept turning, so the resident presses again.
+    again = alice.mark()
+    world.press(ALICE, summary.id, send, forge=True)
+    await world.wait_for(ALICE, lambda m: "JKB-0001" in m.text, after=again)
+    assert [c["reference"] for c in cases_of(bot_settings, ALICE)] == ["JKB-0001"]
+    assert alice.t("error.generic") not in alice.texts()  # a refused answer is not our error
+    assert errors_logged(caplog) == []
+    assert any("refused the answer" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_update_delivered_again_after_a_crash_stores_one_case(
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = emulator.world
+    alice = Person(world, ALICE, catalogs)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        summary, send = await to_summary(alice, photo=True)
+    persisted = snapshot(bot_settings.database)  # the draft at the summary, not yet sent
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        before = alice.mark()
+        query = world.press(ALICE, summary.id, send)
+        await world.wait_for(ALICE, lambda m: "JKB-0001" in m.text, after=before)
+    # The process died before persistence wrote the sent draft away and before it confirmed
+    # the update: the next one starts from the draft at the summary, and gets the press again.
+    restore(bot_settings.database, persisted)
+    world.deliver_again(query)
+    again = alice.mark()
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        await world.wait_for(
+            ALICE,
+            lambda m: already(alice, "JKB-0001") in m.text,
+            after=again,
+        )
+        (case,) = cases_of(bot_settings, ALICE)
+        assert case["reference"] == "JKB-0001"
+        # The draft is gone: text now is not taken for the summary, and /rapport starts afresh.
+        started = await alice.say("/rapport")
+        assert alice.t("station.location_hint") in [m.text for m in started]
+    assert errors_logged(caplog) == []  # the answer refused (answered before) is harmless
+
+
+async def test_a_draft_restored_from_before_its_case_is_not_offered_again(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    alice = Person(world, ALICE, catalogs)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        await to_summary(alice, photo=True)
+    persisted = snapshot(bot_settings.database)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        done = await alice.tap(alice.t("summary.send"))
+        assert "JKB-0001" in done[-1].text
+    (case,) = cases_of(bot_settings, ALICE)
+    (photo,) = db_rows(bot_settings, "SELECT path FROM case_photos WHERE case_id = ?", case["id"])
+    # Restarted from a copy of the draft persisted before the case: whatever the resident
+    # does next, they hear the reference and are never offered "Skicka" for it again.
+    restore(bot_settings.database, persisted)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        reply = await alice.say("Hallå?")
+        assert reply[-1].text == already(alice, "JKB-0001")
+        assert not reply[-1].inline_buttons
+    # Or they start a new report straight away: the case keeps the photo the old draft had.
+    restore(bot_settings.database, persisted)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        await alice.say("/rapport")
+        assert (bot_settings.media_dir / photo["path"]).exists()
+    assert len(cases_of(bot_settings, ALICE)) == 1
+
+
+# ---------------------------------------------------------------------- kill -9
+TRIALS = 20
+LATENCY = 0.04  # seconds per Bot API request while "Skicka" is handled
+RESIDENTS = range(2001, 2001 + TRIALS)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait for a condition of the world (checked every few ms; nothing wakes us on it)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+class BotProcess:
+    """`python -m bot run` against the emulator, its log in a file, ready once it polls."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.count = 0
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, world: World) -> None:
+        self.count += 1
+        calls = len(world.method_calls)
+        with (self.logs / f"bot-{self.count}.log").open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        await until(lambda: "getupdates" in world.method_calls[calls:])
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 30)
+
+    def log_texts(self) -> Iterator[str]:
+        for number in range(1, self.count + 1):
+            yield (self.logs / f"bot-{number}.log").read_text()
+
+
+async def test_killed_at_random_moments_after_skicka_never_two_cases(
+    emulator: Emulator, tmp_path: Path, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    env = bot_env(emulator, tmp_path, TRYGG_LOG_LEVEL="INFO", TRYGG_MEDIA_DIR=str(tmp_path / "m"))
+    settings = Settings(database=Path(env["TRYGG_DATABASE"]))
+    bot = BotProcess(env, tmp_path)
+    rng = random.Random(15)  # reproducible kill points
+    residents = [Person(world, chat, catalogs) for chat in RESIDENTS]
+    try:
+        # Every resident writes a report as far as the summary; stopping the bot persists it.
+        await bot.start(world)
+        summaries = await asyncio.gather(*(to_summary(r) for r in residents))
+        await bot.stop()
+        await bot.start(world)
+        for resident, (summary, send) in zip(residents, summaries, strict=True):
+            # Press "Skicka" over a slow network; SIGKILL after 0-3 of the bot's actions in
+            # this chat (answer, buttons cleared, confirmation) and a random bit more.
+            world.latency = LATENCY
+            actions = world.actions_in.get(resident.id, 0)
+            world.press(resident.id, summary.id, send)
+            if seen := rng.randrange(4):
+                await world.wait_actions(resident.id, actions + seen - 1, timeout=10)
+            await asyncio.sleep(rng.uniform(0, 3 * LATENCY))  # the kill point is the variable
+            await bot.kill()
+            world.latency = 0
+            await bot.start(world)
+            # After the restart the resident asks for their cases (a press Telegram delivers
+            # again is handled before it, in order).
+            restarted = resident.mark()
+            world.send_text(resident.id, "/arenden")
+            await world.wait_for(resident.id, lists_cases(resident), after=restarted)
+            # Pressing "Skicka" again (an old client still shows it) stores the report if it
+            # was not stored, else names the case that was; either way one case.
+            mark = resident.mark()
+            world.press(resident.id, summary.id, send, forge=True)
+            await world.wait_for(resident.id, lambda m: bool(REFERENCE.search(m.text)), after=mark)
+            cases = cases_of(settings, resident.id)
+            assert len(cases) == 1, (resident.id, [c["reference"] for c in cases])
+            since = resident.texts()[restarted:]
+            assert any(cases[0]["reference"] in text for text in since), since
+        await bot.stop()
+    finally:
+        world.latency = 0
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
+    total = db_rows(settings, "SELECT COUNT(*) AS n, COUNT(DISTINCT draft_id) AS d FROM cases")
+    assert (total[0]["n"], total[0]["d"]) == (TRIALS, TRIALS)
+    logs = "\n".join(bot.log_texts())
+    assert "Traceback" not in logs
+    assert emulator.token.split(":")[1] not in logs
