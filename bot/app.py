@@ -34,10 +34,17 @@ log = logging.getLogger(__name__)
 #: How often the activity line (updates, reports, deliveries, failures) is logged.
 ACTIVITY_SECONDS = 300
 
-#: The updates the bot asks Telegram for, in polling and webhook mode alike: all of them, so
-#: also `my_chat_member` (blocked, unblocked) and `edited_message`. Telegram keeps the last
-#: list it was given, so the bot always passes it rather than relying on the default.
-ALLOWED_UPDATES = Update.ALL_TYPES
+#: The updates the bot asks Telegram for, in polling and webhook mode alike: only the types
+#: its handlers answer (bot.handlers), `my_chat_member` (blocked, unblocked) included. Never
+#: all types: a `business_message` is someone writing to a business account's owner, and an
+#: answer would land in their chat. Telegram keeps the last list it was given, so the bot
+#: always passes it rather than relying on the default.
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+)
 
 #: Commands shown in Telegram's menu, with the catalog key of their description.
 MENU_COMMANDS = (

@@ -451,6 +451,22 @@ class World:
         self._push_update({"message": data})
         return message
 
+    def business_message(self, user_id: int, text: str) -> bool:
+        """`user_id` writes `text` to a Telegram Business account connected to the bot: a
+        `business_message` update (the chat is theirs with the account's owner, not with the
+        bot). Queued only if the bot asked for the type; True when it was."""
+        user = self.user(user_id)
+        data: JSON = {
+            "message_id": 1,
+            "business_connection_id": "business-connection",
+            "from": user.to_api(),
+            "chat": {"id": user_id, "type": "private", "first_name": user.first_name},
+            "date": int(time.time()),
+            "text": text,
+        }
+        update = self._push_update({"business_message": data})
+        return update in self._updates
+
     def send_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> Message:
         """The user sends a text (a leading /command gets a bot_command entity)."""
         body: JSON = {"text": text}
