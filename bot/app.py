@@ -96,7 +96,7 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
         .concurrent_updates(PerChatUpdateProcessor(observe=metrics.observe_update))
-        .rate_limiter(BotLimiter(overall_max_rate=settings.rate_per_second, max_retries=2))
+        .rate_limiter(BotLimiter(settings.rate_per_second, max_retries=2))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -140,6 +140,7 @@ async def _post_init(app: BotApp) -> None:
         paid_broadcast=settings.paid_broadcast,
         metrics=data.metrics,
         refusals=Refusals(services.desk, services.outbox, settings.ops_chat_id, data.metrics),
+        pacer=limiter.pacer if isinstance(limiter := app.bot.rate_limiter, BotLimiter) else None,
     )
     services.desk.on_enqueue = worker.wake
     services.updates.on_enqueue = worker.wake

@@ -8,9 +8,12 @@ from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from storage.outbox import OutboxItem
 from tests.people import Person
 
 CUSTOMER = 1601
+STAFF_CHATS = range(200001, 200041)  # 40 private chats of staff, each with a card
+RESIDENTS = range(300001, 300021)  # 20 residents pressing /start at once
 
 
 async def test_business_messages_are_not_asked_for_nor_answered(
@@ -33,3 +36,30 @@ async def test_business_messages_are_not_asked_for_nor_answered(
         assert len(world.received(CUSTOMER)) == before + len(replies)
         assert not any("förstod inte" in m.text for m in world.received(CUSTOMER))
         assert not queued  # Telegram keeps no update of a type the bot did not ask for
+
+
+async def test_cards_and_replies_share_telegrams_global_budget(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> None:
+    """Telegram's 30 messages a second are for the bot as a whole: the outbox's cards and the
+    handlers' replies together stay under them (strict window, no 429)."""
+    world = emulator.world
+    world.flood.enabled = True
+    world.flood.per_chat_per_second = 5  # /start answers twice; only the global limit counts
+    for chat in (*STAFF_CHATS, *RESIDENTS):
+        world.user(chat).started = True
+    app = build_application(bot_settings, deployment)
+    async with running(app, poll_timeout=1):
+        services = app.bot_data.services
+        assert services is not None
+        await services.outbox.add(
+            [OutboxItem("telegram", str(chat), "text", {"text": "Kort"}) for chat in STAFF_CHATS]
+        )
+        for chat in RESIDENTS:
+            world.send_text(chat, "/start")
+        services.desk.on_enqueue()
+        for chat in STAFF_CHATS:
+            await world.wait_for(chat, lambda m: m.text == "Kort", timeout=20)
+        for chat in RESIDENTS:
+            await world.wait_for(chat, lambda m: bool(m.inline_buttons), timeout=20)
+    assert world.flood_errors == 0

@@ -42,11 +42,21 @@ GONE = ("chat not found", "user not found", "bot was blocked", "user is deactiva
 class BotLimiter(AIORateLimiter):
     """PTB's rate limiter for what handlers send; the outbox worker's sends pass straight on.
 
-    The worker paces itself (30 a second, one a second per chat, 20 a minute per group) and
-    backs off from a 429 per chat. Through AIORateLimiter, a group's 20 a minute would make
-    the worker wait inside one send, and a 429 makes it sleep retry_after while holding back
+    Telegram's 30 messages a second are for the bot as a whole: every send to a chat, the
+    handlers' and the outbox worker's alike, takes its slot from the one `pacer` (the worker
+    gets it, see bot.app). PTB's own overall limiter is off (a leaky bucket, it lets a burst
+    of 30 through on top of the steady 30 a second).
+
+    The worker paces itself otherwise (one a second per chat, 20 a minute per group) and backs
+    off from a 429 per chat. Through AIORateLimiter, a group's 20 a minute would make the
+    worker wait inside one send, and a 429 makes it sleep retry_after while holding back
     every other request, private cards and residents' replies included.
     """
+
+    def __init__(self, rate_per_second: float, max_retries: int = 0) -> None:
+        super().__init__(overall_max_rate=0, max_retries=max_retries)
+        #: The bot's one global budget, shared with the outbox worker.
+        self.pacer = Pacer(rate_per_second)
 
     async def process_request(
         self,
@@ -58,7 +68,9 @@ class BotLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         if _sending.get():
-            return await callback(*args, **kwargs)
+            return await callback(*args, **kwargs)  # the worker took its slot (_paced)
+        if data.get("chat_id") is not None:  # what PTB's overall limiter would count
+            await self.pacer.wait()
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
@@ -144,11 +156,13 @@ class OutboxWorker:
         concurrency: int = 16,
         metrics: Metrics | None = None,
         refusals: Refusals | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._metrics = metrics
         self._refusals = refusals
         self._bot = bot
-        self._pacer = Pacer(rate_per_second)
+        #: The global budget; the bot's BotLimiter.pacer, so that cards and replies share it.
+        self._pacer = pacer or Pacer(rate_per_second)
         self._chat_gap = 1.0 / rate_per_chat
         self._paid = paid_broadcast
         self._concurrency = concurrency
