@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -15,6 +16,12 @@ from storage.outbox import OutboxItem
 from storage.promises import PromiseRepository, Update
 from storage.residents import ResidentRepository
 from storage.staff import Staff
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyPublished(Exception):
+    """This pending update was published before: nothing was stored or sent again."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +155,14 @@ class Updates:
         status: CommitmentStatus | None,
         text: str,
         photo: str | None,
+        token: str | None = None,
     ) -> int:
         """Store the update and queue it for every follower; returns the number of chats.
-        TooLong, with nothing stored or sent, when a message would be over Telegram's limit."""
+        TooLong, with nothing stored or sent, when a message would be over Telegram's limit.
+
+        With the pending update's token, idempotent: AlreadyPublished, with nothing stored or
+        sent, when an update with this token was published before (a press Telegram delivers
+        again after a crash, from a pending update persisted before it was published)."""
         new_status, percent = await self.outcome_of(choice, status)
         items: list[OutboxItem] = []
         personal = await self.promises.linked_reporters(choice.commitment.id)
@@ -169,7 +181,7 @@ class Updates:
             items += self._message(chat_id, body, photo)
             reached.add(chat_id)
         check_fits(i.payload["text"] for i in items if i.kind == "text")
-        await self.promises.publish(
+        stored = await self.promises.publish(
             choice.commitment.id,
             status,
             percent if status else None,
@@ -178,7 +190,11 @@ class Updates:
             member.actor_id,
             member.id,
             items,
+            token,
         )
+        if not stored:
+            log.info("Update %s on %s was published before", token, choice.commitment.id)
+            raise AlreadyPublished
         self.on_enqueue()
         return len(reached)
 

@@ -213,6 +213,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cases ADD COLUMN draft_id TEXT;
     CREATE UNIQUE INDEX cases_draft ON cases(draft_id);
     """,
+    # 9: the pending update a promise update was published from (a random token made with its
+    # preview), at most one update per token: a "Publicera" Telegram delivers again after a
+    # crash finds the first update instead of broadcasting it twice. Older rows have none.
+    """
+    ALTER TABLE commitment_updates ADD COLUMN token TEXT;
+    CREATE UNIQUE INDEX commitment_updates_token ON commitment_updates(token);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -77,13 +77,24 @@ class PromiseRepository:
         actor_id: str | None,
         staff_id: int | None,
         items: list[OutboxItem],
-    ) -> None:
-        """The timeline entry, the new current state and every message about it, at once."""
+        token: str | None = None,
+    ) -> bool:
+        """The timeline entry, the new current state and every message about it, at once.
+
+        With a token (the pending update's), at most once: False, with nothing stored or
+        queued, when an update with this token exists (checked and written in one transaction;
+        commitment_updates.token is UNIQUE)."""
         now = utcnow()
         async with self._db.transaction() as conn:
+            if token is not None:
+                async with conn.execute(
+                    "SELECT 1 FROM commitment_updates WHERE token = ?", (token,)
+                ) as cur:
+                    if await cur.fetchone() is not None:
+                        return False
             await conn.execute(
                 "INSERT INTO commitment_updates (commitment_id, status, progress, text, photo,"
-                " actor_id, staff_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " actor_id, staff_id, created_at, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     commitment_id,
                     status.value if status else None,
@@ -93,6 +104,7 @@ class PromiseRepository:
                     actor_id,
                     staff_id,
                     now,
+                    token,
                 ),
             )
             if status is not None:
@@ -107,6 +119,7 @@ class PromiseRepository:
                     ),
                 )
             await enqueue(conn, items)
+        return True
 
     async def enqueue(self, items: list[OutboxItem]) -> None:
         async with self._db.transaction() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import warnings
 from typing import Any
 
@@ -22,10 +23,10 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.text import TooLong
-from bot.handlers.common import clear_buttons, in_rows, keyboard, send
+from bot.handlers.common import answer_query, clear_buttons, in_rows, keyboard, send
 from bot.handlers.desk import member_of, refuse
 from bot.media import PhotoError
-from bot.updates import Choice
+from bot.updates import AlreadyPublished, Choice
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ async def on_button(update: Update, context: AppContext) -> int | None:
     if not _allowed(choices, context.user_data.get(KEY) or {}, cb.action, cb.arg):
         await refuse(update, context)  # before answering: a query is answered once
         return None
-    await query.answer()
+    await answer_query(query)  # refused when answered before: handled anyway
     await clear_buttons(update)
     if cb.action == "x":
         context.user_data.pop(KEY, None)
@@ -128,8 +129,11 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         status = CommitmentStatus(state["status"]) if state.get("status") else None
         try:
             count = await context.services.updates.publish(
-                member, picked, status, state["text"], state.get("photo")
+                member, picked, status, state["text"], state.get("photo"), state.get("token")
             )
+        except AlreadyPublished:  # this press came again (Telegram re-delivers after a crash)
+            await send(update, context, t("update.already"))
+            return ConversationHandler.END
         except TooLong as exc:  # nothing was published: ask for a shorter text
             del state["text"]
             context.user_data[KEY] = state
@@ -171,6 +175,9 @@ async def on_text(update: Update, context: AppContext) -> int | None:
             await send(update, context, t("photos.failed"))
             return None
     state["text"] = text
+    # Names this pending update: it is published at most once, however often "Publicera"
+    # arrives (an update Telegram delivers again after a crash finds the stored one).
+    state["token"] = secrets.token_hex(8)
     context.user_data[KEY] = state
     status, percent = await services.updates.outcome_of(choice, chosen)
     preview = services.updates.render_preview(services.desk.lang, choice, status, percent, text)
