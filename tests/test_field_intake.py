@@ -186,6 +186,23 @@ async def test_a_small_album_and_an_idea_album(
     assert len(media_files(bot_settings)) == 4
 
 
+async def test_an_album_outside_a_flow_is_answered_once(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    world = live_bot.world
+    alice = Person(world, ALICE, catalogs)
+    unknown = alice.t("error.unknown")
+    await alice.say("/start")
+    album = [jpeg(color=(n * 20, 10, 10)) for n in range(8)]
+    said = await pushed_then(alice, lambda: world.send_album(ALICE, album), "/arenden")
+    assert sum(m.text.startswith(unknown) for m in said) == 1, [m.text[:40] for m in said]
+    # Right after a flow was cancelled, the same: one answer for the album, not one a photo.
+    await alice.say("/rapport")
+    await alice.say("/avbryt")
+    said = await pushed_then(alice, lambda: world.send_album(ALICE, album[:4]), "/arenden")
+    assert sum(m.text.startswith(unknown) for m in said) == 1, [m.text[:40] for m in said]
+
+
 # ---------------------------------------------------------------------- item 5: wrong media
 async def reach_station(p: Person) -> None:
     await p.say("/rapport")

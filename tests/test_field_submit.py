@@ -244,6 +244,63 @@ async def test_a_draft_restored_from_before_its_case_is_not_offered_again(
     assert len(cases_of(bot_settings, ALICE)) == 1
 
 
+async def test_a_restored_sent_draft_is_named_by_avbryt_rapport_and_an_album(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    alice = Person(world, ALICE, catalogs)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        await to_summary(alice)
+    persisted = snapshot(bot_settings.database)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        done = await alice.tap(alice.t("summary.send"))
+        assert "JKB-0001" in done[-1].text
+    # /avbryt on the restored copy: the case exists, so "nothing has been sent" would be false.
+    restore(bot_settings.database, persisted)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        texts = [m.text for m in await alice.say("/avbryt")]
+        assert already(alice, "JKB-0001") in texts, texts
+        assert not any("Inget har skickats" in t for t in texts), texts
+    # /rapport on it: the reference, then the new report starts.
+    restore(bot_settings.database, persisted)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        texts = [m.text for m in await alice.say("/rapport")]
+        assert already(alice, "JKB-0001") in texts, texts
+        assert alice.t("station.location_hint") in texts
+        assert world.chat(ALICE).reply_keyboard is not None  # the new flow's location button
+    # An album on it: the reference once, and no "did not understand" for the other photos.
+    restore(bot_settings.database, persisted)
+    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+        before = alice.mark()
+        world.send_album(ALICE, [jpeg(color=(n * 30, 10, 10)) for n in range(4)])
+        world.send_text(ALICE, "/arenden")  # one chat's updates are handled in order
+        await world.wait_for(ALICE, lists_cases(alice), after=before)
+        texts = [m.text for m in world.received(ALICE)[before:]]
+        assert texts.count(already(alice, "JKB-0001")) == 1, texts
+        assert not any(t.startswith(alice.t("error.unknown")) for t in texts), texts
+    assert len(cases_of(bot_settings, ALICE)) == 1
+
+
+async def test_an_old_drafts_button_keeps_the_new_flows_location_keyboard(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = live_bot.world
+    alice = Person(world, ALICE, catalogs)
+    summary, send = await to_summary(alice)
+    done = await alice.tap(alice.t("summary.send"))
+    assert "JKB-0001" in done[-1].text
+    started = await alice.say("/rapport")
+    assert alice.t("station.location_hint") in [m.text for m in started]
+    assert world.chat(ALICE).reply_keyboard is not None
+    # The old summary's Skicka once more (an old client still shows it): the reference, and
+    # the new flow keeps its "share location" button.
+    again = alice.mark()
+    world.press(ALICE, summary.id, send, forge=True)
+    await world.wait_for(ALICE, lambda m: already(alice, "JKB-0001") in m.text, after=again)
+    assert world.chat(ALICE).reply_keyboard is not None
+    assert len(cases_of(bot_settings, ALICE)) == 1
+
+
 # ---------------------------------------------------------------------- kill -9
 TRIALS = 20
 LATENCY = 0.04  # seconds per Bot API request while "Skicka" is handled

@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, MessageHa
 from bot.context import AppContext, BotApp
 from bot.domain.guards import looks_like_crime_tip, looks_urgent
 from bot.handlers.common import lang_of, send, send_menu
-from bot.handlers.intake import DRAFT
+from bot.handlers.intake import DRAFT, album_answered
 
 GUARD_GROUP = -1
 
@@ -52,9 +52,10 @@ async def guard_text(update: Update, context: AppContext) -> None:
 
 
 async def unknown_message(update: Update, context: AppContext) -> None:
-    """Anything outside a flow that no other handler took: say so and show the menu."""
+    """Anything outside a flow that no other handler took: say so and show the menu (once
+    per album: its other photos are messages of their own)."""
     chat = update.effective_chat
-    if chat is None or chat.type != "private":
+    if chat is None or chat.type != "private" or album_answered(update, context):
         return
     lang = await lang_of(update, context)
     # After the 112 notice, "I did not understand" would belittle it: just the menu.

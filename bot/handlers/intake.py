@@ -72,6 +72,9 @@ SENT = "sent"
 SENT_KEPT = 5
 #: user_data: the resident was told, outside a flow, that edited messages are not read.
 EDITS_NOTED = "edits_noted"
+#: chat_data: the album (media group) last answered outside a flow; its other photos, each
+#: a message of its own, get no answer of their own.
+ALBUM_ANSWERED = "album_answered"
 #: Seconds after an album's last photo before the album is answered (Telegram sends an album
 #: as one message per photo, close together, and never says how many there are).
 ALBUM_WAIT = 1.0
@@ -304,13 +307,18 @@ async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     """Start a new draft (discarding an unfinished one) at consent or station choice."""
     assert context.user_data is not None
     context.user_data.pop(EDITS_NOTED, None)  # outside flows, said once between flows
-    old = context.user_data.get(DRAFT)
-    if old:
-        await context.services.discard_draft(Draft.from_dict(old))
-    lang = await lang_of(update, context)
-    turn = Turn(update, context, lang, Draft(kind=kind.value))
     if update.callback_query:
         await answer_query(update.callback_query)
+    old = context.user_data.get(DRAFT)
+    if old:
+        draft = Draft.from_dict(old)
+        case = await context.services.submitted(draft)
+        if case is not None:  # restored after a crash from before its case: name the case
+            await tell_sent(update, context, draft.token, case.reference, remove_keyboard=False)
+        else:
+            await context.services.discard_draft(draft)
+    lang = await lang_of(update, context)
+    turn = Turn(update, context, lang, Draft(kind=kind.value))
     await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
     return await show(turn, Step.STATION)
 
@@ -348,15 +356,16 @@ async def finish(
 
 async def cancel(update: Update, context: AppContext) -> int:
     """/avbryt (/cancel) inside a flow."""
-    lang = await lang_of(update, context)
     assert context.user_data is not None
-    data = context.user_data.get(DRAFT)
-    if not data:
-        await send(update, context, context.services.text(lang, "flow.nothing"))
+    had_draft = bool(context.user_data.get(DRAFT))
+    turn = await load(update, context)  # a draft sent already: names its case, never "Inget"
+    if turn is None:
+        if not had_draft:
+            lang = await lang_of(update, context)
+            await send(update, context, context.services.text(lang, "flow.nothing"))
         return END
-    turn = Turn(update, context, lang, Draft.from_dict(data))
     await finish(turn, "flow.cancelled", discard=True)
-    await send_menu(update, context, lang)
+    await send_menu(update, context, turn.lang)
     return END
 
 
@@ -380,9 +389,24 @@ async def load(update: Update, context: AppContext) -> Turn | None:
         turn.save()  # a draft from before drafts had ids keeps the one it got now
     case = await turn.services.submitted(turn.draft)
     if case is not None:
+        album_answered(update, context)  # the rest of an album it came with: no answers
         await say_sent(update, context, turn.draft.token, case.reference)
         return None
     return turn
+
+
+def album_answered(update: Update, context: AppContext) -> bool:
+    """Outside a flow: whether this message is a photo of an album answered already (True:
+    say nothing); the first photo of an album marks it answered. Telegram sends an album as
+    one message per photo, so without this each photo would get its own answer."""
+    message = update.effective_message
+    group = message.media_group_id if message is not None else None
+    if group is None or context.chat_data is None:
+        return False
+    if context.chat_data.get(ALBUM_ANSWERED) == group:
+        return True
+    context.chat_data[ALBUM_ANSWERED] = group
+    return False
 
 
 def remember_sent(context: AppContext, token: str, reference: str) -> None:
@@ -394,17 +418,38 @@ def remember_sent(context: AppContext, token: str, reference: str) -> None:
 
 
 async def say_sent(update: Update, context: AppContext, token: str, reference: str) -> None:
-    """A draft sent already: say its case's reference; drop the draft if it is still here."""
-    assert context.user_data is not None
+    """A draft sent already (its button pressed, or its copy restored): answer the press,
+    say its case's reference, drop the draft if it is still here."""
     if update.callback_query is not None:
         await answer_query(update.callback_query)
     await clear_buttons(update)
+    await tell_sent(update, context, token, reference)
+
+
+async def tell_sent(
+    update: Update,
+    context: AppContext,
+    token: str,
+    reference: str,
+    *,
+    remove_keyboard: bool = True,
+) -> None:
+    """Say that draft `token` became case `reference`; drop the draft if it is still here.
+
+    The reply keyboard is removed (its flow has ended), except while another draft's flow
+    runs: it may be that flow's "share location" keyboard.
+    """
+    assert context.user_data is not None
     remember_sent(context, token, reference)
-    if (context.user_data.get(DRAFT) or {}).get("token") == token:
+    draft = context.user_data.get(DRAFT)
+    if draft and draft.get("token") == token:
         del context.user_data[DRAFT]  # its photos belong to the case now: nothing to discard
+    elif draft:
+        remove_keyboard = False  # a flow is running: its keyboard stays
+    markup = ReplyKeyboardRemove() if remove_keyboard else None
     lang = await lang_of(update, context)
     text = context.services.text(lang, "submitted.already", reference=reference)
-    await send(update, context, text, ReplyKeyboardRemove())
+    await send(update, context, text, markup)
 
 
 async def sent_again(update: Update, context: AppContext) -> None:
