@@ -28,6 +28,7 @@ from storage.cases import (
     CaseRepository,
     add_actors,
     add_event,
+    event_of_message,
     last_status_change,
     set_commitment,
     set_status,
@@ -405,8 +406,13 @@ class Desk:
             raise Refused
         return case, [e["staff_id"] for e in asks if e["staff_id"]]
 
-    async def answer(self, chat_id: int, reference: str, text: str) -> Case:
-        """A resident's answer to a question: back to whoever asked (else the kommunpolis)."""
+    async def answer(
+        self, chat_id: int, reference: str, text: str, message_id: int | None = None
+    ) -> Case:
+        """A resident's answer to a question: back to whoever asked (else the kommunpolis).
+
+        Once per Telegram message (`message_id` in this chat): the same message delivered
+        again (Telegram does after a crash) stores and passes on nothing new."""
         case, askers = await self._question(chat_id, reference)
         targets: list[Staff] = []
         actors = await self.cases.actors(case.id)
@@ -423,9 +429,21 @@ class Desk:
             ]
         body = self.t("desk.answer", reference=case.reference, text=_quoted(text))
         check_fits([body])  # staff read it in the desk's language
+        # The case and the message id name the message: only its reporter's chat answers, and
+        # the resident's chat id stays out of the case's history (erasure keeps the case).
+        message = None if message_id is None else f"{case.id}:{message_id}"
         async with self._db.transaction() as conn:
+            if message is not None and await event_of_message(conn, message):
+                log.info("Case %s: an answer came again; nothing new stored", case.reference)
+                return case
             await add_event(
-                conn, case.id, "answer", from_status=case.status, to_status=case.status, note=text
+                conn,
+                case.id,
+                "answer",
+                from_status=case.status,
+                to_status=case.status,
+                note=text,
+                message=message,
             )
             items = []
             for target in targets:

@@ -106,12 +106,22 @@ async def add_event(
     actor_id: str | None = None,
     staff_id: int | None = None,
     note: str | None = None,
+    message: str | None = None,
 ) -> None:
+    """One entry in a case's history; `message` names the Telegram message it came from
+    (UNIQUE: see `event_of_message`)."""
     await conn.execute(
         "INSERT INTO case_events (case_id, action, from_status, to_status, actor_id, staff_id,"
-        " note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_id, action, from_status, to_status, actor_id, staff_id, note, utcnow()),
+        " note, created_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, action, from_status, to_status, actor_id, staff_id, note, utcnow(), message),
     )
+
+
+async def event_of_message(conn: aiosqlite.Connection, message: str) -> bool:
+    """Whether an event was stored from this Telegram message (inside the caller's
+    transaction, so that checking and inserting are one step)."""
+    async with conn.execute("SELECT 1 FROM case_events WHERE message = ?", (message,)) as cur:
+        return await cur.fetchone() is not None
 
 
 async def set_status(conn: aiosqlite.Connection, case_id: int, expected: str, status: str) -> bool:

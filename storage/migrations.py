@@ -220,6 +220,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE commitment_updates ADD COLUMN token TEXT;
     CREATE UNIQUE INDEX commitment_updates_token ON commitment_updates(token);
     """,
+    # 10: the Telegram message an event came from ('<case id>:<message id>': only the case's
+    # reporter answers, so no chat id is kept), at most one event per message: a resident's
+    # answer Telegram delivers again after a crash is stored and passed on once. Other events
+    # have none (NULLs may repeat).
+    """
+    ALTER TABLE case_events ADD COLUMN message TEXT;
+    CREATE UNIQUE INDEX case_events_message ON case_events(message);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

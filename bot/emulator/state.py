@@ -622,6 +622,15 @@ class World:
         self._updates.sort(key=lambda u: int(u["update_id"]))
         self._notify()
 
+    def deliver_message_again(self, chat_id: int, message_id: int) -> None:
+        """Deliver a user's message once more (same message_id and content), as Telegram does
+        when a bot dies before confirming it; like `deliver_again`, for a test that stops its
+        bot in-process. The update_id is a new one (the bot must not rely on it)."""
+        message = self.chat(chat_id).find(message_id)
+        if message is None or message.outgoing:
+            raise KeyError(f"no user message {message_id} in chat {chat_id}")
+        self._push_update({"message": dict(message.data)})
+
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them is 403 "bot was blocked by the user"."""
         user = self.user(user_id)

@@ -261,7 +261,7 @@ async def on_answer(update: Update, context: AppContext) -> int:
     if not reference or not message.text:
         return ConversationHandler.END
     try:
-        await context.services.desk.answer(chat.id, reference, message.text)
+        await context.services.desk.answer(chat.id, reference, message.text, message.message_id)
     except TooLong as exc:
         context.user_data["answer"] = reference  # nothing was sent: the next text is the answer
         text = context.services.text(lang, "error.too_long_by", excess=exc.excess)
