@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
@@ -129,6 +131,7 @@ async def _post_init(app: BotApp) -> None:
         data.settings, data.deployment, data.catalogs, data.database, data.metrics
     )
     settings = data.settings
+    refusals = Refusals(services.desk, services.outbox, settings.ops_chat_id, data.metrics)
     worker = OutboxWorker(
         app.bot,
         services.outbox,
@@ -139,13 +142,17 @@ async def _post_init(app: BotApp) -> None:
         group_per_minute=settings.group_per_minute,
         paid_broadcast=settings.paid_broadcast,
         metrics=data.metrics,
-        refusals=Refusals(services.desk, services.outbox, settings.ops_chat_id, data.metrics),
+        refusals=refusals,
         pacer=limiter.pacer if isinstance(limiter := app.bot.rate_limiter, BotLimiter) else None,
     )
     services.desk.on_enqueue = worker.wake
     services.updates.on_enqueue = worker.wake
     data.worker = worker
     worker.start()
+    # In the background: start-up does not wait for Telegram's answers about each chat.
+    data.staff_probe = asyncio.get_running_loop().create_task(
+        _probe_staff(app.bot, refusals), name="staff probe"
+    )
     if app.job_queue is not None:
         app.job_queue.run_repeating(_escalate, interval=900, first=60, name="escalation")
         zone = ZoneInfo(data.deployment.deployment.timezone)
@@ -165,6 +172,18 @@ async def _post_init(app: BotApp) -> None:
         len(data.deployment.stations),
         data.settings.database,
     )
+
+
+async def _probe_staff(bot: Bot, refusals: Refusals) -> int:
+    """Which staff chats Telegram refuses (bot.refusals.Refusals.probe_staff); never fatal."""
+    try:
+        found = await refusals.probe_staff(bot)
+    except Exception as exc:  # an outage at start-up, say: the cards find out later
+        log.warning("Could not check the staff chats at start-up: %s", exc)
+        return 0
+    if found:
+        log.info("Start-up check: %d staff chats cannot be reached on Telegram", found)
+    return found
 
 
 def _outbox_refresher(services: Services, metrics: Metrics) -> Callable[[], Awaitable[None]]:
@@ -204,6 +223,11 @@ async def _purge(context: AppContext) -> None:
 
 async def _post_stop(app: BotApp) -> None:
     """Stop the outbox worker after the current send; pending rows stay for the next start."""
+    probe, app.bot_data.staff_probe = app.bot_data.staff_probe, None
+    if probe is not None and not probe.done():
+        probe.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probe
     worker, app.bot_data.worker = app.bot_data.worker, None
     if worker is not None:
         await worker.stop()

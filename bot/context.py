@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import Any
 
@@ -27,6 +28,7 @@ class BotData:
         self.catalogs: Catalogs | None = None
         self.database: LazyDatabase | None = None
         self.worker: OutboxWorker | None = None
+        self.staff_probe: asyncio.Task[int] | None = None  # getChat of staff, at start
         self.last_ops_alert = -1e9  # monotonic time of the last alert to the ops chat
         self.flood: dict[int, deque[float]] = {}  # recent message times per person
         self.services: Services | None = None

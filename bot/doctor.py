@@ -16,14 +16,16 @@ from pathlib import Path
 
 from aiosmtplib import SMTPException
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app import quiet_url_loggers
 from bot.config import DeploymentError, load_deployment
 from bot.delivery.email import Mailer
+from bot.reach import probe_chats
 from bot.settings import Settings
 from storage.cases import open_outside
+from storage.chats import unreachable as unreachable_chats
 from storage.migrations import LATEST_VERSION
 from storage.staff import linked_by_code
 
@@ -168,7 +170,8 @@ async def _staff_chats(settings: Settings, timeout: float) -> str:
     except DeploymentError:
         return "skipped: the deployment file has problems (see the deployment check)"
     staff = {m.telegram_id: m.name for m in dep.staff if m.telegram_id is not None}
-    for name, telegram_id in await asyncio.to_thread(_linked_by_code, settings.database):
+    linked, marked = await asyncio.to_thread(_staff_in_database, settings.database)
+    for name, telegram_id in linked:
         staff.setdefault(telegram_id, name)
     mail_only = sum(1 for m in dep.staff if m.telegram_id is None)
     if settings.bot_token is None or not staff:
@@ -182,29 +185,25 @@ async def _staff_chats(settings: Settings, timeout: float) -> str:
             connect_timeout=timeout, read_timeout=timeout, connection_pool_size=STAFF_CONCURRENCY
         ),
     )
-    slots = asyncio.Semaphore(STAFF_CONCURRENCY)
-
-    async def probe(telegram_id: int) -> str | None:
-        async with slots:
-            try:
-                await bot.get_chat(telegram_id)
-            except (BadRequest, Forbidden) as exc:
-                return exc.message
-            except NetworkError as exc:  # TimedOut included
-                return f"no answer: {exc.message}"
-        return None
-
+    # A chat the bot already found unreachable stays so until the person writes to the bot
+    # (getChat may well succeed for a user who blocked it): not asked again.
+    problems = {chat: f"marked unreachable: {marked[chat]}" for chat in staff if chat in marked}
     try:
         async with bot:
-            answers = await asyncio.gather(*(probe(telegram_id) for telegram_id in staff))
+            reaches = await probe_chats(
+                bot, [chat for chat in staff if chat not in marked], STAFF_CONCURRENCY
+            )
     except (InvalidToken, NetworkError):
         return "skipped: the bot api check failed"
     except TelegramError as exc:
         raise _Failed(f"getChat failed: {exc.message}") from None
+    for reach in reaches:
+        if reach.problem is not None:
+            problems[reach.chat_id] = reach.problem
     unreachable = [
-        f"{name} ({telegram_id}): {answer}"
-        for (telegram_id, name), answer in zip(staff.items(), answers, strict=True)
-        if answer is not None
+        f"{name} ({telegram_id}): {problems[telegram_id]}"
+        for telegram_id, name in staff.items()
+        if telegram_id in problems
     ]
     if unreachable:
         raise _Failed(
@@ -216,17 +215,17 @@ async def _staff_chats(settings: Settings, timeout: float) -> str:
     return f"all {len(staff)} staff with a Telegram id can be reached{more}"
 
 
-def _linked_by_code(database: Path) -> list[tuple[str, int]]:
-    """Staff linked by an invite code; none when the database cannot be read (the database
-    check says why)."""
+def _staff_in_database(database: Path) -> tuple[list[tuple[str, int]], dict[int, str]]:
+    """Staff linked by an invite code, and the chats the bot found unreachable (with why);
+    none when the database cannot be read (the database check says why)."""
     if not database.is_file():
-        return []
+        return [], {}
     try:
         uri = f"{database.resolve().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT)) as conn:
-            return linked_by_code(conn)
+            return linked_by_code(conn), unreachable_chats(conn)
     except sqlite3.Error:
-        return []
+        return [], {}
 
 
 def _database(path: Path, timeout: float) -> str:

@@ -15,11 +15,14 @@ import html
 import logging
 from collections.abc import Collection
 
+from telegram import Bot
+
 from bot.desk import Desk
 from bot.domain.chats import group_stations
 from bot.domain.deployment import Role
 from bot.i18n import Safe
 from bot.metrics import Metrics
+from bot.reach import probe_chats
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.staff import Staff
 
@@ -66,7 +69,35 @@ class Refusals:
         elif chat == self._ops:
             log.warning("The ops chat (TRYGG_OPS_CHAT_ID) cannot be reached: %s", reason)
 
-    async def _staff_gone(self, member: Staff, reason: str, news: bool) -> None:
+    async def probe_staff(self, bot: Bot) -> int:
+        """At start-up: getChat each active staff member's chat not already known to be
+        unreachable, and record those Telegram refuses as a refused card would (the chat is
+        marked, the admins are told once), so that even the first resident is not told that
+        they receive the report. The number found unreachable."""
+        known = await self._desk.staff.unreachable()
+        members = {
+            member.telegram_id: member
+            for member in await self._desk.staff.active()
+            if member.telegram_id is not None and member.telegram_id not in known
+        }
+        found = 0
+        for reach in await probe_chats(bot, list(members)):
+            if reach.no_answer is not None:
+                log.info(
+                    "Staff id %d: getChat got no answer: %s",
+                    members[reach.chat_id].id,
+                    reach.no_answer,
+                )
+            if reach.refused is None:
+                continue
+            found += 1
+            news = await self._outbox.dead(str(reach.chat_id), reach.refused)
+            await self._staff_gone(members[reach.chat_id], reach.refused, news, card=False)
+        return found
+
+    async def _staff_gone(
+        self, member: Staff, reason: str, news: bool, *, card: bool = True
+    ) -> None:
         by_mail = bool(member.email and self._desk.email_enabled)
         log.warning(
             "Staff member %r (staff id %d, %s) cannot be reached on Telegram (%s): %s until"
@@ -77,7 +108,7 @@ class Refusals:
             reason,
             "cases go to their e-mail only" if by_mail else "they get no cases",
         )
-        if self._metrics is not None:
+        if card and self._metrics is not None:  # cards refused, not start-up checks
             self._metrics.staff_unreachable.labels(member.actor_id).inc()
         if not news:
             return  # the admins were told when it began

@@ -3,6 +3,8 @@ is gone (blocked, kicked, deleted). No row means reachable."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from storage.database import Database, utcnow
 
 
@@ -37,3 +39,11 @@ class ChatRepository:
         if await self.is_active(chat_id):
             return False
         return await self.set_active(chat_id, True, reason)
+
+
+def unreachable(conn: sqlite3.Connection) -> dict[int, str]:
+    """Chats marked unreachable, with the reason recorded (Telegram's refusal, or its
+    my_chat_member). Synchronous, on the caller's connection: `trygghetsbot doctor` reads the
+    file read-only."""
+    rows = conn.execute("SELECT chat_id, reason FROM chats WHERE active = 0").fetchall()
+    return {int(r[0]): str(r[1] or "") for r in rows}

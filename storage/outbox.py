@@ -151,16 +151,18 @@ class OutboxRepository:
     async def dead(self, recipient: str, reason: str) -> bool:
         """The recipient cannot be reached: drop their pending rows and mark the chat.
 
-        True when this is news: the chat was not already marked unreachable for this reason
-        (so that whoever must hear of it hears once, also across restarts; a chat that writes
-        to the bot again is marked reachable, see storage.chats)."""
+        True when this is news: the chat was not already marked unreachable by a refusal (so
+        that whoever must hear of it hears once, also across restarts, whether getChat at
+        start-up or a card found it first, whatever Telegram's words; a chat that writes to
+        the bot again is marked reachable, see storage.chats). A chat marked only by
+        Telegram's my_chat_member (bot.membership), which tells nobody, is news."""
         now = utcnow()
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT active, reason FROM chats WHERE chat_id = ?", (int(recipient),)
             ) as cursor:
                 known = await cursor.fetchone()
-            news = known is None or bool(known[0]) or known[1] != reason
+            news = known is None or bool(known[0]) or str(known[1]).startswith("my_chat_member")
             await conn.execute(
                 "UPDATE outbox SET status = 'dead', last_error = ? WHERE recipient = ?"
                 " AND channel = 'telegram' AND status = 'pending'",

@@ -256,3 +256,21 @@ async def test_staff_who_never_opened_the_bot_are_named(
     assert "open the bot and press Start" in detail
     assert all(status == "PASS" for status, _ in results.values()), stdout
     assert stdout.strip().splitlines()[-1] == "1 of 7 checks failed: staff chats."
+
+
+async def test_staff_chats_the_bot_found_unreachable_are_named(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    """getChat may well succeed for someone who blocked the bot: a chat the bot recorded as
+    unreachable (a refused card, my_chat_member) counts as unreachable until they write."""
+    from storage.chats import ChatRepository
+
+    async with await Database.open(Path(env["TRYGG_DATABASE"])) as db:
+        await ChatRepository(db).set_active(100000001, False, "my_chat_member: kicked")
+    code, results, stdout = await doctor(env)
+    assert code == 1, stdout
+    status, detail = results["staff chats"]
+    assert status == "FAIL"
+    assert detail.startswith("1 of 5 staff cannot be reached on Telegram: "), detail
+    assert "(100000001): marked unreachable: my_chat_member: kicked" in detail
+    assert emulator.world.users[100000001].started  # Telegram itself still answers getChat

@@ -86,14 +86,22 @@ async def test_a_partner_who_never_opened_the_bot_is_reported_once_and_not_promi
     world.user(KOMMUN_JKB, "Kommun")  # exists, never wrote to the bot: 403 on every send
     app = build_application(bot_settings, deployment)
     async with running(app, poll_timeout=1):
-        await submit_report(Person(world, 1001, catalogs), "Belysning")
+        # At start-up the bot asks Telegram about every staff chat (getChat), in the background.
+        probe = app.bot_data.staff_probe
+        assert probe is not None
+        await probe  # also finds the staff of other stations, who never opened it here
+        kommun = db_rows(bot_settings, "SELECT active FROM chats WHERE chat_id = ?", KOMMUN_JKB)
+        assert [r["active"] for r in kommun] == [0]  # the kommun's only staff entry here
+        first = await submit_report(Person(world, 1001, catalogs), "Belysning")
+        assert "JKB-0001" in first
+        assert "Järfälla kommun" not in first  # not promised, even to the first resident
         alert = await world.wait_for(ADMIN, lambda m: KOMMUN_NAME in m.text, timeout=15)
         assert "Järfälla kommun" in alert.text
         assert "har inte öppnat boten" in alert.text
         assert "inga ärenden" in alert.text  # no e-mail address to fall back on
         assert DESCRIPTION not in alert.text
         assert "JKB-0001" not in alert.text
-        # Known now: the next resident is not told that the kommun receives the report.
+        # Nor the next one; a refused card does not tell the admins again.
         second = await submit_report(Person(world, 1002, catalogs), "Klotter och skadegörelse")
         assert "JKB-0002" in second
         assert "Järfälla kommun" not in second
@@ -121,7 +129,7 @@ async def test_a_partner_who_never_opened_the_bot_is_reported_once_and_not_promi
     assert alerts == ["sent"]  # the first one, from before the restart
     assert [m for m in world.received(ADMIN) if KOMMUN_NAME in m.text] == [alert]
     named = [r for r in serious(caplog) if KOMMUN_NAME in r.getMessage()]
-    assert len(named) == 3  # one WARNING per refused card, naming the staff entry
+    assert len(named) == 4  # one WARNING per refused card and the start-up check, naming it
     assert all(r.levelno == logging.WARNING for r in named)
     for record in serious(caplog):  # never a resident's id or text
         assert "1001" not in record.getMessage()
