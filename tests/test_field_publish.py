@@ -8,52 +8,20 @@ pending update (or the question waiting for an answer) and the press (or the tex
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import sqlite3
-import time
-from collections.abc import Callable
-from pathlib import Path
-
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.markup import parse_html
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.crash import restore, snapshot, until
 from tests.people import Person, db_rows, to_description
 
 RESIDENT = 1001
 FOLLOWER = 1002
 POLIS_JKB = 100000001
-PTB_TABLES = ("ptb_user_data", "ptb_chat_data", "ptb_conversations")
 GENERAL = "Nytt om löftet vid Jakobsberg"
 COMMITMENT = "Kommunen har trygghetsskapande personal"
-
-
-def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
-    """What PTB's persistence has written (user data, conversation states), as rows."""
-    with contextlib.closing(sqlite3.connect(database)) as conn:
-        return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in PTB_TABLES}
-
-
-def restore(database: Path, rows: dict[str, list[tuple[object, ...]]]) -> None:
-    """Put persistence back as it was: what a crash within its ~1 s flush interval leaves."""
-    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-        for table, table_rows in rows.items():
-            conn.execute(f"DELETE FROM {table}")
-            if table_rows:
-                marks = ", ".join("?" for _ in table_rows[0])
-                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait for a condition of the database (checked every few ms; nothing wakes us on it)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def nothing_pending(settings: Settings) -> bool:

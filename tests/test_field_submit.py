@@ -8,14 +8,12 @@ case was stored, and the bot killed with SIGKILL at random moments after the pre
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import re
 import signal
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,13 +26,13 @@ from bot.emulator.markup import parse_html
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.crash import restore, snapshot, until
 from tests.images import jpeg
 from tests.people import Person, db_rows
 from tests.processes import bot_env
 
 ALICE = 1001
 REFERENCE = re.compile(r"\bJKB-\d{4}\b")
-PTB_TABLES = ("ptb_user_data", "ptb_chat_data", "ptb_conversations")
 
 
 async def to_summary(person: Person, *, photo: bool = False) -> tuple[Message, str]:
@@ -105,22 +103,6 @@ def lists_cases(person: Person) -> Callable[[Message], bool]:
 
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
-    """What PTB's persistence has written (drafts, conversation states), as rows."""
-    with contextlib.closing(sqlite3.connect(database)) as conn:
-        return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in PTB_TABLES}
-
-
-def restore(database: Path, rows: dict[str, list[tuple[object, ...]]]) -> None:
-    """Put persistence back as it was: what a crash within its ~1 s flush interval leaves."""
-    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-        for table, table_rows in rows.items():
-            conn.execute(f"DELETE FROM {table}")
-            if table_rows:
-                marks = ", ".join("?" for _ in table_rows[0])
-                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
 
 
 # ---------------------------------------------------------------------- in-process
@@ -305,15 +287,6 @@ async def test_an_old_drafts_button_keeps_the_new_flows_location_keyboard(
 TRIALS = 20
 LATENCY = 0.04  # seconds per Bot API request while "Skicka" is handled
 RESIDENTS = range(2001, 2001 + TRIALS)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait for a condition of the world (checked every few ms; nothing wakes us on it)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 class BotProcess:
