@@ -150,9 +150,10 @@ async def _post_init(app: BotApp) -> None:
     data.worker = worker
     worker.start()
     # In the background: start-up does not wait for Telegram's answers about each chat.
-    data.staff_probe = asyncio.get_running_loop().create_task(
-        _probe_staff(app.bot, refusals), name="staff probe"
-    )
+    if settings.check_staff_chats:
+        data.staff_probe = asyncio.get_running_loop().create_task(
+            _probe_staff(app.bot, refusals), name="staff probe"
+        )
     if app.job_queue is not None:
         app.job_queue.run_repeating(_escalate, interval=900, first=60, name="escalation")
         zone = ZoneInfo(data.deployment.deployment.timezone)

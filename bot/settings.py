@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # ... and about 20 messages a minute in one group chat (the outbox keeps each group to it).
     group_per_minute: int = Field(default=20, gt=0)
     paid_broadcast: bool = False
+    # At start-up, ask Telegram (getChat) whether every staff chat can be reached, in the
+    # background; those refused are marked and the admins told, as for a refused card.
+    check_staff_chats: bool = True
     # Webhook mode (`trygghetsbot webhook`): Telegram posts updates to this public URL, with
     # the secret in a header that is checked on every request.
     webhook_url: str | None = None

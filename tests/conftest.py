@@ -80,6 +80,7 @@ def bot_settings(emulator: Emulator, tmp_path: Path) -> Settings:
         api_file_url=emulator.file_url,
         database=tmp_path / "bot.sqlite3",
         media_dir=tmp_path / "media",
+        check_staff_chats=False,  # tests that need the start-up check turn it on
     )
 
 

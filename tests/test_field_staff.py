@@ -84,6 +84,7 @@ async def test_a_partner_who_never_opened_the_bot_is_reported_once_and_not_promi
     for staff in (POLIS_JKB, ADMIN):
         world.user(staff, f"Staff {staff}").started = True
     world.user(KOMMUN_JKB, "Kommun")  # exists, never wrote to the bot: 403 on every send
+    bot_settings = bot_settings.model_copy(update={"check_staff_chats": True})
     app = build_application(bot_settings, deployment)
     async with running(app, poll_timeout=1):
         # At start-up the bot asks Telegram about every staff chat (getChat), in the background.
