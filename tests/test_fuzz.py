@@ -82,6 +82,7 @@ class BotThread:
                 api_file_url=emulator.file_url,
                 database=self.folder / "fuzz.sqlite3",
                 media_dir=self.folder / "media",
+                check_staff_chats=False,  # its alerts to admins are not what is fuzzed here
             )
             async with running(build_application(self.settings, deployment), poll_timeout=1):
                 self.ready.set()

@@ -17,6 +17,7 @@ from tests.images import jpeg
 from tests.people import Person, agree, db_rows, to_description
 
 ALICE, BOB = 1001, 1002
+KOMMUN_JKB = 100000002  # the file's placeholder trygghetssamordnare at Jakobsberg
 JAKOBSBERG = (59.4239, 17.8328)
 
 
@@ -65,6 +66,9 @@ async def test_full_report_with_pin_and_photo(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
     alice = Person(live_bot.world, ALICE, catalogs)
+    # The kommun's staff member has opened the bot, so the kommun really gets the card and the
+    # confirmation names it (one who never opened it is left out: test_field_staff).
+    live_bot.world.user(KOMMUN_JKB, "Trygghetssamordnare").started = True
     replies = await alice.say("/start")
     assert "Ring 112" in replies[0].text
     assert any(alice.t("menu.report") in b["text"] for b in replies[-1].inline_buttons)
