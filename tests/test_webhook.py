@@ -41,6 +41,9 @@ async def test_webhook_mode_end_to_end(
         world.send_text(1001, "/start")
         reply = await world.wait_for(1001, lambda m: "Ring 112" in m.text, timeout=10)
         assert reply
+        # The menu follows the welcome (paced by the send budget): both are there before the
+        # refused posts, so a count of two afterwards shows those did nothing.
+        await world.wait_for(1001, lambda m: bool(m.inline_buttons), after=1, timeout=10)
         async with aiohttp.ClientSession() as http:
             update = {
                 "update_id": 99,
