@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.domain.deployment import Deployment, Role
+from bot.domain.access import stations_in_group
+from bot.domain.deployment import Deployment
+
+__all__ = ["Asks", "Verdict", "group_stations", "reachable", "stations_in_group", "verdict"]
 
 #: Staff commands that show case details: also answered in a station's group. Not /invite: a
 #: one-time code posted in a group can be redeemed by anyone in it before the person meant.
@@ -62,16 +65,6 @@ def verdict(asks: Asks, *, private: bool, staff_of_group: bool) -> Verdict:
 def group_stations(deployment: Deployment, chat_id: int) -> tuple[str, ...]:
     """The stations whose configured group chat this is (usually one, or none)."""
     return tuple(s.id for s in deployment.stations if s.group_chat_id == chat_id)
-
-
-def stations_in_group(
-    role: str, stations: tuple[str, ...], here: tuple[str, ...]
-) -> tuple[str, ...]:
-    """The stations a staff member acts for in a group of stations `here`: theirs among them
-    (a national admin, with no stations, has them all). Empty: not staff of this group."""
-    if role == Role.ADMIN.value and not stations:
-        return here
-    return tuple(s for s in here if s in stations)
 
 
 #: The bot's status in a chat (Telegram's ChatMember.status) from which it can send there.

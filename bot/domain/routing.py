@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from bot.domain.deployment import Deployment, Role
+from bot.domain.access import StaffLike, is_kommunpolis_at, receives_card
+from bot.domain.deployment import Deployment
 from bot.domain.models import CaseKind
-
-
-class StaffLike(Protocol):
-    @property
-    def role(self) -> str: ...
-    @property
-    def actor_id(self) -> str: ...
-    @property
-    def stations(self) -> Sequence[str]: ...
-
 
 S = TypeVar("S", bound=StaffLike)
 
@@ -28,8 +19,7 @@ def route(
     the case); for a report, also every actor that owns its category at that station."""
     actors: list[str] = []
     for member in deployment.staff:
-        police = member.role is Role.KOMMUNPOLIS and station_id in member.stations
-        if police and member.actor not in actors:
+        if is_kommunpolis_at(member, station_id) and member.actor not in actors:
             actors.append(member.actor)
     if kind is CaseKind.REPORT:
         for rule in deployment.routing:
@@ -42,15 +32,7 @@ def route(
 def pick_staff(staff: Sequence[S], station_id: str, actors: Sequence[str]) -> list[S]:
     """Staff who get the card: the station's kommunpolis, and partners of the case's actors
     who work at that station."""
-    chosen: list[S] = []
-    for member in staff:
-        if station_id not in member.stations:
-            continue
-        if member.role == Role.KOMMUNPOLIS.value or (
-            member.role == Role.PARTNER.value and member.actor_id in actors
-        ):
-            chosen.append(member)
-    return chosen
+    return [member for member in staff if receives_card(member, station_id, actors)]
 
 
 def group_chat(deployment: Deployment, station_id: str, kind: CaseKind) -> int | None:
@@ -67,9 +49,7 @@ def unstaffed_routes(deployment: Deployment) -> list[tuple[str, str]]:
         for station in stations:
             for actor in rule.actors:
                 staffed = any(
-                    member.actor == actor
-                    and station in member.stations
-                    and member.role in (Role.PARTNER, Role.KOMMUNPOLIS)
+                    member.actor == actor and receives_card(member, station, [actor])
                     for member in deployment.staff
                 )
                 if not staffed and (station, actor) not in found:
