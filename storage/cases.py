@@ -8,7 +8,8 @@ from collections.abc import Collection
 
 import aiosqlite
 
-from bot.domain.models import OPEN_STATUSES, Case, CaseKind, NewCase, case_reference
+from bot.domain.lifecycle import OPEN, Status
+from bot.domain.models import Case, CaseKind, NewCase, case_reference
 from storage.database import Database, utcnow
 
 
@@ -20,7 +21,7 @@ def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> C
         number=row["number"],
         kind=CaseKind(row["kind"]),
         category=row["category"],
-        status=row["status"],
+        status=Status(row["status"]),
         resident_id=row["resident_id"],
         place_text=row["place_text"],
         lat=row["lat"],
@@ -160,11 +161,11 @@ def open_outside(conn: sqlite3.Connection, stations: Collection[str]) -> list[tu
     Synchronous, on the caller's connection: `trygghetsbot doctor` reads the file read-only.
     """
     marks_s = ", ".join("?" for _ in stations)  # SQLite takes an empty list
-    marks_o = ", ".join("?" for _ in OPEN_STATUSES)
+    marks_o = ", ".join("?" for _ in OPEN)
     rows = conn.execute(
         f"SELECT reference, station_id FROM cases WHERE status IN ({marks_o})"
         f" AND station_id NOT IN ({marks_s}) ORDER BY id",
-        (*OPEN_STATUSES, *stations),
+        (*OPEN, *stations),
     ).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
 
@@ -215,13 +216,13 @@ class CaseRepository:
     ) -> list[Case]:
         """Open reports at a station in a category created at or after `since` (ISO, UTC),
         other than those of resident `not_of`."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        marks = ", ".join("?" for _ in OPEN)
         rows = await self._db.fetchall(
             "SELECT * FROM cases WHERE station_id = ? AND category = ? AND kind = 'report'"
             f" AND status IN ({marks}) AND created_at >= ?"
             " AND (resident_id IS NULL OR resident_id IS NOT ?)"
             " ORDER BY created_at DESC LIMIT ?",
-            (station_id, category, *OPEN_STATUSES, since, not_of, limit),
+            (station_id, category, *OPEN, since, not_of, limit),
         )
         return [await self._load(row) for row in rows]
 
@@ -231,14 +232,14 @@ class CaseRepository:
         """Add a resident's voice to an open report at this station and in this category that
         is not their own: True if added now, False if they support it already, None if that
         case may not be supported (closed, elsewhere, an idea, theirs, or no such case)."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        marks = ", ".join("?" for _ in OPEN)
         # Checked inside the transaction that writes, so a case closed meanwhile is refused.
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT id FROM cases WHERE reference = ? AND station_id = ? AND category = ?"
                 f" AND kind = 'report' AND status IN ({marks})"
                 " AND (resident_id IS NULL OR resident_id != ?)",
-                (reference, station_id, category, *OPEN_STATUSES, resident_id),
+                (reference, station_id, category, *OPEN, resident_id),
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
@@ -277,12 +278,12 @@ class CaseRepository:
         """Open cases at these stations routed to one of these actors (page, total)."""
         marks_s = ", ".join("?" for _ in stations) or "NULL"
         marks_a = ", ".join("?" for _ in actors) or "NULL"
-        marks_o = ", ".join("?" for _ in OPEN_STATUSES)
+        marks_o = ", ".join("?" for _ in OPEN)
         where = (
             f"station_id IN ({marks_s}) AND status IN ({marks_o}) AND id IN"
             f" (SELECT case_id FROM case_actors WHERE actor_id IN ({marks_a}))"
         )
-        params = (*stations, *OPEN_STATUSES, *actors)
+        params = (*stations, *OPEN, *actors)
         total = await self._db.fetchone(f"SELECT COUNT(*) FROM cases WHERE {where}", params)
         rows = await self._db.fetchall(
             f"SELECT * FROM cases WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",

@@ -10,22 +10,20 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.domain.deployment import Role
+from bot.domain.models import AlreadyStaff, InviteError, Staff
 from storage.database import Database, utcnow
 
+__all__ = [
+    "AlreadyStaff",
+    "InviteError",
+    "Staff",
+    "StaffEntry",
+    "StaffRepository",
+    "linked_by_code",
+]
+
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed by hand
-
-
-@dataclass(frozen=True)
-class Staff:
-    id: int
-    telegram_id: int | None
-    name: str
-    role: str
-    actor_id: str
-    stations: tuple[str, ...]
-    email: str | None
-    source: str
-    active: bool
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def _staff(row: aiosqlite.Row) -> Staff:
         id=row["id"],
         telegram_id=row["telegram_id"],
         name=row["name"],
-        role=row["role"],
+        role=Role(row["role"]),
         actor_id=row["actor_id"],
         stations=tuple(json.loads(row["stations"])),
         email=row["email"],
@@ -68,18 +66,6 @@ def linked_by_code(conn: sqlite3.Connection) -> list[tuple[str, int]]:
         " AND telegram_id IS NOT NULL ORDER BY name"
     ).fetchall()
     return [(str(r[0]), int(r[1])) for r in rows]
-
-
-class InviteError(ValueError):
-    """The code is unknown, used or expired."""
-
-
-class AlreadyStaff(InviteError):
-    """This Telegram account already has access; the code was not used."""
-
-    def __init__(self, staff: Staff) -> None:
-        super().__init__(staff.name)
-        self.staff = staff
 
 
 class StaffRepository:

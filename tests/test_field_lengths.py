@@ -259,7 +259,7 @@ async def test_the_longest_card_fits_in_every_language(
                 number=99999,
                 kind=CaseKind.REPORT,
                 category=category.id,
-                status=Status.NOT_ACTIONABLE.value,
+                status=Status.NOT_ACTIONABLE,
                 resident_id=1,
                 place_text=place,
                 lat=-89.123456,

@@ -101,6 +101,10 @@ class Category(Model):
             raise ValueError("a category needs at least a Swedish name (name.sv)")
         return self
 
+    def label(self, lang: str | None) -> str:
+        """The category's name in `lang`, else its Swedish name."""
+        return (self.name.get(lang) if lang else None) or self.name["sv"]
+
 
 class Route(Model):
     """Actors that own `categories` at `stations` (the station's kommunpolis always gets it)."""

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.deployment import Role
+from bot.domain.lifecycle import Status
+
 
 class CaseKind(StrEnum):
     REPORT = "report"
     IDEA = "idea"
-
-
-#: Statuses in which a case is still open (the lifecycle itself belongs to the officer desk).
-OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 
 
 def case_reference(station_code: str, number: int) -> str:
@@ -57,7 +56,7 @@ class Case:
     number: int
     kind: CaseKind
     category: str | None
-    status: str
+    status: Status
     resident_id: int | None
     place_text: str | None
     lat: float | None
@@ -71,3 +70,30 @@ class Case:
     acknowledged_at: str | None = None
     resolved_at: str | None = None
     commitment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A staff member as stored: from the deployment file or linked by an invite code."""
+
+    id: int
+    telegram_id: int | None
+    name: str
+    role: Role
+    actor_id: str
+    stations: tuple[str, ...]
+    email: str | None
+    source: str
+    active: bool
+
+
+class InviteError(ValueError):
+    """The code is unknown, used or expired."""
+
+
+class AlreadyStaff(InviteError):
+    """This Telegram account already has access; the code was not used."""
+
+    def __init__(self, staff: Staff) -> None:
+        super().__init__(staff.name)
+        self.staff = staff
