@@ -1,0 +1,77 @@
+"""Resident intake: an unsafe-place report or an idea, step by step (ConversationHandler).
+
+Every state has the same two handlers, a callback router and a message router, which
+dispatch on the step stored in the draft. The order of steps and the rules for answers are
+in `bot.domain.intake`; this package parses updates and renders prompts.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import AppContext, BotApp
+from bot.domain.intake import Step
+from bot.handlers.intake.answers import on_edit, on_message
+from bot.handlers.intake.buttons import on_callback
+from bot.handlers.intake.flow import (
+    album_answered,
+    begin_from_menu,
+    begin_idea,
+    begin_report,
+    cancel,
+    cancel_outside,
+    sent_again,
+)
+from bot.handlers.intake.turn import CONVERSATION, DRAFT
+
+__all__ = ["DRAFT", "album_answered", "register", "register_edits"]
+
+
+def build() -> ConversationHandler[AppContext]:
+    """The intake conversation: persistent, so drafts survive a restart."""
+    router: list[BaseHandler[Update, AppContext, object]] = [
+        CallbackQueryHandler(on_callback, pattern=r"^v1:(?!m:)"),
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, on_message),
+    ]
+    with warnings.catch_warnings():
+        # Our callbacks carry the draft token, so per-message tracking is not needed.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler(["rapport", "report"], begin_report),
+                CommandHandler(["ide", "idea"], begin_idea),
+                CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
+            ],
+            states={step: list(router) for step in Step},
+            fallbacks=[
+                CommandHandler(["avbryt", "cancel"], cancel),
+                CommandHandler(["rapport", "report"], begin_report),
+                CommandHandler(["ide", "idea"], begin_idea),
+            ],
+            allow_reentry=True,
+            name=CONVERSATION,
+            persistent=True,
+        )
+
+
+def register_edits(app: BotApp) -> None:
+    """First in group 0: an edited message reaches no command, conversation or step."""
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edit))
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(build())
+    # After the conversation: a draft's button once its flow has ended (sent, or expired).
+    app.add_handler(CallbackQueryHandler(sent_again, pattern=r"^v1:[0-9a-f]{6}:"))
+    app.add_handler(CommandHandler(["avbryt", "cancel"], cancel_outside))
