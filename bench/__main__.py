@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["PTB_TIMEDELTA"] = "true"
     configure_logging("WARNING", [])  # the bot's own start-up lines, hundreds of times: no
     log.setLevel(args.log_level.upper())
-    logging.getLogger("bot.desk").setLevel(logging.ERROR)  # "no SMTP host" on every start
+    logging.getLogger("bot.services.desk").setLevel(logging.ERROR)  # "no SMTP host" on every start
     deployment = load_deployment(bundled_deployment_path())
     command = "python -m bench" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
     started_at = now()

@@ -26,8 +26,8 @@ from bot.logs import hide_resident_content
 from bot.metrics import Metrics, make_metrics_app, start_metrics_server
 from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
-from bot.refusals import Refusals
 from bot.services import LazyDatabase, Services
+from bot.services.refusals import Refusals
 from bot.settings import Settings
 from storage.backup import DatabaseLock
 
@@ -176,7 +176,7 @@ async def _post_init(app: BotApp) -> None:
 
 
 async def _probe_staff(bot: Bot, refusals: Refusals) -> int:
-    """Which staff chats Telegram refuses (bot.refusals.Refusals.probe_staff); never fatal."""
+    """Which staff chats Telegram refuses (Refusals.probe_staff); never fatal."""
     try:
         found = await refusals.probe_staff(bot)
     except Exception as exc:  # an outage at start-up, say: the cards find out later

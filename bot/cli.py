@@ -270,7 +270,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     import re
 
     from bot.i18n import Catalogs
-    from bot.updates import Updates
+    from bot.services.updates import Updates
     from storage.promises import PromiseRepository
     from storage.residents import ResidentRepository
 

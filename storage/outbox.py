@@ -155,7 +155,7 @@ class OutboxRepository:
         that whoever must hear of it hears once, also across restarts, whether getChat at
         start-up or a card found it first, whatever Telegram's words; a chat that writes to
         the bot again is marked reachable, see storage.chats). A chat marked only by
-        Telegram's my_chat_member (bot.membership), which tells nobody, is news."""
+        Telegram's my_chat_member (bot.services.membership), which tells nobody, is news."""
         now = utcnow()
         async with self._db.transaction() as conn:
             async with conn.execute(

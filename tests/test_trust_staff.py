@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.desk import AlreadyHandled, Outcome
 from bot.domain.access import may_grant, may_open, may_revoke
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
@@ -22,6 +21,7 @@ from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.services import CrimeTip, Services
+from bot.services.desk import AlreadyHandled, Outcome
 from bot.settings import Settings
 from storage import Database
 from storage.migrations import MIGRATIONS
@@ -381,7 +381,7 @@ async def test_a_removed_station_does_not_stop_escalation_elsewhere(
     restarted = await Services.open(services.settings, trimmed, catalogs)
     try:
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
-        with caplog.at_level(logging.WARNING, logger="bot.desk"):
+        with caplog.at_level(logging.WARNING, logger="bot.services.desk"):
             assert await restarted.desk.escalate(later) == 1
         assert await outbox_to(restarted, f"Påminnelse: {kept.reference}")
         assert not await outbox_to(restarted, f"Påminnelse: {gone.reference}")

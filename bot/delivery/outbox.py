@@ -77,7 +77,7 @@ class BotLimiter(AIORateLimiter):
 
 
 class Refusals(Protocol):
-    """Who hears of a message that cannot be delivered for good (bot.refusals)."""
+    """Who hears of a message that cannot be delivered for good (bot.services.refusals)."""
 
     async def gone(self, row: OutboxRow, reason: str, news: bool) -> None: ...
     async def refused(self, row: OutboxRow, reason: str) -> None: ...

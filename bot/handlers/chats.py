@@ -11,13 +11,13 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import AppContext, BotApp
-from bot.desk import CASE_SCOPE
 from bot.domain import callbacks
 from bot.domain.chats import CASE_COMMANDS, IN_STATION_GROUP, Asks, Verdict, group_stations
 from bot.domain.chats import verdict as verdict_for
 from bot.domain.intake import is_draft_token
 from bot.handlers.common import lang_of, send
 from bot.handlers.desk import member_of, refuse
+from bot.services.desk import CASE_SCOPE
 
 CHAT_GROUP = -2
 

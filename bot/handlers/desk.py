@@ -22,13 +22,20 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
-from bot.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE, AlreadyHandled, Refused, TooLong
 from bot.domain import callbacks
 from bot.domain.access import admin_scope, may_grant, may_revoke
 from bot.domain.chats import group_stations, stations_in_group
 from bot.domain.deployment import Role
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
+from bot.services.desk import (
+    ACTION_CODES,
+    ANSWER_SCOPE,
+    CASE_SCOPE,
+    AlreadyHandled,
+    Refused,
+    TooLong,
+)
 from storage.staff import AlreadyStaff, InviteError, Staff
 
 NOTE = 1

@@ -26,7 +26,7 @@ from bot.domain.text import TooLong
 from bot.handlers.common import answer_query, clear_buttons, in_rows, keyboard, send
 from bot.handlers.desk import member_of, refuse
 from bot.media import PhotoError
-from bot.updates import AlreadyPublished, Choice
+from bot.services.updates import AlreadyPublished, Choice
 
 log = logging.getLogger(__name__)
 

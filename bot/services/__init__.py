@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.admin import AdminTools
-from bot.desk import Desk
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
@@ -20,11 +19,12 @@ from bot.domain.models import Case, NewCase, Resident
 from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.i18n import Catalogs
 from bot.media import remove_photos, store_photo
-from bot.membership import Membership
 from bot.metrics import Metrics
+from bot.services.desk import Desk
+from bot.services.membership import Membership
+from bot.services.updates import Updates
 from bot.settings import Settings
 from bot.stats import Statistics
-from bot.updates import Updates
 from storage import Database
 from storage.audit import AuditRepository
 from storage.bot_state import BotStateRepository

@@ -17,12 +17,12 @@ from collections.abc import Collection
 
 from telegram import Bot
 
-from bot.desk import Desk
 from bot.domain.chats import group_stations
 from bot.domain.deployment import Role
 from bot.i18n import Safe
 from bot.metrics import Metrics
 from bot.reach import probe_chats
+from bot.services.desk import Desk
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
 from storage.staff import Staff
 
