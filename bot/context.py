@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.connection import Outage
 from bot.delivery.outbox import OutboxWorker
 from bot.domain.deployment import Deployment
+from bot.domain.models import Staff
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
 from bot.services import LazyDatabase, Services
@@ -41,6 +42,10 @@ class BotData:
 
 class AppContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """CallbackContext with typed access to the services."""
+
+    #: The staff member behind this update, once read (bot.handlers.access.staff_member): the
+    #: Application builds one context per update, so every handler group reuses the row.
+    staff_read: tuple[Staff | None] | None = None
 
     @property
     def services(self) -> Services:

@@ -15,6 +15,7 @@ from bot.handlers import (
     membership,
     privacy,
     promises,
+    staff,
     start,
     updates,
 )
@@ -29,6 +30,7 @@ def register_all(app: BotApp) -> None:
     intake.register_edits(app)  # group 0, first: an edited message is never an answer
     admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
+    staff.register(app)  # /invite, /staff and revoke buttons
     updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs
     start.register(app)

@@ -17,8 +17,8 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.exports import ALL, FORMATS, KINDS, ExportChoice
 from bot.domain.stats import PERIODS, named_period
+from bot.handlers.access import member_of, refuse
 from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send
-from bot.handlers.desk import member_of, refuse
 from bot.services.desk import Refused
 
 log = logging.getLogger(__name__)

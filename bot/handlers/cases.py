@@ -10,6 +10,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.handlers import desk
+from bot.handlers.access import member_of
 from bot.handlers.common import lang_of, send
 
 
@@ -19,7 +20,7 @@ async def my_cases(update: Update, context: AppContext) -> None:
     services = context.services
     chat = update.effective_chat
     assert chat is not None
-    member = await desk.member_of(update, context)
+    member = await member_of(update, context)
     if member is not None and update.callback_query is None:
         await desk.send_list(update, context, member, 0)
         return

@@ -15,8 +15,8 @@ from bot.domain import callbacks
 from bot.domain.chats import CASE_COMMANDS, IN_STATION_GROUP, Asks, Verdict, group_stations
 from bot.domain.chats import verdict as verdict_for
 from bot.domain.intake import is_draft_token
+from bot.handlers.access import member_of, refuse
 from bot.handlers.common import lang_of, send
-from bot.handlers.desk import member_of, refuse
 from bot.services.desk import CASE_SCOPE
 
 CHAT_GROUP = -2

@@ -1,4 +1,4 @@
-"""The officer desk in Telegram: case buttons, notes to the resident, lists, staff admin.
+"""The officer desk in Telegram: case buttons, notes to the resident, lists, case views.
 
 Every press is authorised against the database (who is this Telegram user, may they act on
 this case?); the button itself is never trusted.
@@ -6,11 +6,9 @@ this case?); the button itself is never trusted.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,10 +21,9 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
-from bot.domain.access import admin_scope, may_grant, may_revoke
-from bot.domain.chats import group_stations, stations_in_group
-from bot.domain.deployment import Role
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
+from bot.domain.models import Staff
+from bot.handlers.access import member_of, refuse
 from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
 from bot.services.desk import (
     ACTION_CODES,
@@ -36,36 +33,11 @@ from bot.services.desk import (
     Refused,
     TooLong,
 )
-from storage.staff import AlreadyStaff, InviteError, Staff
 
 NOTE = 1
 ANSWER = 2
-STAFF_SCOPE = "s"
 PAGE_SIZE = 5
 MAX_PAGE = 100_000
-
-
-async def member_of(update: Update, context: AppContext) -> Staff | None:
-    """The staff member behind this update. In a station's group chat they act only for that
-    station (what they see and do there, everyone in the group sees); elsewhere, not at all."""
-    user = update.effective_user
-    member = await context.services.desk.member(user.id if user else None)
-    chat = update.effective_chat
-    if member is None or chat is None or chat.type == ChatType.PRIVATE:
-        return member
-    here = group_stations(context.services.deployment, chat.id)
-    stations = stations_in_group(member.role, member.stations, here)
-    return dataclasses.replace(member, stations=stations) if stations else None
-
-
-async def refuse(update: Update, context: AppContext) -> None:
-    """A plain refusal that reveals nothing about the case or the staff."""
-    lang = await lang_of(update, context)
-    text = context.services.text(lang, "desk.refused")
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await send(update, context, text)
 
 
 def already_handled(context: AppContext, exc: AlreadyHandled) -> str:
@@ -294,11 +266,7 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
     rows = []
     for case in cases:
         category = next(
-            (
-                c.name.get(desk.lang) or c.name["sv"]
-                for c in desk.deployment.categories
-                if c.id == case.category
-            ),
+            (c.label(desk.lang) for c in desk.deployment.categories if c.id == case.category),
             "–",
         )
         lines.append(
@@ -343,138 +311,6 @@ async def show_case(update: Update, context: AppContext) -> None:
     await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
 
 
-async def invite(update: Update, context: AppContext) -> None:
-    """/invite actor station,station [role]: a one-time code for a new staff member (admins)."""
-    member = await member_of(update, context)
-    services = context.services
-    desk = services.desk
-    scope = admin_scope(member) if member else None
-    if member is None or scope is None:
-        await refuse(update, context)
-        return
-    args = context.args or []
-    # A station-bound admin chooses among their own actor and stations only.
-    actors = {a.id for a in desk.deployment.actors if scope.actors is None or a.id in scope.actors}
-    stations = {
-        s.id for s in desk.deployment.stations if scope.stations is None or s.id in scope.stations
-    }
-    chosen = args[1].split(",") if len(args) > 1 else []
-    role = args[2] if len(args) > 2 else Role.PARTNER.value
-    if (
-        len(args) < 2
-        or args[0] not in actors
-        or not chosen
-        or not set(chosen) <= stations
-        or not may_grant(member, role, args[0], chosen)
-    ):
-        await send(
-            update,
-            context,
-            desk.t(
-                "staff.invite_usage",
-                actors=", ".join(sorted(actors)),
-                stations=", ".join(sorted(stations)),
-            ),
-        )
-        return
-    code, expires = await services.staff.create_invite(
-        role, args[0], chosen, member.telegram_id, desk.deployment.deployment.invite_hours
-    )
-    await send(
-        update, context, desk.t("staff.invite_created", code=code, expires=desk.local_time(expires))
-    )
-
-
-async def staff_list(update: Update, context: AppContext) -> None:
-    """/staff: who has access (admins and kommunpolis); admins get revoke buttons."""
-    member = await member_of(update, context)
-    desk = context.services.desk
-    if member is None or member.role not in (Role.ADMIN.value, Role.KOMMUNPOLIS.value):
-        await refuse(update, context)
-        return
-    everyone = await context.services.staff.active()
-    lines = [desk.t("staff.list_title")]
-    rows = []
-    for s in everyone:
-        lines.append(
-            desk.t(
-                "staff.list_item",
-                name=s.name,
-                role=s.role,
-                actor=desk.actor_name(s.actor_id),
-                stations=", ".join(s.stations) or "*",
-            )
-        )
-        if may_revoke(member, s):
-            rows.append(
-                [
-                    (
-                        desk.t("staff.revoke", name=s.name),
-                        callbacks.encode(STAFF_SCOPE, "rev", str(s.id)),
-                    )
-                ]
-            )
-    await send(update, context, "\n".join(lines), keyboard(rows) if rows else None)
-
-
-async def on_staff_button(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    member = await member_of(update, context)
-    cb = callbacks.parse(query.data)
-    if member is None or cb is None or not cb.arg.isdigit():
-        await refuse(update, context)
-        return
-    target = await context.services.staff.get(int(cb.arg))
-    if (
-        target is None
-        or not may_revoke(member, target)
-        or not await context.services.staff.revoke(target.id)
-    ):
-        await refuse(update, context)
-        return
-    await query.answer()
-    await clear_buttons(update)
-    await send(update, context, context.services.desk.t("staff.revoked", name=target.name))
-
-
-async def redeem(update: Update, context: AppContext, code: str) -> None:
-    """/start <code>: link this Telegram account as staff."""
-    user = update.effective_user
-    assert user is not None
-    services = context.services
-    desk = services.desk
-    try:
-        member = await services.staff.redeem(code, user.id, user.full_name)
-    except AlreadyStaff as exc:
-        current = exc.staff
-        await send(
-            update,
-            context,
-            desk.t(
-                "staff.already_linked",
-                role=current.role,
-                actor=desk.actor_name(current.actor_id),
-                stations=", ".join(current.stations) or "*",
-            ),
-        )
-        return
-    except InviteError:
-        await send(update, context, desk.t("staff.bad_code"))
-        return
-    await send(
-        update,
-        context,
-        desk.t(
-            "staff.linked",
-            name=member.name,
-            role=member.role,
-            actor=desk.actor_name(member.actor_id),
-            stations=", ".join(member.stations) or "*",  # an admin of every station
-        ),
-    )
-
-
 def build() -> list[ConversationHandler[AppContext]]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -514,6 +350,3 @@ def register(app: BotApp) -> None:
     for conversation in build():
         app.add_handler(conversation)
     app.add_handler(CommandHandler(["arende", "case"], show_case))
-    app.add_handler(CommandHandler("invite", invite))
-    app.add_handler(CommandHandler("staff", staff_list))
-    app.add_handler(CallbackQueryHandler(on_staff_button, pattern=rf"^v1:{STAFF_SCOPE}:"))

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, MessageHa
 
 from bot.context import AppContext, BotApp
 from bot.domain.guards import looks_like_crime_tip, looks_urgent
+from bot.handlers.access import staff_member
 from bot.handlers.common import lang_of, send, send_menu
 from bot.handlers.intake import DRAFT, album_answered
 
@@ -28,9 +29,8 @@ async def guarded_text(update: Update, context: AppContext) -> str:
     text = message.text or message.caption or ""
     if not text or text.startswith("/"):
         return ""
-    user = update.effective_user
     drafting = bool(context.user_data and context.user_data.get(DRAFT))
-    if not drafting and await context.services.desk.member(user.id if user else None):
+    if not drafting and await staff_member(update, context):
         return ""  # staff write notes about places and cases; a report of theirs is checked
     return text
 

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.intake import TextProblem
-from bot.handlers import cases, desk, promises
+from bot.handlers import cases, promises, staff
 from bot.handlers.common import (
     clear_buttons,
     in_rows,
@@ -26,7 +26,7 @@ async def start(update: Update, context: AppContext) -> None:
     `/start <code>` links a staff member invited with a one-time code.
     """
     if context.args:
-        await desk.redeem(update, context, context.args[0])
+        await staff.redeem(update, context, context.args[0])
         return
     lang = await lang_of(update, context)
     await send(update, context, context.services.text(lang, "start.welcome"))

@@ -23,8 +23,8 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.text import TooLong
+from bot.handlers.access import member_of, refuse
 from bot.handlers.common import answer_query, clear_buttons, in_rows, keyboard, send
-from bot.handlers.desk import member_of, refuse
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice
 
