@@ -1,0 +1,132 @@
+"""Report commands: export (cases to CSV, JSON or XLSX) and stats (counts, times, a chart)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import getpass
+import html
+import re
+import sys
+from pathlib import Path
+
+from bot.cli.context import CliError, Context
+from storage import Database
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"Dates look like 2026-10-01, not {value!r}") from None
+
+
+def _day(value: str | None, zone: str) -> str | None:
+    """YYYY-MM-DD (local midnight) to the ISO UTC form stored in the database."""
+    from bot.domain.stats import local_midnight_utc
+
+    return local_midnight_utc(_date(value), zone)
+
+
+def _plain(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def cmd_export(ctx: Context) -> int:
+    """Stream the cases to CSV, newline-delimited JSON or XLSX."""
+    from bot.services.export import Exporter
+    from storage.audit import AuditRepository
+    from storage.export import Filters, count
+
+    args = ctx.args
+    settings = ctx.settings
+    deployment = ctx.deployment
+    zone = deployment.deployment.timezone
+    if args.station and args.station not in {s.id for s in deployment.stations}:
+        raise CliError(f"Unknown station {args.station!r}")
+    filters = Filters(
+        args.station, args.kind, args.status, _day(args.since, zone), _day(args.until, zone)
+    )
+    asyncio.run(ctx.migrate())
+    out = Path(args.out)
+    total = count(settings.database, filters)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty:
+            print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
+
+    try:
+        written = Exporter(deployment).write(
+            args.format, settings.database, out, filters, progress, jobs=args.jobs
+        )
+    except (OSError, RuntimeError) as exc:
+        raise CliError(f"Cannot write {out}: {exc}") from None
+    if tty:
+        print(file=sys.stderr)
+
+    async def audit(db: Database) -> None:
+        details = {
+            "format": args.format,
+            "rows": written,
+            "out": str(out),
+            **{k: v for k, v in vars(filters).items() if v is not None},
+        }
+        await AuditRepository(db).log(f"cli:{getpass.getuser()}", "export", details)
+
+    ctx.with_database(audit)
+    print(f"{written} rows written to {out}")
+    return 0
+
+
+def cmd_stats(ctx: Context) -> int:
+    """Counts per station × category × status, response times, and a weekly PNG chart."""
+    from bot.domain.stats import Period, named_period
+    from bot.services.stats import Statistics
+    from storage.stats import StatsRepository
+
+    args = ctx.args
+    deployment = ctx.deployment
+    known = {s.id for s in deployment.stations}
+    stations = [s for s in (args.station or "").split(",") if s] or None
+    bad = sorted(set(stations or []) - known)
+    if bad:
+        raise CliError(f"Unknown station {', '.join(bad)}; one of: {', '.join(sorted(known))}")
+    asyncio.run(ctx.migrate())
+
+    async def compute(
+        db: Database,
+    ) -> tuple[list[tuple[str, str, str, int]], list[str], bytes | None]:
+        stats = Statistics(deployment, ctx.catalogs, StatsRepository(db))
+        if args.since or args.until:
+            period = Period(_date(args.since), _date(args.until))
+        else:
+            period = named_period(args.period, stats.today())
+        report = await stats.report(period, stations)
+        summary = [
+            f"Period {period.label()}: {report.total} cases",
+            _plain(stats.wait_line("stats.to_ack", report.to_acknowledge)),
+            _plain(stats.wait_line("stats.to_resolve", report.to_resolve)),
+        ]
+        chart = stats.chart(report) if args.chart else None
+        return stats.table(report), summary, chart
+
+    table, summary, chart = ctx.with_database(compute)
+    if table:
+        width = max(len(row[0]) for row in table)
+        cat_width = max(len(row[1]) for row in table)
+        print(f"{'station':<{width}}  {'category':<{cat_width}}  {'status':<15} count")
+        for station, category, status, n in table:
+            print(f"{station:<{width}}  {category:<{cat_width}}  {status:<15} {n:>5}")
+    for line in summary:
+        print(line)
+    if chart is not None:
+        out = Path(args.chart)
+        try:
+            out.write_bytes(chart)
+        except OSError as exc:
+            raise CliError(f"Cannot write {out}: {exc.strerror or exc}") from None
+        print(f"Chart (cases per week per category) written to {out}")
+    return 0
