@@ -207,6 +207,13 @@ class Deployment(Model):
                 return station
         raise KeyError(station_id)
 
+    def category_label(self, category_id: str | None, lang: str | None) -> str | None:
+        """The name of a category in `lang` (else Swedish); None for no such category."""
+        for category in self.categories:
+            if category.id == category_id:
+                return category.label(lang)
+        return None
+
     def staff_at(self, station_id: str) -> list[StaffMember]:
         """Staff who work at a station."""
         return [s for s in self.staff if station_id in s.stations]

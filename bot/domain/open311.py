@@ -185,7 +185,7 @@ def services(deployment: Deployment, text: Text) -> list[dict[str, object]]:
         found.append(
             {
                 "service_code": category.id,
-                "service_name": category.name.get(lang) or category.name["sv"],
+                "service_name": category.label(lang),
                 "description": "; ".join(names),
                 "metadata": False,
                 "type": "realtime",
@@ -218,9 +218,7 @@ class RequestRenderer:
         self.text = text
         self.stations = {s.id: s for s in deployment.stations}
         self.actors = {a.id: a.name for a in deployment.actors}
-        self.categories = {
-            c.id: c.name.get(self.lang) or c.name["sv"] for c in deployment.categories
-        }
+        self.categories = {c.id: c.label(self.lang) for c in deployment.categories}
         self.idea_name = text(self.lang, "kind.idea").capitalize()
         self.known_statuses = {s.value for s in (*OPEN, *CLOSED)}
 

@@ -265,10 +265,7 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
     lines = [desk.t("desk.list_title", total=total)]
     rows = []
     for case in cases:
-        category = next(
-            (c.label(desk.lang) for c in desk.deployment.categories if c.id == case.category),
-            "–",
-        )
+        category = desk.deployment.category_label(case.category, desk.lang) or "–"
         lines.append(
             desk.t(
                 "desk.list_item",
