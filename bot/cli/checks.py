@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bot.cli.context import Context
 from bot.config import load_deployment
-from bot.domain.deployment import Deployment, Role
+from bot.domain.access import is_kommunpolis_at
+from bot.domain.deployment import Deployment
 from bot.domain.routing import unstaffed_routes
 from bot.settings import SettingsError
 
@@ -47,7 +48,7 @@ def cmd_check_config(ctx: Context) -> int:
     print("  Stations:")
     for station in dep.stations:
         staff = dep.staff_at(station.id)
-        police = sum(1 for s in staff if s.role is Role.KOMMUNPOLIS)
+        police = sum(1 for s in staff if is_kommunpolis_at(s, station.id))
         promises = [p.id for p in dep.promises if station.id in p.stations]
         print(
             f"    {station.code:<5} {station.name} ({station.kommun}): {len(staff)} staff "

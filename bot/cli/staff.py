@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cli.context import CliError, Context
+from bot.domain.access import needs_station
 from bot.domain.deployment import Role
 from storage import Database
 
@@ -20,7 +21,7 @@ def cmd_invite(ctx: Context) -> int:
         raise CliError(f"Unknown actor {args.actor!r}; one of: {', '.join(sorted(known_actors))}")
     bad = [s for s in stations if s not in known_stations]
     # An admin code without stations is for an admin of every station, as in the file.
-    if bad or (not stations and args.role != Role.ADMIN.value):
+    if bad or (not stations and needs_station(args.role)):
         raise CliError(
             f"Unknown or missing station {', '.join(bad) or '(none)'}; "
             f"one of: {', '.join(sorted(known_stations))}"
