@@ -7,8 +7,9 @@ parse updates and render. A draft is plain data so that it survives in persisten
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from bot.domain.guards import looks_urgent
@@ -45,6 +46,64 @@ class Step(IntEnum):
     IDEA_PHOTO = 13
     #: Waiting after an emergency-looking text: go on (back to `Draft.resume`) or cancel.
     HELD = 14
+
+
+class Action(StrEnum):
+    """A button of a draft; the value is its code in callback data. Buttons already sent to
+    residents carry these codes, so never change one (and keep them short: 64 bytes in all)."""
+
+    BACK = "back"
+    CANCEL = "x"
+    AGREE = "agree"
+    READ_NOTICE = "full"
+    STATION = "st"
+    STATION_YES = "stok"
+    STATION_OTHER = "stno"
+    CATEGORY = "cat"
+    SUPPORT = "mt"
+    NOT_SIMILAR = "mtno"
+    PLACE_DONE = "pc"
+    TIME = "tm"
+    TIMES_DONE = "tmok"
+    PHOTOS_DONE = "ph"
+    GO_ON = "go"
+    SEND = "ok"
+    EDIT = "ed"
+    EDIT_FIELD = "ef"
+
+    @classmethod
+    def of(cls, code: str) -> Action | None:
+        """The action a button's code names; None for a code we never made."""
+        try:
+            return cls(code)
+        except ValueError:
+            return None
+
+
+#: Back and Cancel are taken at every step.
+ANYWHERE = frozenset({Action.BACK, Action.CANCEL})
+#: The other buttons each step takes; any other press is answered "choose a button".
+BUTTONS: dict[Step, frozenset[Action]] = {
+    Step.CONSENT: frozenset({Action.AGREE, Action.READ_NOTICE}),
+    Step.STATION: frozenset({Action.STATION}),
+    Step.STATION_CONFIRM: frozenset({Action.STATION_YES, Action.STATION_OTHER}),
+    Step.CATEGORY: frozenset({Action.CATEGORY}),
+    Step.ME_TOO: frozenset({Action.SUPPORT, Action.NOT_SIMILAR}),
+    Step.PLACE: frozenset({Action.PLACE_DONE}),
+    Step.TIMES: frozenset({Action.TIME, Action.TIMES_DONE}),
+    Step.DESCRIPTION: frozenset(),
+    Step.PHOTOS: frozenset({Action.PHOTOS_DONE}),
+    Step.SUMMARY: frozenset({Action.SEND, Action.EDIT}),
+    Step.EDIT: frozenset({Action.EDIT_FIELD}),
+    Step.IDEA_TEXT: frozenset(),
+    Step.IDEA_PHOTO: frozenset({Action.PHOTOS_DONE}),
+    Step.HELD: frozenset({Action.GO_ON}),
+}
+
+
+def takes(step: Step, action: Action) -> bool:
+    """Whether a press of `action` is an answer at `step`."""
+    return action in ANYWHERE or action in BUTTONS[step]
 
 
 #: Steps that take free text as their answer: where an emergency-looking text must not land.
@@ -95,8 +154,9 @@ class Draft:
     description: str | None = None
     photos: list[str] = field(default_factory=list)
     photo_groups: list[str] = field(default_factory=list)
+    #: Set once the resident jumps back from the summary to a step: every answer then leads
+    #: straight back to the summary.
     editing: bool = False
-    me_too_seen: bool = False
     #: The case references the last "me too" prompt offered; only these may be supported.
     offered: list[str] = field(default_factory=list)
     #: The step an emergency-looking text interrupted (the flow is HELD until the resident
@@ -160,6 +220,26 @@ class Draft:
         index = order.index(step) if step in order else 0
         return order[index - 1] if index > 0 else None
 
+    def done_with(self, step: Step) -> Step:
+        """The resident pressed "go on" at `step`: the next step, or TextProblem when the step
+        still needs its answer."""
+        if step is Step.PLACE and not self.has_place():
+            raise TextProblem("report.place.need")
+        if step is Step.TIMES and not self.times:
+            raise TextProblem("report.times.need")
+        return self.after(step)
+
+    def edit(self, step_value: str) -> Step:
+        """Jump from the edit menu to the step `step_value` names (a button's argument)."""
+        try:
+            step = Step(int(step_value))
+        except ValueError:
+            raise TextProblem("error.stale") from None
+        if step not in EDITABLE[self.case_kind]:
+            raise TextProblem("error.stale")
+        self.editing = True
+        return step
+
     # ------------------------------------------------------------------ emergencies
     def holds_for(self, step: Step, text: str) -> bool:
         """Whether `text` at `step` reads like an emergency and must not be taken as the
@@ -178,6 +258,26 @@ class Draft:
         return step
 
     # ------------------------------------------------------------------ answers
+    def set_station(self, station_id: str) -> None:
+        self.station = station_id
+        self.candidate_station = None
+
+    def propose_station(self, station_id: str, lat: float, lon: float) -> None:
+        """The station nearest to a shared location, to be confirmed; the location is also a
+        good first guess for the place pin."""
+        self.candidate_station = station_id
+        self.lat, self.lon = lat, lon
+
+    def set_category(self, category_id: str, known: Collection[str]) -> None:
+        if category_id not in known:
+            raise TextProblem("error.stale")
+        self.category = category_id
+
+    @property
+    def offers_similar(self) -> bool:
+        """Whether similar reports are offered once the category is chosen (not on an edit)."""
+        return not self.editing
+
     def toggle_time(self, value: str) -> None:
         if value not in TIMES:
             raise TextProblem("error.stale")
@@ -195,6 +295,14 @@ class Draft:
             raise TextProblem("error.too_long", limit=PLACE_MAX, length=utf16_length(text))
         self.place_text = text
 
+    def set_pin(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = lat, lon
+
+    def place_half_done(self) -> bool:
+        """Whether the place step waits for its other half (a pin after a text, a text after a
+        pin) with a "go on" button, rather than going on at once (as it does when editing)."""
+        return not self.editing and (self.lat is None or not self.place_text)
+
     def set_description(self, text: str) -> None:
         text = text.strip()
         if len(text) < DESCRIPTION_MIN:
@@ -203,9 +311,17 @@ class Draft:
             raise TextProblem("error.too_long", limit=DESCRIPTION_MAX, length=utf16_length(text))
         self.description = text
 
-    def add_photo(self, path: str, media_group: str | None) -> None:
-        if len(self.photos) >= self.max_photos:
+    @property
+    def photos_full(self) -> bool:
+        return len(self.photos) >= self.max_photos
+
+    def check_photo_room(self) -> None:
+        """TextProblem when no further photo fits (checked before one is downloaded)."""
+        if self.photos_full:
             raise TextProblem("photos.limit", limit=self.max_photos)
+
+    def add_photo(self, path: str, media_group: str | None) -> None:
+        self.check_photo_room()
         self.photos.append(path)
         if media_group and media_group not in self.photo_groups:
             self.photo_groups.append(media_group)
@@ -220,7 +336,7 @@ class Draft:
         if self.album != media_group:
             self.album, self.album_total, self.album_saved = media_group, 0, 0
         self.album_total += 1
-        return len(self.photos) < self.max_photos
+        return not self.photos_full
 
     def has_place(self) -> bool:
         return bool(self.place_text) or self.lat is not None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.domain import callbacks
 from bot.domain.deployment import Deployment
+from bot.domain.intake import TOKEN_BYTES, Action
 
 MAX_TEXT = 4096  # characters of a message after its entities are parsed (UTF-16 code units)
 
@@ -50,9 +51,13 @@ _ENTITY = re.compile(r"&(#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[a-zA-Z][a-zA-Z0-9]*;?
 #:   stations:   v1:<token>:st:<id>, v1:m:home|fol|unf|promise:<id>
 #:   categories: v1:<token>:cat:<id>
 #:   actors:     v1:c:fw:<case reference>.<id>   (forwarding a case to another actor)
-_DRAFT_TOKEN = "0" * 6
-STATION_FORMATS = ((_DRAFT_TOKEN, "st"), (callbacks.MENU, "promise"), (callbacks.MENU, "home"))
-CATEGORY_FORMATS = ((_DRAFT_TOKEN, "cat"),)
+_DRAFT_TOKEN = "0" * 2 * TOKEN_BYTES
+STATION_FORMATS = (
+    (_DRAFT_TOKEN, Action.STATION.value),
+    (callbacks.MENU, "promise"),
+    (callbacks.MENU, "home"),
+)
+CATEGORY_FORMATS = ((_DRAFT_TOKEN, Action.CATEGORY.value),)
 ACTOR_FORMAT = ("c", "fw")
 #: Case numbers are written with at least 4 digits; room is kept for 6 (999,999 per station).
 REFERENCE_DIGITS = 6

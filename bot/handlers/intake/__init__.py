@@ -1,8 +1,17 @@
 """Resident intake: an unsafe-place report or an idea, step by step (ConversationHandler).
 
-Every state has the same two handlers, a callback router and a message router, which
-dispatch on the step stored in the draft. The order of steps and the rules for answers are
-in `bot.domain.intake`; this package parses updates and renders prompts.
+The flow has one state: the step stored in the draft (`Turn.step`). The conversation's own
+state only marks, persistently, that a flow runs; every state has the same two handlers, a
+callback router and a message router, which dispatch on the draft's step through tables:
+
+- `prompts.PROMPTS`: step -> what it shows;
+- `buttons.ON_PRESS`: button action -> what a press does (which step takes which button is
+  `bot.domain.intake.BUTTONS`);
+- `answers.ON_TEXT`, `answers.ON_LOCATION`: step -> what a text or a location does there;
+  photos and albums are in `photos`; entering, leaving and sending in `flow`.
+
+The order of steps and the rules for answers are in `bot.domain.intake`; this package parses
+updates, asks the domain and the services, and renders.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""Messages inside the intake: texts, locations and photos as answers; edited messages."""
+"""Messages inside the intake: texts and locations as answers (one handler per step that
+takes them: `ON_TEXT`, `ON_LOCATION`), photos (`photos`), edited messages."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import AppContext
-from bot.domain.intake import Step, TextProblem
+from bot.domain.intake import Action, Step, TextProblem
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.handlers.intake.flow import choose_station, load
 from bot.handlers.intake.photos import on_photo
-from bot.handlers.intake.prompts import distance, not_fitting, shorten, show
+from bot.handlers.intake.prompts import distance, not_fitting, place_rows, shorten, show
 from bot.handlers.intake.turn import EDITS_NOTED, END, Turn
 
 
@@ -19,18 +22,16 @@ async def on_message(update: Update, context: AppContext) -> int | None:
     message = update.effective_message
     if turn is None or message is None:
         return END
-    step = Step(turn.draft.step)
+    step = turn.step
     try:
         if message.location is not None:
-            return await on_location(
-                turn, step, message.location.latitude, message.location.longitude
-            )
+            return await on_location(turn, message.location.latitude, message.location.longitude)
         if message.photo or (
             message.document and (message.document.mime_type or "").startswith("image/")
         ):
-            return await on_photo(turn, step, message)
+            return await on_photo(turn, message)
         if message.text is not None:
-            return await on_text(turn, step, message.text)
+            return await on_text(turn, message.text)
     except TextProblem as problem:
         await turn.say(turn.t(problem.key, **problem.params))
         return None
@@ -38,68 +39,97 @@ async def on_message(update: Update, context: AppContext) -> int | None:
     return await not_fitting(turn, step)
 
 
-async def on_text(turn: Turn, step: Step, text: str) -> int | None:
-    draft = turn.draft
+# ---------------------------------------------------------------------- texts
+async def on_text(turn: Turn, text: str) -> int | None:
+    draft, step = turn.draft, turn.step
     if draft.holds_for(step, text):
         # The guard has shown the 112 notice: this is no answer; wait until they say go on.
         draft.hold(step)
         return await show(turn, Step.HELD)
-    if step is Step.STATION:
-        found = turn.services.find_stations(text)
-        if len(found) == 1:
-            return await choose_station(turn, found[0].id)
-        if found:
-            rows = station_buttons(found, "st", draft.token)
-            await turn.say(turn.t("station.several"), keyboard([*rows, turn.nav(back=False)]))
-            return None
-        return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
-    if step is Step.PLACE:
-        draft.set_place_text(text)
-        if draft.lat is None and not draft.editing:
-            turn.save()
-            await turn.say(
-                turn.t("report.place.got_text"),
-                keyboard([[(turn.t("nav.continue"), turn.cb("pc"))], turn.nav()]),
-            )
-            return None
-        return await show(turn, draft.after(Step.PLACE))
-    if step is Step.DESCRIPTION:
-        draft.set_description(text)
-        return await show(turn, draft.after(Step.DESCRIPTION))
-    if step is Step.IDEA_TEXT:
-        draft.set_description(text)
-        return await show(turn, draft.after(Step.IDEA_TEXT))
-    return await not_fitting(turn, step)
+    answer = ON_TEXT.get(step)
+    if answer is None:
+        return await not_fitting(turn, step)
+    return await answer(turn, text)
 
 
-async def on_location(turn: Turn, step: Step, lat: float, lon: float) -> int | None:
-    draft = turn.draft
-    if step in (Step.STATION, Step.STATION_CONFIRM):
-        nearest = turn.services.nearest(lat, lon)
-        if not nearest.within_reach:
-            note = turn.t(
-                "station.too_far",
-                station=nearest.station.name,
-                distance=distance(nearest.km, turn.lang),
-            )
-            return await show(turn, Step.STATION, note)
-        draft.candidate_station = nearest.station.id
-        draft.lat, draft.lon = lat, lon  # also a good first guess for the place pin
-        await turn.say("📍", ReplyKeyboardRemove())
-        return await show(turn, Step.STATION_CONFIRM)
-    if step is Step.PLACE:
-        draft.lat, draft.lon = lat, lon
-        if not draft.place_text and not draft.editing:
-            turn.save()
-            await turn.say(
-                turn.t("report.place.got_pin"),
-                keyboard([[(turn.t("nav.continue"), turn.cb("pc"))], turn.nav()]),
-            )
-            return None
-        return await show(turn, draft.after(Step.PLACE))
-    return await not_fitting(turn, step)
+async def station_name(turn: Turn, text: str) -> int | None:
+    """A station by name: chosen when one matches, a choice among several, or asked again."""
+    found = turn.services.find_stations(text)
+    if len(found) == 1:
+        return await choose_station(turn, found[0].id)
+    if found:
+        rows = station_buttons(found, Action.STATION, turn.draft.token)
+        await turn.say(turn.t("station.several"), keyboard([*rows, turn.nav(back=False)]))
+        return None
+    return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
 
 
+async def place_text(turn: Turn, text: str) -> int | None:
+    turn.draft.set_place_text(text)
+    return await place_given(turn, "report.place.got_text")
+
+
+async def description(turn: Turn, text: str) -> int | None:
+    turn.draft.set_description(text)
+    return await show(turn, turn.draft.after(turn.step))
+
+
+#: The steps that take a text as their answer (the description's and the idea's alike).
+ON_TEXT: dict[Step, Callable[[Turn, str], Awaitable[int | None]]] = {
+    Step.STATION: station_name,
+    Step.PLACE: place_text,
+    Step.DESCRIPTION: description,
+    Step.IDEA_TEXT: description,
+}
+
+
+# ---------------------------------------------------------------------- locations
+async def on_location(turn: Turn, lat: float, lon: float) -> int | None:
+    answer = ON_LOCATION.get(turn.step)
+    if answer is None:
+        return await not_fitting(turn, turn.step)
+    return await answer(turn, lat, lon)
+
+
+async def station_near(turn: Turn, lat: float, lon: float) -> int | None:
+    """The station nearest to a shared location, to confirm; or "too far" and the choice."""
+    nearest = turn.services.nearest(lat, lon)
+    if not nearest.within_reach:
+        note = turn.t(
+            "station.too_far",
+            station=nearest.station.name,
+            distance=distance(nearest.km, turn.lang),
+        )
+        return await show(turn, Step.STATION, note)
+    turn.draft.propose_station(nearest.station.id, lat, lon)
+    await turn.say("📍", ReplyKeyboardRemove())
+    return await show(turn, Step.STATION_CONFIRM)
+
+
+async def place_pin(turn: Turn, lat: float, lon: float) -> int | None:
+    turn.draft.set_pin(lat, lon)
+    return await place_given(turn, "report.place.got_pin")
+
+
+async def place_given(turn: Turn, got_key: str) -> int | None:
+    """One half of the place (a text or a pin) is given: wait for the other half or a "go
+    on", or go on at once when both are there (or when editing)."""
+    if turn.draft.place_half_done():
+        turn.save()
+        await turn.say(turn.t(got_key), keyboard(place_rows(turn)))
+        return None
+    return await show(turn, turn.draft.after(Step.PLACE))
+
+
+#: The steps that take a shared location.
+ON_LOCATION: dict[Step, Callable[[Turn, float, float], Awaitable[int | None]]] = {
+    Step.STATION: station_near,
+    Step.STATION_CONFIRM: station_near,
+    Step.PLACE: place_pin,
+}
+
+
+# ---------------------------------------------------------------------- edited messages
 async def on_edit(update: Update, context: AppContext) -> None:
     """An edited message is never an answer (nor a command): say so once per step, and ask
     the step's question again. In a group, edits are members' talk: nothing is said."""
@@ -115,7 +145,7 @@ async def on_edit(update: Update, context: AppContext) -> None:
             lang = await lang_of(update, context)
             await send(update, context, context.services.text(lang, "edits.not_read"))
         return
-    draft, step = turn.draft, Step(turn.draft.step)
+    draft, step = turn.draft, turn.step
     if draft.holds_for(step, message.text or ""):  # edited into an emergency: as a new text
         draft.hold(step)
         await show(turn, Step.HELD)

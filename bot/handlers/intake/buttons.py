@@ -1,17 +1,26 @@
-"""Button presses inside the intake: the draft's buttons, per step."""
+"""Button presses inside the intake: one handler per button action (`ON_PRESS`).
+
+Which actions a step takes is domain data (`bot.domain.intake.takes`); a press of any
+other (an old prompt's button, forged data) is answered "choose one of the buttons".
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 
 from bot.context import AppContext
 from bot.domain import callbacks
-from bot.domain.callbacks import Callback
-from bot.domain.intake import EDITABLE, Step, TextProblem
+from bot.domain.intake import Action, Step, TextProblem, takes
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of
 from bot.handlers.intake.flow import cancel, choose_station, finish, load, say_sent, submit
 from bot.handlers.intake.prompts import show, times_rows
 from bot.handlers.intake.turn import DRAFT, END, SENT, Turn
+
+#: A press of one action: the turn and the button's argument; returns the next state (None:
+#: stay). Each answers the query once it acts; a TextProblem answers it with the reason.
+OnPress = Callable[[Turn, str], Awaitable[int | None]]
 
 
 async def on_callback(update: Update, context: AppContext) -> int | None:
@@ -32,120 +41,154 @@ async def on_callback(update: Update, context: AppContext) -> int | None:
         lang = await lang_of(update, context)
         await answer_query(query, context.services.text(lang, "error.stale"), alert=True)
         return None
-    step = Step(turn.draft.step)
-    if cb.action == "x":
-        await answer_query(query)
-        await clear_buttons(update)
-        return await cancel(update, context)
-    if cb.action == "back":
-        await answer_query(query)
-        await clear_buttons(update)
-        previous = turn.draft.before(step)
-        if previous is None:
-            return await cancel(update, context)
-        return await show(turn, previous)
+    action = Action.of(cb.action)
     try:
-        return await on_step_callback(turn, step, cb)
+        if action is None or not takes(turn.step, action):
+            raise TextProblem("error.expected_choice")
+        return await ON_PRESS[action](turn, cb.arg)
     except TextProblem as problem:
-        # Each step answers the query once it acts; a problem answers it with the reason.
         await answer_query(query, turn.t(problem.key, **problem.params), alert=True)
         return None
 
 
-async def on_step_callback(turn: Turn, step: Step, cb: Callback) -> int | None:
-    """A button press at `step`; returns the next state (None: stay)."""
-    draft, services, update = turn.draft, turn.services, turn.update
-    query = update.callback_query
+def pressed_message(turn: Turn) -> Message | None:
+    """The message whose button was pressed, when Telegram still has it."""
+    query = turn.update.callback_query
     assert query is not None
-    if step is Step.CONSENT:
-        if cb.action == "agree":
-            await answer_query(query)
-            await services.give_consent(turn.chat_id, turn.lang)
-            await clear_buttons(update)
-            await turn.say(turn.t("privacy.thanks"))
-            return await show(turn, draft.after(Step.STATION))
-        if cb.action == "full":
-            await answer_query(query)
-            header = turn.t("privacy.header", version=services.notice_version)
-            await turn.say(f"{header}\n\n{services.privacy_notice(turn.lang)}")
-            return await show(turn, Step.CONSENT)
-    elif step is Step.STATION and cb.action == "st":
-        await answer_query(query)
-        return await choose_station(turn, cb.arg)
-    elif step is Step.STATION_CONFIRM:
-        await answer_query(query)
-        await clear_buttons(update)
-        if cb.action == "stok" and draft.candidate_station:
-            return await choose_station(turn, draft.candidate_station)
-        if cb.action == "stno":
-            return await show(turn, Step.STATION)
-    elif step is Step.CATEGORY and cb.action == "cat":
-        if cb.arg not in {c.id for c in services.deployment.categories}:
-            raise TextProblem("error.stale")
-        await answer_query(query)
-        await clear_buttons(update)
-        draft.category = cb.arg
-        if not draft.editing and await services.similar_reports(turn.chat_id, draft):
-            return await show(turn, Step.ME_TOO)
-        return await show(turn, draft.after(Step.CATEGORY))
-    elif step is Step.ME_TOO:
-        if cb.action == "mt":
-            added, case = await services.support(turn.chat_id, draft, cb.arg)  # or TextProblem
-            await answer_query(query)
-            await clear_buttons(update)
-            key = "metoo.done" if added else "metoo.already"
-            return await finish(
-                turn, key, discard=True, reference=case.reference, count=case.supporters
-            )
-        if cb.action == "mtno":
-            await answer_query(query)
-            await clear_buttons(update)
-            return await show(turn, draft.after(Step.ME_TOO))
-    elif step is Step.PLACE and cb.action == "pc":
-        if not draft.has_place():
-            raise TextProblem("report.place.need")
-        await answer_query(query)
-        await clear_buttons(update)
-        return await show(turn, draft.after(Step.PLACE))
-    elif step is Step.TIMES:
-        if cb.action == "tm":
-            draft.toggle_time(cb.arg)
-            turn.save()
-            await answer_query(query)
-            message = query.message
-            if isinstance(message, Message):
-                await message.edit_reply_markup(keyboard(times_rows(turn)))
-            return None
-        if cb.action == "tmok":
-            if not draft.times:
-                raise TextProblem("report.times.need")
-            await answer_query(query)
-            await clear_buttons(update)
-            return await show(turn, draft.after(Step.TIMES))
-    elif step in (Step.PHOTOS, Step.IDEA_PHOTO) and cb.action == "ph":
-        await answer_query(query)
-        await clear_buttons(update)
-        return await show(turn, draft.after(step))
-    elif step is Step.HELD and cb.action == "go":  # only while held: else "expected_choice"
-        await answer_query(query)
-        await clear_buttons(update)
-        return await show(turn, draft.release())
-    elif step is Step.SUMMARY:
-        if cb.action == "ok":
-            return await submit(turn)
-        if cb.action == "ed":
-            await answer_query(query)
-            await clear_buttons(update)
-            return await show(turn, Step.EDIT)
-    elif step is Step.EDIT and cb.action == "ef":
-        try:
-            target = Step(int(cb.arg))
-        except ValueError:
-            raise TextProblem("error.stale") from None
-        if target not in EDITABLE[draft.case_kind]:
-            raise TextProblem("error.stale")
-        await answer_query(query)
-        await clear_buttons(update)
-        draft.editing = True
-        return await show(turn, target)
-    raise TextProblem("error.expected_choice")
+    return query.message if isinstance(query.message, Message) else None
+
+
+async def pressed_cancel(turn: Turn, arg: str) -> int | None:
+    await turn.taken()
+    return await cancel(turn.update, turn.context)
+
+
+async def pressed_back(turn: Turn, arg: str) -> int | None:
+    await turn.taken()
+    previous = turn.draft.before(turn.step)
+    if previous is None:
+        return await cancel(turn.update, turn.context)
+    return await show(turn, previous)
+
+
+async def agree(turn: Turn, arg: str) -> int | None:
+    assert turn.update.callback_query is not None
+    await answer_query(turn.update.callback_query)
+    await turn.services.give_consent(turn.chat_id, turn.lang)
+    await clear_buttons(turn.update)
+    await turn.say(turn.t("privacy.thanks"))
+    return await show(turn, turn.draft.after(Step.STATION))
+
+
+async def read_notice(turn: Turn, arg: str) -> int | None:
+    """The full privacy notice, then the consent question again."""
+    services = turn.services
+    assert turn.update.callback_query is not None
+    await answer_query(turn.update.callback_query)
+    header = turn.t("privacy.header", version=services.notice_version)
+    await turn.say(f"{header}\n\n{services.privacy_notice(turn.lang)}")
+    return await show(turn, Step.CONSENT)
+
+
+async def station(turn: Turn, station_id: str) -> int | None:
+    assert turn.update.callback_query is not None
+    await answer_query(turn.update.callback_query)
+    return await choose_station(turn, station_id)
+
+
+async def station_yes(turn: Turn, arg: str) -> int | None:
+    """The station nearest to the shared location is the one."""
+    await turn.taken()
+    if not turn.draft.candidate_station:
+        raise TextProblem("error.expected_choice")
+    return await choose_station(turn, turn.draft.candidate_station)
+
+
+async def station_other(turn: Turn, arg: str) -> int | None:
+    await turn.taken()
+    return await show(turn, Step.STATION)
+
+
+async def category(turn: Turn, category_id: str) -> int | None:
+    draft, services = turn.draft, turn.services
+    draft.set_category(category_id, {c.id for c in services.deployment.categories})
+    await turn.taken()
+    if draft.offers_similar and await services.similar_reports(turn.chat_id, draft):
+        return await show(turn, Step.ME_TOO)
+    return await show(turn, draft.after(Step.CATEGORY))
+
+
+async def support(turn: Turn, reference: str) -> int | None:
+    """ "Me too" on a case the prompt offered: the resident's voice is added, the draft ends."""
+    added, case = await turn.services.support(turn.chat_id, turn.draft, reference)
+    await turn.taken()
+    key = "metoo.done" if added else "metoo.already"
+    return await finish(turn, key, discard=True, reference=case.reference, count=case.supporters)
+
+
+async def not_similar(turn: Turn, arg: str) -> int | None:
+    await turn.taken()
+    return await show(turn, turn.draft.after(Step.ME_TOO))
+
+
+async def done(turn: Turn, arg: str) -> int | None:
+    """Go on from a step that needs its answer first (the place, the times) or may be left
+    without one (the photos)."""
+    step = turn.draft.done_with(turn.step)  # or: TextProblem
+    await turn.taken()
+    return await show(turn, step)
+
+
+async def toggle_time(turn: Turn, value: str) -> int | None:
+    """Toggle one time of day; the same prompt, its buttons redrawn."""
+    turn.draft.toggle_time(value)
+    turn.save()
+    assert turn.update.callback_query is not None
+    await answer_query(turn.update.callback_query)
+    message = pressed_message(turn)
+    if message is not None:
+        await message.edit_reply_markup(keyboard(times_rows(turn)))
+    return None
+
+
+async def go_on(turn: Turn, arg: str) -> int | None:
+    """After the 112 notice: the resident goes on where the flow was held."""
+    await turn.taken()
+    return await show(turn, turn.draft.release())
+
+
+async def send_draft(turn: Turn, arg: str) -> int | None:
+    return await submit(turn)
+
+
+async def edit(turn: Turn, arg: str) -> int | None:
+    await turn.taken()
+    return await show(turn, Step.EDIT)
+
+
+async def edit_field(turn: Turn, step_value: str) -> int | None:
+    target = turn.draft.edit(step_value)  # or: TextProblem
+    await turn.taken()
+    return await show(turn, target)
+
+
+ON_PRESS: dict[Action, OnPress] = {
+    Action.CANCEL: pressed_cancel,
+    Action.BACK: pressed_back,
+    Action.AGREE: agree,
+    Action.READ_NOTICE: read_notice,
+    Action.STATION: station,
+    Action.STATION_YES: station_yes,
+    Action.STATION_OTHER: station_other,
+    Action.CATEGORY: category,
+    Action.SUPPORT: support,
+    Action.NOT_SIMILAR: not_similar,
+    Action.PLACE_DONE: done,
+    Action.TIME: toggle_time,
+    Action.TIMES_DONE: done,
+    Action.PHOTOS_DONE: done,
+    Action.GO_ON: go_on,
+    Action.SEND: send_draft,
+    Action.EDIT: edit,
+    Action.EDIT_FIELD: edit_field,
+}

@@ -192,8 +192,7 @@ async def choose_station(turn: Turn, station_id: str) -> int:
     if station is None:
         raise TextProblem("error.stale")
     await clear_buttons(turn.update)
-    turn.draft.station = station.id
-    turn.draft.candidate_station = None
+    turn.draft.set_station(station.id)
     await turn.say(f"✓ {station.name}", ReplyKeyboardRemove())
     if await turn.services.needs_consent(turn.chat_id):
         # Asked once the station is known, so the notice can name who receives the report.
@@ -208,7 +207,6 @@ async def submit(turn: Turn) -> int:
     (a double press, an update delivered again after a crash, a press repeated because
     Telegram refused the answer to the first) is told the reference of the case stored first.
     """
-    query = turn.update.callback_query
     missing = turn.draft.missing()
     if missing:
         fields = ", ".join(turn.t(FIELD_KEYS[s]) for s in missing)
@@ -217,16 +215,12 @@ async def submit(turn: Turn) -> int:
         sent = await turn.services.submit_draft(turn.chat_id, turn.draft, turn.lang)  # or: limits
     except CrimeTip as tip:
         # Redirected, and the draft with its texts and photos is dropped, never kept.
-        if query:
-            await answer_query(query)
-        await clear_buttons(turn.update)
+        await turn.taken()
         return await finish(turn, tip.key, discard=True)
     # Answered once the case is stored (a refusal, as the hourly limit, is an alert instead),
     # before the slower sends; Telegram refusing a late answer is harmless.
-    if query:
-        await answer_query(query)
+    await turn.taken()
     case = sent.case
-    await clear_buttons(turn.update)
     remember_sent(turn.context, turn.draft.token, case.reference)
     if not sent.new:
         return await finish(turn, "submitted.already", discard=False, reference=case.reference)

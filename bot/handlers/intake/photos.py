@@ -10,7 +10,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 
 from bot.context import AppContext, BotApp
-from bot.domain.intake import PHOTO_STEPS, Step, TextProblem
+from bot.domain.intake import PHOTO_STEPS, TextProblem
 from bot.handlers.common import keyboard
 from bot.handlers.intake.flow import load
 from bot.handlers.intake.prompts import not_fitting, photo_rows, show
@@ -21,8 +21,9 @@ from bot.processor import PerChatUpdateProcessor
 log = logging.getLogger(__name__)
 
 
-async def on_photo(turn: Turn, step: Step, message: Message) -> int | None:
-    draft = turn.draft
+async def on_photo(turn: Turn, message: Message) -> int | None:
+    """A photo (or an image sent as a file): kept at a photo step, else "not expected"."""
+    draft, step = turn.draft, turn.step
     group = message.media_group_id
     if step not in PHOTO_STEPS:
         if group is not None:  # an album where none fits: answered at its first photo only
@@ -33,11 +34,10 @@ async def on_photo(turn: Turn, step: Step, message: Message) -> int | None:
     if group is not None:
         await on_album_photo(turn, message, group)
         return None
-    if len(draft.photos) >= draft.max_photos:
-        raise TextProblem("photos.limit", limit=draft.max_photos)
+    draft.check_photo_room()  # before downloading it
     draft.add_photo(await receive_photo(turn, message), None)
     turn.save()
-    if len(draft.photos) >= draft.max_photos:
+    if draft.photos_full:
         return await show(turn, draft.after(step))
     await turn.say(
         turn.t("photos.got", count=len(draft.photos), limit=draft.max_photos),
@@ -123,10 +123,10 @@ async def album_done(context: AppContext) -> None:
 async def answer_album(turn: Turn, group: str) -> None:
     """Say how many of the album's photos were kept; at the limit, go on to the next step."""
     draft = turn.draft
-    step = Step(draft.step)
+    step = turn.step
     if step not in PHOTO_STEPS or draft.album != group:
         return  # the resident went on meanwhile (pressed Klar): nothing to add
-    if len(draft.photos) >= draft.max_photos:
+    if draft.photos_full:
         note = turn.t(
             "photos.album_cut",
             saved=draft.album_saved,

@@ -1,20 +1,24 @@
-"""The intake's prompts: what each step shows, with its buttons."""
+"""The intake's prompts: one renderer per step (`PROMPTS`), each a text and its buttons."""
 
 from __future__ import annotations
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup
+from collections.abc import Awaitable, Callable
 
-from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, EDITABLE, TIMES, Step
+from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, EDITABLE, TIMES, Action, Step
 from bot.domain.models import CaseKind
 from bot.handlers.common import Button, in_rows, keyboard, station_buttons
 from bot.handlers.intake.turn import EXPECTS, FIELD_KEYS, Turn
 from bot.i18n import Safe
 
+Prompt = tuple[str, InlineKeyboardMarkup]
+
 
 async def show(turn: Turn, step: Step, note: str | None = None) -> Step:
     """Render the prompt of `step` (after an optional one-line note) and make it current."""
     turn.draft.step = step
-    text, markup = await render(turn, step)
+    text, markup = await PROMPTS[step](turn)
     turn.save()  # after rendering: a prompt may record what it offered (the "me too" cases)
     if note:
         text = f"{note}\n\n{text}"
@@ -22,110 +26,174 @@ async def show(turn: Turn, step: Step, note: str | None = None) -> Step:
     return step
 
 
-async def render(turn: Turn, step: Step) -> tuple[str, object | None]:
-    draft, t = turn.draft, turn.t
+async def not_fitting(turn: Turn, step: Step) -> int:
+    """Input this step cannot take: one line on what it expects, then its prompt again."""
+    return await show(turn, step, turn.t(EXPECTS.get(step, "error.expected_choice")))
+
+
+# ---------------------------------------------------------------------- one per step
+async def consent(turn: Turn) -> Prompt:
+    services, t = turn.services, turn.t
+    parties = services.station_parties(turn.draft.station) or [turn.station_name]
+    retention = services.deployment.retention
+    text = t(
+        "privacy.short",
+        recipients=", ".join(parties),
+        controller=services.deployment.privacy.controller,
+        case_days=retention.case_days,
+        photo_days=retention.photo_days,
+        contact=services.deployment.privacy.contact,
+    )
+    agree = (t("privacy.agree"), turn.cb(Action.AGREE))
+    rows = [[agree, (t("privacy.read_full"), turn.cb(Action.READ_NOTICE))], turn.nav()]
+    return text, keyboard(rows)
+
+
+async def station(turn: Turn) -> Prompt:
     services = turn.services
-    if step is Step.CONSENT:
-        parties = services.station_parties(draft.station) or [turn.station_name]
-        retention = services.deployment.retention
-        text = t(
-            "privacy.short",
-            recipients=", ".join(parties),
-            controller=services.deployment.privacy.controller,
-            case_days=retention.case_days,
-            photo_days=retention.photo_days,
-            contact=services.deployment.privacy.contact,
-        )
-        rows = [
-            [(t("privacy.agree"), turn.cb("agree")), (t("privacy.read_full"), turn.cb("full"))],
-            turn.nav(),
-        ]
-        return text, keyboard(rows)
-    if step is Step.STATION:
-        home = await services.home_station(turn.chat_id)
-        rows = station_buttons(services.deployment.stations, "st", draft.token, home)
-        return t("station.prompt"), keyboard([*rows, turn.nav()])
-    if step is Step.STATION_CONFIRM:
-        candidate = services.station(draft.candidate_station)
-        assert candidate is not None
-        nearest = services.nearest(draft.lat or 0.0, draft.lon or 0.0)
-        text = t(
-            "station.nearest", station=candidate.name, distance=distance(nearest.km, turn.lang)
-        )
-        rows = [
-            [(t("station.yes", station=candidate.name), turn.cb("stok"))],
-            [(t("station.other"), turn.cb("stno"))],
-            turn.nav(),
-        ]
-        return text, keyboard(rows)
-    if step is Step.CATEGORY:
-        buttons = [
-            (c.name.get(turn.lang) or c.name["sv"], turn.cb("cat", c.id))
-            for c in services.deployment.categories
-        ]
-        rows = [*in_rows(buttons), turn.nav()]
-        return t("category.prompt", station=turn.station_name), keyboard(rows)
-    if step is Step.ME_TOO:
-        similar = await services.similar_reports(turn.chat_id, draft)
-        draft.offered = [c.reference for c in similar]  # only these may be supported
-        items = "\n".join(
-            t("metoo.item", reference=c.reference, text=shorten(c.description)) for c in similar
-        )
-        rows = [
-            [(t("metoo.support", reference=c.reference), turn.cb("mt", c.reference))]
-            for c in similar
-        ]
-        rows += [[(t("metoo.new"), turn.cb("mtno"))], turn.nav()]
-        return t("metoo.prompt", station=turn.station_name, cases=Safe(items)), keyboard(rows)
-    if step is Step.PLACE:
-        place_rows = [[(t("nav.continue"), turn.cb("pc"))]] if draft.has_place() else []
-        return t("report.place.prompt"), keyboard([*place_rows, turn.nav()])
-    if step is Step.TIMES:
-        return t("report.times.prompt"), keyboard(times_rows(turn))
-    if step is Step.DESCRIPTION:
-        text = t("report.description.prompt", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX)
-        return text, keyboard([turn.nav()])
-    if step in (Step.PHOTOS, Step.IDEA_PHOTO):
-        key = "photos.prompt" if step is Step.PHOTOS else "idea.photo.prompt"
-        label = t("nav.done") if draft.photos else t("nav.skip")
-        return t(key, limit=draft.max_photos), keyboard([[(label, turn.cb("ph"))], turn.nav()])
-    if step is Step.IDEA_TEXT:
-        text = t(
-            "idea.prompt",
-            station=turn.station_name,
-            minimum=DESCRIPTION_MIN,
-            maximum=DESCRIPTION_MAX,
-        )
-        return text, keyboard([turn.nav()])
-    if step is Step.HELD:
-        go_on = "urgent.go_report" if draft.case_kind is CaseKind.REPORT else "urgent.go_idea"
-        rows = [[(t(go_on), turn.cb("go"))], [(t("nav.cancel"), turn.cb("x"))]]
-        return t("urgent.held"), keyboard(rows)
-    if step is Step.SUMMARY:
-        rows = [
-            [(t("summary.send"), turn.cb("ok")), (t("summary.edit"), turn.cb("ed"))],
-            turn.nav(),
-        ]
-        return summary(turn), keyboard(rows)
-    if step is Step.EDIT:
-        steps = EDITABLE[draft.case_kind]
-        buttons = [(t(FIELD_KEYS[s]), turn.cb("ef", str(int(s)))) for s in steps]
-        return t("edit.prompt"), keyboard([*in_rows(buttons), [(t("nav.back"), turn.cb("back"))]])
-    raise AssertionError(f"no prompt for {step!r}")
+    home = await services.home_station(turn.chat_id)
+    rows = station_buttons(services.deployment.stations, Action.STATION, turn.draft.token, home)
+    return turn.t("station.prompt"), keyboard([*rows, turn.nav()])
 
 
+async def station_confirm(turn: Turn) -> Prompt:
+    draft, t = turn.draft, turn.t
+    candidate = turn.services.station(draft.candidate_station)
+    assert candidate is not None
+    nearest = turn.services.nearest(draft.lat or 0.0, draft.lon or 0.0)
+    text = t("station.nearest", station=candidate.name, distance=distance(nearest.km, turn.lang))
+    rows = [
+        [(t("station.yes", station=candidate.name), turn.cb(Action.STATION_YES))],
+        [(t("station.other"), turn.cb(Action.STATION_OTHER))],
+        turn.nav(),
+    ]
+    return text, keyboard(rows)
+
+
+async def category(turn: Turn) -> Prompt:
+    buttons = [
+        (c.label(turn.lang), turn.cb(Action.CATEGORY, c.id))
+        for c in turn.services.deployment.categories
+    ]
+    rows = [*in_rows(buttons), turn.nav()]
+    return turn.t("category.prompt", station=turn.station_name), keyboard(rows)
+
+
+async def me_too(turn: Turn) -> Prompt:
+    draft, t = turn.draft, turn.t
+    similar = await turn.services.similar_reports(turn.chat_id, draft)
+    draft.offered = [c.reference for c in similar]  # only these may be supported
+    items = "\n".join(
+        t("metoo.item", reference=c.reference, text=shorten(c.description)) for c in similar
+    )
+    rows = [
+        [(t("metoo.support", reference=c.reference), turn.cb(Action.SUPPORT, c.reference))]
+        for c in similar
+    ]
+    rows += [[(t("metoo.new"), turn.cb(Action.NOT_SIMILAR))], turn.nav()]
+    return t("metoo.prompt", station=turn.station_name, cases=Safe(items)), keyboard(rows)
+
+
+async def place(turn: Turn) -> Prompt:
+    go_on = [[(turn.t("nav.continue"), turn.cb(Action.PLACE_DONE))]]
+    rows = [*(go_on if turn.draft.has_place() else []), turn.nav()]
+    return turn.t("report.place.prompt"), keyboard(rows)
+
+
+async def times(turn: Turn) -> Prompt:
+    return turn.t("report.times.prompt"), keyboard(times_rows(turn))
+
+
+async def description(turn: Turn) -> Prompt:
+    text = turn.t("report.description.prompt", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX)
+    return text, keyboard([turn.nav()])
+
+
+async def photos(turn: Turn) -> Prompt:
+    return photos_prompt(turn, "photos.prompt")
+
+
+async def idea_photo(turn: Turn) -> Prompt:
+    return photos_prompt(turn, "idea.photo.prompt")
+
+
+def photos_prompt(turn: Turn, key: str) -> Prompt:
+    label = turn.t("nav.done") if turn.draft.photos else turn.t("nav.skip")
+    rows = [[(label, turn.cb(Action.PHOTOS_DONE))], turn.nav()]
+    return turn.t(key, limit=turn.draft.max_photos), keyboard(rows)
+
+
+async def idea_text(turn: Turn) -> Prompt:
+    text = turn.t(
+        "idea.prompt", station=turn.station_name, minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX
+    )
+    return text, keyboard([turn.nav()])
+
+
+async def held(turn: Turn) -> Prompt:
+    report = turn.draft.case_kind is CaseKind.REPORT
+    go_on = turn.t("urgent.go_report" if report else "urgent.go_idea")
+    rows = [[(go_on, turn.cb(Action.GO_ON))], [(turn.t("nav.cancel"), turn.cb(Action.CANCEL))]]
+    return turn.t("urgent.held"), keyboard(rows)
+
+
+async def summary(turn: Turn) -> Prompt:
+    t = turn.t
+    send = (t("summary.send"), turn.cb(Action.SEND))
+    rows = [[send, (t("summary.edit"), turn.cb(Action.EDIT))], turn.nav()]
+    return summary_text(turn), keyboard(rows)
+
+
+async def edit(turn: Turn) -> Prompt:
+    t = turn.t
+    steps = EDITABLE[turn.draft.case_kind]
+    buttons = [(t(FIELD_KEYS[s]), turn.cb(Action.EDIT_FIELD, str(int(s)))) for s in steps]
+    back = [(t("nav.back"), turn.cb(Action.BACK))]
+    return t("edit.prompt"), keyboard([*in_rows(buttons), back])
+
+
+#: What each step shows: its question and its buttons.
+PROMPTS: dict[Step, Callable[[Turn], Awaitable[Prompt]]] = {
+    Step.CONSENT: consent,
+    Step.STATION: station,
+    Step.STATION_CONFIRM: station_confirm,
+    Step.CATEGORY: category,
+    Step.ME_TOO: me_too,
+    Step.PLACE: place,
+    Step.TIMES: times,
+    Step.DESCRIPTION: description,
+    Step.PHOTOS: photos,
+    Step.SUMMARY: summary,
+    Step.EDIT: edit,
+    Step.IDEA_TEXT: idea_text,
+    Step.IDEA_PHOTO: idea_photo,
+    Step.HELD: held,
+}
+
+
+# ---------------------------------------------------------------------- parts
 def times_rows(turn: Turn) -> list[list[Button]]:
     buttons = [
         (
             ("✅ " if value in turn.draft.times else "▫️ ") + turn.t(f"times.{value}"),
-            turn.cb("tm", value),
+            turn.cb(Action.TIME, value),
         )
         for value in TIMES
     ]
-    return [*in_rows(buttons, 2), [(turn.t("nav.done"), turn.cb("tmok"))], turn.nav()]
+    done = [(turn.t("nav.done"), turn.cb(Action.TIMES_DONE))]
+    return [*in_rows(buttons, 2), done, turn.nav()]
 
 
-def summary(turn: Turn) -> str:
+def photo_rows(turn: Turn) -> list[list[Button]]:
+    return [[(turn.t("nav.done"), turn.cb(Action.PHOTOS_DONE))], turn.nav()]
+
+
+def place_rows(turn: Turn) -> list[list[Button]]:
+    """Asked after one half of the place (a text or a pin): go on, or send the other half."""
+    return [[(turn.t("nav.continue"), turn.cb(Action.PLACE_DONE))], turn.nav()]
+
+
+def summary_text(turn: Turn) -> str:
     draft, t = turn.draft, turn.t
     none = t("summary.none")
     lines = [t("summary.report" if draft.case_kind is CaseKind.REPORT else "summary.idea")]
@@ -168,12 +236,3 @@ def location_keyboard(turn: Turn) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
-
-
-async def not_fitting(turn: Turn, step: Step) -> int:
-    """Input this step cannot take: one line on what it expects, then its prompt again."""
-    return await show(turn, step, turn.t(EXPECTS.get(step, "error.expected_choice")))
-
-
-def photo_rows(turn: Turn) -> list[list[Button]]:
-    return [[(turn.t("nav.done"), turn.cb("ph"))], turn.nav()]

@@ -7,8 +7,8 @@ from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
 from bot.domain import callbacks
-from bot.domain.intake import Draft, Step
-from bot.handlers.common import Button, send
+from bot.domain.intake import Action, Draft, Step
+from bot.handlers.common import Button, answer_query, clear_buttons, send
 
 CONVERSATION = "intake"
 END = ConversationHandler.END
@@ -64,12 +64,17 @@ class Turn:
     def t(self, key: str, **params: object) -> str:
         return self.services.text(self.lang, key, **params)
 
-    def cb(self, action: str, arg: str = "") -> str:
+    def cb(self, action: Action, arg: str = "") -> str:
         return callbacks.encode(self.draft.token, action, arg)
 
     def nav(self, back: bool = True) -> list[Button]:
-        row = [(self.t("nav.back"), self.cb("back"))] if back else []
-        return [*row, (self.t("nav.cancel"), self.cb("x"))]
+        row = [(self.t("nav.back"), self.cb(Action.BACK))] if back else []
+        return [*row, (self.t("nav.cancel"), self.cb(Action.CANCEL))]
+
+    @property
+    def step(self) -> Step:
+        """The flow's one state: the step stored in the draft."""
+        return Step(self.draft.step)
 
     def save(self) -> None:
         assert self.context.user_data is not None
@@ -77,6 +82,12 @@ class Turn:
 
     async def say(self, text: str, markup: object | None = None) -> Message:
         return await send(self.update, self.context, text, markup)
+
+    async def taken(self) -> None:
+        """The pressed button is acted on: answer the press and remove the prompt's buttons."""
+        if self.update.callback_query is not None:
+            await answer_query(self.update.callback_query)
+        await clear_buttons(self.update)
 
     @property
     def chat_id(self) -> int:
