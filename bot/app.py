@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
 
 from bot.connection import Outage, WatchedRequest
 from bot.context import AppContext, BotApp, BotData
@@ -76,8 +77,14 @@ class MissingTokenError(Exception):
     """`run` needs TRYGG_BOT_TOKEN."""
 
 
-def build_application(settings: Settings, deployment: Deployment) -> BotApp:
-    """Build the Application for these settings; nothing is opened until it is initialised."""
+def build_application(
+    settings: Settings, deployment: Deployment, *, request: BaseRequest | None = None
+) -> BotApp:
+    """Build the Application for these settings; nothing is opened until it is initialised.
+
+    `request`: how Bot API calls travel instead of HTTP (bot.emulator.inprocess hands them
+    straight to the emulator); the Application then has no Updater: updates are fed to it.
+    """
     quiet_url_loggers()
     hide_resident_content()  # PTB's DEBUG dumps of updates and API calls: no names, no texts
     if settings.bot_token is None:
@@ -93,7 +100,6 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
-        .get_updates_request(WatchedRequest(outage, connection_pool_size=1))  # outage log
         .context_types(ContextTypes(context=AppContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
@@ -103,6 +109,10 @@ def build_application(settings: Settings, deployment: Deployment) -> BotApp:
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    if request is None:
+        builder.get_updates_request(WatchedRequest(outage, connection_pool_size=1))  # outage log
+    else:
+        builder.request(request).updater(None)
     # The builder's generics cannot express our context and bot_data types; they are set above.
     app = cast(BotApp, builder.build())
     app.bot_data.settings = settings

@@ -11,10 +11,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from bot.app import build_application, running
+from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.config import load_deployment
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
+from bot.emulator.inprocess import EmulatorRequest, InProcessBot
 from bot.i18n import Catalogs, available_languages
 from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
@@ -88,7 +89,21 @@ def bot_settings(emulator: Emulator, tmp_path: Path) -> Settings:
 async def live_bot(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> AsyncIterator[Emulator]:
-    """The real Application, polling the emulator over HTTP, in this event loop."""
+    """The real Application in this event loop, its Bot API calls handed straight to the
+    emulator's method table (no sockets). `world.settle` and `world.wait_idle` wait until the
+    bot is done, exactly (bot.emulator.inprocess)."""
+    request = EmulatorRequest(emulator.world, emulator.token)
+    app = build_application(bot_settings, deployment, request=request)
+    async with InProcessBot(app, emulator.world, list(ALLOWED_UPDATES)):
+        yield emulator
+
+
+@pytest.fixture
+async def polling_bot(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> AsyncIterator[Emulator]:
+    """The real Application, long-polling the emulator over HTTP, in this event loop: for the
+    few tests of the network edge (polling, outages, start-up)."""
     app = build_application(bot_settings, deployment)
     async with running(app, poll_timeout=1):
         yield emulator

@@ -172,6 +172,7 @@ class OutboxWorker:
         self._media_dir = media_dir
         self._poll = poll_seconds
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while nothing is due and the worker waits
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._paused_until = 0.0
@@ -185,7 +186,18 @@ class OutboxWorker:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     def wake(self) -> None:
+        self._idle.clear()
         self._wake.set()
+
+    @property
+    def is_idle(self) -> bool:
+        return self._idle.is_set()
+
+    async def idle(self) -> None:
+        """Wait until a fresh pass found nothing due now and the worker waits for work (an
+        in-process test's exact "done"; rows postponed to later do not count)."""
+        self.wake()
+        await self._idle.wait()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -197,6 +209,9 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the pass: a wake during the pass (a row enqueued after `due`
+            # looked) brings another pass at once instead of waiting for the poll.
+            self._wake.clear()
             try:
                 sent_any = await self.drain_once()
             except Exception:
@@ -204,8 +219,8 @@ class OutboxWorker:
                 sent_any = False
             if self._stopping:
                 break
-            if not sent_any:
-                self._wake.clear()
+            if not sent_any and not self._wake.is_set():
+                self._idle.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
 

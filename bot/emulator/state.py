@@ -12,7 +12,7 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,6 +242,10 @@ class World:
         self._watchers: list[Callable[[Event], None]] = []
         self._global_window = RateWindow(1.0)
         self._chat_windows: dict[int, RateWindow] = {}
+        #: Set by an in-process bot (bot.emulator.inprocess): waits until the bot has done
+        #: everything the updates so far asked of it. `settle` and `wait_idle` then use it
+        #: instead of watching for a quiet window, so "the bot is done" is exact.
+        self.drainer: Callable[[], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ users and chats
     def user(
@@ -382,8 +386,18 @@ class World:
     def pending_updates(self) -> int:
         return len(self._updates)
 
+    def take_pending(self) -> list[JSON]:
+        """Hand every queued update to an in-process bot at once (as one getUpdates would)."""
+        taken, self._updates = self._updates, []
+        self.mark_fetched(taken)
+        return taken
+
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> bool:
-        """Wait until the bot has fetched every update and has been quiet for `quiet` seconds."""
+        """Wait until the bot has fetched every update and has been quiet for `quiet` seconds
+        (an in-process bot: until it is done, exactly)."""
+        if self.drainer is not None:
+            await asyncio.wait_for(self.drainer(), timeout)
+            return True
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             fetched = all(u["update_id"] <= self._delivered_up_to for u in self._updates)
@@ -415,7 +429,11 @@ class World:
         self, chat_id: int, since: int, quiet: float = 0.15, timeout: float = 15.0
     ) -> bool:
         """After a user's action: wait for the bot to act in that chat (more than `since`
-        actions there), then for it to be idle. A bot still thinking does not look idle."""
+        actions there), then for it to be idle. A bot still thinking does not look idle.
+        An in-process bot: until it is done with everything asked of it so far, exactly."""
+        if self.drainer is not None:
+            await asyncio.wait_for(self.drainer(), timeout)
+            return self.actions_in.get(chat_id, 0) > since
         deadline = time.monotonic() + timeout
         while self.actions_in.get(chat_id, 0) <= since:
             remaining = deadline - time.monotonic()
