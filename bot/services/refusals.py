@@ -17,8 +17,8 @@ from collections.abc import Collection
 
 from telegram import Bot
 
+from bot.domain.access import hears_admin_alerts
 from bot.domain.chats import group_stations
-from bot.domain.deployment import Role
 from bot.i18n import Safe
 from bot.metrics import Metrics
 from bot.reach import probe_chats
@@ -177,11 +177,10 @@ class Refusals:
         chats: list[int] = []
         for admin in await self._desk.staff.active():
             if (
-                admin.role == Role.ADMIN.value
+                hears_admin_alerts(admin, stations)
                 and admin.telegram_id
                 and admin.telegram_id != besides
                 and admin.telegram_id not in unreachable
-                and (not admin.stations or set(admin.stations) & set(stations))
             ):
                 chats.append(admin.telegram_id)
         return chats
