@@ -7,13 +7,20 @@ flips a cell of this table.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from telegram import Chat, Message, Update, User
 
+from bot.context import AppContext
 from bot.domain import access
 from bot.domain.deployment import Role
+from bot.domain.models import Staff
+from bot.handlers.access import member_of, staff_member
 
 
 @dataclass(frozen=True)
@@ -158,3 +165,48 @@ def test_station_scope_and_who_needs_a_station() -> None:
     assert not access.needs_station(Role.ADMIN)
     assert access.needs_station(Role.KOMMUNPOLIS)
     assert access.needs_station("partner")
+
+
+# ---------------------------------------------------------------------- once per update
+class CountingDesk:
+    """The one place the handlers read a staff row from (Desk.member), counted."""
+
+    def __init__(self) -> None:
+        self.reads: list[int | None] = []
+
+    async def member(self, telegram_id: int | None) -> Staff | None:
+        self.reads.append(telegram_id)
+        return Staff(
+            1,
+            telegram_id,
+            "Officer",
+            Role.KOMMUNPOLIS,
+            "polisen",
+            ("floda",),
+            None,
+            "deployment",
+            True,
+        )
+
+
+async def test_the_staff_member_is_read_once_per_update() -> None:
+    """The gate, the guards and the feature all ask who sent an update: one read. (The
+    Application builds one context per update; a new update's context reads again.)"""
+    desk = CountingDesk()
+    officer = User(id=4242, first_name="Officer", is_bot=False)
+    message = Message(
+        1, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), Chat(4242, "private"), officer, text="hej"
+    )
+    update = Update(1, message=message)
+
+    def new_context() -> AppContext:
+        services = SimpleNamespace(desk=desk, deployment=None)
+        return cast(AppContext, SimpleNamespace(staff_read=None, services=services))
+
+    context = new_context()
+    first = await staff_member(update, context)
+    assert await staff_member(update, context) is first
+    assert await member_of(update, context) is first  # a private chat: not narrowed
+    assert desk.reads == [4242]
+    await staff_member(update, new_context())
+    assert desk.reads == [4242, 4242]
