@@ -155,8 +155,7 @@ async def _post_init(app: BotApp) -> None:
         refusals=refusals,
         pacer=limiter.pacer if isinstance(limiter := app.bot.rate_limiter, BotLimiter) else None,
     )
-    services.desk.on_enqueue = worker.wake
-    services.updates.on_enqueue = worker.wake
+    services.wake.callback = worker.wake
     data.worker = worker
     worker.start()
     # In the background: start-up does not wait for Telegram's answers about each chat.
@@ -212,7 +211,7 @@ async def _activity(context: AppContext) -> None:
 
 async def _escalate(context: AppContext) -> None:
     """Job: re-send and escalate cases that nobody acknowledged in time."""
-    count = await context.services.desk.escalate()
+    count = await context.services.escalation.run()
     if count:
         log.info("Escalated %d unacknowledged cases", count)
 

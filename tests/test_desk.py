@@ -278,14 +278,14 @@ async def test_unacknowledged_case_is_reminded_and_escalated(
         await wait_for_text(world, POLIS_JKB, "JKB-0001")
         services = app.bot_data.services
         assert services is not None
-        assert await services.desk.escalate() == 0  # not yet 48 hours
+        assert await services.escalation.run() == 0  # not yet 48 hours
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
-        assert await services.desk.escalate(later) == 1
+        assert await services.escalation.run(later) == 1
         reminder = await wait_for_text(world, POLIS_JKB, "Påminnelse: JKB-0001")
         assert "48 timmar" in reminder.text
         alert = await wait_for_text(world, ADMIN, "JKB-0001 vid Jakobsberg har inte kvitterats")
         assert alert.inline_buttons  # the admin can act on it
-        assert await services.desk.escalate(later) == 0  # once
+        assert await services.escalation.run(later) == 0  # once
 
 
 async def test_forward_and_link_to_a_commitment(

@@ -363,7 +363,7 @@ async def test_escalation_reaches_only_admins_who_may_open_the_case(
     await link(services, 4702, "admin", "drift", ["jakobsberg"])
     case = await services.submit(RESIDENT, draft(), "sv")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
-    assert await services.desk.escalate(later) == 1
+    assert await services.escalation.run(later) == 1
     alerted = await outbox_to(services, f"{case.reference} vid Jakobsberg har inte kvitterats")
     assert alerted == {ADMIN, 4702}
 
@@ -381,8 +381,8 @@ async def test_a_removed_station_does_not_stop_escalation_elsewhere(
     restarted = await Services.open(services.settings, trimmed, catalogs)
     try:
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
-        with caplog.at_level(logging.WARNING, logger="bot.services.desk"):
-            assert await restarted.desk.escalate(later) == 1
+        with caplog.at_level(logging.WARNING, logger="bot.services.escalation"):
+            assert await restarted.escalation.run(later) == 1
         assert await outbox_to(restarted, f"Påminnelse: {kept.reference}")
         assert not await outbox_to(restarted, f"Påminnelse: {gone.reference}")
         assert any(gone.reference in r.getMessage() for r in caplog.records)

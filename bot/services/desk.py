@@ -1,29 +1,29 @@
-"""The officer desk: routing cases to staff, acting on them, and telling the resident.
+"""The officer desk: acting on cases, and telling the resident.
 
-Every change is one transaction: the case row, its event, and the outbox rows for everyone
-who must hear about it. The outbox worker sends them afterwards.
+Cards are rendered in bot.services.cards, new cases routed in bot.services.routing, late ones
+escalated in bot.services.escalation. Every change is one transaction: the case row, its
+event, and the outbox rows for everyone who must hear about it. The outbox worker sends them
+afterwards.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from bot.domain import callbacks
-from bot.domain.access import may_open
-from bot.domain.deployment import Actor, ActorKind, Commitment, Deployment, Role
+from bot.domain.access import case_list_scope, is_kommunpolis_at, may_open
+from bot.domain.deployment import Actor, ActorKind, Commitment, Deployment
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
-from bot.domain.routing import group_chat, pick_staff, route
-from bot.domain.text import TooLong, check_fits, one_line, paragraphs
-from bot.i18n import Catalogs, Safe
+from bot.domain.routing import pick_staff
+from bot.domain.text import TooLong, check_fits
+from bot.i18n import Catalogs
+from bot.services.cards import CASE_SCOPE, Cards
+from bot.services.routing import Routing
+from bot.services.wake import Wake
 from storage.cases import (
     CaseRepository,
     add_actors,
@@ -39,8 +39,7 @@ from storage.staff import Staff, StaffEntry, StaffRepository
 
 log = logging.getLogger(__name__)
 
-#: Callback scopes: officer actions on a case, and a resident answering a question.
-CASE_SCOPE = "c"
+#: Callback scope of a resident answering a question (officer actions: CASE_SCOPE).
 ANSWER_SCOPE = "a"
 
 ACTION_CODES = {
@@ -82,19 +81,20 @@ class Desk:
         catalogs: Catalogs,
         cases: CaseRepository,
         staff: StaffRepository,
-        *,
-        email_enabled: bool = False,
+        cards: Cards,
+        routing: Routing,
+        wake: Wake,
     ) -> None:
         self._db = db
-        self.email_enabled = email_enabled
         self.deployment = deployment
         self.catalogs = catalogs
         self.cases = cases
         self.staff = staff
-        self.lang = deployment.deployment.default_language
-        self.zone = ZoneInfo(deployment.deployment.timezone)
+        self.cards = cards
+        self.routing = routing
+        self.email_enabled = cards.email_enabled
         #: Called after outbox rows are committed (the worker's wake-up).
-        self.on_enqueue: Callable[[], None] = lambda: None
+        self.on_enqueue = wake
 
     # ------------------------------------------------------------------ staff
     async def sync_staff(self) -> None:
@@ -122,12 +122,6 @@ class Desk:
     async def member(self, telegram_id: int | None) -> Staff | None:
         return await self.staff.by_telegram(telegram_id) if telegram_id else None
 
-    def actor_name(self, actor_id: str) -> str:
-        for actor in self.deployment.actors:
-            if actor.id == actor_id:
-                return actor.name
-        return actor_id
-
     async def authorise(self, member: Staff | None, reference: str) -> Case:
         """The case, if this staff member may see and act on it; else Refused."""
         case = await self.cases.get(reference)
@@ -138,133 +132,37 @@ class Desk:
         raise Refused
 
     # ------------------------------------------------------------------ rendering
+    # The desk's handlers render with these; the cards themselves live in bot.services.cards.
+    @property
+    def lang(self) -> str:
+        """The desk's language: staff read cards, alerts and answers in it."""
+        return self.cards.lang
+
+    @lang.setter
+    def lang(self, lang: str) -> None:
+        self.cards.lang = lang
+
     def t(self, key: str, lang: str | None = None, **params: object) -> str:
-        return self.catalogs.text(lang or self.lang, key, **params)
+        return self.cards.t(key, lang, **params)
 
     def local_time(self, iso: str) -> str:
-        return dt.datetime.fromisoformat(iso).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return self.cards.local_time(iso)
 
     def station_name(self, station_id: str) -> str:
-        """The station's name; its id when the deployment file no longer has it (the case
-        stays readable, and `doctor` names such cases)."""
-        try:
-            return self.deployment.station(station_id).name
-        except KeyError:
-            return station_id
+        return self.cards.station_name(station_id)
+
+    def actor_name(self, actor_id: str) -> str:
+        return self.cards.actor_name(actor_id)
 
     def card_text(self, case: Case) -> str:
-        category = "–"
-        for c in self.deployment.categories:
-            if c.id == case.category:
-                category = c.name.get(self.lang) or c.name["sv"]
-        times = ", ".join(self.t(f"times.{v}") for v in case.times) or "–"
-        place = one_line(case.place_text or "") or "–"  # resident text: one line, no controls
-        if case.lat is not None:
-            place += f" (📍 {case.lat:.5f}, {case.lon:.5f})"
-        return self.t(
-            "desk.card",
-            kind=self.t(f"kind.{case.kind.value}"),
-            reference=case.reference,
-            station=self.station_name(case.station_id),
-            category=category,
-            place=place,
-            times=times,
-            description=_quoted(case.description),
-            photos=len(case.photos),
-            supporters=case.supporters,
-            received=self.local_time(case.created_at),
-            status=self.t(f"status.{case.status}"),
-        )
+        return self.cards.text(case)
 
     def card_buttons(self, case: Case) -> list[list[list[str]]]:
-        def b(key: str, code: str) -> list[str]:
-            return [self.t(key), callbacks.encode(CASE_SCOPE, code, case.reference)]
-
-        return [
-            [b("desk.btn.ack", "ack"), b("desk.btn.ask", "ask")],
-            [b("desk.btn.start", "start"), b("desk.btn.resolve", "res")],
-            [b("desk.btn.reject", "rej"), b("desk.btn.forward", "fwd")],
-            [b("desk.btn.link", "link")],
-        ]
-
-    def card_items(self, case: Case, member: Staff, text: str | None = None) -> list[OutboxItem]:
-        """The card, its photos and pin, by Telegram and/or e-mail."""
-        body = text or self.card_text(case)
-        items: list[OutboxItem] = []
-        if member.telegram_id:
-            chat = str(member.telegram_id)
-            items.append(
-                OutboxItem(
-                    "telegram",
-                    chat,
-                    "text",
-                    {"text": body, "buttons": self.card_buttons(case)},
-                    case.id,
-                )
-            )
-            items += [
-                OutboxItem(
-                    "telegram", chat, "photo", {"path": p, "caption": case.reference}, case.id
-                )
-                for p in case.photos
-            ]
-            if case.lat is not None and case.lon is not None:
-                items.append(
-                    OutboxItem(
-                        "telegram", chat, "location", {"lat": case.lat, "lon": case.lon}, case.id
-                    )
-                )
-        if member.email and self.email_enabled:
-            subject = self.t(
-                "email.subject",
-                kind=self.t(f"kind.{case.kind.value}"),
-                reference=case.reference,
-                station=self.station_name(case.station_id),
-            )
-            plain = _plain(body) + "\n\n" + _plain(self.t("email.footer"))
-            items.append(
-                OutboxItem(
-                    "email",
-                    member.email,
-                    "email",
-                    {"subject": _plain(subject), "body": plain, "photos": list(case.photos)},
-                    case.id,
-                )
-            )
-        return items
-
-    # ------------------------------------------------------------------ routing
-    async def route_new_case(self, conn: aiosqlite.Connection, case: Case) -> list[OutboxItem]:
-        """Inside the submit transaction: record the routed actors, the event, and the cards."""
-        actors = route(self.deployment, case.station_id, case.kind, case.category)
-        await add_actors(conn, case.id, actors)
-        await add_event(conn, case.id, "created", to_status=Status.NEW.value)
-        items: list[OutboxItem] = []
-        for member in pick_staff(await self.staff.active(), case.station_id, actors):
-            items += self.card_items(case, member)
-        chat = group_chat(self.deployment, case.station_id, case.kind)
-        if chat is not None:
-            items.append(
-                OutboxItem("telegram", str(chat), "text", {"text": self.card_text(case)}, case.id)
-            )
-        return items
+        return self.cards.buttons(case)
 
     async def receiving(self, case: Case) -> list[str]:
-        """Names of the partner actors the case really reaches (for the resident's
-        confirmation): those with staff at its station whom the bot can reach on Telegram (no
-        refusal known) or by e-mail. The routing alone also names actors with nobody there."""
-        actors = await self.cases.actors(case.id)
-        unreachable = await self.staff.unreachable()
-        reached = {
-            member.actor_id
-            for member in pick_staff(await self.staff.active(), case.station_id, actors)
-            if member.role == Role.PARTNER.value
-            and (
-                (member.telegram_id is not None and member.telegram_id not in unreachable)
-                or (member.email is not None and self.email_enabled)
-            )
-        }
-        return [self.actor_name(a) for a in actors if a in reached]
+        """Names of the partner actors the case really reaches (Routing.receiving)."""
+        return await self.routing.receiving(case)
 
     # ------------------------------------------------------------------ actions
     async def act(
@@ -364,7 +262,7 @@ class Desk:
             ]
             items: list[OutboxItem] = []
             for target in targets:
-                items += self.card_items(case, target)
+                items += self.cards.items(case, target)
             await enqueue(conn, items)
         self.on_enqueue()
         return case
@@ -425,9 +323,9 @@ class Desk:
             targets = [
                 s
                 for s in pick_staff(await self.staff.active(), case.station_id, actors)
-                if s.role == Role.KOMMUNPOLIS.value
+                if is_kommunpolis_at(s, case.station_id)
             ]
-        body = self.t("desk.answer", reference=case.reference, text=_quoted(text))
+        body = self.cards.answer_text(case, text)
         check_fits([body])  # staff read it in the desk's language
         # The case and the message id name the message: only its reporter's chat answers, and
         # the resident's chat id stays out of the case's history (erasure keeps the case).
@@ -445,106 +343,15 @@ class Desk:
                 note=text,
                 message=message,
             )
-            items = []
-            for target in targets:
-                if target.telegram_id:
-                    items.append(
-                        OutboxItem(
-                            "telegram",
-                            str(target.telegram_id),
-                            "text",
-                            {"text": body, "buttons": self.card_buttons(case)},
-                            case.id,
-                        )
-                    )
-                elif target.email and self.email_enabled:
-                    items.append(
-                        OutboxItem(
-                            "email",
-                            target.email,
-                            "email",
-                            {"subject": _plain(body.splitlines()[0]), "body": _plain(body)},
-                            case.id,
-                        )
-                    )
-            await enqueue(conn, items)
+            items = [self.cards.answer_item(case, target, body) for target in targets]
+            await enqueue(conn, [item for item in items if item is not None])
         self.on_enqueue()
         return case
 
-    async def escalate(self, now: dt.datetime | None = None) -> int:
-        """Re-send cases nobody acknowledged in time, and tell the admins. Returns a count.
-
-        Admins get the card only for cases they may open. A case at a station the deployment
-        file no longer has is left for `trygghetsbot doctor` to name; the others go on.
-        """
-        hours = self.deployment.deployment.ack_hours
-        now = now or dt.datetime.now(dt.UTC)
-        before = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
-        known = {s.id for s in self.deployment.stations}
-        stale = []
-        for case in await self.cases.unacknowledged(before):
-            if case.station_id in known:
-                stale.append(case)
-            else:
-                log.warning(
-                    "Case %s is at station %r, which the deployment file no longer has:"
-                    " not escalated",
-                    case.reference,
-                    case.station_id,
-                )
-        staff = await self.staff.active()
-        for case in stale:
-            actors = await self.cases.actors(case.id)
-            station = self.deployment.station(case.station_id)
-            reminder = self.t("desk.reminder", reference=case.reference, hours=hours)
-            items: list[OutboxItem] = []
-            for member in pick_staff(staff, case.station_id, actors):
-                items += self.card_items(case, member, f"{reminder}\n\n{self.card_text(case)}")
-            alert = self.t(
-                "desk.escalated", reference=case.reference, station=station.name, hours=hours
-            )
-            for admin in staff:
-                if (
-                    admin.role == Role.ADMIN.value
-                    and admin.telegram_id
-                    and may_open(admin, case.station_id, actors)
-                ):
-                    items.append(
-                        OutboxItem(
-                            "telegram",
-                            str(admin.telegram_id),
-                            "text",
-                            {
-                                "text": f"{alert}\n\n{self.card_text(case)}",
-                                "buttons": self.card_buttons(case),
-                            },
-                            case.id,
-                        )
-                    )
-            async with self._db.transaction() as conn:
-                await conn.execute(
-                    "UPDATE cases SET escalated_at = ? WHERE id = ?",
-                    (now.isoformat(timespec="seconds"), case.id),
-                )
-                await add_event(
-                    conn, case.id, "escalated", from_status=case.status, to_status=case.status
-                )
-                await enqueue(conn, items)
-        if stale:
-            self.on_enqueue()
-        return len(stale)
-
     async def open_cases(self, member: Staff, page: int, size: int = 5) -> tuple[list[Case], int]:
-        if member.role == Role.ADMIN.value and not member.stations:
-            stations = [s.id for s in self.deployment.stations]
-            actors = [a.id for a in self.deployment.actors]
-        else:
-            stations = list(member.stations)
-            actors = (
-                [a.id for a in self.deployment.actors]
-                if member.role in (Role.KOMMUNPOLIS.value, Role.ADMIN.value)
-                else [member.actor_id]
-            )
+        stations, actors = case_list_scope(
+            member, [s.id for s in self.deployment.stations], [a.id for a in self.deployment.actors]
+        )
         return await self.cases.open_for(stations, actors, page * size, size)
 
 
@@ -570,25 +377,13 @@ async def _record(
     )
 
 
-def _quoted(text: str) -> Safe:
-    """A resident's text of several lines, set apart as a quote, so that no line of it can pass
-    for a line of the card around it (in e-mail, each line starts with "> ")."""
-    text = paragraphs(text)
-    return Safe(f"<blockquote>{html.escape(text, quote=False)}</blockquote>" if text else "–")
-
-
-def _plain(html_text: str) -> str:
-    """Telegram HTML to plain text for e-mail; a quote's lines start with "> "."""
-
-    def quote(match: re.Match[str]) -> str:
-        return "\n".join(f"> {line}".rstrip() for line in match[1].split("\n"))
-
-    text = re.sub(r"<blockquote>(.*?)</blockquote>", quote, html_text, flags=re.DOTALL)
-    return (
-        html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", text))
-        .replace("\u2068", "")
-        .replace("\u2069", "")
-    )
-
-
-__all__ = ["ACTION_CODES", "ANSWER_SCOPE", "CASE_SCOPE", "Desk", "Outcome", "Refused", "TooLong"]
+__all__ = [
+    "ACTION_CODES",
+    "ANSWER_SCOPE",
+    "CASE_SCOPE",
+    "AlreadyHandled",
+    "Desk",
+    "Outcome",
+    "Refused",
+    "TooLong",
+]

@@ -165,6 +165,14 @@ class Refusals:
         case = await self._desk.cases.get(reference) if reference else None
         return (case.station_id,) if case else ()
 
+    async def tell_ops(self, text: str) -> bool:
+        """Queue an alert for the ops chat (the error handler's "something failed"); False
+        if no ops chat is set. Like every alert, one that cannot be delivered raises none."""
+        if self._ops is None:
+            return False
+        await self._enqueue(text, [self._ops])
+        return True
+
     async def _tell(self, text: str, stations: Collection[str]) -> None:
         """The ops chat if there is one, else the admins of these stations (and national)."""
         chats = [self._ops] if self._ops is not None else await self._admins(stations)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise, Role
+from bot.domain.access import may_report_on
+from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
 from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, small_count
 from bot.domain.text import check_fits, in_messages
 from bot.i18n import Catalogs, Safe
+from bot.services.wake import Wake
 from storage.outbox import OutboxItem
 from storage.promises import PromiseRepository, Update
 from storage.residents import ResidentRepository
 from storage.staff import Staff
 
 log = logging.getLogger(__name__)
+
+
+__all__ = ["AlreadyPublished", "Choice", "Update", "Updates"]
 
 
 class AlreadyPublished(Exception):
@@ -39,13 +43,15 @@ class Updates:
         catalogs: Catalogs,
         promises: PromiseRepository,
         residents: ResidentRepository,
+        wake: Wake | None = None,
     ) -> None:
         self.deployment = deployment
         self.catalogs = catalogs
         self.promises = promises
         self.residents = residents
         self.zone = ZoneInfo(deployment.deployment.timezone)
-        self.on_enqueue: Callable[[], None] = lambda: None
+        #: Called after outbox rows are committed (the worker's wake-up).
+        self.on_enqueue = wake or Wake()
 
     def _lang(self, language: str | None) -> str:
         if language is not None and language in self.catalogs.languages:
@@ -71,16 +77,12 @@ class Updates:
     def choices(self, member: Staff) -> list[Choice]:
         """Commitments of the promises at the member's stations that they may report on:
         their own actor's, or every one for the kommunpolis and admins."""
-        broad = member.role in (Role.KOMMUNPOLIS.value, Role.ADMIN.value)
-        found = []
-        for promise in self.deployment.promises:
-            at_station = not member.stations or set(member.stations) & set(promise.stations)
-            if not at_station:
-                continue
-            for commitment in promise.commitments:
-                if broad or member.actor_id in commitment.owners:
-                    found.append(Choice(promise, commitment))
-        return found
+        return [
+            Choice(promise, commitment)
+            for promise in self.deployment.promises
+            for commitment in promise.commitments
+            if may_report_on(member, promise.stations, commitment.owners)
+        ]
 
     def station_names(self, choice: Choice) -> list[str]:
         ids = choice.commitment.stations or choice.promise.stations
@@ -300,7 +302,4 @@ class Updates:
         return local.astimezone(dt.UTC).isoformat(timespec="seconds")
 
     def _category(self, category_id: str, lang: str) -> str:
-        for c in self.deployment.categories:
-            if c.id == category_id:
-                return c.name.get(lang) or c.name["sv"]
-        return category_id
+        return self.deployment.category_label(category_id, lang) or category_id

@@ -1,0 +1,202 @@
+"""Case cards: how a case is shown to staff, by Telegram and e-mail, in one place.
+
+The card's text and buttons, its photos and pin, the e-mail copy, the reminder and the
+escalation alert above it, and a resident's answer passed back to staff: all outbox items
+(what the outbox stores), rendered in the desk's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from zoneinfo import ZoneInfo
+
+from bot.domain import callbacks
+from bot.domain.deployment import Deployment
+from bot.domain.models import Case, Staff
+from bot.domain.text import one_line, paragraphs
+from bot.i18n import Catalogs, Safe
+from storage.outbox import OutboxItem
+
+#: Callback scope of officer actions on a case (the card's buttons).
+CASE_SCOPE = "c"
+
+
+class Cards:
+    def __init__(
+        self, deployment: Deployment, catalogs: Catalogs, *, email_enabled: bool = False
+    ) -> None:
+        self.deployment = deployment
+        self.catalogs = catalogs
+        self.email_enabled = email_enabled
+        #: The desk's language: staff read cards, alerts and answers in it.
+        self.lang = deployment.deployment.default_language
+        self.zone = ZoneInfo(deployment.deployment.timezone)
+
+    def t(self, key: str, lang: str | None = None, **params: object) -> str:
+        return self.catalogs.text(lang or self.lang, key, **params)
+
+    def local_time(self, iso: str) -> str:
+        return dt.datetime.fromisoformat(iso).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def station_name(self, station_id: str) -> str:
+        """The station's name; its id when the deployment file no longer has it (the case
+        stays readable, and `doctor` names such cases)."""
+        try:
+            return self.deployment.station(station_id).name
+        except KeyError:
+            return station_id
+
+    def actor_name(self, actor_id: str) -> str:
+        for actor in self.deployment.actors:
+            if actor.id == actor_id:
+                return actor.name
+        return actor_id
+
+    # ------------------------------------------------------------------ the card
+    def text(self, case: Case) -> str:
+        category = self.deployment.category_label(case.category, self.lang) or "–"
+        times = ", ".join(self.t(f"times.{v}") for v in case.times) or "–"
+        place = one_line(case.place_text or "") or "–"  # resident text: one line, no controls
+        if case.lat is not None:
+            place += f" (📍 {case.lat:.5f}, {case.lon:.5f})"
+        return self.t(
+            "desk.card",
+            kind=self.t(f"kind.{case.kind.value}"),
+            reference=case.reference,
+            station=self.station_name(case.station_id),
+            category=category,
+            place=place,
+            times=times,
+            description=quoted(case.description),
+            photos=len(case.photos),
+            supporters=case.supporters,
+            received=self.local_time(case.created_at),
+            status=self.t(f"status.{case.status}"),
+        )
+
+    def buttons(self, case: Case) -> list[list[list[str]]]:
+        def b(key: str, code: str) -> list[str]:
+            return [self.t(key), callbacks.encode(CASE_SCOPE, code, case.reference)]
+
+        return [
+            [b("desk.btn.ack", "ack"), b("desk.btn.ask", "ask")],
+            [b("desk.btn.start", "start"), b("desk.btn.resolve", "res")],
+            [b("desk.btn.reject", "rej"), b("desk.btn.forward", "fwd")],
+            [b("desk.btn.link", "link")],
+        ]
+
+    def items(self, case: Case, member: Staff, text: str | None = None) -> list[OutboxItem]:
+        """The card, its photos and pin, by Telegram and/or e-mail."""
+        body = text or self.text(case)
+        items: list[OutboxItem] = []
+        if member.telegram_id:
+            chat = str(member.telegram_id)
+            items.append(
+                OutboxItem(
+                    "telegram", chat, "text", {"text": body, "buttons": self.buttons(case)}, case.id
+                )
+            )
+            items += [
+                OutboxItem(
+                    "telegram", chat, "photo", {"path": p, "caption": case.reference}, case.id
+                )
+                for p in case.photos
+            ]
+            if case.lat is not None and case.lon is not None:
+                items.append(
+                    OutboxItem(
+                        "telegram", chat, "location", {"lat": case.lat, "lon": case.lon}, case.id
+                    )
+                )
+        if member.email and self.email_enabled:
+            subject = self.t(
+                "email.subject",
+                kind=self.t(f"kind.{case.kind.value}"),
+                reference=case.reference,
+                station=self.station_name(case.station_id),
+            )
+            body_text = plain(body) + "\n\n" + plain(self.t("email.footer"))
+            items.append(
+                OutboxItem(
+                    "email",
+                    member.email,
+                    "email",
+                    {"subject": plain(subject), "body": body_text, "photos": list(case.photos)},
+                    case.id,
+                )
+            )
+        return items
+
+    def group_card(self, chat: int, case: Case) -> OutboxItem:
+        """The card in a station's group chat: its text only, no buttons."""
+        return OutboxItem("telegram", str(chat), "text", {"text": self.text(case)}, case.id)
+
+    # ------------------------------------------------------------------ around the card
+    def reminder_items(self, case: Case, member: Staff, hours: int) -> list[OutboxItem]:
+        """The card again, with a reminder above it, for a case nobody acknowledged in time."""
+        reminder = self.t("desk.reminder", reference=case.reference, hours=hours)
+        return self.items(case, member, f"{reminder}\n\n{self.text(case)}")
+
+    def escalation(self, chat: int, case: Case, hours: int) -> OutboxItem:
+        """An admin's alert that a case was not acknowledged in time, with the card."""
+        alert = self.t(
+            "desk.escalated",
+            reference=case.reference,
+            station=self.deployment.station(case.station_id).name,
+            hours=hours,
+        )
+        return OutboxItem(
+            "telegram",
+            str(chat),
+            "text",
+            {"text": f"{alert}\n\n{self.text(case)}", "buttons": self.buttons(case)},
+            case.id,
+        )
+
+    def answer_text(self, case: Case, text: str) -> str:
+        """A resident's answer to a question, as staff read it."""
+        return self.t("desk.answer", reference=case.reference, text=quoted(text))
+
+    def answer_item(self, case: Case, member: Staff, body: str) -> OutboxItem | None:
+        """The answer to one staff member: on Telegram with the card's buttons, else by e-mail
+        (None: neither reaches them)."""
+        if member.telegram_id:
+            return OutboxItem(
+                "telegram",
+                str(member.telegram_id),
+                "text",
+                {"text": body, "buttons": self.buttons(case)},
+                case.id,
+            )
+        if member.email and self.email_enabled:
+            return OutboxItem(
+                "email",
+                member.email,
+                "email",
+                {"subject": plain(body.splitlines()[0]), "body": plain(body)},
+                case.id,
+            )
+        return None
+
+
+def quoted(text: str) -> Safe:
+    """A resident's text of several lines, set apart as a quote, so that no line of it can pass
+    for a line of the card around it (in e-mail, each line starts with "> ")."""
+    text = paragraphs(text)
+    return Safe(f"<blockquote>{html.escape(text, quote=False)}</blockquote>" if text else "–")
+
+
+def plain(html_text: str) -> str:
+    """Telegram HTML to plain text for e-mail; a quote's lines start with "> "."""
+
+    def quote(match: re.Match[str]) -> str:
+        return "\n".join(f"> {line}".rstrip() for line in match[1].split("\n"))
+
+    text = re.sub(r"<blockquote>(.*?)</blockquote>", quote, html_text, flags=re.DOTALL)
+    return (
+        html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", text))
+        .replace("\u2068", "")
+        .replace("\u2069", "")
+    )

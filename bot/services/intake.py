@@ -1,0 +1,208 @@
+"""Resident intake: stations and categories, "me too", photos, and sending a draft as a case."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from bot.domain.deployment import Deployment, Promise, Station
+from bot.domain.guards import looks_like_crime_tip
+from bot.domain.intake import Draft, TextProblem
+from bot.domain.models import Case, NewCase
+from bot.domain.stations import Nearest, match_stations, nearest_station
+from bot.media import remove_photos, store_photo
+from bot.metrics import Metrics
+from bot.services.routing import Routing
+from bot.services.wake import Wake
+from bot.settings import Settings
+from storage.cases import CaseRepository, by_draft, insert
+from storage.database import Database
+from storage.outbox import enqueue
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+
+ME_TOO_DAYS = 30
+
+
+class CrimeTip(TextProblem):
+    """The draft as a whole names a person and an offence: it is never stored."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A draft sent: its case, and whether this send wrote it (False: it was sent before)."""
+
+    case: Case
+    new: bool
+
+
+def find_station(deployment: Deployment, station_id: str | None) -> Station | None:
+    """The deployment's station with this id; None for none or one the file does not have."""
+    if station_id is None:
+        return None
+    try:
+        return deployment.station(station_id)
+    except KeyError:
+        return None
+
+
+class Intake:
+    def __init__(
+        self,
+        settings: Settings,
+        deployment: Deployment,
+        db: Database,
+        residents: ResidentRepository,
+        cases: CaseRepository,
+        routing: Routing,
+        wake: Wake,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.deployment = deployment
+        self._db = db
+        self.residents = residents
+        self.cases = cases
+        self.routing = routing
+        self.on_enqueue = wake
+        self.metrics = metrics
+
+    # ------------------------------------------------------------------ stations
+    def station(self, station_id: str | None) -> Station | None:
+        return find_station(self.deployment, station_id)
+
+    def find_stations(self, text: str) -> list[Station]:
+        return match_stations(text, self.deployment.stations)
+
+    def nearest(self, lat: float, lon: float) -> Nearest:
+        limit = self.deployment.deployment.max_station_distance_km
+        return nearest_station(lat, lon, self.deployment.stations, limit)
+
+    def category_name(self, category_id: str | None, lang: str) -> str:
+        return self.deployment.category_label(category_id, lang) or category_id or ""
+
+    def station_parties(self, station_id: str | None) -> list[str]:
+        """Actors of the promises at a station (for the privacy notice)."""
+        ids: list[str] = []
+        for promise in self.promises_at(station_id):
+            ids += [a for a in promise.parties if a not in ids]
+        return [a.name for a in self.deployment.actors if a.id in ids]
+
+    def promises_at(self, station_id: str | None) -> list[Promise]:
+        return [p for p in self.deployment.promises if station_id in p.stations]
+
+    # ------------------------------------------------------------------ the draft
+    async def similar_reports(self, chat_id: int, draft: Draft) -> list[Case]:
+        """Open reports of others in the last 30 days at the draft's station and category."""
+        if not draft.station or not draft.category:
+            return []
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=ME_TOO_DAYS)
+        resident = await self.residents.get_by_chat(chat_id)
+        return await self.cases.open_similar(
+            draft.station,
+            draft.category,
+            since.isoformat(timespec="seconds"),
+            not_of=resident.id if resident else None,
+        )
+
+    async def support(self, chat_id: int, draft: Draft, reference: str) -> tuple[bool, Case]:
+        """Add the resident's voice to a case offered to this draft: (added now?, the case).
+
+        The button is not trusted: the case must be one the draft's "me too" prompt offered,
+        and still an open report at the draft's station and category, not the resident's own.
+        Anything else is TextProblem("error.stale").
+        """
+        if reference not in draft.offered or not draft.station or not draft.category:
+            raise TextProblem("error.stale")
+        resident = await self.residents.touch(chat_id)
+        added = await self.cases.add_supporter(
+            reference, resident.id, draft.station, draft.category
+        )
+        case = await self.cases.get(reference)
+        if added is None or case is None:
+            raise TextProblem("error.stale")
+        return added, case
+
+    async def save_photo(self, content: bytes) -> str:
+        """Store a cleaned copy of a resident's photo; returns its file name."""
+        return await asyncio.to_thread(store_photo, content, self.settings.media_dir)
+
+    async def discard_draft(self, draft: Draft) -> None:
+        """Remove an abandoned draft's photos; a draft that was sent keeps them (its case's)."""
+        if await self.submitted(draft) is not None:
+            return  # e.g. restored after a crash from before it was sent, then replaced
+        await asyncio.to_thread(remove_photos, list(draft.photos), self.settings.media_dir)
+
+    async def submitted(self, draft: Draft) -> Case | None:
+        """The case this draft became, if it was sent.
+
+        The case row carrying the draft's id is the mark that the draft is consumed: it is
+        written in the same transaction as the case, so there is no moment in which the case
+        exists and the draft still looks unsent, whatever the persisted copy of the draft
+        (written about once a second) says after a crash.
+        """
+        return await self.cases.of_draft(draft.id)
+
+    async def submit_draft(self, chat_id: int, draft: Draft, lang: str) -> Submitted:
+        """Store a finished draft as a case; the reference exists only once it is written.
+
+        Idempotent: a draft is stored once however often it is sent (a double press, an update
+        Telegram delivers again after a crash, a press repeated because the answer to the
+        first was refused). Sending it again returns the first case, with no new cards to
+        staff and without counting against the hourly limit.
+        """
+        earlier = await self.submitted(draft)
+        if earlier is not None:
+            log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
+            return Submitted(earlier, new=False)
+        missing = draft.missing()
+        if missing:
+            raise TextProblem("summary.missing", fields=",".join(s.name for s in missing))
+        # Each text was checked as it came; a name in the place and an offence in the
+        # description are a tip only together.
+        if looks_like_crime_tip("\n".join(t for t in (draft.place_text, draft.description) if t)):
+            raise CrimeTip("guard.tip")
+        station = self.station(draft.station)
+        assert station is not None  # checked by missing()
+        resident = await self.residents.touch(chat_id, lang)
+        hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        recent = await self.cases.count_since(resident.id, hour_ago.isoformat(timespec="seconds"))
+        if recent >= self.deployment.limits.reports_per_hour:
+            raise TextProblem("limits.reports")
+        new = NewCase(
+            station_id=station.id,
+            station_code=station.code,
+            kind=draft.case_kind,
+            description=draft.description or "",
+            resident_id=resident.id,
+            category=draft.category,
+            place_text=draft.place_text,
+            lat=draft.lat,
+            lon=draft.lon,
+            times=tuple(draft.times),
+            language=lang,
+            photos=tuple(draft.photos),
+            draft_id=draft.id,
+        )
+        # The case, its routing and every card to staff are one transaction, which also
+        # consumes the draft: checked and written under one lock (cases.draft_id is UNIQUE).
+        async with self._db.transaction() as conn:
+            existing = await by_draft(conn, draft.id)
+            reference = existing or await insert(conn, new)
+            case = await self.cases.get(reference)
+            assert case is not None
+            if existing is None:
+                await enqueue(conn, await self.routing.route_new_case(conn, case))
+        if existing is not None:
+            log.info("Case %s: its draft was sent again; nothing new stored", case.reference)
+            return Submitted(case, new=False)
+        self.on_enqueue()
+        log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
+        if self.metrics is not None:
+            self.metrics.reports.labels(station.id, case.kind.value).inc()
+        if resident.home_station is None:
+            await self.residents.set_home_station(resident.id, station.id)
+        return Submitted(case, new=True)

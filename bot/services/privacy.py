@@ -1,0 +1,94 @@
+"""Privacy: consent to the notice, a resident's data (/mina_data), erasure, and retention."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
+from bot.media import remove_photos
+from bot.services.intake import Intake
+from bot.settings import Settings
+from storage.database import Database
+from storage.privacy import PrivacyRepository
+from storage.residents import ResidentRepository
+
+
+class Privacy:
+    def __init__(
+        self,
+        settings: Settings,
+        deployment: Deployment,
+        db: Database,
+        residents: ResidentRepository,
+        privacy: PrivacyRepository,
+        intake: Intake,
+    ) -> None:
+        self.settings = settings
+        self.deployment = deployment
+        self._db = db
+        self.residents = residents
+        self.repository = privacy
+        self.intake = intake
+
+    # ------------------------------------------------------------------ consent
+    @property
+    def notice_version(self) -> str:
+        return self.deployment.privacy.notice_version
+
+    async def needs_consent(self, chat_id: int) -> bool:
+        resident = await self.residents.get_by_chat(chat_id)
+        return resident is None or not await self.residents.has_consent(
+            resident.id, self.notice_version
+        )
+
+    async def give_consent(self, chat_id: int, lang: str) -> None:
+        resident = await self.residents.touch(chat_id, lang)
+        if not await self.residents.has_consent(resident.id, self.notice_version):
+            await self.residents.add_consent(resident.id, self.notice_version)
+
+    def notice(self, lang: str) -> str:
+        notices = self.deployment.privacy.notice
+        return (notices.get(lang) or notices.get("sv") or "").strip()
+
+    # ------------------------------------------------------------------ data
+    async def export(self, chat_id: int) -> dict[str, Any]:
+        """Everything stored about this chat's resident, as /mina_data shows it."""
+        return await self.repository.export(chat_id)
+
+    async def erase(self, chat_id: int) -> int:
+        """Erase a resident's identity and personal data (and their unfinished draft's photos)."""
+        data = await self.repository.export(chat_id)
+        draft = (data.get("draft") or {}).get("draft")
+        if draft:
+            await self.intake.discard_draft(Draft.from_dict(draft))
+        keep = self.deployment.retention.keep_case_text_on_erase
+        erased = await self.repository.erase(chat_id, keep_text=keep)
+        await asyncio.to_thread(remove_photos, list(erased.photos), self.settings.media_dir)
+        await self.checkpoint()
+        return erased.cases
+
+    async def checkpoint(self) -> None:
+        """Empty the database's WAL, so that erased data leaves the files on disk."""
+        await self._db.checkpoint()
+
+    async def purge(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """Apply the deployment's retention: identities, photos, case texts, old messages."""
+        now = now or dt.datetime.now(dt.UTC)
+        retention = self.deployment.retention
+
+        def ago(days: int) -> str:
+            return (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+        counts, files = await self.repository.purge(
+            ago(retention.identity_days),
+            ago(retention.photo_days),
+            ago(retention.case_days),
+            ago(min(30, retention.identity_days)),
+            retention.keep_case_text_on_erase,
+        )
+        await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
+        await self.checkpoint()
+        return counts

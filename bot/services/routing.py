@@ -1,0 +1,55 @@
+"""Routing a new case: the actors it goes to, the cards for their staff, and who really
+receives it (what the resident's confirmation names)."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.domain.deployment import Deployment, Role
+from bot.domain.lifecycle import Status
+from bot.domain.models import Case
+from bot.domain.routing import group_chat, pick_staff, route
+from bot.services.cards import Cards
+from storage.cases import CaseRepository, add_actors, add_event
+from storage.outbox import OutboxItem
+from storage.staff import StaffRepository
+
+
+class Routing:
+    def __init__(
+        self, deployment: Deployment, cases: CaseRepository, staff: StaffRepository, cards: Cards
+    ) -> None:
+        self.deployment = deployment
+        self.cases = cases
+        self.staff = staff
+        self.cards = cards
+
+    async def route_new_case(self, conn: aiosqlite.Connection, case: Case) -> list[OutboxItem]:
+        """Inside the submit transaction: record the routed actors, the event, and the cards."""
+        actors = route(self.deployment, case.station_id, case.kind, case.category)
+        await add_actors(conn, case.id, actors)
+        await add_event(conn, case.id, "created", to_status=Status.NEW.value)
+        items: list[OutboxItem] = []
+        for member in pick_staff(await self.staff.active(), case.station_id, actors):
+            items += self.cards.items(case, member)
+        chat = group_chat(self.deployment, case.station_id, case.kind)
+        if chat is not None:
+            items.append(self.cards.group_card(chat, case))
+        return items
+
+    async def receiving(self, case: Case) -> list[str]:
+        """Names of the partner actors the case really reaches (for the resident's
+        confirmation): those with staff at its station whom the bot can reach on Telegram (no
+        refusal known) or by e-mail. The routing alone also names actors with nobody there."""
+        actors = await self.cases.actors(case.id)
+        unreachable = await self.staff.unreachable()
+        reached = {
+            member.actor_id
+            for member in pick_staff(await self.staff.active(), case.station_id, actors)
+            if member.role == Role.PARTNER.value
+            and (
+                (member.telegram_id is not None and member.telegram_id not in unreachable)
+                or (member.email is not None and self.cards.email_enabled)
+            )
+        }
+        return [self.cards.actor_name(a) for a in actors if a in reached]
