@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.report import Figure, at_least, at_most, growth, info, must_be, skipped
 from bot.domain.deployment import Deployment
 from bot.domain.intake import TIMES
-from bot.export import PARALLEL_MIN_ROWS, default_jobs
+from bot.services.export import PARALLEL_MIN_ROWS, default_jobs
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ FROM cases c ORDER BY c.id;
 CHILD = """\
 import resource, sys
 from bot.cli import main
-from bot.export import default_jobs
+from bot.services.export import default_jobs
 code = main(["export", "--format", "csv", "--out", *sys.argv[1:]])
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))

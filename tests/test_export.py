@@ -18,9 +18,9 @@ import pytest
 from bot.cli import main
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
-from bot.export import COLUMNS, Exporter
 from bot.i18n import Catalogs
 from bot.services import Services
+from bot.services.export import COLUMNS, Exporter
 from bot.settings import Settings
 from storage.export import Filters
 
@@ -181,7 +181,7 @@ def test_csv_records_are_what_the_csv_module_writes() -> None:
     import io
     import itertools
 
-    from bot.export import csv_record
+    from bot.services.export import csv_record
 
     cells = ["", "plain", "a,b", 'say "hi"', "two\nlines", "cr\r", "=1+2", "'x", "å ä ö", " "]
     values = [*cells, None, 0, 42, -1.5, 59.420374956584425, True]
@@ -198,7 +198,7 @@ def test_local_times_across_daylight_saving_changes(deployment: Deployment) -> N
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from bot.export import Exporter
+    from bot.services.export import Exporter
 
     exporter = Exporter(deployment)
     zone = ZoneInfo(deployment.deployment.timezone)
@@ -296,9 +296,9 @@ def test_two_processes_write_what_one_process_writes(
     monkeypatch: pytest.MonkeyPatch,
     fmt: str,
 ) -> None:
-    import bot.export
+    import bot.services.export.files
 
-    monkeypatch.setattr(bot.export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
     exporter = Exporter(deployment)  # one key: the same pseudonyms in both files
     seen: list[int] = []
     filters = Filters(kind="report")
@@ -314,7 +314,7 @@ def test_two_processes_write_what_one_process_writes(
 def test_a_failing_worker_fails_the_export_in_one_line(
     many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.export
+    import bot.services.export.files
 
     original = Exporter._write_run
 
@@ -323,7 +323,7 @@ def test_a_failing_worker_fails_the_export_in_one_line(
             raise OSError(28, "No space left on device")
         return original(self, fmt, database, out, *rest)
 
-    monkeypatch.setattr(bot.export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setattr(Exporter, "_write_run", fail_in_worker)
     with pytest.raises(RuntimeError, match=r"^OSError: \[Errno 28\] No space left on device$"):
         Exporter(deployment).write("csv", many, tmp_path / "x.csv", Filters(), jobs=2)
@@ -418,9 +418,9 @@ def test_outside_the_main_thread_the_export_stays_in_one_process(
     """As in the bot, where `/export` runs in a worker thread: forking there is not safe."""
     import threading
 
-    import bot.export
+    import bot.services.export.files
 
-    monkeypatch.setattr(bot.export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
     exporter = Exporter(deployment)
     result: list[int] = []
     thread = threading.Thread(

@@ -15,7 +15,6 @@ import pytest
 from PIL import Image, ImageFont
 
 from bot import charts
-from bot.admin import ExportScope
 from bot.app import build_application, running
 from bot.cli import main
 from bot.domain import callbacks
@@ -26,6 +25,7 @@ from bot.domain.stats import Period, named_period, summarise, weekly
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
+from bot.services.admin import ExportScope
 from bot.settings import Settings
 from tests.people import Person, db_rows
 

@@ -12,13 +12,13 @@ from telegram.constants import ChatType
 from telegram.error import NetworkError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.admin import ExportScope, TooLarge
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.exports import ALL, FORMATS, KINDS, ExportChoice
 from bot.domain.stats import PERIODS, named_period
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send
+from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
 
 log = logging.getLogger(__name__)

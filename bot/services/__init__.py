@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.admin import AdminTools
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.intake import Draft
 from bot.domain.models import Case, Resident
 from bot.domain.stations import Nearest
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
+from bot.services.admin import AdminTools
 from bot.services.cards import Cards
 from bot.services.desk import Desk
 from bot.services.escalation import Escalation
@@ -27,10 +27,10 @@ from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
 from bot.services.routing import Routing
+from bot.services.stats import Statistics
 from bot.services.updates import Updates
 from bot.services.wake import Wake
 from bot.settings import Settings
-from bot.stats import Statistics
 from storage import Database
 from storage.audit import AuditRepository
 from storage.bot_state import BotStateRepository

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.domain.deployment import Deployment, Role
 from bot.domain.exports import ExportChoice
 from bot.domain.stats import named_period
-from bot.export import Exporter
 from bot.services.desk import Refused
+from bot.services.export import Exporter
 from bot.settings import Settings
 from storage.audit import AuditRepository
 from storage.export import Filters

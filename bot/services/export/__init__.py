@@ -1,0 +1,17 @@
+"""Exports of the collected feedback: CSV, newline-delimited JSON and XLSX, streamed.
+
+`cells`: one case as pseudonymised export cells, and CSV records or JSON lines of them;
+`files`: an export written to a file, in several processes when it is big.
+"""
+
+from bot.services.export.cells import COLUMNS, FORMATS, csv_record
+from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, default_jobs
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "PARALLEL_MIN_ROWS",
+    "Exporter",
+    "csv_record",
+    "default_jobs",
+]
