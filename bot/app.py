@@ -141,7 +141,9 @@ async def _post_init(app: BotApp) -> None:
         data.settings, data.deployment, data.catalogs, data.database, data.metrics
     )
     settings = data.settings
-    refusals = Refusals(services.desk, services.outbox, settings.ops_chat_id, data.metrics)
+    data.refusals = refusals = Refusals(
+        services.desk, services.outbox, settings.ops_chat_id, data.metrics
+    )
     worker = OutboxWorker(
         app.bot,
         services.outbox,
@@ -248,6 +250,7 @@ async def _post_shutdown(app: BotApp) -> None:
     runner, app.bot_data.metrics_runner = app.bot_data.metrics_runner, None
     if runner is not None:
         await runner.cleanup()
+    app.bot_data.refusals = None  # it queues through the services' database
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()

@@ -16,6 +16,7 @@ from bot.domain.models import Staff
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
 from bot.services import LazyDatabase, Services
+from bot.services.refusals import Refusals
 from bot.settings import Settings
 from storage.backup import DatabaseLock
 
@@ -29,6 +30,7 @@ class BotData:
         self.catalogs: Catalogs | None = None
         self.database: LazyDatabase | None = None
         self.worker: OutboxWorker | None = None
+        self.refusals: Refusals | None = None  # alerts to the ops chat go through it
         self.staff_probe: asyncio.Task[int] | None = None  # getChat of staff, at start
         self.last_ops_alert = -1e9  # monotonic time of the last alert to the ops chat
         self.flood: dict[int, deque[float]] = {}  # recent message times per person

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment, Limits
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from tests.people import Person
+from tests.people import Person, db_rows
 
 OPS = -100999
 
@@ -80,6 +82,12 @@ async def test_errors_are_told_plainly_and_ops_hears_once_a_minute(
         alerts = emulator.world.received(OPS)
         assert len(alerts) == 1  # once a minute, not once per error
         assert "RuntimeError" in alerts[0].text
+        # Not a reply to the update: the alert is queued in the outbox as an alert (one that
+        # cannot be delivered raises no other) and the outbox worker sends it.
+        rows = db_rows(settings, "SELECT payload, status FROM outbox WHERE recipient = ?", str(OPS))
+        assert [(json.loads(r["payload"]).get("alert"), r["status"]) for r in rows] == [
+            (True, "sent")
+        ]
         # The draft survived the error: the flow goes on where it was.
         await person.tap("Belysning")
         assert person.last_text().startswith("Var exakt?")

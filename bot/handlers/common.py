@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import IO
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -47,6 +48,27 @@ async def send(
     chat = update.effective_chat
     assert chat is not None
     return await context.bot.send_message(chat.id, text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def send_file(
+    update: Update,
+    context: AppContext,
+    content: bytes | IO[bytes],
+    filename: str,
+    caption: str,
+    *,
+    write_timeout: float | None = None,
+) -> Message:
+    """Send a file to the update's chat (an export, the resident's own data): a reply, so
+    it goes out now; anything for another chat goes through the outbox (bot.delivery).
+    `write_timeout`: seconds for a large upload (None: the bot's default)."""
+    chat = update.effective_chat
+    assert chat is not None
+    if write_timeout is None:
+        return await context.bot.send_document(chat.id, content, filename=filename, caption=caption)
+    return await context.bot.send_document(
+        chat.id, content, filename=filename, caption=caption, write_timeout=write_timeout
+    )
 
 
 async def clear_buttons(update: Update) -> None:

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import AppContext, BotApp
-from bot.handlers.common import answer_refused
+from bot.handlers.common import answer_refused, send
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,21 @@ async def on_error(update: object, context: AppContext) -> None:
             update.effective_chat.id, user.language_code if user else None
         )
         try:
-            await context.bot.send_message(
-                update.effective_chat.id, services.text(lang, "error.generic")
-            )
+            await send(update, context, services.text(lang, "error.generic"))
         except TelegramError:
             log.warning("Could not tell chat about the error", exc_info=True)
     await alert_ops(context)
 
 
 async def alert_ops(context: AppContext) -> None:
-    """Tell the ops chat (if one is set) that something failed, at most once a minute."""
+    """Tell the ops chat (if one is set) that something failed, at most once a minute.
+
+    Not a reply to the update: the alert is queued in the outbox like every other alert
+    (bot.services.refusals), and the outbox worker sends it a moment later.
+    """
     services = context.bot_data.services
-    if services is None or services.settings.ops_chat_id is None:
+    refusals = context.bot_data.refusals
+    if services is None or refusals is None or services.settings.ops_chat_id is None:
         return
     now = time.monotonic()
     if now - context.bot_data.last_ops_alert < OPS_ALERT_INTERVAL:
@@ -58,11 +61,9 @@ async def alert_ops(context: AppContext) -> None:
     error = type(context.error).__name__ if context.error else "?"
     lang = services.deployment.deployment.default_language
     try:
-        await context.bot.send_message(
-            services.settings.ops_chat_id, services.text(lang, "ops.error", error=error)
-        )
-    except TelegramError:
-        log.warning("Could not alert the ops chat", exc_info=True)
+        await refusals.tell_ops(services.text(lang, "ops.error", error=error))
+    except Exception:  # the failure may be the database itself: the log has it all the same
+        log.warning("Could not queue the alert for the ops chat", exc_info=True)
 
 
 def register(app: BotApp) -> None:

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
-from bot.handlers.common import clear_buttons, keyboard, lang_of, send
+from bot.handlers.common import clear_buttons, keyboard, lang_of, send, send_file
 
 
 async def my_data(update: Update, context: AppContext) -> None:
@@ -22,8 +22,8 @@ async def my_data(update: Update, context: AppContext) -> None:
     data = await context.services.privacy.export(chat.id)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     name = f"trygghetsboten-{dt.date.today().isoformat()}.json"
-    await context.bot.send_document(
-        chat.id, body, filename=name, caption=context.services.text(lang, "privacy.data_caption")
+    await send_file(
+        update, context, body, name, context.services.text(lang, "privacy.data_caption")
     )
 
 
