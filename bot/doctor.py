@@ -26,6 +26,7 @@ from bot.reach import probe_chats
 from bot.settings import Settings
 from storage.cases import open_outside
 from storage.chats import unreachable as unreachable_chats
+from storage.health import journal_mode, probe_write_lock, quick_check, schema_version
 from storage.migrations import LATEST_VERSION
 from storage.staff import linked_by_code
 
@@ -258,7 +259,7 @@ def _database(path: Path, timeout: float) -> str:
 
 def _inspect(conn: sqlite3.Connection, problems: list[str]) -> str:
     """Schema version, journal mode, write lock and quick_check; append what is wrong."""
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    version = schema_version(conn)
     if version < LATEST_VERSION:
         problems.append(f"schema {version}, current {LATEST_VERSION}: run trygghetsbot migrate")
     elif version > LATEST_VERSION:
@@ -266,12 +267,11 @@ def _inspect(conn: sqlite3.Connection, problems: list[str]) -> str:
             f"schema {version} is newer than this program ({LATEST_VERSION}): "
             "upgrade Trygghetsboten"
         )
-    mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    mode = journal_mode(conn)
     if mode != "wal":
         problems.append(f"journal mode {mode}, not wal")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
+        probe_write_lock(conn)
         writable = "writable"
     except sqlite3.OperationalError as exc:
         # A running bot holding the write lock past the busy timeout is not a fault.
@@ -280,7 +280,7 @@ def _inspect(conn: sqlite3.Connection, problems: list[str]) -> str:
         else:
             writable = "not writable"
             problems.append(f"not writable: {exc}")
-    integrity = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    integrity = quick_check(conn)
     if integrity != "ok":
         problems.append(f"quick_check: {integrity}")
     return f"schema {version}, {mode}, {writable}, quick_check {integrity}"

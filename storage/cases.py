@@ -118,6 +118,11 @@ async def add_event(
     )
 
 
+async def mark_escalated(conn: aiosqlite.Connection, case_id: int, at: str) -> None:
+    """Record when the case was escalated (it is not escalated again)."""
+    await conn.execute("UPDATE cases SET escalated_at = ? WHERE id = ?", (at, case_id))
+
+
 async def event_of_message(conn: aiosqlite.Connection, message: str) -> bool:
     """Whether an event was stored from this Telegram message (inside the caller's
     transaction, so that checking and inserting are one step)."""

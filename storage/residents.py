@@ -26,6 +26,11 @@ class ResidentRepository:
         row = await self._db.fetchone("SELECT * FROM residents WHERE chat_id = ?", (chat_id,))
         return _resident(row) if row else None
 
+    async def chat_of(self, resident_id: int) -> int | None:
+        """The chat id of a resident (None when the row is gone)."""
+        row = await self._db.fetchone("SELECT chat_id FROM residents WHERE id = ?", (resident_id,))
+        return int(row[0]) if row else None
+
     async def touch(self, chat_id: int, language: str | None = None) -> Resident:
         """Return the resident for `chat_id`, creating it on first contact."""
         now = utcnow()

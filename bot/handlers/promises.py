@@ -17,7 +17,7 @@ from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promis
 from bot.domain.text import in_messages
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.services import Services
-from storage.promises import Update as StoredUpdate
+from bot.services.updates import Update as StoredUpdate
 
 ICONS = {"planned": "⚪", "in_progress": "🟡", "done": "🟢", "delayed": "🟠", "not_done": "🔴"}
 

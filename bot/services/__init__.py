@@ -118,7 +118,7 @@ class Services:
         wake = Wake()
         cards = Cards(deployment, catalogs, email_enabled=settings.smtp_host is not None)
         routing = Routing(deployment, cases, staff, cards)
-        desk = Desk(db, deployment, catalogs, cases, staff, cards, routing, wake)
+        desk = Desk(db, deployment, catalogs, cases, staff, residents, cards, routing, wake)
         if sync_staff:
             await desk.sync_staff()
         promises = PromiseRepository(db)

@@ -35,6 +35,7 @@ from storage.cases import (
 )
 from storage.database import Database
 from storage.outbox import OutboxItem, enqueue
+from storage.residents import ResidentRepository
 from storage.staff import Staff, StaffEntry, StaffRepository
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Desk:
         catalogs: Catalogs,
         cases: CaseRepository,
         staff: StaffRepository,
+        residents: ResidentRepository,
         cards: Cards,
         routing: Routing,
         wake: Wake,
@@ -90,6 +92,7 @@ class Desk:
         self.catalogs = catalogs
         self.cases = cases
         self.staff = staff
+        self.residents = residents
         self.cards = cards
         self.routing = routing
         self.email_enabled = cards.email_enabled
@@ -227,14 +230,8 @@ class Desk:
         )
 
     async def reporter_chat(self, case: Case) -> int | None:
-        row = (
-            await self._db.fetchone(
-                "SELECT chat_id FROM residents WHERE id = ?", (case.resident_id,)
-            )
-            if case.resident_id
-            else None
-        )
-        return int(row[0]) if row else None
+        """The chat of the resident who reported the case (None when they are gone)."""
+        return await self.residents.chat_of(case.resident_id) if case.resident_id else None
 
     async def forward_targets(self, case: Case) -> list[Actor]:
         """The actors a case can be forwarded to: not already on it, and not the operators."""

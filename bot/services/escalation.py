@@ -10,7 +10,7 @@ from bot.domain.deployment import Deployment
 from bot.domain.routing import pick_staff
 from bot.services.cards import Cards
 from bot.services.wake import Wake
-from storage.cases import CaseRepository, add_event
+from storage.cases import CaseRepository, add_event, mark_escalated
 from storage.database import Database
 from storage.outbox import OutboxItem, enqueue
 from storage.staff import StaffRepository
@@ -66,10 +66,7 @@ class Escalation:
                 if admin.telegram_id and hears_escalation(admin, case.station_id, actors):
                     items.append(self.cards.escalation(admin.telegram_id, case, hours))
             async with self._db.transaction() as conn:
-                await conn.execute(
-                    "UPDATE cases SET escalated_at = ? WHERE id = ?",
-                    (now.isoformat(timespec="seconds"), case.id),
-                )
+                await mark_escalated(conn, case.id, now.isoformat(timespec="seconds"))
                 await add_event(
                     conn, case.id, "escalated", from_status=case.status, to_status=case.status
                 )
