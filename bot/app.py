@@ -19,7 +19,8 @@ from telegram.request import BaseRequest
 from bot.connection import Outage, WatchedRequest
 from bot.context import AppContext, BotApp, BotData
 from bot.delivery.email import Mailer
-from bot.delivery.outbox import BotLimiter, OutboxWorker
+from bot.delivery.outbox import OutboxWorker
+from bot.delivery.pacing import BotLimiter
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs

@@ -13,16 +13,16 @@ import contextlib
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter
 
+from bot.delivery.channels import Channel, EmailChannel, TelegramChannel
 from bot.delivery.email import Mailer
+from bot.delivery.messages import decode
+from bot.delivery.pacing import Pacer, mark_sending
 from bot.metrics import Metrics
 from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 
@@ -32,48 +32,7 @@ MAX_ATTEMPTS = 8
 #: Telegram's window for a group's limit (`group_per_minute`), in seconds.
 GROUP_WINDOW = 60.0
 
-JSONDict = dict[str, Any]
-
-#: True while the outbox worker sends (in its own tasks only): see BotLimiter.
-_sending: ContextVar[bool] = ContextVar("outbox_sending", default=False)
 GONE = ("chat not found", "user not found", "bot was blocked", "user is deactivated", "kicked")
-
-
-class BotLimiter(AIORateLimiter):
-    """PTB's rate limiter for what handlers send; the outbox worker's sends pass straight on.
-
-    Telegram's 30 messages a second are for the bot as a whole: every send to a chat, the
-    handlers' and the outbox worker's alike, takes its slot from the one `pacer` (the worker
-    gets it, see bot.app). PTB's own overall limiter is off (a leaky bucket, it lets a burst
-    of 30 through on top of the steady 30 a second).
-
-    The worker paces itself otherwise (one a second per chat, 20 a minute per group) and backs
-    off from a 429 per chat. Through AIORateLimiter, a group's 20 a minute would make the
-    worker wait inside one send, and a 429 makes it sleep retry_after while holding back
-    every other request, private cards and residents' replies included.
-    """
-
-    def __init__(self, rate_per_second: float, max_retries: int = 0) -> None:
-        super().__init__(overall_max_rate=0, max_retries=max_retries)
-        #: The bot's one global budget, shared with the outbox worker.
-        self.pacer = Pacer(rate_per_second)
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        if _sending.get():
-            return await callback(*args, **kwargs)  # the worker took its slot (_paced)
-        if data.get("chat_id") is not None:  # what PTB's overall limiter would count
-            await self.pacer.wait()
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
 
 
 class Refusals(Protocol):
@@ -91,51 +50,6 @@ def is_group(row: OutboxRow) -> bool:
 def backoff(attempts: int) -> float:
     """Seconds before the next try: 2, 4, 8, ... capped at ten minutes."""
     return float(min(MAX_DELAY, 2 ** (attempts + 1)))
-
-
-def markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in buttons
-        ]
-    )
-
-
-class Pacer:
-    """Never more than `rate` sends in any one-second window, spaced evenly.
-
-    Two rules: slots are 1.5 % wider than 1/rate, and a send waits until the one `rate` sends
-    before it left more than a second (plus a margin) ago, counted on the times sends really
-    started. Planned slots alone are not enough: a send that leaves late (a busy event loop)
-    followed by ones on time would put more than `rate` into one second at Telegram.
-    """
-
-    MARGIN = 0.985
-    WINDOW = 1.015  # seconds: Telegram's one-second window, with room for network jitter
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / (rate * self.MARGIN)
-        self._next = 0.0
-        self._started: deque[float] = deque(maxlen=max(1, int(rate)))
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Return when the caller may send; the caller sends at once."""
-        loop = asyncio.get_running_loop()
-        async with self._lock:  # one caller at a time takes the next slot
-            while True:
-                now = loop.time()
-                slot = max(now, self._next)
-                if len(self._started) == self._started.maxlen:
-                    slot = max(slot, self._started[0] + self.WINDOW)
-                if slot <= now:
-                    break
-                await asyncio.sleep(slot - now)
-            self._started.append(now)
-            self._next = now + self._interval
 
 
 class OutboxWorker:
@@ -160,16 +74,17 @@ class OutboxWorker:
     ) -> None:
         self._metrics = metrics
         self._refusals = refusals
-        self._bot = bot
+        #: The channel table: each row's channel, and each message's, names the class sending it.
+        self._channels: dict[str, Channel] = {
+            "telegram": TelegramChannel(bot, media_dir, paid_broadcast=paid_broadcast),
+            "email": EmailChannel(mailer, media_dir),
+        }
         #: The global budget; the bot's BotLimiter.pacer, so that cards and replies share it.
         self._pacer = pacer or Pacer(rate_per_second)
         self._chat_gap = 1.0 / rate_per_chat
-        self._paid = paid_broadcast
         self._concurrency = concurrency
         self._last_sent: dict[tuple[str, str], float] = {}
         self._outbox = outbox
-        self._mailer = mailer
-        self._media_dir = media_dir
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while nothing is due and the worker waits
@@ -263,7 +178,7 @@ class OutboxWorker:
         return not sent or len(sent) < self._group_limit
 
     async def _paced(self, row: OutboxRow) -> None:
-        if row.channel == "telegram":
+        if self._channels[row.channel].paced:
             await self._pacer.wait()
         if self._stopping:
             return  # not started: it stays pending for the next start
@@ -350,38 +265,6 @@ class OutboxWorker:
             self._metrics.delivery_failures.labels(row.channel, reason).inc()
 
     async def _send(self, row: OutboxRow) -> int | None:
-        _sending.set(True)  # this task's context only: past PTB's rate limiter (BotLimiter)
-        payload: dict[str, Any] = row.payload
-        if row.channel == "email":
-            if not self._mailer.enabled:
-                raise RuntimeError("e-mail is not configured (TRYGG_SMTP_HOST)")
-            files = [self._media_dir / p for p in payload.get("photos", [])]
-            await self._mailer.send(
-                row.recipient,
-                payload["subject"],
-                payload["body"],
-                [f for f in files if f.is_file()],
-            )
-            return None
-        chat_id = int(row.recipient)
-        sent: Message
-        if row.kind == "text":
-            sent = await self._bot.send_message(
-                chat_id,
-                payload["text"],
-                reply_markup=markup(payload.get("buttons")),
-                allow_paid_broadcast=self._paid or None,
-            )
-        elif row.kind == "photo":
-            path = self._media_dir / payload["path"]
-            if not path.is_file():
-                log.warning("Photo %s is gone; skipping", path.name)
-                return None
-            sent = await self._bot.send_photo(
-                chat_id, path.read_bytes(), caption=payload.get("caption")
-            )
-        elif row.kind == "location":
-            sent = await self._bot.send_location(chat_id, payload["lat"], payload["lon"])
-        else:
-            raise ValueError(f"unknown outbox kind {row.kind!r}")
-        return sent.message_id
+        mark_sending()  # this task's context only: past PTB's rate limiter (BotLimiter)
+        message = decode(row)
+        return await self._channels[message.channel].send(message)

@@ -1,0 +1,94 @@
+"""One class per way out (Telegram, e-mail): each renders its messages and sends them.
+
+A channel raises what its transport raises (TelegramError, SMTP and network errors); the
+outbox worker decides from that whether to retry, back off or give up.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.delivery.email import Mailer
+from bot.delivery.messages import Buttons, Email, Location, Outgoing, Photo, Text
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    #: Whether its sends take a slot of the bot's global budget (Telegram's 30 a second).
+    paced: bool
+
+    async def send(self, message: Outgoing) -> int | None:
+        """Send it; the message id the other side gave it, if any."""
+        ...
+
+
+def markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
+
+
+class TelegramChannel:
+    """Texts, photos and map pins through the Bot API."""
+
+    paced = True
+
+    def __init__(self, bot: Bot, media_dir: Path, *, paid_broadcast: bool = False) -> None:
+        self._bot = bot
+        self._media_dir = media_dir
+        self._paid = paid_broadcast
+
+    async def send(self, message: Outgoing) -> int | None:
+        sent: Message
+        match message:
+            case Text():
+                sent = await self._bot.send_message(
+                    message.chat_id,
+                    message.text,
+                    reply_markup=markup(message.buttons),
+                    allow_paid_broadcast=self._paid or None,
+                )
+            case Photo():
+                path = self._media_dir / message.path
+                if not path.is_file():
+                    log.warning("Photo %s is gone; skipping", path.name)
+                    return None
+                sent = await self._bot.send_photo(
+                    message.chat_id, path.read_bytes(), caption=message.caption
+                )
+            case Location():
+                sent = await self._bot.send_location(message.chat_id, message.lat, message.lon)
+            case Email():
+                raise ValueError("an e-mail is not sent through Telegram")
+        return sent.message_id
+
+
+class EmailChannel:
+    """E-mail to staff over SMTP, the case's photos attached."""
+
+    paced = False
+
+    def __init__(self, mailer: Mailer, media_dir: Path) -> None:
+        self._mailer = mailer
+        self._media_dir = media_dir
+
+    async def send(self, message: Outgoing) -> int | None:
+        if not isinstance(message, Email):
+            raise ValueError(f"not an e-mail: {type(message).__name__}")
+        if not self._mailer.enabled:
+            raise RuntimeError("e-mail is not configured (TRYGG_SMTP_HOST)")
+        files = [self._media_dir / p for p in message.photos]
+        await self._mailer.send(
+            message.to, message.subject, message.body, [f for f in files if f.is_file()]
+        )
+        return None

@@ -1,0 +1,125 @@
+"""Typed outgoing messages: what one outbox row asks to send, decoded once.
+
+An outbox row stores a channel, a recipient, a kind and a JSON payload (storage.outbox). The
+worker decodes it into one of these and hands it to the channel that sends its type
+(bot.delivery.channels); `item` turns one back into a row to enqueue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from storage.outbox import OutboxItem, OutboxRow
+
+#: Inline buttons as stored: rows of [label, callback data].
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A Telegram text message (HTML), with inline buttons or none."""
+
+    channel: ClassVar[str] = "telegram"
+    kind: ClassVar[str] = "text"
+    chat_id: int
+    text: str
+    buttons: Buttons = ()
+
+    def payload(self) -> dict[str, Any]:
+        if not self.buttons:
+            return {"text": self.text}
+        return {"text": self.text, "buttons": [[list(b) for b in row] for row in self.buttons]}
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A Telegram photo from the media directory (`path` is relative to it)."""
+
+    channel: ClassVar[str] = "telegram"
+    kind: ClassVar[str] = "photo"
+    chat_id: int
+    path: str
+    caption: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        if self.caption is None:
+            return {"path": self.path}
+        return {"path": self.path, "caption": self.caption}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A Telegram map pin."""
+
+    channel: ClassVar[str] = "telegram"
+    kind: ClassVar[str] = "location"
+    chat_id: int
+    lat: float
+    lon: float
+
+    def payload(self) -> dict[str, Any]:
+        return {"lat": self.lat, "lon": self.lon}
+
+
+@dataclass(frozen=True)
+class Email:
+    """An e-mail to staff; `photos` are attached, relative to the media directory."""
+
+    channel: ClassVar[str] = "email"
+    kind: ClassVar[str] = "email"
+    to: str
+    subject: str
+    body: str
+    photos: tuple[str, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {"subject": self.subject, "body": self.body, "photos": list(self.photos)}
+
+
+Outgoing = Text | Photo | Location | Email
+
+
+def _text(chat_id: int, payload: dict[str, Any]) -> Text:
+    buttons = payload.get("buttons") or ()
+    rows = tuple(tuple((label, data) for label, data in row) for row in buttons)
+    return Text(chat_id, payload["text"], rows)
+
+
+def _photo(chat_id: int, payload: dict[str, Any]) -> Photo:
+    return Photo(chat_id, payload["path"], payload.get("caption"))
+
+
+def _location(chat_id: int, payload: dict[str, Any]) -> Location:
+    return Location(chat_id, payload["lat"], payload["lon"])
+
+
+#: Telegram's kinds of row, each with its decoder.
+TELEGRAM_KINDS: dict[str, Callable[[int, dict[str, Any]], Outgoing]] = {
+    "text": _text,
+    "photo": _photo,
+    "location": _location,
+}
+
+
+def decode(row: OutboxRow) -> Outgoing:
+    """The message a row asks to send. A malformed row raises (KeyError, ValueError): the
+    worker counts that as a failed try, as it does a network error."""
+    payload = row.payload
+    if row.channel == Email.channel:
+        return Email(
+            row.recipient, payload["subject"], payload["body"], (*payload.get("photos", []),)
+        )
+    decoder = TELEGRAM_KINDS.get(row.kind)
+    if decoder is None:
+        raise ValueError(f"unknown outbox kind {row.kind!r}")
+    return decoder(int(row.recipient), payload)
+
+
+def item(message: Outgoing, case_id: int | None = None, **flags: object) -> OutboxItem:
+    """The outbox row for `message` (about `case_id`); `flags` go into the payload as they are
+    (bot.services.refusals marks its alerts so)."""
+    recipient = message.to if isinstance(message, Email) else str(message.chat_id)
+    payload = {**message.payload(), **flags}
+    return OutboxItem(message.channel, recipient, message.kind, payload, case_id)
