@@ -11,14 +11,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from bot.app import ALLOWED_UPDATES, build_application, running
+from bot.app import build_application, running
 from bot.config import load_deployment
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
-from bot.emulator.inprocess import EmulatorRequest, InProcessBot
 from bot.i18n import Catalogs, available_languages
 from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
+from tests.bots import in_process
 from tests.processes import Sink, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,9 +92,7 @@ async def live_bot(
     """The real Application in this event loop, its Bot API calls handed straight to the
     emulator's method table (no sockets). `world.settle` and `world.wait_idle` wait until the
     bot is done, exactly (bot.emulator.inprocess)."""
-    request = EmulatorRequest(emulator.world, emulator.token)
-    app = build_application(bot_settings, deployment, request=request)
-    async with InProcessBot(app, emulator.world, list(ALLOWED_UPDATES)):
+    async with in_process(emulator, bot_settings, deployment):
         yield emulator
 
 

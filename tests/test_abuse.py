@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment, Limits
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.bots import build, in_process, serving
 from tests.people import Person, db_rows
 
 OPS = -100999
@@ -18,7 +18,7 @@ async def test_a_flooding_resident_is_slowed_and_others_are_not(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
     strict = deployment.model_copy(update={"limits": Limits(messages_per_minute=5)})
-    async with running(build_application(bot_settings, strict), poll_timeout=1):
+    async with in_process(emulator, bot_settings, strict):
         world = emulator.world
         flooder, other = Person(world, 1001, catalogs), Person(world, 1002, catalogs)
         for n in range(12):
@@ -35,7 +35,7 @@ async def test_reports_per_hour_limit_keeps_the_draft(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
     strict = deployment.model_copy(update={"limits": Limits(reports_per_hour=1)})
-    async with running(build_application(bot_settings, strict), poll_timeout=1):
+    async with in_process(emulator, bot_settings, strict):
         person = Person(emulator.world, 1001, catalogs)
 
         async def idea(text: str) -> None:
@@ -62,8 +62,8 @@ async def test_errors_are_told_plainly_and_ops_hears_once_a_minute(
     for member in deployment.staff:  # else the start-up check tells the ops chat of them
         if member.telegram_id is not None:
             emulator.world.user(member.telegram_id).started = True
-    app = build_application(settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, settings, deployment)
+    async with serving(app, emulator):
         person = Person(emulator.world, 1001, catalogs)
         await person.say("/rapport")
         await person.tap("Floda")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.settings import Settings
 from storage.backup import DatabaseInUse, DatabaseLock, in_use
+from tests.bots import build, in_process, serving
 from tests.processes import bot_env
 from tests.processes import cli as run_cli
 
@@ -41,8 +41,8 @@ async def test_backup_under_write_load_restores_every_committed_report(
     database = bot_settings.database
     committed: list[str] = []
     stop, fifty = asyncio.Event(), asyncio.Event()
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         services = app.bot_data.services
         assert services is not None
 
@@ -101,7 +101,7 @@ async def test_backup_under_write_load_restores_every_committed_report(
     kept = newest(tmp_path, "bot.sqlite3.before-restore-*")
     assert references(kept) == set(committed)  # the replaced database is kept, complete
     # The bot starts on the restored database.
-    async with running(build_application(bot_settings, deployment), poll_timeout=1) as again:
+    async with in_process(emulator, bot_settings, deployment) as again:
         assert again.bot_data.services is not None
         assert await again.bot_data.services.cases.get(before[0]) is not None
 

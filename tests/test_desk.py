@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.bots import build, in_process, serving
 from tests.images import jpeg
 from tests.people import Person
 from tests.people import db_rows as rows
@@ -42,7 +42,7 @@ async def desk_bot(
 ) -> AsyncIterator[Emulator]:
     for staff in (POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK, ADMIN):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with running(build_application(desk_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, desk_settings, deployment):
         yield emulator
 
 
@@ -197,13 +197,13 @@ async def test_flood_control_and_restart_deliver_exactly_once(
     def flood_on() -> None:  # Telegram's 1 message per second per chat, from the submit on
         world.flood.enabled = True
 
-    async with running(build_application(desk_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, desk_settings, deployment, wait_outbox=False):
         await report(resident, before_send=flood_on)
         # Stop as soon as the first of the card's three messages has reached the officer.
         await world.wait_for(POLIS_JKB, lambda m: "JKB-0001" in m.text, timeout=15)
     pending = rows(desk_settings, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
     assert pending[0]["n"] > 0, "the restart happens in the middle of delivery"
-    async with running(build_application(desk_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, desk_settings, deployment):
         for _ in range(100):
             left = rows(desk_settings, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
             if left[0]["n"] == 0:
@@ -272,8 +272,8 @@ async def test_unacknowledged_case_is_reminded_and_escalated(
     world = emulator.world
     for staff in (POLIS_JKB, KOMMUN_JKB, ADMIN):
         world.user(staff).started = True
-    app = build_application(desk_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, desk_settings, deployment)
+    async with serving(app, emulator):
         await report(Person(world, RESIDENT, catalogs))
         await wait_for_text(world, POLIS_JKB, "JKB-0001")
         services = app.bot_data.services

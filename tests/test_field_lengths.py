@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.domain.intake import DESCRIPTION_MAX, MAX_PHOTOS, PLACE_MAX, TIMES, Draft, TextProblem
 from bot.domain.lifecycle import Status
@@ -29,6 +28,7 @@ from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.people import Person, db_rows, to_description
 
 RESIDENT, FOLLOWER = 1001, 1002
@@ -43,7 +43,7 @@ async def bot(
 ) -> AsyncIterator[Emulator]:
     for staff in (POLIS_JKB, KOMMUN_JKB):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         yield emulator
 
 
@@ -341,7 +341,7 @@ async def test_a_promise_with_long_updates_is_shown_in_several_messages(
         texts = await publish_long_updates(services, 3)
     finally:
         await services.close()
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         person = Person(emulator.world, RESIDENT, catalogs)
         await person.say("/lofte")
         shown = await person.tap("Jakobsberg")

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from telegram import Bot
 
-from bot.app import build_application, running
 from bot.context import BotApp
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.emulator import Emulator
@@ -19,6 +18,7 @@ from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
+from tests.bots import build, serving
 from tests.people import Person, db_rows
 
 RESIDENT = 1501
@@ -43,8 +43,8 @@ def _chat(settings: Settings, chat_id: int) -> int | None:
 async def app(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> AsyncIterator[BotApp]:
-    application = build_application(bot_settings, deployment)
-    async with running(application, poll_timeout=1):
+    application = build(emulator, bot_settings, deployment)
+    async with serving(application, emulator):
         yield application
 
 
@@ -80,8 +80,8 @@ async def test_a_follower_who_unblocks_gets_the_next_update(
     # An earlier bot left Telegram with a list that lacks my_chat_member: Telegram keeps the
     # last list given, so the bot must name the types it needs, also when it long-polls.
     world.allowed_updates = ["message", "callback_query"]
-    application = build_application(bot_settings, deployment)
-    async with running(application, poll_timeout=1):
+    application = build(emulator, bot_settings, deployment)
+    async with serving(application, emulator):
         services = await _follower(application, world, catalogs)  # the bot has polled
         assert world.allowed_updates is not None
         assert "my_chat_member" in world.allowed_updates
@@ -124,8 +124,8 @@ async def test_removed_from_a_station_group_and_added_back(
     world = emulator.world
     world.member_updates = True
     world.group(FLODA_GROUP, "Samverkan Floda", [TRYGGHETSVARDAR])
-    application = build_application(bot_settings, with_group)
-    async with running(application, poll_timeout=1):
+    application = build(emulator, bot_settings, with_group)
+    async with serving(application, emulator):
         world.remove_bot(FLODA_GROUP, by=TRYGGHETSVARDAR)
         await _until(lambda: _chat(bot_settings, FLODA_GROUP) == 0, "the group is inactive")
         world.add_bot(FLODA_GROUP, by=TRYGGHETSVARDAR)

@@ -8,12 +8,12 @@ pending update (or the question waiting for an answer) and the press (or the tex
 
 from __future__ import annotations
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.markup import parse_html
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.crash import restore, snapshot, until
 from tests.people import Person, db_rows, to_description
 
@@ -35,7 +35,7 @@ async def test_publicera_delivered_again_after_a_crash_is_published_once(
     world.user(POLIS_JKB).started = True
     follower = Person(world, FOLLOWER, catalogs)
     officer = Person(world, POLIS_JKB, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await follower.say("/installningar")
         await follower.tap("Följ en station")
         await follower.tap("Jakobsberg")
@@ -45,7 +45,7 @@ async def test_publicera_delivered_again_after_a_crash_is_published_once(
         preview = await officer.say("Från och med i måndags finns trygghetsvärdar kl 18–23.")
         assert "Förhandsvisning" in preview[-1].text
     persisted = snapshot(bot_settings.database)  # the pending update, not yet published
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         published = await officer.tap("Publicera")
         assert "Det skickas till 1 mottagare" in published[-1].text
         query = officer.last_query
@@ -56,7 +56,7 @@ async def test_publicera_delivered_again_after_a_crash_is_published_once(
     world.deliver_again(query)
     again = officer.mark()
     already = parse_html(officer.t("update.already"))[0]
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         reply = await world.wait_for(
             POLIS_JKB, lambda m: already in m.text or "Publicerat" in m.text, after=again
         )
@@ -76,7 +76,7 @@ async def test_an_answer_delivered_again_after_a_crash_reaches_staff_once(
     world.user(POLIS_JKB).started = True
     resident = Person(world, RESIDENT, catalogs)
     officer = Person(world, POLIS_JKB, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await to_description(resident, "Jakobsberg", "Behov av närvaro", "Vid stationsentrén")
         await resident.say("Ingen personal syns här på kvällarna.")
         await resident.tap(resident.t("nav.skip"))
@@ -89,7 +89,7 @@ async def test_an_answer_delivered_again_after_a_crash_reaches_staff_once(
         await resident.tap("Svara")
     persisted = snapshot(bot_settings.database)  # waiting for the answer
     answer = "Mellan sju och nio på kvällen."
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await resident.say(answer)
         await world.wait_for(POLIS_JKB, lambda m: answer in m.text)
     (sent,) = [m for m in world.chat(RESIDENT).messages if not m.outgoing and m.text == answer]
@@ -99,7 +99,7 @@ async def test_an_answer_delivered_again_after_a_crash_reaches_staff_once(
     again = resident.mark()
     world.deliver_message_again(RESIDENT, sent.id)
     confirmed = parse_html(resident.t("resident.answer_sent", reference="JKB-0001"))[0]
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await world.wait_for(RESIDENT, lambda m: confirmed in m.text, after=again)
         # A second answer to staff would be in the outbox by now (written with the event,
         # before the resident's confirmation): wait until the outbox has sent everything.

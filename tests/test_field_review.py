@@ -3,12 +3,12 @@ global send budget for the outbox and the handlers, staff chats probed at start-
 
 from __future__ import annotations
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from storage.outbox import OutboxItem
+from tests.bots import build, in_process, serving
 from tests.people import Person
 
 CUSTOMER = 1601
@@ -23,7 +23,7 @@ async def test_business_messages_are_not_asked_for_nor_answered(
     answered, the bot would write into other people's chats."""
     world = emulator.world
     world.user(CUSTOMER, "Kund").started = True
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         person = Person(world, CUSTOMER, catalogs)
         await person.say("/start")  # the bot has polled with its allowed_updates
         assert world.allowed_updates is not None
@@ -48,8 +48,8 @@ async def test_cards_and_replies_share_telegrams_global_budget(
     world.flood.per_chat_per_second = 5  # /start answers twice; only the global limit counts
     for chat in (*STAFF_CHATS, *RESIDENTS):
         world.user(chat).started = True
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         services = app.bot_data.services
         assert services is not None
         await services.outbox.add(

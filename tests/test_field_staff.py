@@ -19,7 +19,6 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden
 
-from bot.app import build_application, running
 from bot.cli import main
 from bot.domain.deployment import Deployment
 from bot.domain.models import CaseKind, NewCase
@@ -28,6 +27,7 @@ from bot.emulator.state import Message
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from storage.outbox import OutboxItem
+from tests.bots import build, in_process, serving
 from tests.people import Person, db_rows, to_description
 from tests.processes import Sink
 
@@ -85,8 +85,8 @@ async def test_a_partner_who_never_opened_the_bot_is_reported_once_and_not_promi
         world.user(staff, f"Staff {staff}").started = True
     world.user(KOMMUN_JKB, "Kommun")  # exists, never wrote to the bot: 403 on every send
     bot_settings = bot_settings.model_copy(update={"check_staff_chats": True})
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         # At start-up the bot asks Telegram about every staff chat (getChat), in the background.
         probe = app.bot_data.staff_probe
         assert probe is not None
@@ -115,7 +115,7 @@ async def test_a_partner_who_never_opened_the_bot_is_reported_once_and_not_promi
         )
         assert sample == 2
     # A restart does not tell the admins again.
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await submit_report(Person(world, 1003, catalogs), "Nedskräpning")
         await until(lambda: card_status(bot_settings, KOMMUN_JKB, "JKB-0003") == ["dead"], "3")
     # Stopping the bot stops the outbox worker after its current pass, the refusal of card 3
@@ -152,7 +152,7 @@ async def test_an_officer_unknown_to_telegram_gets_the_case_by_email(
     settings = bot_settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
     )
-    async with running(build_application(settings, deployment), poll_timeout=1):
+    async with in_process(emulator, settings, deployment):
         confirmation = await submit_report(Person(world, 1001, catalogs), "Belysning")
         alert = await world.wait_for(ADMIN, lambda m: POLIS_NAME in m.text, timeout=15)
         assert "bara till hens e-post" in alert.text
@@ -208,8 +208,8 @@ async def test_a_message_telegram_refuses_is_logged_and_told(
     world.group(OPS, "Drift")
     settings = bot_settings.model_copy(update={"ops_chat_id": OPS if ops_chat else None})
     told = OPS if ops_chat else ADMIN
-    app = build_application(settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, settings, deployment)
+    async with serving(app, emulator):
         services = app.bot_data.services
         assert services is not None
         case = await services.cases.create(
@@ -263,9 +263,9 @@ async def test_a_group_backing_off_does_not_hold_up_private_cards(
             group_count_when_private.append(len(world.received(GROUP)))
 
     stop_watching = world.watch(watch)
-    app = build_application(settings, deployment)
+    app = build(emulator, settings, deployment)
     try:
-        async with running(app, poll_timeout=1):
+        async with serving(app, emulator):
             services = app.bot_data.services
             assert services is not None
             await services.outbox.add(

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.markup import parse_html
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.crash import restore, snapshot, until
 from tests.images import jpeg
 from tests.people import Person, db_rows
@@ -172,10 +172,10 @@ async def test_an_update_delivered_again_after_a_crash_stores_one_case(
 ) -> None:
     world = emulator.world
     alice = Person(world, ALICE, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         summary, send = await to_summary(alice, photo=True)
     persisted = snapshot(bot_settings.database)  # the draft at the summary, not yet sent
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         before = alice.mark()
         query = world.press(ALICE, summary.id, send)
         await world.wait_for(ALICE, lambda m: "JKB-0001" in m.text, after=before)
@@ -184,7 +184,7 @@ async def test_an_update_delivered_again_after_a_crash_stores_one_case(
     restore(bot_settings.database, persisted)
     world.deliver_again(query)
     again = alice.mark()
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await world.wait_for(
             ALICE,
             lambda m: already(alice, "JKB-0001") in m.text,
@@ -203,10 +203,10 @@ async def test_a_draft_restored_from_before_its_case_is_not_offered_again(
 ) -> None:
     world = emulator.world
     alice = Person(world, ALICE, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await to_summary(alice, photo=True)
     persisted = snapshot(bot_settings.database)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         done = await alice.tap(alice.t("summary.send"))
         assert "JKB-0001" in done[-1].text
     (case,) = cases_of(bot_settings, ALICE)
@@ -214,13 +214,13 @@ async def test_a_draft_restored_from_before_its_case_is_not_offered_again(
     # Restarted from a copy of the draft persisted before the case: whatever the resident
     # does next, they hear the reference and are never offered "Skicka" for it again.
     restore(bot_settings.database, persisted)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         reply = await alice.say("Hallå?")
         assert reply[-1].text == already(alice, "JKB-0001")
         assert not reply[-1].inline_buttons
     # Or they start a new report straight away: the case keeps the photo the old draft had.
     restore(bot_settings.database, persisted)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await alice.say("/rapport")
         assert (bot_settings.media_dir / photo["path"]).exists()
     assert len(cases_of(bot_settings, ALICE)) == 1
@@ -231,28 +231,28 @@ async def test_a_restored_sent_draft_is_named_by_avbryt_rapport_and_an_album(
 ) -> None:
     world = emulator.world
     alice = Person(world, ALICE, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await to_summary(alice)
     persisted = snapshot(bot_settings.database)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         done = await alice.tap(alice.t("summary.send"))
         assert "JKB-0001" in done[-1].text
     # /avbryt on the restored copy: the case exists, so "nothing has been sent" would be false.
     restore(bot_settings.database, persisted)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         texts = [m.text for m in await alice.say("/avbryt")]
         assert already(alice, "JKB-0001") in texts, texts
         assert not any("Inget har skickats" in t for t in texts), texts
     # /rapport on it: the reference, then the new report starts.
     restore(bot_settings.database, persisted)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         texts = [m.text for m in await alice.say("/rapport")]
         assert already(alice, "JKB-0001") in texts, texts
         assert alice.t("station.location_hint") in texts
         assert world.chat(ALICE).reply_keyboard is not None  # the new flow's location button
     # An album on it: the reference once, and no "did not understand" for the other photos.
     restore(bot_settings.database, persisted)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         before = alice.mark()
         world.send_album(ALICE, [jpeg(color=(n * 30, 10, 10)) for n in range(4)])
         world.send_text(ALICE, "/arenden")  # one chat's updates are handled in order

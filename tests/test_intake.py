@@ -8,11 +8,11 @@ import io
 import pytest
 from PIL import Image
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import FSI, PDI, Catalogs
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.images import jpeg
 from tests.people import Person, agree, db_rows, to_description
 
@@ -409,7 +409,7 @@ async def test_draft_survives_a_restart(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
     alice = Person(emulator.world, ALICE, catalogs)
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await alice.say("/rapport")
         await alice.tap("Alingsås")
         await agree(alice)
@@ -420,7 +420,7 @@ async def test_draft_survives_a_restart(
         await alice.tap(alice.t("nav.done"))
         assert "Vad gör platsen otrygg?" in alice.last_text()
     # A new process would see exactly this: a new Application on the same database.
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         await alice.say("Väggen är full av klotter och det känns övergivet.")
         assert "foton" in alice.last_text()
         await alice.tap(alice.t("nav.skip"))

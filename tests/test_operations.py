@@ -9,13 +9,13 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.settings import Settings
+from tests.bots import build, serving
 from tests.images import jpeg
 from tests.people import Person, to_description
 
@@ -37,8 +37,8 @@ async def test_metrics_and_health_while_the_bot_runs(
 ) -> None:
     settings = bot_settings.model_copy(update={"metrics_port": 0})
     emulator.world.user(POLIS_JKB, "Officer").started = True
-    app = build_application(settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, settings, deployment)
+    async with serving(app, emulator):
         port = app.bot_data.metrics_port
         assert port
         resident = Person(emulator.world, RESIDENT, catalogs)
@@ -74,8 +74,8 @@ async def test_metrics_and_health_while_the_bot_runs(
 async def test_no_metrics_server_unless_asked(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> None:
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         assert app.bot_data.metrics_runner is None
         assert app.bot_data.metrics is not None  # counted anyway, for the activity line
 

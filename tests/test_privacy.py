@@ -10,12 +10,12 @@ import struct
 import pytest
 from PIL import Image
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment, Retention
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.media import PhotoError, clean_jpeg
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.people import Person
 from tests.test_intake import file_report, jpeg_with_gps
 
@@ -94,7 +94,7 @@ async def test_erase_without_keeping_text_leaves_nothing_behind(
     world.user(POLIS_JKB, "Staff").started = True
     pin = struct.pack(">d", 59.4236)  # how SQLite stores the REAL on disk
     needles = [DESCRIPTION.encode(), PLACE.encode(), pin]
-    async with running(build_application(bot_settings, blank), poll_timeout=1):
+    async with in_process(emulator, bot_settings, blank):
         person = Person(world, CHAT_ID, catalogs)
         assert "JKB-0001" in await file_report(person)
         await world.wait_for(POLIS_JKB, lambda m: m.kind == "location", timeout=15)

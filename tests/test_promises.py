@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.domain.promises import (
     CommitmentState,
@@ -23,6 +22,7 @@ from bot.emulator.state import Event
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
+from tests.bots import build, in_process, serving
 from tests.people import Person, to_description
 from tests.people import db_rows as rows
 
@@ -112,8 +112,8 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
 ) -> None:
     world = emulator.world
     world.user(POLIS_JKB).started = True
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         reporter, follower = Person(world, RESIDENT, catalogs), Person(world, OTHER, catalogs)
         await to_description(reporter, "Jakobsberg", "Behov av närvaro", "Vid stationsentrén")
         await reporter.say("Ingen personal syns här på kvällarna.")
@@ -231,8 +231,8 @@ async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
                 a_third.set()
 
     world.watch(on_sent)
-    app = build_application(settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, settings, deployment)
+    async with serving(app, emulator):
         services = app.bot_data.services
         assert services is not None
         await add_followers(services, world, first, followers)
@@ -255,7 +255,7 @@ async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
         await asyncio.wait_for(a_third.wait(), 60)  # stop a third of the way through
     delivered_before = len(sent_times)
     assert delivered_before < followers, "the restart happens in the middle of the broadcast"
-    async with running(build_application(settings, deployment), poll_timeout=1):
+    async with in_process(emulator, settings, deployment):
         await wait_until_sent(settings)
     assert world.flood_errors == 0, f"{world.flood_errors} x 429: the bot went over the limit"
     assert max_per_second(sent_times) <= rate, max_per_second(sent_times)

@@ -15,7 +15,6 @@ import pytest
 from PIL import Image, ImageFont
 
 from bot import charts
-from bot.app import build_application, running
 from bot.cli import main
 from bot.domain import callbacks
 from bot.domain.deployment import Deployment
@@ -27,6 +26,7 @@ from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.admin import ExportScope
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.people import Person, db_rows
 
 POLIS_JKB, KOMMUN_JKB, ADMIN = 100000001, 100000002, 100000009
@@ -216,7 +216,7 @@ async def staff_bot(
     await seed(bot_settings, deployment, catalogs)
     for staff in (POLIS_JKB, KOMMUN_JKB, ADMIN):
         emulator.world.user(staff, f"Staff {staff}").started = True
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         yield emulator
 
 

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.chats import Asks, Verdict, stations_in_group, verdict
 from bot.domain.deployment import Deployment, Limits
 from bot.emulator import Emulator
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.bots import in_process
 from tests.people import Person, agree, db_rows
 
 ALICE, BOB, CAROL = 1001, 1002, 1003
@@ -26,7 +26,7 @@ async def trust_bot(
 ) -> AsyncIterator[Emulator]:
     for staff in (POLIS_JKB, KOMMUN_JKB, POLIS_STK, ADMIN):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         yield emulator
 
 
@@ -188,7 +188,7 @@ async def group_bot(
     world.group(JKB_GROUP, "Samverkan Jakobsberg", everyone)
     world.group(OTHER_GROUP, "Grannar", everyone)
     dep = with_jakobsberg_group(deployment)
-    async with running(build_application(bot_settings, dep), poll_timeout=1):
+    async with in_process(emulator, bot_settings, dep):
         yield emulator
 
 
@@ -258,7 +258,7 @@ async def test_the_flood_limit_holds_in_a_group(
     world = emulator.world
     world.group(OTHER_GROUP, "Grannar", [ALICE, BOB])
     strict = deployment.model_copy(update={"limits": Limits(messages_per_minute=3)})
-    async with running(build_application(bot_settings, strict), poll_timeout=1):
+    async with in_process(emulator, bot_settings, strict):
         for _ in range(8):
             world.send_text(ALICE, "/rapport", chat_id=OTHER_GROUP)
         # Bob's command comes after Alice's in the same chat, so it is answered after them.

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.logs import HideContent
 from bot.settings import Settings
 from storage.outbox import OutboxItem
+from tests.bots import build, in_process, serving
 from tests.people import Person
 from tests.test_intake import file_report
 
@@ -43,7 +43,7 @@ async def test_debug_logs_carry_no_names_or_report_texts(
     world = emulator.world
     world.user(RESIDENT, NAMES[0], last_name=NAMES[1], username=NAMES[2])
     world.user(POLIS_JKB, "Staff").started = True
-    async with running(build_application(bot_settings, deployment), poll_timeout=1):
+    async with in_process(emulator, bot_settings, deployment):
         person = Person(world, RESIDENT, catalogs)
         assert "JKB-0001" in await file_report(person)
         card = await world.wait_for(POLIS_JKB, lambda m: TEXTS[0] in m.text, timeout=15)
@@ -64,8 +64,8 @@ async def test_a_blocked_resident_is_not_named_at_info(
     world = emulator.world
     world.user(RESIDENT, "Someone").started = True
     world.block(RESIDENT)
-    app = build_application(bot_settings, deployment)
-    async with running(app, poll_timeout=1):
+    app = build(emulator, bot_settings, deployment)
+    async with serving(app, emulator):
         services = app.bot_data.services
         assert services is not None
         await services.outbox.add([OutboxItem("telegram", str(RESIDENT), "text", {"text": "x"})])

@@ -1,0 +1,39 @@
+"""The real Application against the emulator, in this event loop and in-process (no
+sockets): what most flow tests run. `world.settle` then waits until the bot is done, exactly
+(bot.emulator.inprocess). Tests of the network edge (polling, outages, webhooks) use
+`bot.app.running` or a subprocess instead."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.context import BotApp
+from bot.domain.deployment import Deployment
+from bot.emulator import Emulator
+from bot.emulator.inprocess import EmulatorRequest, InProcessBot
+from bot.settings import Settings
+
+
+def build(emulator: Emulator, settings: Settings, deployment: Deployment) -> BotApp:
+    """The Application for these settings, its Bot API calls handed to this emulator."""
+    request = EmulatorRequest(emulator.world, emulator.token)
+    return build_application(settings, deployment, request=request)
+
+
+@asynccontextmanager
+async def serving(
+    app: BotApp, emulator: Emulator, *, wait_outbox: bool = True
+) -> AsyncIterator[BotApp]:
+    """Start `app` (built with `build`), feed it the world's updates, and stop it after.
+    `wait_outbox=False`: settling does not wait for the outbox (to stop mid-delivery)."""
+    async with InProcessBot(app, emulator.world, list(ALLOWED_UPDATES), wait_outbox=wait_outbox):
+        yield app
+
+
+def in_process(
+    emulator: Emulator, settings: Settings, deployment: Deployment, *, wait_outbox: bool = True
+) -> AbstractAsyncContextManager[BotApp]:
+    """`build` and `serving` in one: `async with in_process(emulator, settings, dep):`."""
+    return serving(build(emulator, settings, deployment), emulator, wait_outbox=wait_outbox)
