@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.deployment import Deployment, Role
+from bot.domain.access import is_national, may_export, may_see_stats, may_start_export
+from bot.domain.deployment import Deployment
 from bot.domain.exports import ExportChoice
 from bot.domain.stats import named_period
 from bot.services.desk import Refused
@@ -51,11 +52,9 @@ class AdminTools:
     @staticmethod
     def stats_scope(member: Staff | None) -> list[str] | None:
         """The stations whose statistics `member` may see (None: all); partners may not."""
-        if member is None or member.role not in (Role.ADMIN.value, Role.KOMMUNPOLIS.value):
+        if member is None or not may_see_stats(member):
             raise Refused
-        if member.role == Role.ADMIN.value and not member.stations:
-            return None
-        return list(member.stations)
+        return None if is_national(member) else list(member.stations)
 
     @property
     def station_ids(self) -> list[str]:
@@ -63,11 +62,10 @@ class AdminTools:
 
     def export_scope(self, member: Staff | None) -> ExportScope:
         """What `member` may export: only admins; a station-bound admin only their stations."""
-        if member is None or member.role != Role.ADMIN.value:
+        if not may_start_export(member):
             raise Refused
-        if not member.stations:
-            return ExportScope(self.station_ids, all_stations=True)
-        return ExportScope([s for s in self.station_ids if s in member.stations], False)
+        stations = [s for s in self.station_ids if may_export(member, s)]
+        return ExportScope(stations, all_stations=may_export(member, None))
 
     def export_choice(self, member: Staff | None, arg: str) -> tuple[ExportChoice, ExportScope]:
         """The choice carried by a button, if `member` may make it; else Refused."""

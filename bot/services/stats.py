@@ -59,10 +59,7 @@ class Statistics:
     def category_name(self, category: str) -> str:
         if category == IDEA:
             return self.t("stats.ideas")
-        for c in self.deployment.categories:
-            if c.id == category:
-                return c.name.get(self.lang) or c.name["sv"]
-        return category
+        return self.deployment.category_label(category, self.lang) or category
 
     def station_name(self, station_id: str) -> str:
         for s in self.deployment.stations:
