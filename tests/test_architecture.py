@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO
 
@@ -42,3 +45,126 @@ def test_importing_everything_creates_no_files(tmp_path: object) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=str(tmp_path), check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------- layering, by reading
+SOURCES = sorted(
+    p for top in ("bot", "storage") for p in (REPO / top).rglob("*.py") if ".venv" not in p.parts
+)
+#: The largest a source module may grow; past it, split by what changes together.
+MAX_LINES = 400
+#: Bot API methods that start a new message in some chat.
+SENDS = frozenset(
+    {
+        "send_message",
+        "send_photo",
+        "send_location",
+        "send_document",
+        "send_media_group",
+        "copy_message",
+        "forward_message",
+    }
+)
+SQL = re.compile(
+    r"^\s*(SELECT\b.*\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+(TABLE|INDEX)|PRAGMA\b)",
+    re.DOTALL,  # the code writes SQL in capitals; "Select a station from…" is no query
+)
+
+
+def module_of(path: Path) -> str:
+    return ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+
+
+def imported(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def parsed() -> list[tuple[Path, str, ast.AST]]:
+    return [(p, module_of(p), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
+
+
+def test_no_source_module_is_over_the_size_limit() -> None:
+    sizes = {module_of(p): len(p.read_text(encoding="utf-8").splitlines()) for p in SOURCES}
+    assert len(sizes) > 50
+    over = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert not over, f"split these modules (over {MAX_LINES} lines): {over}"
+
+
+def test_handlers_and_domain_import_no_storage() -> None:
+    bad = {
+        name: sorted(m for m in imported(tree) if m.split(".")[0] == "storage")
+        for _, name, tree in parsed()
+        if name.startswith(("bot.handlers", "bot.domain"))
+    }
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_domain_imports_no_framework() -> None:
+    bad = {
+        name: sorted(m for m in imported(tree) if m.split(".")[0] in FORBIDDEN)
+        for _, name, tree in parsed()
+        if name.startswith("bot.domain")
+    }
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_no_sql_outside_storage() -> None:
+    found = sorted(
+        f"{name}:{node.lineno}"
+        for _, name, tree in parsed()
+        if not name.startswith("storage")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value)
+    )
+    assert not found, f"SQL outside storage/: {found}"
+
+
+def sends_in(tree: ast.AST) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in SENDS
+        and receiver(node.func.value).endswith("bot")
+    ]
+
+
+def receiver(node: ast.expr) -> str:
+    """`context.bot` -> "bot", `self._bot` -> "_bot", `bot` -> "bot"; else ""."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+#: Modules that may start a message outside the outbox: the delivery layer, and the one reply
+#: helper (bot.handlers.common.send and its kin answer the update's own chat).
+MAY_SEND = ("bot.delivery", "bot.handlers.common", "bot.emulator")
+
+
+def test_only_delivery_sends_outside_a_reply_to_the_current_update() -> None:
+    found = {
+        name: lines
+        for _, name, tree in parsed()
+        if not name.startswith(MAY_SEND) and (lines := sends_in(tree))
+    }
+    assert not found, f"send through bot.delivery (the outbox) or reply via common: {found}"
+
+
+def test_the_layering_checks_see_what_they_forbid() -> None:
+    """The checks above must fail on what they are for (a check that cannot fail is none)."""
+    assert sends_in(ast.parse("async def f(context):\n await context.bot.send_message(1, 'x')"))
+    assert SQL.match("SELECT id FROM cases WHERE x = ?")
+    assert SQL.match("\n  INSERT OR IGNORE INTO t VALUES (?)")
+    assert not SQL.match("Select a station from the list")
+    assert imported(ast.parse("from storage.cases import x\nimport storage")) == {
+        "storage.cases",
+        "storage",
+    }
