@@ -5,6 +5,8 @@ VENV ?= .venv
 # Optional dependencies to install: dev for developers and CI, xlsx for the Docker image.
 EXTRAS ?= dev
 BIN := $(VENV)/bin
+# pytest workers: more than the cores, as most flow tests wait on the emulator, not the CPU.
+PYTEST_WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
 .PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick
@@ -32,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -168,3 +168,25 @@ def test_the_layering_checks_see_what_they_forbid() -> None:
         "storage.cases",
         "storage",
     }
+
+
+def test_lower_layers_never_import_upper_ones() -> None:
+    """Handlers sit on services, services on domain and storage; storage knows only domain."""
+    upper = {
+        "storage": ("bot",),  # except bot.domain, below
+        "bot.domain": ("bot.handlers", "bot.services", "bot.delivery", "bot.app"),
+        "bot.services": ("bot.handlers", "bot.app", "bot.cli"),
+        "bot.delivery": ("bot.handlers", "bot.app", "bot.cli"),
+    }
+    bad: dict[str, list[str]] = {}
+    for _, name, tree in parsed():
+        for layer, forbidden in upper.items():
+            if name == layer or name.startswith(layer + "."):
+                wrong = sorted(
+                    m
+                    for m in imported(tree)
+                    if m.startswith(forbidden) and not m.startswith("bot.domain")
+                )
+                if wrong:
+                    bad[name] = wrong
+    assert not bad, f"an import against the layers: {bad}"
