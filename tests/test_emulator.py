@@ -1,4 +1,4 @@
-"""The Bot API emulator, driven by a real python-telegram-bot `Bot` over HTTP."""
+"""The Bot API emulator, driven by a real python-telegram-bot `Bot` over HTTP and in-process."""
 
 from __future__ import annotations
 
@@ -13,16 +13,25 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 
 from bot.emulator import Emulator
+from bot.emulator.inprocess import EmulatorRequest
 from tests.images import jpeg
 
 ALICE = 1001
 
 
-@pytest.fixture
-async def bot(emulator: Emulator) -> AsyncIterator[Bot]:
+@pytest.fixture(params=["http", "in-process"])
+async def bot(emulator: Emulator, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """A real `Bot`, over HTTP and through the in-process transport the flow tests use: every
+    test below holds for both, so the two levels see the same Bot API."""
     emulator.world.user(ALICE, "Alice").started = True
+    transport: dict[str, EmulatorRequest] = {}
+    if request.param == "in-process":
+        transport = {
+            "request": EmulatorRequest(emulator.world, emulator.token),
+            "get_updates_request": EmulatorRequest(emulator.world, emulator.token),
+        }
     async with Bot(
-        emulator.token, base_url=emulator.base_url, base_file_url=emulator.file_url
+        emulator.token, base_url=emulator.base_url, base_file_url=emulator.file_url, **transport
     ) as b:
         yield b
 
