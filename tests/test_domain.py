@@ -19,6 +19,8 @@ from bot.domain.stations import distance_km, fold, match_stations, nearest_stati
         ("Jakobsbergs station", ["jakobsberg"]),
         ("vargarda", ["vargarda"]),
         ("Vårgårda", ["vargarda"]),
+        ("VARGARDA", ["vargarda"]),  # from test_intake's station_by_name_or_alias
+        ("lerums station", ["lerum"]),  # from test_intake's station_by_name_or_alias
         ("alingsas", ["alingsas"]),
         ("FLO", ["floda"]),
         ("  floda  ", ["floda"]),

@@ -1,4 +1,4 @@
-"""The real Application polling the emulator over HTTP, in the test's event loop."""
+"""The real Application against the emulator, in-process, in the test's event loop."""
 
 from __future__ import annotations
 
