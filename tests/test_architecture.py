@@ -6,6 +6,7 @@ import ast
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -190,3 +191,74 @@ def test_lower_layers_never_import_upper_ones() -> None:
                 if wrong:
                     bad[name] = wrong
     assert not bad, f"an import against the layers: {bad}"
+
+
+# ---------------------------------------------------------------------- handlers call services
+def repositories() -> dict[str, frozenset[str]]:
+    """What a handler must not reach through the Services container: its attributes that are
+    storage objects (repositories, the database) under "", and each service's own storage
+    attributes under the service's name (`services.desk.cases`), read from the classes."""
+    from bot.services import Services
+
+    def in_storage(hints: dict[str, object]) -> frozenset[str]:
+        return frozenset(
+            name
+            for name, hint in hints.items()
+            if str(getattr(hint, "__module__", "")).split(".")[0] == "storage"
+        )
+
+    # LazyDatabase (bot.services) is the database too, opened late.
+    found = {"": in_storage(typing.get_type_hints(Services)) | {"database"}}
+    for name, hint in typing.get_type_hints(Services).items():
+        if isinstance(hint, type) and hint.__module__.startswith("bot.services."):
+            # A service keeps what it is given under the parameter's name (self.cases = cases).
+            found[name] = in_storage(typing.get_type_hints(vars(hint)["__init__"]))
+    return found
+
+
+def repository_uses(tree: ast.AST, repos: dict[str, frozenset[str]]) -> list[str]:
+    """`services.staff.x`, `context.services.audit.x`, `turn.services.desk.cases.x`, and a
+    service held under its own name (`desk = context.services.desk; desk.cases.x`)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = receiver(node.value)
+        if owner == "services" and node.attr in repos[""]:
+            found.append(f"{node.lineno}: services.{node.attr}")
+        elif node.attr in repos.get(owner, frozenset()):
+            found.append(f"{node.lineno}: {owner}.{node.attr}")
+    return found
+
+
+def test_handlers_call_services_not_repositories() -> None:
+    """Handlers parse, call one service and render: no repository, even through Services."""
+    repos = repositories()
+    found = {
+        name: uses
+        for _, name, tree in parsed()
+        if name.startswith("bot.handlers") and (uses := repository_uses(tree, repos))
+    }
+    assert not found, f"call a service in bot/services instead: {found}"
+
+
+def test_the_repository_check_sees_what_it_forbids() -> None:
+    repos = repositories()
+    assert {"staff", "audit", "promises", "cases", "residents", "db"} <= repos[""]
+    assert {"cases", "staff"} <= repos["desk"]
+    assert not {"staff_access", "desk"} & repos[""]
+    code = (
+        "async def f(context, services, desk):\n"
+        " await services.staff.active()\n"
+        " await context.services.audit.log('x', 'view', {})\n"
+        " await context.services.desk.cases.get('A')\n"
+        " await desk.staff.get(1)\n"
+        " await services.desk.view(None, 'A')\n"
+        " await services.staff_access.listing(None)\n"
+    )
+    assert sorted(repository_uses(ast.parse(code), repos)) == [
+        "2: services.staff",
+        "3: services.audit",
+        "4: desk.cases",
+        "5: desk.staff",
+    ]

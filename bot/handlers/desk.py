@@ -72,9 +72,9 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             await query.answer()
             await send_list(update, context, member, page)
             return ConversationHandler.END
-        case = await desk.authorise(member, reference)
+        # Showing the card is a view, and written to the audit log; any other press acts.
+        case = await (desk.view if cb.action == "show" else desk.authorise)(member, reference)
         if cb.action == "show":
-            await context.services.audit.log(f"staff:{member.id}", "view", {"case": reference})
             await query.answer()
             await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
         elif cb.action in ACTION_CODES:
@@ -300,11 +300,10 @@ async def show_case(update: Update, context: AppContext) -> None:
         await send(update, context, desk.t("desk.usage_case"))
         return
     try:
-        case = await desk.authorise(member, context.args[0].upper())
+        case = await desk.view(member, context.args[0].upper())
     except Refused:
         await refuse(update, context)
         return
-    await context.services.audit.log(f"staff:{member.id}", "view", {"case": case.reference})
     await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
 
 

@@ -40,8 +40,7 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
     if not promises:
         await send(update, context, services.text(lang, "promise.none", station=station.name))
         return
-    states = await services.promises.states()
-    latest = await services.promises.latest_updates()
+    states, latest = await services.updates.progress()
     for promise in promises:
         # Each commitment's latest update is staff text: a long promise takes several messages.
         for message in in_messages(render(services, lang, promise, station.id, states, latest)):

@@ -11,11 +11,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
-from bot.domain.access import admin_scope, may_grant, may_list_staff, may_revoke
 from bot.domain.deployment import Role
 from bot.domain.models import AlreadyStaff, InviteError
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import clear_buttons, keyboard, send
+from bot.services.desk import Refused
+from bot.services.staff import BadInvite
 
 STAFF_SCOPE = "s"
 
@@ -23,42 +24,26 @@ STAFF_SCOPE = "s"
 async def invite(update: Update, context: AppContext) -> None:
     """/invite actor station,station [role]: a one-time code for a new staff member (admins)."""
     member = await member_of(update, context)
-    services = context.services
-    desk = services.desk
-    scope = admin_scope(member) if member else None
-    if member is None or scope is None:
-        await refuse(update, context)
-        return
+    desk = context.services.desk
     args = context.args or []
-    # A station-bound admin chooses among their own actor and stations only.
-    actors = {a.id for a in desk.deployment.actors if scope.actors is None or a.id in scope.actors}
-    stations = {
-        s.id for s in desk.deployment.stations if scope.stations is None or s.id in scope.stations
-    }
+    actor = args[0] if len(args) > 1 else None
     chosen = args[1].split(",") if len(args) > 1 else []
     role = args[2] if len(args) > 2 else Role.PARTNER
-    if (
-        len(args) < 2
-        or args[0] not in actors
-        or not chosen
-        or not set(chosen) <= stations
-        or not may_grant(member, role, args[0], chosen)
-    ):
-        await send(
-            update,
-            context,
-            desk.t(
-                "staff.invite_usage",
-                actors=", ".join(sorted(actors)),
-                stations=", ".join(sorted(stations)),
-            ),
-        )
+    try:
+        invitation = await context.services.staff_access.invite(member, role, actor, chosen)
+    except Refused:
+        await refuse(update, context)
         return
-    code, expires = await services.staff.create_invite(
-        role, args[0], chosen, member.telegram_id, desk.deployment.deployment.invite_hours
-    )
+    except BadInvite as bad:
+        # A station-bound admin chooses among their own actor and stations only.
+        text = desk.t(
+            "staff.invite_usage", actors=", ".join(bad.actors), stations=", ".join(bad.stations)
+        )
+        await send(update, context, text)
+        return
+    expires = desk.local_time(invitation.expires)
     await send(
-        update, context, desk.t("staff.invite_created", code=code, expires=desk.local_time(expires))
+        update, context, desk.t("staff.invite_created", code=invitation.code, expires=expires)
     )
 
 
@@ -66,13 +51,15 @@ async def staff_list(update: Update, context: AppContext) -> None:
     """/staff: who has access (admins and kommunpolis); admins get revoke buttons."""
     member = await member_of(update, context)
     desk = context.services.desk
-    if member is None or not may_list_staff(member):
+    try:
+        everyone = await context.services.staff_access.listing(member)
+    except Refused:
         await refuse(update, context)
         return
-    everyone = await context.services.staff.active()
     lines = [desk.t("staff.list_title")]
     rows = []
-    for s in everyone:
+    for listed in everyone:
+        s = listed.staff
         lines.append(
             desk.t(
                 "staff.list_item",
@@ -82,7 +69,7 @@ async def staff_list(update: Update, context: AppContext) -> None:
                 stations=", ".join(s.stations) or "*",
             )
         )
-        if may_revoke(member, s):
+        if listed.revocable:
             rows.append(
                 [
                     (
@@ -102,12 +89,9 @@ async def on_staff_button(update: Update, context: AppContext) -> None:
     if member is None or cb is None or not cb.arg.isdigit():
         await refuse(update, context)
         return
-    target = await context.services.staff.get(int(cb.arg))
-    if (
-        target is None
-        or not may_revoke(member, target)
-        or not await context.services.staff.revoke(target.id)
-    ):
+    try:
+        target = await context.services.staff_access.revoke(member, int(cb.arg))
+    except Refused:
         await refuse(update, context)
         return
     await query.answer()
@@ -122,7 +106,7 @@ async def redeem(update: Update, context: AppContext, code: str) -> None:
     services = context.services
     desk = services.desk
     try:
-        member = await services.staff.redeem(code, user.id, user.full_name)
+        member = await services.staff_access.redeem(code, user.id, user.full_name)
     except AlreadyStaff as exc:
         current = exc.staff
         await send(

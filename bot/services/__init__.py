@@ -2,7 +2,8 @@
 
 Handlers call these and render the result; they hold no SQL and no business rules. Each use
 case is its own module (intake, profiles, privacy, desk with its cards, routing and
-escalation, updates, membership, stats, admin); `Services` opens the database and wires them.
+escalation, updates, membership, staff access, stats, admin); `Services` opens the database
+and wires them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
 from bot.services.routing import Routing
+from bot.services.staff import StaffAccess
 from bot.services.stats import Statistics
 from bot.services.updates import Updates
 from bot.services.wake import Wake
@@ -97,6 +99,7 @@ class Services:
     stats: Statistics
     admin: AdminTools
     membership: Membership
+    staff_access: StaffAccess
     metrics: Metrics | None = None
 
     @classmethod
@@ -118,13 +121,14 @@ class Services:
         wake = Wake()
         cards = Cards(deployment, catalogs, email_enabled=settings.smtp_host is not None)
         routing = Routing(deployment, cases, staff, cards)
-        desk = Desk(db, deployment, catalogs, cases, staff, residents, cards, routing, wake)
+        audit = AuditRepository(db)
+        desk = Desk(db, deployment, catalogs, cases, staff, residents, cards, routing, wake, audit)
         if sync_staff:
             await desk.sync_staff()
         promises = PromiseRepository(db)
         await promises.seed(deployment)
-        audit = AuditRepository(db)
-        intake = Intake(settings, deployment, db, residents, cases, routing, wake, metrics)
+        updates = Updates(deployment, catalogs, promises, residents, wake)
+        intake = Intake(settings, deployment, db, residents, cases, routing, updates, wake, metrics)
         return cls(
             settings=settings,
             deployment=deployment,
@@ -144,7 +148,8 @@ class Services:
             privacy=Privacy(settings, deployment, db, residents, PrivacyRepository(db), intake),
             desk=desk,
             escalation=Escalation(db, deployment, cases, staff, cards, wake),
-            updates=Updates(deployment, catalogs, promises, residents, wake),
+            updates=updates,
+            staff_access=StaffAccess(deployment, staff),
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
             admin=AdminTools(settings, deployment, audit),
             membership=Membership(ChatRepository(db), deployment),
@@ -205,8 +210,8 @@ class Services:
     async def save_photo(self, content: bytes) -> str:
         return await self.intake.save_photo(content)
 
-    async def discard_draft(self, draft: Draft) -> None:
-        await self.intake.discard_draft(draft)
+    async def discard_draft(self, draft: Draft) -> Case | None:
+        return await self.intake.discard_draft(draft)
 
     async def submitted(self, draft: Draft) -> Case | None:
         return await self.intake.submitted(draft)

@@ -24,6 +24,7 @@ from bot.i18n import Catalogs
 from bot.services.cards import CASE_SCOPE, Cards
 from bot.services.routing import Routing
 from bot.services.wake import Wake
+from storage.audit import AuditRepository
 from storage.cases import (
     CaseRepository,
     add_actors,
@@ -86,8 +87,10 @@ class Desk:
         cards: Cards,
         routing: Routing,
         wake: Wake,
+        audit: AuditRepository,
     ) -> None:
         self._db = db
+        self._audit = audit
         self.deployment = deployment
         self.catalogs = catalogs
         self.cases = cases
@@ -134,6 +137,13 @@ class Desk:
             return case
         raise Refused
 
+    async def view(self, member: Staff | None, reference: str) -> Case:
+        """The case for a staff member to read (as `authorise`), the view audit-logged."""
+        case = await self.authorise(member, reference)
+        assert member is not None
+        await self._audit.log(f"staff:{member.id}", "view", {"case": case.reference})
+        return case
+
     # ------------------------------------------------------------------ rendering
     # The desk's handlers render with these; the cards themselves live in bot.services.cards.
     @property
@@ -162,10 +172,6 @@ class Desk:
 
     def card_buttons(self, case: Case) -> list[list[list[str]]]:
         return self.cards.buttons(case)
-
-    async def receiving(self, case: Case) -> list[str]:
-        """Names of the partner actors the case really reaches (Routing.receiving)."""
-        return await self.routing.receiving(case)
 
     # ------------------------------------------------------------------ actions
     async def act(

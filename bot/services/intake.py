@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
-from bot.domain.models import Case, NewCase
+from bot.domain.models import Case, CaseKind, NewCase
 from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
 from bot.services.routing import Routing
+from bot.services.updates import Updates
 from bot.services.wake import Wake
 from bot.settings import Settings
 from storage.cases import CaseRepository, by_draft, insert
@@ -33,10 +34,16 @@ class CrimeTip(TextProblem):
 
 @dataclass(frozen=True)
 class Submitted:
-    """A draft sent: its case, and whether this send wrote it (False: it was sent before)."""
+    """A draft sent: its case, and whether this send wrote it (False: it was sent before).
+
+    For a new case also what the resident is told: the partner actors a report really
+    reaches, and whether they follow the case's station already (else they are offered to).
+    """
 
     case: Case
     new: bool
+    receiving: tuple[str, ...] = ()
+    followed: bool = False
 
 
 def find_station(deployment: Deployment, station_id: str | None) -> Station | None:
@@ -58,6 +65,7 @@ class Intake:
         residents: ResidentRepository,
         cases: CaseRepository,
         routing: Routing,
+        updates: Updates,
         wake: Wake,
         metrics: Metrics | None = None,
     ) -> None:
@@ -67,6 +75,7 @@ class Intake:
         self.residents = residents
         self.cases = cases
         self.routing = routing
+        self.updates = updates
         self.on_enqueue = wake
         self.metrics = metrics
 
@@ -130,11 +139,14 @@ class Intake:
         """Store a cleaned copy of a resident's photo; returns its file name."""
         return await asyncio.to_thread(store_photo, content, self.settings.media_dir)
 
-    async def discard_draft(self, draft: Draft) -> None:
-        """Remove an abandoned draft's photos; a draft that was sent keeps them (its case's)."""
-        if await self.submitted(draft) is not None:
-            return  # e.g. restored after a crash from before it was sent, then replaced
+    async def discard_draft(self, draft: Draft) -> Case | None:
+        """Remove an abandoned draft's photos; a draft that was sent keeps them (its case's),
+        and the case it became is returned (None: it was not sent)."""
+        case = await self.submitted(draft)
+        if case is not None:
+            return case  # e.g. restored after a crash from before it was sent, then replaced
         await asyncio.to_thread(remove_photos, list(draft.photos), self.settings.media_dir)
+        return None
 
     async def submitted(self, draft: Draft) -> Case | None:
         """The case this draft became, if it was sent.
@@ -205,4 +217,6 @@ class Intake:
             self.metrics.reports.labels(station.id, case.kind.value).inc()
         if resident.home_station is None:
             await self.residents.set_home_station(resident.id, station.id)
-        return Submitted(case, new=True)
+        receiving = await self.routing.receiving(case) if case.kind is CaseKind.REPORT else []
+        followed = case.station_id in await self.updates.followed(chat_id)
+        return Submitted(case, new=True, receiving=tuple(receiving), followed=followed)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.access import may_report_on
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
-from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, small_count
+from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState, month_bounds, small_count
 from bot.domain.text import check_fits, in_messages
 from bot.i18n import Catalogs, Safe
 from bot.services.wake import Wake
@@ -72,6 +72,12 @@ class Updates:
     async def followed(self, chat_id: int) -> list[str]:
         resident = await self.residents.get_by_chat(chat_id)
         return await self.promises.followed(resident.id) if resident else []
+
+    # ------------------------------------------------------------------ the state of promises
+    async def progress(self) -> tuple[dict[str, CommitmentState], dict[str, Update]]:
+        """What residents see of the promises: each commitment's current state (when it was
+        ever updated) and its latest update, both by commitment id."""
+        return await self.promises.states(), await self.promises.latest_updates()
 
     # ------------------------------------------------------------------ staff updates
     def choices(self, member: Staff) -> list[Choice]:

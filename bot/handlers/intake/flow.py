@@ -33,11 +33,9 @@ async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     old = context.user_data.get(DRAFT)
     if old:
         draft = Draft.from_dict(old)
-        case = await context.services.submitted(draft)
+        case = await context.services.discard_draft(draft)  # its photos, unless it was sent
         if case is not None:  # restored after a crash from before its case: name the case
             await tell_sent(update, context, draft.token, case.reference, remove_keyboard=False)
-        else:
-            await context.services.discard_draft(draft)
     lang = await lang_of(update, context)
     turn = Turn(update, context, lang, Draft(kind=kind.value))
     await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
@@ -225,18 +223,17 @@ async def submit(turn: Turn) -> int:
     if not sent.new:
         return await finish(turn, "submitted.already", discard=False, reference=case.reference)
     follow = None
-    if case.station_id not in await turn.services.updates.followed(turn.chat_id):
+    if not sent.followed:
         label = turn.t("follow.offer", station=turn.station_name)
         follow = keyboard([[(label, callbacks.menu("fol", case.station_id))]])
     if case.kind is CaseKind.REPORT:
-        actors = await turn.services.desk.receiving(case)  # only actors it really reaches
         await finish(
             turn,
             "submitted.report",
             discard=False,
             markup=follow,
             reference=case.reference,
-            actors=", ".join(actors) or turn.station_name,
+            actors=", ".join(sent.receiving) or turn.station_name,  # only actors it reaches
         )
     else:
         await finish(
