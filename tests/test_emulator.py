@@ -24,14 +24,13 @@ async def bot(emulator: Emulator, request: pytest.FixtureRequest) -> AsyncIterat
     """A real `Bot`, over HTTP and through the in-process transport the flow tests use: every
     test below holds for both, so the two levels see the same Bot API."""
     emulator.world.user(ALICE, "Alice").started = True
-    transport: dict[str, EmulatorRequest] = {}
-    if request.param == "in-process":
-        transport = {
-            "request": EmulatorRequest(emulator.world, emulator.token),
-            "get_updates_request": EmulatorRequest(emulator.world, emulator.token),
-        }
+    in_process = request.param == "in-process"
     async with Bot(
-        emulator.token, base_url=emulator.base_url, base_file_url=emulator.file_url, **transport
+        emulator.token,
+        base_url=emulator.base_url,
+        base_file_url=emulator.file_url,
+        request=EmulatorRequest(emulator.world, emulator.token) if in_process else None,
+        get_updates_request=EmulatorRequest(emulator.world, emulator.token) if in_process else None,
     ) as b:
         yield b
 

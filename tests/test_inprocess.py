@@ -4,6 +4,7 @@ asked of it, the outbox's paced deliveries and an album's collecting window incl
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -54,6 +55,7 @@ async def test_a_flow_reads_the_same_in_process_and_over_http(
     for level in ("http", "in-process"):
         async with Emulator() as emulator:
             settings = settings_for(emulator, tmp_path / level)
+            context: AbstractAsyncContextManager[object]
             if level == "http":
                 context = running(build_application(settings, deployment), poll_timeout=1)
             else:
