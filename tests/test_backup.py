@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,21 @@ from bot.emulator import Emulator
 from bot.settings import Settings
 from storage.backup import DatabaseInUse, DatabaseLock, in_use
 from tests.bots import build, in_process, serving
-from tests.processes import bot_env
-from tests.processes import cli as run_cli
+from tests.processes import bot_env, cli_here
+
+Cli = Callable[..., Awaitable[tuple[int, str, str]]]
 
 
-async def cli(database: Path, *args: str) -> tuple[int, str, str]:
-    """Run `python -m bot ARGS` as its own process, as an operator would."""
-    return await run_cli(bot_env(None, database.parent, TRYGG_DATABASE=str(database)), *args)
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """`cli(database, *args)`: `trygghetsbot ARGS` on this database, as an operator types it,
+    run in this process (in a thread of its own, so the bot in this loop goes on writing)."""
+
+    async def run(database: Path, *args: str) -> tuple[int, str, str]:
+        env = bot_env(None, database.parent, TRYGG_DATABASE=str(database))
+        return await cli_here(env, *args, capsys=capsys, monkeypatch=monkeypatch)
+
+    return run
 
 
 def newest(directory: Path, pattern: str) -> Path:
@@ -36,7 +45,7 @@ def references(database: Path) -> set[str]:
 
 
 async def test_backup_under_write_load_restores_every_committed_report(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment, tmp_path: Path
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, tmp_path: Path, cli: Cli
 ) -> None:
     database = bot_settings.database
     committed: list[str] = []
@@ -106,7 +115,7 @@ async def test_backup_under_write_load_restores_every_committed_report(
         assert await again.bot_data.services.cases.get(before[0]) is not None
 
 
-async def test_restore_refuses_bad_backups(tmp_path: Path) -> None:
+async def test_restore_refuses_bad_backups(tmp_path: Path, cli: Cli) -> None:
     database = tmp_path / "live.sqlite3"
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"this is not a database" * 100)

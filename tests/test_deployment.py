@@ -232,7 +232,10 @@ def test_check_config_lists_all_six_stations(capsys: pytest.CaptureFixture[str])
     assert "6 stations, 2 promises, 22 commitments" in out
 
 
-def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path) -> None:
+def test_check_config_bad_file_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real command once (a process, as an operator runs it), then in this process."""
     bad = tmp_path / "bad.toml"
     bad.write_text(
         MINIMAL.replace('code = "FLO"', 'code = "JKB"').replace("lat = 57.8097", "lat = 99")
@@ -249,15 +252,11 @@ def test_check_config_bad_file_exits_2_without_traceback(tmp_path: Path) -> None
     assert len(lines) == 1  # structural errors stop before cross-reference checks
     assert lines[0].startswith(f"{bad}: stations[1] (floda).lat:")
     bad.write_text(MINIMAL.replace('code = "FLO"', 'code = "JKB"'))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check-config", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "duplicate code 'JKB'" in result.stderr
-    assert "Traceback" not in result.stderr
+    capsys.readouterr()
+    assert main(["check-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate code 'JKB'" in err
+    assert "Traceback" not in err
 
 
 def test_privacy_notices_are_valid_telegram_html(deployment: Deployment) -> None:

@@ -1,20 +1,21 @@
-"""`trygghetsbot doctor` as its own process, against the emulator, a real database and SMTP."""
+"""`trygghetsbot doctor` against the emulator, a real database and SMTP: once as its own
+process (test_all_checks_pass), else `bot.cli.main(["doctor"])` in this process (cli_here),
+which reads the same output without paying a Python start-up per case."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+import bot.doctor
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
 from storage import Database
 from storage.migrations import LATEST_VERSION
-from tests.processes import Sink, bot_env, cli, free_port
+from tests.processes import Sink, bot_env, cli, cli_here, free_port
 
 CHECKS = ["settings", "deployment", "bot api", "staff chats", "database", "media", "smtp"]
 WRONG_SECRET = "not-the-emulator-secret"
@@ -41,9 +42,28 @@ async def env(
     )
 
 
-async def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], str]:
-    """Run the doctor; return its exit code, {check: (PASS|FAIL, detail)} and all output."""
-    code, stdout, stderr = await cli(env, "doctor")
+Outcome = tuple[int, dict[str, tuple[str, str]], str]
+Doctor = Callable[..., Awaitable[Outcome]]
+
+
+@pytest.fixture
+def doctor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Doctor:
+    """Run the doctor in this process (`process=True`: as its own process); return its exit
+    code, {check: (PASS|FAIL, detail)} and all output."""
+
+    async def run(env: dict[str, str], *, process: bool = False) -> Outcome:
+        if process:
+            code, stdout, stderr = await cli(env, "doctor")
+        else:
+            code, stdout, stderr = await cli_here(
+                env, "doctor", capsys=capsys, monkeypatch=monkeypatch
+            )
+        return parse(env, code, stdout, stderr)
+
+    return run
+
+
+def parse(env: dict[str, str], code: int, stdout: str, stderr: str) -> Outcome:
     everything = stdout + stderr
     assert "Traceback" not in everything
     for token in (env.get("TRYGG_BOT_TOKEN", ""), EMULATOR_TOKEN):
@@ -59,8 +79,10 @@ async def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]], 
     return code, results, stdout
 
 
-async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_path: Path) -> None:
-    code, results, stdout = await doctor(env)
+async def test_all_checks_pass(
+    env: dict[str, str], smtp: tuple[Sink, int], tmp_path: Path, doctor: Doctor
+) -> None:
+    code, results, stdout = await doctor(env, process=True)  # the real command, once
     assert code == 0, stdout
     assert all(status == "PASS" for status, _ in results.values()), stdout
     assert stdout.strip().splitlines()[-1] == "All 7 checks passed."
@@ -72,7 +94,9 @@ async def test_all_checks_pass(env: dict[str, str], smtp: tuple[Sink, int], tmp_
     assert not (tmp_path / "media").exists()  # nor creates anything
 
 
-async def test_without_smtp_the_check_says_email_is_off(env: dict[str, str]) -> None:
+async def test_without_smtp_the_check_says_email_is_off(
+    env: dict[str, str], doctor: Doctor
+) -> None:
     del env["TRYGG_SMTP_HOST"]
     code, results, stdout = await doctor(env)
     assert code == 0, stdout
@@ -167,7 +191,11 @@ def bad_deployment(env: dict[str, str]) -> None:
     ],
 )
 async def test_one_failure_is_reported_and_the_rest_still_pass(
-    env: dict[str, str], change: Callable[[dict[str, str]], object], check: str, expected: str
+    env: dict[str, str],
+    change: Callable[[dict[str, str]], object],
+    check: str,
+    expected: str,
+    doctor: Doctor,
 ) -> None:
     change(env)
     code, results, stdout = await doctor(env)
@@ -180,7 +208,11 @@ async def test_one_failure_is_reported_and_the_rest_still_pass(
     assert WRONG_SECRET not in stdout
 
 
-async def test_a_running_writer_holding_the_lock_is_not_a_failure(env: dict[str, str]) -> None:
+async def test_a_running_writer_holding_the_lock_is_not_a_failure(
+    env: dict[str, str], doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The probe waits this long for the writer, which holds the lock throughout.
+    monkeypatch.setattr(bot.doctor, "BUSY_TIMEOUT", 0.2)
     conn = sqlite3.connect(env["TRYGG_DATABASE"], isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")  # as a running bot does for each write
@@ -191,18 +223,17 @@ async def test_a_running_writer_holding_the_lock_is_not_a_failure(env: dict[str,
     assert "locked by another writer" in results["database"][1]
 
 
-async def test_invalid_settings_are_a_failed_check(env: dict[str, str]) -> None:
+async def test_invalid_settings_are_a_failed_check(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     env["TRYGG_LOG_LEVEL"] = "LOUD"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "doctor", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    assert out.decode().startswith("FAIL  settings: Invalid setting TRYGG_LOG_LEVEL")
+    code, out, _ = await cli_here(env, "doctor", capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 1
+    assert out.startswith("FAIL  settings: Invalid setting TRYGG_LOG_LEVEL")
 
 
 async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
-    env: dict[str, str],
+    env: dict[str, str], doctor: Doctor
 ) -> None:
     from bot.domain.models import CaseKind, NewCase
     from storage.cases import CaseRepository
@@ -228,7 +259,7 @@ async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
 
 
 async def test_staff_who_never_opened_the_bot_are_named(
-    env: dict[str, str], emulator: Emulator
+    env: dict[str, str], emulator: Emulator, doctor: Doctor
 ) -> None:
     """Telegram lets a bot write only to someone who has opened it: getChat on each staff
     chat finds those who have not (from the file, and linked by an invite code)."""
@@ -259,7 +290,7 @@ async def test_staff_who_never_opened_the_bot_are_named(
 
 
 async def test_staff_chats_the_bot_found_unreachable_are_named(
-    env: dict[str, str], emulator: Emulator
+    env: dict[str, str], emulator: Emulator, doctor: Doctor
 ) -> None:
     """getChat may well succeed for someone who blocked the bot: a chat the bot recorded as
     unreachable (a refused card, my_chat_member) counts as unreachable until they write."""

@@ -1,4 +1,5 @@
-"""End to end: the bot as its own process, talking HTTP to the emulator in this process."""
+"""End to end: the bot as its own process, talking HTTP to the emulator in this process; the
+command line's refusals of bad input (in this process but one, as its own process)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import pytest
 
 from bot.emulator import Emulator
 from storage.migrations import LATEST_VERSION
-from tests.processes import bot_env, start_bot, stop
+from tests.processes import bot_env, cli_here, count, read_until, start_bot, stop
 
 ALICE = 1001
+REACH = "The Bot API cannot be reached"
 
 
 @pytest.fixture
@@ -56,19 +58,22 @@ async def test_bot_retries_until_the_api_is_reachable(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     emulator = Emulator(port=port)
     process = await start_bot(bot_env(emulator, tmp_path))
+    seen: list[str] = []
     try:
-        await asyncio.sleep(2.5)  # the bot is failing to connect meanwhile
+        # The bot has failed to connect and says it will try again.
+        await read_until(process, seen, lambda lines: count(lines, REACH) > 0)
         assert process.returncode is None
         async with emulator:
             emulator.world.user(ALICE)
             emulator.world.send_text(ALICE, "/start")
             reply = await emulator.world.wait_for(ALICE, timeout=30)
             assert "112" in reply.text
-            code, logs = await stop(process)
+            code, rest = await stop(process)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+    logs = "\n".join([*seen, rest])
     assert code == 0
     assert emulator.token not in logs
 
@@ -98,28 +103,47 @@ def test_shell_without_token_gets_the_welcome(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("extra", "expected"),
+    ("extra", "expected", "process"),
     [
-        ({}, "TRYGG_BOT_TOKEN is not set"),
-        ({"TRYGG_BOT_TOKEN": "1:x", "TRYGG_LOG_LEVEL": "LOUD"}, "Invalid setting TRYGG_LOG_LEVEL"),
+        ({}, "TRYGG_BOT_TOKEN is not set", False),
+        (
+            {"TRYGG_BOT_TOKEN": "1:x", "TRYGG_LOG_LEVEL": "LOUD"},
+            "Invalid setting TRYGG_LOG_LEVEL",
+            False,
+        ),
         (
             {"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DEPLOYMENT": "/nonexistent.toml"},
             "deployment file not found",
+            False,
         ),
         (
+            # As its own process: the furthest into start-up, where anything Python prints
+            # as the process ends would show too.
             {"TRYGG_BOT_TOKEN": "1:x", "TRYGG_DATABASE": "/"},
             "Cannot open database /: it is a directory",
+            True,
         ),
     ],
 )
-def test_run_bad_input_is_one_line(tmp_path: Path, extra: dict[str, str], expected: str) -> None:
+async def test_run_bad_input_is_one_line(
+    tmp_path: Path,
+    extra: dict[str, str],
+    expected: str,
+    process: bool,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     env = bot_env(None, tmp_path, **{"TRYGG_LOG_LEVEL": "INFO", **extra})
-    result = run_cli("run", env=env)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    if process:
+        result = await asyncio.to_thread(run_cli, "run", env=env)
+        code, stderr = result.returncode, result.stderr
+    else:
+        code, _, stderr = await cli_here(env, "run", capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
     assert expected in lines[0]
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in stderr
 
 
 def test_shell_report_and_idea_as_a_new_user(tmp_path: Path) -> None:

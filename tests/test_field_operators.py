@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from bot.cli import main
 from bot.domain import callbacks
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
-from tests.processes import bot_env, cli, free_port, start_bot, stop
+from tests.processes import bot_env, cli, count, free_port, read_until, start_bot, stop
 from tests.test_deployment import MINIMAL
 
 WRONG_TOKEN = "7000000001:this-token-was-revoked-ZZZ"
@@ -22,34 +21,10 @@ REACH = "The Bot API cannot be reached"
 STILL = "The Bot API still cannot be reached"
 
 
-async def _read_until(
-    process: asyncio.subprocess.Process,
-    seen: list[str],
-    done: Callable[[list[str]], bool],
-    seconds: float = 30,
-) -> None:
-    """Collect the process's stderr lines into `seen` until `done(seen)`."""
-    assert process.stderr is not None
-
-    async def read() -> None:
-        while not done(seen):
-            line = await process.stderr.readline()  # type: ignore[union-attr]
-            assert line, f"the bot ended early; it logged: {seen[-5:]}"
-            seen.append(line.decode().rstrip("\n"))
-
-    try:
-        await asyncio.wait_for(read(), seconds)
-    except TimeoutError:
-        raise AssertionError(f"timed out; the bot logged: {seen[-8:]}") from None
-
-
-def _count(lines: list[str], text: str) -> int:
-    return sum(text in line for line in lines)
-
-
 async def test_a_rejected_token_is_one_line(emulator: Emulator, tmp_path: Path) -> None:
     env = bot_env(emulator, tmp_path, TRYGG_BOT_TOKEN=WRONG_TOKEN, TRYGG_LOG_LEVEL="INFO")
-    assert (await cli(env, "migrate"))[0] == 0
+    migrate = ["migrate", "--database", env["TRYGG_DATABASE"]]
+    assert await asyncio.to_thread(main, migrate) == 0  # set-up, in this process
     for command, extra in (
         ("run", {}),
         ("webhook", {"TRYGG_WEBHOOK_URL": "https://bot.example.org/telegram"}),
@@ -77,7 +52,7 @@ async def test_an_unreachable_bot_api_at_start_is_one_warning(tmp_path: Path) ->
     process = await start_bot(env, "run")
     seen: list[str] = []
     try:
-        await _read_until(process, seen, lambda lines: _count(lines, STILL) >= 2)
+        await read_until(process, seen, lambda lines: count(lines, STILL) >= 2)
     finally:
         code, rest = await stop(process)
     lines = seen + rest.splitlines()
@@ -99,13 +74,13 @@ async def test_the_bot_api_going_away_while_polling(tmp_path: Path) -> None:
     process = await start_bot(env, "run")
     seen: list[str] = []
     try:
-        await _read_until(process, seen, lambda lines: _count(lines, "Application started") > 0)
+        await read_until(process, seen, lambda lines: count(lines, "Application started") > 0)
         await first.stop()  # Telegram is gone: connections refused
-        await _read_until(process, seen, lambda lines: _count(lines, STILL) >= 2)
+        await read_until(process, seen, lambda lines: count(lines, STILL) >= 2)
         async with Emulator(port=port) as second:  # and back
             second.world.send_text(4711, "/start")
             await second.world.wait_for(4711, timeout=40)  # the bot answers again
-            await _read_until(process, seen, lambda lines: _count(lines, "reachable again") > 0)
+            await read_until(process, seen, lambda lines: count(lines, "reachable again") > 0)
             code, rest = await stop(process)
     finally:
         if process.returncode is None:
@@ -113,7 +88,7 @@ async def test_the_bot_api_going_away_while_polling(tmp_path: Path) -> None:
         await first.stop()
     lines = seen + rest.splitlines()
     assert code == 0
-    assert _count(lines, REACH) == 1
+    assert count(lines, REACH) == 1
     warning = next(line for line in lines if REACH in line)
     assert " WARNING " in warning
     assert "retrying in" in warning

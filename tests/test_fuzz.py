@@ -1,5 +1,8 @@
 """Property-based hardening: arbitrary input at the real Application through the emulator.
 
+The bot runs in-process (tests/bots.py) in a thread with its own event loop; each step waits
+until the bot is done with it, exactly (InProcessBot.drain), not for a quiet window.
+
 Fixed seed and budget (derandomize, max_examples) so CI is repeatable. Invariants after every
 action: no unhandled exception, no silent chat, no corrupted case.
 """
@@ -21,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.app import build_application, running
 from bot.config import load_deployment
 from bot.domain.deployment import Limits
 from bot.emulator import Emulator
 from bot.settings import Settings, bundled_deployment_path
+from tests.bots import in_process
 from tests.images import jpeg
 
 T = TypeVar("T")
@@ -57,7 +60,8 @@ class Errors(logging.Handler):
 
 
 class BotThread:
-    """The emulator and the bot in an event loop of their own, driven from sync tests."""
+    """The emulator and the in-process bot in an event loop of their own, driven from sync
+    tests (hypothesis' @given runs synchronously)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -84,7 +88,7 @@ class BotThread:
                 media_dir=self.folder / "media",
                 check_staff_chats=False,  # its alerts to admins are not what is fuzzed here
             )
-            async with running(build_application(self.settings, deployment), poll_timeout=1):
+            async with in_process(emulator, self.settings, deployment):
                 self.ready.set()
                 await self.stop.wait()
 
@@ -184,7 +188,7 @@ def act(bot: BotThread, kind: str, user: int, value: Any) -> None:
                 query = world.press(user, message.id, data, forge=True)
             else:
                 query = world.press(user, messages[-1].id, value or "x", forge=True)
-        assert await world.wait_idle(quiet=0.1, timeout=20)
+        assert await world.wait_idle(timeout=20)
         answered = query is not None and world.callback_answers.get(query) is not None
         assert len(world.received(user)) > before or answered, f"silent after {kind} {value!r:.60}"
 
@@ -256,7 +260,7 @@ def test_a_full_walk_still_works_after_the_fuzz(bot: BotThread) -> None:
                 )
                 button = next(b for b in message.inline_buttons if value in b["text"])
                 world.press(user, message.id, button["callback_data"])
-            await world.wait_idle(quiet=0.1)
+            assert await world.wait_idle(timeout=20)
         return world.last(user).text
 
     assert "har nummer FLO-" in bot.run(walk)

@@ -35,7 +35,9 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def test_metrics_and_health_while_the_bot_runs(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
-    settings = bot_settings.model_copy(update={"metrics_port": 0})
+    # rate_per_chat: the officer's card and its photo need not be a second apart (test_desk
+    # tests the outbox's pacing per chat; here it would only be waiting).
+    settings = bot_settings.model_copy(update={"metrics_port": 0, "rate_per_chat": 50.0})
     emulator.world.user(POLIS_JKB, "Officer").started = True
     app = build(emulator, settings, deployment)
     async with serving(app, emulator):

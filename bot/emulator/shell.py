@@ -22,8 +22,9 @@ from typing import TextIO
 
 from pydantic import SecretStr
 
-from bot.app import build_application, running
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.domain.deployment import Deployment
+from bot.emulator.inprocess import EmulatorRequest, InProcessBot
 from bot.emulator.server import Emulator
 from bot.emulator.state import Event, Message, World
 from bot.settings import Settings
@@ -265,8 +266,11 @@ async def run_shell(
             )
             emulator.world.member_updates = True  # /block and /unblock, as Telegram
             shell = Shell(emulator.world, deployment, stdout)
-            app = build_application(local, deployment)
-            async with running(app, poll_timeout=5):
+            # In-process (no long polling): waiting for the bot's answer is then exact, not
+            # a quiet window (bot.emulator.inprocess).
+            request = EmulatorRequest(emulator.world, emulator.token)
+            app = build_application(local, deployment, request=request)
+            async with InProcessBot(app, emulator.world, list(ALLOWED_UPDATES)):
                 stop_watching = emulator.world.watch(shell.on_event)
                 interactive = stdin.isatty()
                 shell.say(
