@@ -294,11 +294,21 @@ async def running(app: BotApp, *, poll_timeout: int = 10) -> AsyncIterator[BotAp
         finally:
             if app.updater.running:
                 await app.updater.stop()
-            if app.running:
-                await app.stop()
-                if app.post_stop:
-                    await app.post_stop(app)
+            await stop(app)
     finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await shut_down(app)
+
+
+async def stop(app: BotApp) -> None:
+    """Stop a running Application and run its post_stop, as `run_polling` does."""
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+
+
+async def shut_down(app: BotApp) -> None:
+    """Shut the Application down and run its post_shutdown, as `run_polling` does."""
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)

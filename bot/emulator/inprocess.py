@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.app import shut_down, stop
 from bot.context import BotApp
 from bot.emulator.api import METHODS, Params
 from bot.emulator.state import JSON, ApiError, World
@@ -137,7 +138,7 @@ class InProcessBot:
                 await app.post_init(app)
             await app.start()
         except BaseException:
-            await self._shutdown()
+            await shut_down(app)
             raise
         self._pump = asyncio.get_running_loop().create_task(self._feed(), name="in-process feed")
         self.world.drainer = self.drain
@@ -151,19 +152,10 @@ class InProcessBot:
             self._stopping = True
             self.world.changed()
             await self._pump
-        app = self.app
         try:
-            if app.running:
-                await app.stop()
-                if app.post_stop:
-                    await app.post_stop(app)
+            await stop(self.app)
         finally:
-            await self._shutdown()
-
-    async def _shutdown(self) -> None:
-        await self.app.shutdown()
-        if self.app.post_shutdown:
-            await self.app.post_shutdown(self.app)
+            await shut_down(self.app)
 
     def _move(self) -> int:
         """Every queued update to the Application, as one getUpdates batch (no await inside:
