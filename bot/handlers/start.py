@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -18,6 +21,8 @@ from bot.handlers.common import (
     send_menu,
     station_buttons,
 )
+
+T = TypeVar("T")
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -93,14 +98,10 @@ async def on_menu(update: Update, context: AppContext) -> None:
     elif cb.action == "langs":
         await language_picker(update, context)
     elif cb.action == "lang":
-        try:
-            lang = await services.set_language(chat.id, cb.arg)
-        except TextProblem:
-            await stale(update, context, answered=True)
-            return
-        await clear_buttons(update)
-        await send(update, context, services.text(lang, "language.set"))
-        await send_menu(update, context, lang)
+        lang = await picked(update, context, services.set_language(chat.id, cb.arg))
+        if lang is not None:
+            await send(update, context, services.text(lang, "language.set"))
+            await send_menu(update, context, lang)
     elif cb.action == "settings":
         await settings(update, context)
     elif cb.action == "homes":
@@ -110,13 +111,9 @@ async def on_menu(update: Update, context: AppContext) -> None:
         await send(update, context, services.text(lang, "home.prompt"), keyboard(rows))
     elif cb.action == "home":
         lang = await lang_of(update, context)
-        try:
-            station = await services.set_home_station(chat.id, cb.arg)
-        except TextProblem:
-            await stale(update, context, answered=True)
-            return
-        await clear_buttons(update)
-        await send(update, context, services.text(lang, "home.set", station=station.name))
+        station = await picked(update, context, services.set_home_station(chat.id, cb.arg))
+        if station is not None:
+            await send(update, context, services.text(lang, "home.set", station=station.name))
     elif cb.action == "privacy":
         await privacy(update, context)
     elif cb.action == "fols":
@@ -131,6 +128,18 @@ async def on_menu(update: Update, context: AppContext) -> None:
         await promises.show(update, context, cb.arg or None)
     else:
         await stale(update, context, answered=True)
+
+
+async def picked(update: Update, context: AppContext, choice: Awaitable[T]) -> T | None:
+    """A menu choice (a language, a home station) saved, and its buttons cleared; None when
+    it no longer applies (the service raised TextProblem): the resident is told so instead."""
+    try:
+        value = await choice
+    except TextProblem:
+        await stale(update, context, answered=True)
+        return None
+    await clear_buttons(update)
+    return value
 
 
 async def follow_button(update: Update, context: AppContext, action: str, station_id: str) -> None:
