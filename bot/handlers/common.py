@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import IO
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext
 from bot.domain import callbacks
@@ -17,6 +20,7 @@ from bot.domain.deployment import Station
 log = logging.getLogger(__name__)
 
 Button = tuple[str, str]  # (label, callback data)
+Handlers = list[BaseHandler[Update, AppContext, object]]
 
 
 async def lang_of(update: Update, context: AppContext) -> str:
@@ -25,6 +29,24 @@ async def lang_of(update: Update, context: AppContext) -> str:
     chat = update.effective_chat
     key = chat.id if chat else (user.id if user else 0)
     return await context.services.language(key, user.language_code if user else None)
+
+
+def conversation(
+    name: str, entry_points: Handlers, states: dict[object, Handlers], fallbacks: Handlers
+) -> ConversationHandler[AppContext]:
+    """A conversation as ours all are: persistent (it survives a restart) and begun again by
+    a new entry. Our buttons carry their own ids (a draft token, a case reference), so PTB's
+    per-message tracking is not needed, nor its warning that we do without it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=True,
+            name=name,
+            persistent=True,
+        )
 
 
 def keyboard(rows: Sequence[Sequence[Sequence[str]]]) -> InlineKeyboardMarkup:

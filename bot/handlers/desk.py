@@ -6,25 +6,29 @@ this case?); the button itself is never trusted.
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Update
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.domain.models import Staff
 from bot.handlers.access import member_of, refuse
-from bot.handlers.common import clear_buttons, in_rows, keyboard, lang_of, send
+from bot.handlers.common import (
+    Handlers,
+    clear_buttons,
+    conversation,
+    in_rows,
+    keyboard,
+    lang_of,
+    send,
+)
 from bot.services.desk import (
     ACTION_CODES,
     ANSWER_SCOPE,
@@ -98,17 +102,8 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 keyboard(desk.card_buttons(outcome.case)),
             )
         elif cb.action == "fwd":
-            buttons = [
-                (a.name, callbacks.encode(CASE_SCOPE, "fw", f"{case.reference}.{a.id}"))
-                for a in await desk.forward_targets(case)
-            ]
-            await query.answer()
-            await send(
-                update,
-                context,
-                t("desk.forward_prompt", reference=case.reference),
-                keyboard(in_rows(buttons, 1)),
-            )
+            targets = [(a.name, a.id) for a in await desk.forward_targets(case)]
+            await offer(update, context, "desk.forward_prompt", case.reference, "fw", targets)
         elif cb.action == "fw":
             await desk.forward(member, case.reference, extra)
             await query.answer()
@@ -120,17 +115,8 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             )
         elif cb.action == "link":
             options = desk.commitments_at(case.station_id)
-            buttons = [
-                (c.text[:60], callbacks.encode(CASE_SCOPE, "lk", f"{case.reference}.{i}"))
-                for i, c in enumerate(options)
-            ]
-            await query.answer()
-            await send(
-                update,
-                context,
-                t("desk.link_prompt", reference=case.reference),
-                keyboard(in_rows(buttons, 1)),
-            )
+            commitments = [(c.text[:60], str(i)) for i, c in enumerate(options)]
+            await offer(update, context, "desk.link_prompt", case.reference, "lk", commitments)
         elif cb.action == "lk":
             commitment = await desk.link(member, case.reference, int(extra))
             await query.answer()
@@ -152,6 +138,27 @@ async def on_case_button(update: Update, context: AppContext) -> int:
         else:
             await refuse(update, context)
     return ConversationHandler.END
+
+
+async def offer(
+    update: Update,
+    context: AppContext,
+    key: str,
+    reference: str,
+    action: str,
+    options: list[tuple[str, str]],
+) -> None:
+    """Ask where a case goes (forwarded to an actor, linked to a commitment): the prompt
+    `key`, then one button a row, each (label, id) pressing `action` with the case and the id."""
+    query = update.callback_query
+    assert query is not None
+    buttons = [
+        (label, callbacks.encode(CASE_SCOPE, action, f"{reference}.{id_}"))
+        for label, id_ in options
+    ]
+    await query.answer()
+    prompt = context.services.desk.t(key, reference=reference)
+    await send(update, context, prompt, keyboard(in_rows(buttons, 1)))
 
 
 async def on_note(update: Update, context: AppContext) -> int:
@@ -308,41 +315,25 @@ async def show_case(update: Update, context: AppContext) -> None:
 
 
 def build() -> list[ConversationHandler[AppContext]]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        note_handlers: list[BaseHandler[Update, AppContext, object]] = [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, on_note)
-        ]
-        answer_handlers: list[BaseHandler[Update, AppContext, object]] = [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, on_answer)
-        ]
-        cancel: list[BaseHandler[Update, AppContext, object]] = [
-            CommandHandler(["avbryt", "cancel"], cancel_note)
-        ]
-        return [
-            ConversationHandler(
-                entry_points=[CallbackQueryHandler(on_case_button, pattern=rf"^v1:{CASE_SCOPE}:")],
-                states={NOTE: note_handlers},
-                fallbacks=cancel,
-                allow_reentry=True,
-                name="desk",
-                persistent=True,
-            ),
-            ConversationHandler(
-                entry_points=[
-                    CallbackQueryHandler(on_answer_button, pattern=rf"^v1:{ANSWER_SCOPE}:")
-                ],
-                states={ANSWER: answer_handlers},
-                fallbacks=cancel,
-                allow_reentry=True,
-                name="answer",
-                persistent=True,
-            ),
-        ]
+    cancel: Handlers = [CommandHandler(["avbryt", "cancel"], cancel_note)]
+    return [
+        conversation(
+            "desk",
+            entry_points=[CallbackQueryHandler(on_case_button, pattern=rf"^v1:{CASE_SCOPE}:")],
+            states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_note)]},
+            fallbacks=cancel,
+        ),
+        conversation(
+            "answer",
+            entry_points=[CallbackQueryHandler(on_answer_button, pattern=rf"^v1:{ANSWER_SCOPE}:")],
+            states={ANSWER: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_answer)]},
+            fallbacks=cancel,
+        ),
+    ]
 
 
 def register(app: BotApp) -> None:
     """Before the intake conversation: a pending note or answer takes the next text."""
-    for conversation in build():
-        app.add_handler(conversation)
+    for handler in build():
+        app.add_handler(handler)
     app.add_handler(CommandHandler(["arende", "case"], show_case))

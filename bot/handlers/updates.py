@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import logging
 import secrets
-import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.text import TooLong
 from bot.handlers.access import member_of, refuse
-from bot.handlers.common import answer_query, clear_buttons, in_rows, keyboard, send
+from bot.handlers.common import (
+    Handlers,
+    answer_query,
+    clear_buttons,
+    conversation,
+    in_rows,
+    keyboard,
+    send,
+)
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice
 
@@ -194,23 +199,17 @@ async def cancel(update: Update, context: AppContext) -> int:
 
 
 def build() -> ConversationHandler[AppContext]:
-    buttons: list[BaseHandler[Update, AppContext, object]] = [
-        CallbackQueryHandler(on_button, pattern=rf"^v1:{SCOPE}:")
-    ]
-    text: list[BaseHandler[Update, AppContext, object]] = [
+    buttons: Handlers = [CallbackQueryHandler(on_button, pattern=rf"^v1:{SCOPE}:")]
+    text: Handlers = [
         *buttons,
         MessageHandler((filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_text),
     ]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler(["uppdatera", "update"], begin)],
-            states={PICK: buttons, STATUS: buttons, TEXT: text, PREVIEW: buttons},
-            fallbacks=[CommandHandler(["avbryt", "cancel"], cancel)],
-            allow_reentry=True,
-            name="update",
-            persistent=True,
-        )
+    return conversation(
+        "update",
+        entry_points=[CommandHandler(["uppdatera", "update"], begin)],
+        states={PICK: buttons, STATUS: buttons, TEXT: text, PREVIEW: buttons},
+        fallbacks=[CommandHandler(["avbryt", "cancel"], cancel)],
+    )
 
 
 def register(app: BotApp) -> None:

@@ -16,21 +16,17 @@ updates, asks the domain and the services, and renders.
 
 from __future__ import annotations
 
-import warnings
-
-from telegram import Update
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import AppContext, BotApp
 from bot.domain.intake import Step
+from bot.handlers.common import Handlers, conversation
 from bot.handlers.intake.answers import on_edit, on_message
 from bot.handlers.intake.buttons import on_callback
 from bot.handlers.intake.flow import (
@@ -49,29 +45,24 @@ __all__ = ["DRAFT", "album_answered", "register", "register_edits"]
 
 def build() -> ConversationHandler[AppContext]:
     """The intake conversation: persistent, so drafts survive a restart."""
-    router: list[BaseHandler[Update, AppContext, object]] = [
+    router: Handlers = [
         CallbackQueryHandler(on_callback, pattern=r"^v1:(?!m:)"),
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, on_message),
     ]
-    with warnings.catch_warnings():
-        # Our callbacks carry the draft token, so per-message tracking is not needed.
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler(["rapport", "report"], begin_report),
-                CommandHandler(["ide", "idea"], begin_idea),
-                CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
-            ],
-            states={step: list(router) for step in Step},
-            fallbacks=[
-                CommandHandler(["avbryt", "cancel"], cancel),
-                CommandHandler(["rapport", "report"], begin_report),
-                CommandHandler(["ide", "idea"], begin_idea),
-            ],
-            allow_reentry=True,
-            name=CONVERSATION,
-            persistent=True,
-        )
+    return conversation(
+        CONVERSATION,
+        entry_points=[
+            CommandHandler(["rapport", "report"], begin_report),
+            CommandHandler(["ide", "idea"], begin_idea),
+            CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
+        ],
+        states={step: list(router) for step in Step},
+        fallbacks=[
+            CommandHandler(["avbryt", "cancel"], cancel),
+            CommandHandler(["rapport", "report"], begin_report),
+            CommandHandler(["ide", "idea"], begin_idea),
+        ],
+    )
 
 
 def register_edits(app: BotApp) -> None:
