@@ -61,6 +61,7 @@ class WorldCore:
         self.bot_actions = 0  # messages sent, edited, deleted and callbacks answered
         self.actions_in: dict[int, int] = {}  # the same, per chat
         self._query_chat: dict[str, int] = {}
+        self._holds: dict[int, asyncio.Event] = {}  # chat -> released (see `hold`)
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -141,6 +142,30 @@ class WorldCore:
         asked = self._asked.pop(event.chat_id, None)
         if asked is not None:
             measured.reply_seconds.append(now - asked)
+
+    def hold(self, chat_id: int) -> None:
+        """The network to one chat stalls (over HTTP): from now on the bot's requests for it
+        wait unanswered and are never applied, until `release`. A test freezes each of many
+        chats at its own moment this way, then kills the bot once for all of them."""
+        self._holds.setdefault(chat_id, asyncio.Event())
+
+    def release(self) -> None:
+        """End every hold; the requests that waited fail unapplied (their bot is gone)."""
+        for gate in self._holds.values():
+            gate.set()
+        self._holds.clear()
+
+    async def stalled(self, chat_id: object, query_id: object) -> bool:
+        """For a request to `chat_id` (or about a callback query): wait while its chat is
+        held; True if it was, and the request must then not be applied."""
+        chat = self._query_chat.get(query_id) if isinstance(query_id, str) else chat_id
+        if isinstance(chat, str) and chat.lstrip("-").isdigit():
+            chat = int(chat)  # as sent: a string ("@channel" is never held)
+        gate = self._holds.get(chat) if isinstance(chat, int) else None
+        if gate is None:
+            return False
+        await gate.wait()
+        return True
 
     def reset_measurements(self) -> None:
         """Start counting afresh (flood errors included)."""
@@ -239,13 +264,17 @@ class WorldCore:
         """Wait up to `timeout` seconds until the bot has acted in a chat more than `after`
         times; returns its count of actions there. Only that chat's actions wake the waiter,
         so a thousand waiting users cost nothing while the bot works elsewhere."""
-        if self.actions_in.get(chat_id, 0) <= after:
+        deadline = time.monotonic() + timeout
+        while self.actions_in.get(chat_id, 0) <= after:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._chat_waiters.setdefault(chat_id, set()).add(waiter)
             try:
-                await asyncio.wait_for(waiter, timeout)
+                await asyncio.wait_for(waiter, remaining)
             except TimeoutError:
-                pass
+                break
             finally:
                 waiting = self._chat_waiters.get(chat_id)
                 if waiting is not None:

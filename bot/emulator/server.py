@@ -200,6 +200,8 @@ class Emulator:
             await asyncio.sleep(self.world.latency)
         try:
             params = await _read_params(request)
+            if await self.world.stalled(params.raw("chat_id"), params.raw("callback_query_id")):
+                raise ConnectionResetError  # held (World.hold) until the bot was killed
             result = await method(self.world, params)
         except ApiError as exc:
             return _envelope_error(exc)
