@@ -109,6 +109,7 @@ class RemoteEmulator:
             "database": workdir / "bench.sqlite3",
             "media_dir": workdir / "media",
             "log_level": "WARNING",
+            "check_staff_chats": False,  # no staff member opened the bot: a warning for each
             **overrides,
         }
         return Settings(_env_file=None, **values)
