@@ -92,3 +92,9 @@ class EmailChannel:
             message.to, message.subject, message.body, [f for f in files if f.is_file()]
         )
         return None
+
+
+async def send_now(bot: Bot, chat_id: int, text: str) -> int | None:
+    """One text straight through the Bot API, not through the outbox: only for an alert the
+    outbox cannot take because the database itself is failing."""
+    return await TelegramChannel(bot, Path()).send(Text(chat_id, text))

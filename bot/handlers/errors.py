@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import AppContext, BotApp
+from bot.delivery.channels import send_now
 from bot.handlers.common import answer_refused, send
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ async def alert_ops(context: AppContext) -> None:
     """Tell the ops chat (if one is set) that something failed, at most once a minute.
 
     Not a reply to the update: the alert is queued in the outbox like every other alert
-    (bot.services.refusals), and the outbox worker sends it a moment later.
+    (bot.services.refusals), and the outbox worker sends it a moment later. When the outbox
+    cannot take it (the database refuses writes: the failure ops most need to hear of), it
+    goes at once through the delivery layer instead.
     """
     services = context.bot_data.services
     refusals = context.bot_data.refusals
@@ -60,10 +63,15 @@ async def alert_ops(context: AppContext) -> None:
     context.bot_data.last_ops_alert = now
     error = type(context.error).__name__ if context.error else "?"
     lang = services.deployment.deployment.default_language
+    text = services.text(lang, "ops.error", error=error)
     try:
-        await refusals.tell_ops(services.text(lang, "ops.error", error=error))
-    except Exception:  # the failure may be the database itself: the log has it all the same
-        log.warning("Could not queue the alert for the ops chat", exc_info=True)
+        await refusals.tell_ops(text)
+    except Exception:  # the failure may be the database itself (full, read-only, locked)
+        log.warning("Could not queue the alert for the ops chat; sending it now", exc_info=True)
+        try:
+            await send_now(context.bot, services.settings.ops_chat_id, text)
+        except TelegramError:
+            log.warning("Could not alert the ops chat", exc_info=True)
 
 
 def register(app: BotApp) -> None:
