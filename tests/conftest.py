@@ -82,6 +82,10 @@ def bot_settings(emulator: Emulator, tmp_path: Path) -> Settings:
         database=tmp_path / "bot.sqlite3",
         media_dir=tmp_path / "media",
         check_staff_chats=False,  # tests that need the start-up check turn it on
+        # The outbox spaces a chat's messages 1 s apart (Telegram's limit); a card's text,
+        # photo and pin would cost a flow 2 s of waiting. Tests of spacing and flood control
+        # set their own rate.
+        rate_per_chat=1000.0,
     )
 
 

@@ -76,7 +76,8 @@ async def test_settling_waits_for_every_paced_message_of_a_card(
     world = emulator.world
     world.user(POLIS_JKB, "Polis").started = True
     alice = Person(world, ALICE, catalogs)
-    async with in_process(emulator, bot_settings, deployment):
+    paced = bot_settings.model_copy(update={"rate_per_chat": 1.0})  # Telegram's 1 s spacing
+    async with in_process(emulator, paced, deployment):
         await alice.say("/rapport")
         await alice.tap("Jakobsberg")
         await agree(alice)
