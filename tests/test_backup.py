@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.settings import Settings
+from storage import backup as backups_module
 from storage.backup import DatabaseInUse, DatabaseLock, in_use
 from tests.bots import build, in_process, serving
 from tests.processes import bot_env, cli_here
@@ -45,11 +47,26 @@ def references(database: Path) -> set[str]:
 
 
 async def test_backup_under_write_load_restores_every_committed_report(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment, tmp_path: Path, cli: Cli
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    tmp_path: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     database = bot_settings.database
     committed: list[str] = []
     stop, fifty = asyncio.Event(), asyncio.Event()
+    wrote = threading.Event()  # a report was committed (the backup runs in another thread)
+    copy = backups_module._copy
+
+    def copy_under_load(source: Path, target: Path) -> None:
+        """The backup command copies once the bot has committed a report since it began:
+        the load overlaps the backup, exactly (in-process, the command is quick)."""
+        wrote.clear()
+        assert wrote.wait(30), "the bot wrote nothing while the backup ran"
+        copy(source, target)
+
     app = build(emulator, bot_settings, deployment)
     async with serving(app, emulator):
         services = app.bot_data.services
@@ -69,6 +86,7 @@ async def test_backup_under_write_load_restores_every_committed_report(
                 )
                 case = await services.submit(chat, draft, "sv")
                 committed.append(case.reference)
+                wrote.set()
                 if len(committed) == 50:
                     fifty.set()
                 await asyncio.sleep(0)
@@ -85,7 +103,9 @@ async def test_backup_under_write_load_restores_every_committed_report(
             assert "does not exist: create it first" in err
             backups = tmp_path / "backups"
             await asyncio.to_thread(backups.mkdir)
-            code, out, err = await cli(database, "backup", str(backups))
+            with monkeypatch.context() as patch:
+                patch.setattr(backups_module, "_copy", copy_under_load)
+                code, out, err = await cli(database, "backup", str(backups))
             during = len(committed)
             assert code == 0, err
             assert "integrity ok" in out
