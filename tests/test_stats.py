@@ -300,12 +300,12 @@ async def test_statistics_and_exports_never_go_to_a_group(
     before = len(world.received(group.id))
     for command in ("/statistik", "/export"):
         world.send_text(ADMIN, command, chat_id=group.id)
-    await asyncio.sleep(1.5)
+    await world.wait_idle()  # in-process: until the bot is done with both, exactly
     sent = world.received(group.id)[before:]
     assert not any(m.inline_buttons or "document" in m.data for m in sent)
     # A button pressed in the group (forged there) is refused as well.
     message = world.send_text(ADMIN, "…", chat_id=group.id)
     query = world.press(ADMIN, message.id, "v1:st:p:all", chat_id=group.id, forge=True)
-    await asyncio.sleep(1.5)
+    await world.wait_idle()
     assert (world.callback_answers.get(query) or {}).get("text") == admin.t("desk.refused")
     assert not any("document" in m.data for m in world.received(group.id))
