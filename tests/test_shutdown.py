@@ -16,7 +16,7 @@ from storage import Database
 from storage.outbox import OutboxItem, OutboxRepository
 from tests.processes import bot_env, start_bot
 
-FOLLOWERS = range(7_000_000, 7_000_300)  # 300 queued messages: 3 s at 100 messages/s
+FOLLOWERS = range(7_000_000, 7_000_300)  # 300 queued messages: 1.5 s at 200 messages/s
 RESIDENTS = range(8_000_000, 8_000_040)  # 40 residents writing while the bot stops
 
 
@@ -61,7 +61,7 @@ async def test_sigterm_under_load_then_restart_loses_and_repeats_nothing(
     env = bot_env(
         emulator,
         tmp_path,
-        TRYGG_RATE_PER_SECOND="100",  # 300 rows and 120 answers outlast the stop, not 20 s
+        TRYGG_RATE_PER_SECOND="200",  # 300 rows and 120 answers outlast the stop, not 20 s
         TRYGG_LOG_FORMAT="json",
         TRYGG_LOG_LEVEL="INFO",
     )
