@@ -12,14 +12,20 @@ from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
-from bot.domain.deployment import Promise
+from bot.domain.deployment import CommitmentStatus, Promise
 from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promise_progress
 from bot.domain.text import in_messages
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.services import Services
 from bot.services.updates import Update as StoredUpdate
 
-ICONS = {"planned": "⚪", "in_progress": "🟡", "done": "🟢", "delayed": "🟠", "not_done": "🔴"}
+ICONS = {
+    CommitmentStatus.PLANNED: "⚪",
+    CommitmentStatus.IN_PROGRESS: "🟡",
+    CommitmentStatus.DONE: "🟢",
+    CommitmentStatus.DELAYED: "🟠",
+    CommitmentStatus.NOT_DONE: "🔴",
+}
 
 
 async def show(update: Update, context: AppContext, station_id: str | None = None) -> None:
@@ -87,7 +93,7 @@ def render(
             t(
                 lang,
                 "promise.item_progress",
-                icon=ICONS[status.value],
+                icon=ICONS[status],
                 text=commitment.text,
                 status=t(lang, f"commitment.{status.value}"),
                 percent=progress,
