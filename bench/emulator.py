@@ -137,10 +137,19 @@ class RemoteEmulator:
             return await r.json()
 
     # ------------------------------------------------------------------ conveniences
-    async def flood(self, enabled: bool, global_per_second: int = 30) -> None:
+    async def flood(
+        self, enabled: bool, global_per_second: int = 30, *, strict: bool = False
+    ) -> None:
+        """Flood control on or off; `strict`: Telegram's limits with no burst allowance (a
+        sliding second, paid broadcasts at 1,000/s; see bot.emulator.models.FloodPolicy)."""
         await self.post(
             "/control/flood",
-            {"enabled": enabled, "global_per_second": global_per_second, "per_chat_per_second": 1},
+            {
+                "enabled": enabled,
+                "strict": strict,
+                "global_per_second": global_per_second,
+                "per_chat_per_second": 1,
+            },
         )
 
     async def latency(self, seconds: float) -> None:

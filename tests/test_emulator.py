@@ -146,12 +146,13 @@ async def test_groups_kicked_and_migrated(emulator: Emulator, bot: Bot) -> None:
 
 async def test_flood_control_with_retry_after(emulator: Emulator, bot: Bot) -> None:
     emulator.world.flood.enabled = True
+    emulator.world.clock = clock = Clock()  # the windows' time, moved on without sleeping
     await bot.send_message(ALICE, "ett")
     with pytest.raises(RetryAfter) as info:
         await bot.send_message(ALICE, "två")
     assert info.value.retry_after == dt.timedelta(seconds=1)
     assert emulator.world.flood_errors == 1
-    await asyncio.sleep(1.05)
+    clock.at(1.05)
     await bot.send_message(ALICE, "tre")
 
 
@@ -318,3 +319,169 @@ async def test_late_answers_are_refused_and_a_press_can_come_again(
     assert again.update_id == updates[-1].update_id
     assert again.callback_query is not None
     assert again.callback_query.id == late
+
+
+# ---------------------------------------------------------------------- strict flood control
+class Clock:
+    """The flood windows' clock, moved on by hand: a test sees a sliding window without
+    sleeping through it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, offset: float) -> None:
+        self.now = 1000.0 + offset
+
+
+@pytest.fixture
+def clock(emulator: Emulator) -> Clock:
+    emulator.world.clock = clock = Clock()
+    emulator.world.flood.strict = True
+    return clock
+
+
+def _started(emulator: Emulator, first: int, count: int) -> list[int]:
+    for user_id in range(first, first + count):
+        emulator.world.user(user_id).started = True
+    return list(range(first, first + count))
+
+
+async def test_strict_mode_from_the_control_api(emulator: Emulator) -> None:
+    flood = emulator.world.flood
+    assert not flood.active  # off by default: flows run at full speed
+    async with aiohttp.ClientSession(base_url=emulator.url) as http:
+        async with http.post("/control/flood", json={"strict": True}) as r:
+            assert r.status == 200
+        assert flood.strict
+        assert flood.active
+        assert (flood.global_per_second, flood.paid_per_second) == (30, 1000)
+        async with http.post("/control/flood", json={"enabled": False}) as r:
+            assert r.status == 200
+        assert not flood.active
+
+
+async def test_strict_global_limit_is_a_sliding_second(
+    emulator: Emulator, bot: Bot, clock: Clock
+) -> None:
+    """30 sends in any 1.0 s, to 31 different chats; the 31st is Telegram's 429 with
+    retry_after, until the oldest of the 30 is a whole second old."""
+    chats = _started(emulator, 6000, 40)
+    for i in range(30):
+        clock.at(i * 0.01)
+        await bot.send_message(chats[i], "hej")
+    clock.at(0.5)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(chats[30], "hej")
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    assert emulator.world.flood_errors == 1
+    clock.at(0.999)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chats[30], "hej")
+    clock.at(1.0)  # the first send has left the window: one more fits, not two
+    await bot.send_message(chats[30], "hej")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chats[31], "hej")
+    clock.at(1.01)
+    await bot.send_message(chats[31], "hej")
+    assert emulator.world.flood_errors == 3
+
+
+async def test_strict_mode_has_no_burst_allowance(
+    emulator: Emulator, bot: Bot, clock: Clock
+) -> None:
+    """30 sends spread over half a second, then 30 more at once: every one of those is
+    refused (a token bucket would have let about 15 through), until a second has passed."""
+    chats = _started(emulator, 6100, 60)
+    for i in range(30):
+        clock.at(i / 60)
+        await bot.send_message(chats[i], "först")
+    clock.at(0.5)
+    for chat in chats[30:]:
+        with pytest.raises(RetryAfter) as info:
+            await bot.send_message(chat, "sedan")
+        assert info.value.retry_after == dt.timedelta(seconds=1)
+    assert emulator.world.flood_errors == 30
+    clock.at(1.5)  # all 30 earlier sends have left the window
+    for chat in chats[30:]:
+        await bot.send_message(chat, "sedan")
+    assert emulator.world.flood_errors == 30
+
+
+async def test_strict_one_message_a_second_per_chat(
+    emulator: Emulator, bot: Bot, clock: Clock
+) -> None:
+    await bot.send_message(ALICE, "ett")
+    clock.at(0.5)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(ALICE, "två")
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    with pytest.raises(RetryAfter):  # every sending method counts
+        await bot.send_photo(ALICE, jpeg())
+    assert emulator.world.flood_errors == 2
+    clock.at(1.0)
+    await bot.send_photo(ALICE, jpeg())
+    clock.at(1.5)
+    with pytest.raises(RetryAfter):
+        await bot.send_location(ALICE, 59.4, 17.8)
+    clock.at(2.0)
+    await bot.send_location(ALICE, 59.4, 17.8)
+    assert [m.kind for m in emulator.world.received(ALICE)] == ["text", "photo", "location"]
+
+
+async def test_strict_group_takes_twenty_a_minute(
+    emulator: Emulator, bot: Bot, clock: Clock
+) -> None:
+    """A group: 20 in any 60 s (and one a second, as every chat). The 21st waits for the
+    first to be a minute old: retry_after in whole seconds."""
+    emulator.world.group(-200, "Samverkan")
+    emulator.world.group(-201, "Trygghetsvandrare")
+    await bot.send_message(-201, "ett")
+    clock.at(0.5)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(-201, "för tätt")
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    for i in range(20):
+        clock.at(i * 1.0)
+        await bot.send_message(-200, f"nr {i}")
+    clock.at(19.5)  # both limits: the answer is when both have room
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(-200, "för tätt")
+    assert info.value.retry_after == dt.timedelta(seconds=41)
+    clock.at(20.5)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(-200, "för många")
+    assert info.value.retry_after == dt.timedelta(seconds=40)  # 60 - 20.5, rounded up
+    clock.at(59.9)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(-200, "nästan")
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    clock.at(60.0)
+    await bot.send_message(-200, "nu")
+    assert emulator.world.flood_errors == 4
+
+
+async def test_strict_paid_broadcast_rate(emulator: Emulator, bot: Bot, clock: Clock) -> None:
+    """With allow_paid_broadcast a call passes while fewer than `paid_per_second` sends are in
+    the last second (all sends count; Telegram's 1,000, here 100 to keep the HTTP run short);
+    a free call still only while fewer than 30 are."""
+    emulator.world.flood.paid_per_second = paid = 100
+    chats = _started(emulator, 10_000, paid + 2)
+    for i in range(30):
+        await bot.send_message(chats[i], "gratis")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chats[30], "gratis")
+    for i in range(30, paid):
+        clock.at(i * 0.009)
+        await bot.send_message(chats[i], "betald", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter) as info:
+        await bot.send_message(chats[paid], "betald", allow_paid_broadcast=True)
+    assert info.value.retry_after == dt.timedelta(seconds=1)
+    assert emulator.world.flood_errors == 2
+    clock.at(1.0)  # the 30 free sends at 0.0 have left: 30 paid ones fit, but no free one
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chats[paid], "gratis")
+    await bot.send_message(chats[paid], "betald", allow_paid_broadcast=True)
+    assert emulator.world.flood_errors == 3

@@ -95,25 +95,28 @@ class BotSide(WorldCore):
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         return chat
 
-    def check_flood(self, chat: Chat) -> None:
-        """Raise 429 with retry_after when a send would break Telegram's limits."""
-        if not self.flood.enabled:
+    def check_flood(self, chat: Chat, *, paid: bool = False) -> None:
+        """Raise 429 with retry_after when a send would break Telegram's limits (see
+        FloodPolicy: `paid` is the call's allow_paid_broadcast, heeded in strict mode)."""
+        flood = self.flood
+        if not flood.active:
             return
-        now = time.monotonic()
+        now = self.clock()
         is_group = chat.type != "private"
-        window = self._chat_windows.setdefault(
-            chat.id, RateWindow(self.flood.group_window if is_group else 1.0)
-        )
-        chat_limit = self.flood.group_per_minute if is_group else self.flood.per_chat_per_second
-        wait = max(
-            self._global_window.retry_after(now, self.flood.global_per_second),
-            window.retry_after(now, chat_limit),
-        )
+        rate = flood.paid_per_second if flood.strict and paid else flood.global_per_second
+        limits = [(self._global_window, rate)]
+        if flood.strict or not is_group:  # lenient: a group has only its minute's limit
+            second = self._chat_windows.setdefault(chat.id, RateWindow(1.0))
+            limits.append((second, flood.per_chat_per_second))
+        if is_group:
+            group = self._group_windows.setdefault(chat.id, RateWindow(flood.group_window))
+            limits.append((group, flood.group_per_minute))
+        wait = max(window.retry_after(now, limit) for window, limit in limits)
         if wait:
             self.flood_errors += 1
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
-        self._global_window.add(now)
-        window.add(now)
+        for window, _limit in limits:
+            window.add(now)
 
     def bot_message(self, chat: Chat, body: JSON) -> Message:
         data: JSON = {

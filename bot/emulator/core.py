@@ -70,8 +70,12 @@ class WorldCore:
         self._delivered_up_to = 0  # the highest update_id the bot has confirmed
         self._last_activity = time.monotonic()
         self._watchers: list[Callable[[Event], None]] = []
+        #: The flood windows' clock (seconds, monotonic): a test may set its own to move
+        #: time on without sleeping.
+        self.clock: Callable[[], float] = time.monotonic
         self._global_window = RateWindow(1.0)
         self._chat_windows: dict[int, RateWindow] = {}
+        self._group_windows: dict[int, RateWindow] = {}  # strict: a group's 20 a minute
         #: Set by an in-process bot (bot.emulator.inprocess): waits until the bot has done
         #: everything the updates so far asked of it. `settle` and `wait_idle` then use it
         #: instead of watching for a quiet window, so "the bot is done" is exact.

@@ -87,7 +87,7 @@ def _reply_to(chat: Chat, p: Params) -> JSON:
 def _send(world: World, p: Params, body: JSON) -> JSON:
     chat = world.target_chat(p.chat_id())
     body = {**body, **_reply_markup(world, chat, p), **_reply_to(chat, p)}
-    world.check_flood(chat)
+    world.check_flood(chat, paid=(p.get_str("allow_paid_broadcast") or "").lower() == "true")
     return world.bot_message(chat, body).data
 
 

@@ -139,15 +139,34 @@ class StoredFile:
 class FloodPolicy:
     """Telegram's flood limits; off by default so flows run at full speed.
 
-    A group takes `group_per_minute` messages in any `group_window` seconds (Telegram: 20 in
-    60 s); a test may shorten the window to see a group's 429 and its end in a few seconds.
+    `enabled`: today's lenient check. A private chat takes `per_chat_per_second` sends in any
+    second, a group `group_per_minute` in any `group_window` seconds (Telegram: 20 in 60 s; a
+    test may shorten the window to see a group's 429 and its end in a few seconds), and all
+    chats together `global_per_second` in any second, whether the call is a paid broadcast
+    or not.
+
+    `strict` (implies the check; what the benchmarks measure against): Telegram's limits as
+    a bot must assume them, with no burst allowance. Every message-sending call counts in a
+    sliding window of the last 1.0 s over all chats: a call passes while fewer than
+    `global_per_second` sends are in it, or `paid_per_second` when the call has
+    `allow_paid_broadcast` (the paid sends count against the free 30 too: Telegram charges
+    for what exceeds 30 a second). Every chat, groups included, takes `per_chat_per_second`
+    in any 1.0 s, and a group also `group_per_minute` in any `group_window` seconds. A refused
+    call is 429 "Too Many Requests: retry after N", `parameters.retry_after` N the whole
+    seconds (at least 1) until every window it hit has room again.
     """
 
     enabled: bool = False
+    strict: bool = False
     per_chat_per_second: int = 1
     global_per_second: int = 30
+    paid_per_second: int = 1000
     group_per_minute: int = 20
     group_window: float = 60.0
+
+    @property
+    def active(self) -> bool:
+        return self.enabled or self.strict
 
 
 @dataclass
@@ -165,19 +184,21 @@ class Measurements:
 
 
 class RateWindow:
-    """Sliding-window counter: how many events in the last `seconds`."""
+    """Sliding-window counter: how many events in the last `seconds` (no burst allowance)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.times: deque[float] = deque()
 
     def retry_after(self, now: float, limit: int) -> int:
-        """0 if one more event is allowed now, else whole seconds to wait."""
+        """0 if one more event is allowed now, else whole seconds (at least 1) until the
+        window holds fewer than `limit` events (the oldest ones it must lose have left)."""
         while self.times and now - self.times[0] >= self.seconds:
             self.times.popleft()
         if len(self.times) < limit:
             return 0
-        return max(1, math.ceil(self.seconds - (now - self.times[0])))
+        leaves = self.times[len(self.times) - limit]  # once it has gone, one more fits
+        return max(1, math.ceil(self.seconds - (now - leaves)))
 
     def add(self, now: float) -> None:
         self.times.append(now)

@@ -315,7 +315,9 @@ class Emulator:
     async def _control_flood(self, request: web.Request) -> web.Response:
         body = await self._json(request)
         flood = self.world.flood
-        flood.enabled = bool(body.get("enabled", True))
+        flood.strict = bool(body.get("strict", False))  # Telegram's limits: see FloodPolicy
+        flood.enabled = bool(body.get("enabled", not flood.strict))
+        flood.paid_per_second = int(body.get("paid_per_second", flood.paid_per_second))
         flood.per_chat_per_second = int(body.get("per_chat_per_second", flood.per_chat_per_second))
         flood.global_per_second = int(body.get("global_per_second", flood.global_per_second))
         flood.group_per_minute = int(body.get("group_per_minute", flood.group_per_minute))
