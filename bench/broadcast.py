@@ -1,7 +1,8 @@
 """Broadcast: a staff update to every follower of a station, through the real outbox.
 
 The bot runs in this process (services, the outbox worker and its pacer, PTB over HTTP) and
-the emulator in another, enforcing Telegram's limits: a 429 is a failure, and every follower
+the emulator in another, enforcing Telegram's limits in its strict mode (a sliding second,
+no burst allowance, 1,000/s for paid broadcasts): a 429 is a failure, and every follower
 must get the update exactly once. The achieved rate is the emulator's: messages accepted
 over the time from the first to the last.
 
@@ -125,7 +126,7 @@ async def broadcast(
     emulator: RemoteEmulator, deployment: Deployment, followers: int, rate: int, first: int
 ) -> Result:
     await emulator.reset()
-    await emulator.flood(True, global_per_second=rate)
+    await emulator.flood(True, strict=True)  # Telegram's 30/s, or 1,000/s paid: no burst
     ids = list(range(first, first + followers))
     await emulator.start_users(ids)
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as tmp:
