@@ -38,23 +38,22 @@ def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> C
     )
 
 
-async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
-    """Insert a case (and its photos) inside the caller's transaction; returns the reference."""
+async def insert(conn: aiosqlite.Connection, new: NewCase) -> Case:
+    """Insert a case (and its photos) inside the caller's transaction; returns it as stored
+    (read back by the insert itself: no statement reads it again)."""
     now = utcnow()
-    async with conn.execute(
+    (row,) = await conn.execute_fetchall(
         "INSERT INTO case_counters (station_id, last_number) VALUES (?, 1)"
         " ON CONFLICT (station_id) DO UPDATE SET last_number = last_number + 1"
         " RETURNING last_number",
         (new.station_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
+    )
     number = int(row[0])
     reference = case_reference(new.station_code, number)
-    async with conn.execute(
+    (row,) = await conn.execute_fetchall(
         "INSERT INTO cases (reference, station_id, number, kind, category, resident_id,"
         " place_text, lat, lon, times, description, language, created_at, draft_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             reference,
             new.station_id,
@@ -71,15 +70,13 @@ async def insert(conn: aiosqlite.Connection, new: NewCase) -> str:
             now,
             new.draft_id,  # UNIQUE: a draft already written fails here (see by_draft)
         ),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    case_id = int(row[0])
-    await conn.executemany(
-        "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
-        [(case_id, path, now) for path in new.photos],
     )
-    return reference
+    if new.photos:
+        await conn.executemany(
+            "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
+            [(row["id"], path, now) for path in new.photos],
+        )
+    return _case(row, tuple(new.photos))
 
 
 async def by_draft(conn: aiosqlite.Connection, draft_id: str) -> str | None:
@@ -91,10 +88,11 @@ async def by_draft(conn: aiosqlite.Connection, draft_id: str) -> str | None:
 
 
 async def add_actors(conn: aiosqlite.Connection, case_id: int, actors: list[str]) -> None:
-    await conn.executemany(
-        "INSERT INTO case_actors (case_id, actor_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [(case_id, a) for a in actors],
-    )
+    if actors:
+        await conn.executemany(
+            "INSERT INTO case_actors (case_id, actor_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(case_id, a) for a in actors],
+        )
 
 
 async def add_event(
@@ -186,10 +184,7 @@ class CaseRepository:
     async def create(self, new: NewCase) -> Case:
         """Store a case and its photos in one transaction, with the station's next number."""
         async with self._db.transaction() as conn:
-            reference = await insert(conn, new)
-        case = await self.get(reference)
-        assert case is not None
-        return case
+            return await insert(conn, new)
 
     async def get(self, reference: str) -> Case | None:
         row = await self._db.fetchone("SELECT * FROM cases WHERE reference = ?", (reference,))

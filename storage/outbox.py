@@ -40,7 +40,9 @@ class OutboxRow:
 
 
 async def enqueue(conn: aiosqlite.Connection, items: list[OutboxItem]) -> None:
-    """Add rows inside the caller's transaction."""
+    """Add rows inside the caller's transaction (all of them in one call into SQLite)."""
+    if not items:
+        return
     now = utcnow()
     await conn.executemany(
         "INSERT INTO outbox (channel, recipient, kind, payload, case_id, next_attempt_at,"

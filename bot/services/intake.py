@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
-from bot.domain.models import Case, CaseKind, NewCase
+from bot.domain.models import Case, NewCase
 from bot.domain.stations import Nearest, match_stations, nearest_station
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
@@ -18,10 +18,10 @@ from bot.services.routing import Routing
 from bot.services.updates import Updates
 from bot.services.wake import Wake
 from bot.settings import Settings
-from storage.cases import CaseRepository, by_draft, insert
+from storage.cases import CaseRepository, insert
 from storage.database import Database
-from storage.outbox import enqueue
 from storage.residents import ResidentRepository
+from storage.submit import before_submit, touch_resident
 
 log = logging.getLogger(__name__)
 
@@ -166,30 +166,60 @@ class Intake:
         first was refused). Sending it again returns the first case, with no new cards to
         staff and without counting against the hourly limit.
         """
-        earlier = await self.submitted(draft)
-        if earlier is not None:
-            log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
-            return Submitted(earlier, new=False)
         missing = draft.missing()
+        problem: TextProblem | None = None
         if missing:
-            raise TextProblem("summary.missing", fields=",".join(s.name for s in missing))
+            problem = TextProblem("summary.missing", fields=",".join(s.name for s in missing))
         # Each text was checked as it came; a name in the place and an offence in the
         # description are a tip only together.
-        if looks_like_crime_tip("\n".join(t for t in (draft.place_text, draft.description) if t)):
-            raise CrimeTip("guard.tip")
+        elif looks_like_crime_tip("\n".join(t for t in (draft.place_text, draft.description) if t)):
+            problem = CrimeTip("guard.tip")
+        if problem is not None:
+            earlier = await self.submitted(draft)
+            if earlier is not None:  # sent before: the answer is its case, as for any resend
+                log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
+                return Submitted(earlier, new=False)
+            raise problem
         station = self.station(draft.station)
         assert station is not None  # checked by missing()
-        resident = await self.residents.touch(chat_id, lang)
-        hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-        recent = await self.cases.count_since(resident.id, hour_ago.isoformat(timespec="seconds"))
-        if recent >= self.deployment.limits.reports_per_hour:
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+        case: Case | None = None
+        # One transaction, a handful of statements (tests/test_storage.py counts them): the
+        # check that the draft is not consumed yet (cases.draft_id is UNIQUE), the resident
+        # touched, the hourly limit, the case, its routing and every card to staff, and the
+        # home station. Checked and written under one lock, so a draft is stored once.
+        async with self._db.transaction() as conn:
+            before = await before_submit(conn, draft.id, chat_id, station.id, since)
+            if before.reference is None:
+                limited = before.recent >= self.deployment.limits.reports_per_hour
+                # Touched also when over the limit; the home station only with a case.
+                resident = await touch_resident(
+                    conn, chat_id, lang, None if limited else station.id
+                )
+                if not limited:
+                    case = await insert(conn, self._new_case(draft, station, resident.id, lang))
+                    routed = await self.routing.route_new_case(conn, case)
+        if before.reference is not None:
+            earlier = await self.cases.get(before.reference)
+            assert earlier is not None
+            log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
+            return Submitted(earlier, new=False)
+        if case is None:
             raise TextProblem("limits.reports")
-        new = NewCase(
+        self.on_enqueue()
+        log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
+        if self.metrics is not None:
+            self.metrics.reports.labels(station.id, case.kind.value).inc()
+        return Submitted(case, new=True, receiving=routed.receiving, followed=before.followed)
+
+    @staticmethod
+    def _new_case(draft: Draft, station: Station, resident_id: int, lang: str) -> NewCase:
+        return NewCase(
             station_id=station.id,
             station_code=station.code,
             kind=draft.case_kind,
             description=draft.description or "",
-            resident_id=resident.id,
+            resident_id=resident_id,
             category=draft.category,
             place_text=draft.place_text,
             lat=draft.lat,
@@ -199,24 +229,3 @@ class Intake:
             photos=tuple(draft.photos),
             draft_id=draft.id,
         )
-        # The case, its routing and every card to staff are one transaction, which also
-        # consumes the draft: checked and written under one lock (cases.draft_id is UNIQUE).
-        async with self._db.transaction() as conn:
-            existing = await by_draft(conn, draft.id)
-            reference = existing or await insert(conn, new)
-            case = await self.cases.get(reference)
-            assert case is not None
-            if existing is None:
-                await enqueue(conn, await self.routing.route_new_case(conn, case))
-        if existing is not None:
-            log.info("Case %s: its draft was sent again; nothing new stored", case.reference)
-            return Submitted(case, new=False)
-        self.on_enqueue()
-        log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
-        if self.metrics is not None:
-            self.metrics.reports.labels(station.id, case.kind.value).inc()
-        if resident.home_station is None:
-            await self.residents.set_home_station(resident.id, station.id)
-        receiving = await self.routing.receiving(case) if case.kind is CaseKind.REPORT else []
-        followed = case.station_id in await self.updates.followed(chat_id)
-        return Submitted(case, new=True, receiving=tuple(receiving), followed=followed)
