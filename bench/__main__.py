@@ -17,6 +17,8 @@ The correctness figures (kind CORRECTNESS; they fail both modes), per benchmark:
 - storage: none (speed only).
 - intake: every simulated resident completes a report (the echo bot's finish too), and both
   processors complete every report.
+- national: the generated national deployment passes check-config; the bot starts with it
+  and answers /start.
 - any benchmark that raises: "benchmark finished" fails.
 The scale tests that used to run in pytest (3,000 followers with a restart, a 100,000-row
 export under its memory bound) are these checks; tests/ keeps small versions of them.
@@ -32,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import broadcast, export, intake, store
+from bench import broadcast, export, intake, national, store
 from bench.report import (
     Figure,
     Kind,
@@ -56,6 +58,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "broadcast": broadcast.run,
     "storage": store.run,
     "intake": intake.run,
+    "national": national.run,
 }
 
 log = logging.getLogger("bench")

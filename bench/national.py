@@ -1,0 +1,280 @@
+"""National scale (issue 17, item 6): one bot for all of Sweden, on a generated deployment
+(bench/national_deployment.py: 290 kommuner, 600 stations, 3,000 staff, 300 promises; in
+quick mode the same proportions at 60 stations).
+
+- check-config: `trygghetsbot check-config FILE` as an operator runs it (a new process),
+  target under 5 s; the reference is the same command on the bundled 6-station file.
+- start-up: build_application, initialize, post_init (database, staff synced from the file,
+  the outbox worker) and start, against the in-process emulator, target under 5 s; the
+  reference is the generated 6-station file. The start-up check of staff chats is off (it
+  runs in the background and does not delay start-up). Correctness: the bot started and
+  answered /start.
+- routing per update: `route` and `pick_staff` for a new report (who gets the case), the
+  cost per call at 600 stations over the cost at 6; target at most 2 (does not grow much).
+- station menu per update: a resident's press of "home station" (the menu that lists
+  stations) through the real bot, emulator included: CPU time per update (the process's, as
+  bot and emulator share it) at 600 stations over 6; target at most 2.
+- station buttons: the most station buttons a station menu shows (today every station of
+  the deployment); target at most 20.
+- keyboards: the largest keyboard the deployment file can make (station menus, a name
+  search's matches, categories, forwarding to another actor, an admin's commitments to
+  update, an admin's export stations); Telegram refuses more than 100 buttons.
+The last four are speed/size figures: they fail a full run only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bench.national_deployment import generate, sized
+from bench.report import Figure, at_most, holds
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.config import parse_deployment
+from bot.domain import callbacks
+from bot.domain.access import may_report_on
+from bot.domain.deployment import ActorKind, Deployment, Role
+from bot.domain.models import CaseKind
+from bot.domain.routing import pick_staff, route
+from bot.domain.stations import match_stations
+from bot.emulator import Emulator
+from bot.emulator.inprocess import EmulatorRequest, InProcessBot
+from bot.handlers.common import station_buttons
+from bot.settings import Settings, bundled_deployment_path
+
+log = logging.getLogger(__name__)
+
+NAME = "national"
+SMALL = 6
+MAX_SECONDS = 5.0
+MAX_STATION_BUTTONS = 20
+TELEGRAM_MAX_BUTTONS = 100
+MENU_PRESSES = 20  # under the resident's 30 messages a minute, with /start
+RESIDENT = 40_000_001
+
+
+def check_config_seconds(path: Path) -> tuple[float, int]:
+    """Seconds and exit status of `trygghetsbot check-config path` in a new process."""
+    command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, "check-config", str(path)], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        log.warning("national: check-config %s: %s", path, done.stderr[-500:])
+    return seconds, done.returncode
+
+
+async def start_and_menu(deployment: Deployment, presses: int) -> tuple[float, bool, float, int]:
+    """Start-up seconds; whether /start was answered; seconds per station-menu update; the
+    station menu's number of buttons."""
+    async with Emulator() as emulator:
+        world = emulator.world
+        world.user(RESIDENT, "Invånare")
+        with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
+            settings = Settings(
+                _env_file=None,
+                bot_token=SecretStr(emulator.token),
+                api_base_url=emulator.base_url,
+                api_file_url=emulator.file_url,
+                database=Path(tmp) / "bench.sqlite3",
+                media_dir=Path(tmp) / "media",
+                log_level="WARNING",
+                check_staff_chats=False,
+            )
+            started = time.perf_counter()
+            request = EmulatorRequest(world, emulator.token)
+            app = build_application(settings, deployment, request=request)
+            async with InProcessBot(app, world, list(ALLOWED_UPDATES), wait_outbox=False):
+                startup = time.perf_counter() - started
+                world.send_text(RESIDENT, "/start")
+                await world.wait_idle(timeout=30)
+                answered = bool(world.received(RESIDENT))
+                if not answered:
+                    return startup, False, 0.0, 0
+                anchor = world.received(RESIDENT)[-1].id
+                times = []
+                for _ in range(presses):
+                    before = len(world.received(RESIDENT))
+                    began = time.process_time()  # CPU: the in-process drain's waits are not
+                    world.press(RESIDENT, anchor, callbacks.menu("homes"), forge=True)
+                    await world.wait_idle(timeout=30)
+                    times.append(time.process_time() - began)
+                    if len(world.received(RESIDENT)) <= before:
+                        raise RuntimeError("the bot did not show the home-station menu")
+                buttons = len(world.received(RESIDENT)[-1].inline_buttons)
+    return startup, answered, statistics.median(times), buttons
+
+
+def routing_seconds(deployment: Deployment, calls: int) -> float:
+    """Seconds per new report's routing: the actors, then the staff who get the card."""
+    stations = [s.id for s in deployment.stations]
+    categories = [c.id for c in deployment.categories]
+    route(deployment, stations[0], CaseKind.REPORT, categories[0])  # warm
+    started = time.perf_counter()
+    for n in range(calls):
+        station = stations[(n * 7919) % len(stations)]
+        actors = route(deployment, station, CaseKind.REPORT, categories[n % len(categories)])
+        pick_staff(deployment.staff, station, actors)
+    return (time.perf_counter() - started) / calls
+
+
+def largest_keyboards(deployment: Deployment) -> dict[str, int]:
+    """Buttons in the largest keyboard of each kind that the deployment file can make, as
+    the handlers build them (bot/handlers)."""
+    stations = deployment.stations
+    queries = {s.name[:n] for s in stations for n in (1, 2)} | {s.kommun for s in stations}
+    search = max(len(match_stations(q, stations)) for q in queries)
+    admin = next((m for m in deployment.staff if m.role is Role.ADMIN), None)
+    commitments = sum(
+        1
+        for p in deployment.promises
+        for c in p.commitments
+        if admin is not None and may_report_on(admin, p.stations, c.owners)
+    )
+    menu = sum(len(row) for row in station_buttons(stations, "home", callbacks.MENU))
+    return {
+        "station menu": menu,
+        "intake station step": menu + 2,  # with its back and cancel row
+        "station name search": search + 1,
+        "categories": len(deployment.categories) + 2,
+        "forward to actor": sum(1 for a in deployment.actors if a.kind is not ActorKind.OTHER) - 1,
+        "admin /uppdatera": commitments + 1,
+        "admin /export station": len(stations) + 1,
+        "/prenumerationer": len(stations),
+    }
+
+
+async def measure(deployment: Deployment, presses: int) -> tuple[float, bool, float, int, float]:
+    startup, answered, menu, buttons = await start_and_menu(deployment, presses)
+    routing = routing_seconds(deployment, 2_000)
+    return startup, answered, menu, buttons, routing
+
+
+def seconds_figure(name: str, size: str, seconds: float, reference: float) -> Figure:
+    return Figure(
+        NAME,
+        name,
+        size,
+        f"{seconds:.2f} s",
+        f"{reference:.2f} s",
+        seconds / reference,
+        f"≤ {MAX_SECONDS:g} s",
+        seconds <= MAX_SECONDS,
+    )
+
+
+async def _run(quick: bool) -> list[Figure]:
+    large = sized(60 if quick else 600)
+    size = f"{large.stations} stations"
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="bench-national-file-") as tmp:
+        path = Path(tmp) / "national.toml"
+        path.write_text(generate(large), encoding="utf-8")
+        national = parse_deployment(path.read_text(encoding="utf-8"), str(path))
+        small = parse_deployment(generate(sized(SMALL)), "small.toml")
+        ours, status = check_config_seconds(path)
+        reference, _ = check_config_seconds(bundled_deployment_path())
+    log.info("national: check-config %.2f s (bundled %.2f s)", ours, reference)
+    figures.append(
+        holds(
+            NAME,
+            "generated file passes check-config",
+            size,
+            f"exit {status}",
+            "exit 0",
+            status == 0,
+        )
+    )
+    figures.append(seconds_figure("check-config time", size, ours, reference))
+
+    s_start, s_ok, s_menu, s_buttons, s_routing = await measure(small, MENU_PRESSES)
+    n_start, n_ok, n_menu, n_buttons, n_routing = await measure(national, MENU_PRESSES)
+    log.info(
+        "national: start-up %.2f s vs %.2f s; menu %.1f vs %.1f ms; routing %.0f vs %.0f µs",
+        n_start,
+        s_start,
+        n_menu * 1e3,
+        s_menu * 1e3,
+        n_routing * 1e6,
+        s_routing * 1e6,
+    )
+    both = f"{SMALL} → {large.stations} stations"
+    figures += [
+        holds(
+            NAME,
+            "bot starts and answers /start",
+            size,
+            "yes" if n_ok and s_ok else "no",
+            "yes",
+            n_ok and s_ok,
+        ),
+        seconds_figure("start-up (build + post_init)", size, n_start, s_start),
+        at_most(
+            NAME,
+            "routing per report",
+            both,
+            f"{n_routing * 1e6:.0f} µs",
+            f"{s_routing * 1e6:.0f} µs",
+            n_routing / s_routing,
+            2,
+        ),
+        at_most(
+            NAME,
+            "station menu per update",
+            both,
+            f"{n_menu * 1e3:.1f} ms",
+            f"{s_menu * 1e3:.1f} ms",
+            n_menu / s_menu,
+            2,
+        ),
+    ]
+    figures.append(
+        Figure(
+            NAME,
+            "station buttons in a station menu",
+            size,
+            f"{n_buttons}",
+            f"{s_buttons} at {SMALL} stations",
+            None,
+            f"≤ {MAX_STATION_BUTTONS}",
+            n_buttons <= MAX_STATION_BUTTONS,
+        )
+    )
+    keyboards = largest_keyboards(national)
+    for kind, count in keyboards.items():
+        log.info("national: largest %s keyboard: %d buttons", kind, count)
+    over = [kind for kind, count in keyboards.items() if count > TELEGRAM_MAX_BUTTONS]
+    kind, count = max(keyboards.items(), key=lambda item: item[1])
+    figures.append(
+        Figure(
+            NAME,
+            "largest keyboard from the file",
+            size,
+            f"{count} ({kind})",
+            f"{len(over)} of {len(keyboards)} kinds over 100",
+            None,
+            f"≤ {TELEGRAM_MAX_BUTTONS}",
+            not over,
+        )
+    )
+    return figures
+
+
+def run(deployment: Deployment, quick: bool) -> list[Figure]:
+    """`deployment` (the bundled file) is not used: this benchmark makes its own."""
+    del deployment
+    return asyncio.run(_run(quick))
+
+
+__all__: Sequence[str] = ("run",)
