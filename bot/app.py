@@ -105,7 +105,11 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .persistence(SqlitePersistence(database.bot_state, update_interval=1.0))
         .concurrent_updates(PerChatUpdateProcessor(observe=metrics.observe_update))
-        .rate_limiter(BotLimiter(settings.rate_per_second, max_retries=2))
+        .rate_limiter(
+            BotLimiter(
+                settings.rate_per_second, max_retries=2, paid_broadcast=settings.paid_broadcast
+            )
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -150,13 +154,11 @@ async def _post_init(app: BotApp) -> None:
         services.outbox,
         Mailer(settings),
         settings.media_dir,
-        rate_per_second=settings.rate_per_second,
         rate_per_chat=settings.rate_per_chat,
         group_per_minute=settings.group_per_minute,
         paid_broadcast=settings.paid_broadcast,
         metrics=data.metrics,
         refusals=refusals,
-        pacer=limiter.pacer if isinstance(limiter := app.bot.rate_limiter, BotLimiter) else None,
     )
     services.wake.callback = worker.wake
     data.worker = worker

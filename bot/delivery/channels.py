@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.delivery.email import Mailer
+from bot.delivery.governor import Priority, Ticket
 from bot.delivery.messages import Buttons, Email, Location, Outgoing, Photo, Text
+from bot.delivery.pacing import BotLimiter
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,9 @@ class Channel(Protocol):
     #: Whether its sends take a slot of the bot's global budget (Telegram's 30 a second).
     paced: bool
 
-    async def send(self, message: Outgoing) -> int | None:
-        """Send it; the message id the other side gave it, if any."""
+    async def send(self, message: Outgoing, priority: Priority = Priority.CARD) -> int | None:
+        """Send it (with this priority for a slot, if paced); the message id the other side
+        gave it, if any."""
         ...
 
 
@@ -39,7 +42,12 @@ def markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    """Texts, photos and map pins through the Bot API."""
+    """Texts, photos and map pins through the Bot API.
+
+    Through the bot's BotLimiter, each send takes its slot of the one budget with the
+    priority it is given (a Ticket as PTB's `rate_limit_args`); Priority.REPLY goes as the
+    bot's own calls do (PTB's retries included). A bot without one (a test's) sends at once.
+    """
 
     paced = True
 
@@ -47,9 +55,14 @@ class TelegramChannel:
         self._bot = bot
         self._media_dir = media_dir
         self._paid = paid_broadcast
+        self._governed = isinstance(getattr(bot, "rate_limiter", None), BotLimiter)
 
-    async def send(self, message: Outgoing) -> int | None:
+    async def send(self, message: Outgoing, priority: Priority = Priority.CARD) -> int | None:
         sent: Message
+        # ExtBot's methods take `rate_limit_args`; Bot's signatures do not name it.
+        ticket: dict[str, Any] = {}
+        if self._governed and priority is not Priority.REPLY:
+            ticket["rate_limit_args"] = Ticket(priority)
         match message:
             case Text():
                 sent = await self._bot.send_message(
@@ -57,6 +70,7 @@ class TelegramChannel:
                     message.text,
                     reply_markup=markup(message.buttons),
                     allow_paid_broadcast=self._paid or None,
+                    **ticket,
                 )
             case Photo():
                 path = self._media_dir / message.path
@@ -64,10 +78,12 @@ class TelegramChannel:
                     log.warning("Photo %s is gone; skipping", path.name)
                     return None
                 sent = await self._bot.send_photo(
-                    message.chat_id, path.read_bytes(), caption=message.caption
+                    message.chat_id, path.read_bytes(), caption=message.caption, **ticket
                 )
             case Location():
-                sent = await self._bot.send_location(message.chat_id, message.lat, message.lon)
+                sent = await self._bot.send_location(
+                    message.chat_id, message.lat, message.lon, **ticket
+                )
             case Email():
                 raise ValueError("an e-mail is not sent through Telegram")
         return sent.message_id
@@ -82,7 +98,7 @@ class EmailChannel:
         self._mailer = mailer
         self._media_dir = media_dir
 
-    async def send(self, message: Outgoing) -> int | None:
+    async def send(self, message: Outgoing, priority: Priority = Priority.CARD) -> int | None:
         if not isinstance(message, Email):
             raise ValueError(f"not an e-mail: {type(message).__name__}")
         if not self._mailer.enabled:
@@ -97,4 +113,4 @@ class EmailChannel:
 async def send_now(bot: Bot, chat_id: int, text: str) -> int | None:
     """One text straight through the Bot API, not through the outbox: only for an alert the
     outbox cannot take because the database itself is failing."""
-    return await TelegramChannel(bot, Path()).send(Text(chat_id, text))
+    return await TelegramChannel(bot, Path()).send(Text(chat_id, text), Priority.REPLY)

@@ -13,6 +13,10 @@ from typing import Any, ClassVar
 
 from storage.outbox import OutboxItem, OutboxRow
 
+#: The payload flag of a broadcast's or digest's row (bot.services.updates): it waits for
+#: the send slots that cards, notifications and replies leave (bot.delivery.governor).
+BROADCAST = "broadcast"
+
 #: Inline buttons as stored: rows of [label, callback data].
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 

@@ -21,8 +21,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery.channels import Channel, EmailChannel, TelegramChannel
 from bot.delivery.email import Mailer
-from bot.delivery.messages import decode
-from bot.delivery.pacing import Pacer, mark_sending
+from bot.delivery.governor import Priority
+from bot.delivery.messages import BROADCAST, decode
 from bot.metrics import Metrics
 from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 
@@ -47,6 +47,12 @@ def is_group(row: OutboxRow) -> bool:
     return row.channel == "telegram" and row.recipient.startswith("-")
 
 
+def priority(row: OutboxRow) -> Priority:
+    """A row's place in the queue for a send slot: a broadcast's or digest's fills only what
+    cards, notifications and alerts leave."""
+    return Priority.BROADCAST if row.payload.get(BROADCAST) else Priority.CARD
+
+
 def backoff(attempts: int) -> float:
     """Seconds before the next try: 2, 4, 8, ... capped at ten minutes."""
     return float(min(MAX_DELAY, 2 ** (attempts + 1)))
@@ -63,14 +69,12 @@ class OutboxWorker:
         media_dir: Path,
         *,
         poll_seconds: float = 1.0,
-        rate_per_second: float = 30,
         rate_per_chat: float = 1.0,
         group_per_minute: int = 20,
         paid_broadcast: bool = False,
         concurrency: int = 16,
         metrics: Metrics | None = None,
         refusals: Refusals | None = None,
-        pacer: Pacer | None = None,
     ) -> None:
         self._metrics = metrics
         self._refusals = refusals
@@ -79,8 +83,8 @@ class OutboxWorker:
             "telegram": TelegramChannel(bot, media_dir, paid_broadcast=paid_broadcast),
             "email": EmailChannel(mailer, media_dir),
         }
-        #: The global budget; the bot's BotLimiter.pacer, so that cards and replies share it.
-        self._pacer = pacer or Pacer(rate_per_second)
+        # The global budget is the bot's: each Telegram send takes its slot of the bot's
+        # BotLimiter.governor, with the row's priority (TelegramChannel, `priority`).
         self._chat_gap = 1.0 / rate_per_chat
         self._concurrency = concurrency
         self._last_sent: dict[tuple[str, str], float] = {}
@@ -178,15 +182,15 @@ class OutboxWorker:
         return not sent or len(sent) < self._group_limit
 
     async def _paced(self, row: OutboxRow) -> None:
-        if self._channels[row.channel].paced:
-            await self._pacer.wait()
+        """Send one row (its slot of the global budget is taken inside the send); its chat's
+        and group's pace counts from when the send is done, after the wait for a slot."""
         if self._stopping:
             return  # not started: it stays pending for the next start
-        now = asyncio.get_running_loop().time()
-        if is_group(row):
-            self._group_sent.setdefault(row.recipient, deque()).append(now)
         await self._deliver(row)
-        self._last_sent[(row.channel, row.recipient)] = asyncio.get_running_loop().time()
+        now = asyncio.get_running_loop().time()
+        if is_group(row):  # one send per group in flight at most (one row per chat a pass)
+            self._group_sent.setdefault(row.recipient, deque()).append(now)
+        self._last_sent[(row.channel, row.recipient)] = now
 
     async def _deliver(self, row: OutboxRow) -> bool:
         try:
@@ -265,6 +269,5 @@ class OutboxWorker:
             self._metrics.delivery_failures.labels(row.channel, reason).inc()
 
     async def _send(self, row: OutboxRow) -> int | None:
-        mark_sending()  # this task's context only: past PTB's rate limiter (BotLimiter)
         message = decode(row)
-        return await self._channels[message.channel].send(message)
+        return await self._channels[message.channel].send(message, priority(row))

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.delivery.messages import BROADCAST
 from bot.domain.access import may_report_on
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
 from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState, month_bounds, small_count
@@ -186,7 +187,7 @@ class Updates:
             if chat_id in reached:
                 continue
             body = self.render_general(self._lang(language), choice, new_status, percent, text)
-            items += self._message(chat_id, body, photo)
+            items += self._message(chat_id, body, photo, {BROADCAST: True})
             reached.add(chat_id)
         check_fits(i.payload["text"] for i in items if i.kind == "text")
         stored = await self.promises.publish(
@@ -207,10 +208,16 @@ class Updates:
         return len(reached)
 
     @staticmethod
-    def _message(chat_id: int, body: str, photo: str | None) -> list[OutboxItem]:
-        items = [OutboxItem("telegram", str(chat_id), "text", {"text": body})]
+    def _message(
+        chat_id: int, body: str, photo: str | None, flags: dict[str, object] | None = None
+    ) -> list[OutboxItem]:
+        """The update's rows for one chat; `flags` ({BROADCAST: True} for a follower's: it
+        waits for the send slots that cards and replies leave) go into each payload."""
+        items = [OutboxItem("telegram", str(chat_id), "text", {"text": body, **(flags or {})})]
         if photo:
-            items.append(OutboxItem("telegram", str(chat_id), "photo", {"path": photo}))
+            items.append(
+                OutboxItem("telegram", str(chat_id), "photo", {"path": photo, **(flags or {})})
+            )
         return items
 
     # ------------------------------------------------------------------ digest
@@ -246,7 +253,7 @@ class Updates:
         for chat_id, language in followers:
             lang = self._lang(language)
             items += [
-                OutboxItem("telegram", str(chat_id), "text", {"text": text})
+                OutboxItem("telegram", str(chat_id), "text", {"text": text, BROADCAST: True})
                 for text in self.render_digest(
                     lang, station.name, month, counts, changes, commitments
                 )

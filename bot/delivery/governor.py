@@ -1,0 +1,114 @@
+"""The one send budget of the process: Telegram's 30 a second, served by priority.
+
+Every message the bot sends takes a slot here (through BotLimiter, bot.delivery.pacing):
+the handlers' replies, and the outbox worker's cards, notifications and broadcasts. When
+sends wait for a slot, the next one goes to a reply to the update being handled, then to a
+card or notification, and only then to a broadcast or digest: a broadcast fills only what the
+others leave. Within one priority, first come first served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+#: Telegram's free rate for the bot as a whole; paid broadcasts (allow_paid_broadcast) go
+#: faster, but every send counts against these 30 too.
+FREE_RATE = 30
+
+
+class Priority(IntEnum):
+    """Who is served first when sends wait (lower first)."""
+
+    REPLY = 0  # to the update being handled: the bot's own calls
+    CARD = 1  # outbox: cards and answers to staff, notifications and alerts
+    BROADCAST = 2  # outbox: updates to a station's followers, monthly digests
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """An outbox send's `rate_limit_args`: its priority. The worker keeps each chat's and
+    group's pace and handles a 429 itself, so BotLimiter only takes its global slot."""
+
+    priority: Priority
+
+
+class Governor:
+    """Never more than `rate` sends in any one-second window, spaced evenly, by priority.
+
+    Two rules, as Telegram counts: slots are 1.5 % wider than 1/rate, and a send waits until
+    the one `rate` sends before it started more than a second (plus a margin) ago, counted on
+    the times slots were really given. A `paid` send (allow_paid_broadcast) is held to
+    `paid_rate` instead; a free one still to `rate`, paid sends counted in.
+
+    One serving task gives each slot, when it opens, to the best send waiting at that moment;
+    it ends when nobody waits. `clock` and `sleep` are the loop's unless a test gives its own.
+    """
+
+    MARGIN = 0.985
+    WINDOW = 1.015  # seconds: Telegram's one-second window, with room for network jitter
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        paid_rate: float | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.rate = rate
+        self.paid_rate = max(rate, paid_rate or rate)
+        self._clock = clock
+        self._sleep = sleep or asyncio.sleep
+        self._started: deque[float] = deque(maxlen=max(1, int(self.paid_rate)))
+        self._last = float("-inf")
+        self._waiting: list[tuple[int, int, bool, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._server: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """How many sends wait for a slot now."""
+        return sum(1 for *_, future in self._waiting if not future.done())
+
+    async def wait(self, priority: Priority, *, paid: bool = False) -> None:
+        """Return when the caller may send; the caller sends at once."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), paid, future))
+        if self._server is None or self._server.done():
+            self._server = loop.create_task(self._serve(), name="send governor")
+        await future  # cancelled: the server skips it
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
+    def _slot(self, paid: bool, now: float) -> float:
+        """When a send of this kind may start, given the slots given so far."""
+        rate = self.paid_rate if paid else self.rate
+        slot = max(now, self._last + 1.0 / (rate * self.MARGIN))
+        limit = max(1, int(rate))
+        if len(self._started) >= limit:
+            slot = max(slot, self._started[-limit] + self.WINDOW)
+        return slot
+
+    async def _serve(self) -> None:
+        while self._waiting:
+            _, _, paid, future = self._waiting[0]
+            if future.done():  # its caller was cancelled
+                heapq.heappop(self._waiting)
+                continue
+            now = self._now()
+            slot = self._slot(paid, now)
+            if slot > now:
+                await self._sleep(slot - now)
+                continue  # a better send may have come meanwhile: it takes this slot
+            heapq.heappop(self._waiting)
+            self._started.append(now)
+            self._last = now
+            future.set_result(None)
