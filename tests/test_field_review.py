@@ -45,7 +45,7 @@ async def test_cards_and_replies_share_telegrams_global_budget(
     handlers' replies together stay under them (strict window, no 429)."""
     world = emulator.world
     world.flood.enabled = True
-    world.flood.per_chat_per_second = 5  # /start answers twice; only the global limit counts
+    world.flood.per_chat_per_second = 5  # only the global limit counts here
     for chat in (*STAFF_CHATS, *RESIDENTS):
         world.user(chat).started = True
     app = build(emulator, bot_settings, deployment)

@@ -6,22 +6,50 @@ import json
 
 import pytest
 
+from bot.domain.text import MESSAGE_LIMIT, telegram_length
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
+from tests.people import Person
 
 ALICE = 1001
 
 
-async def test_start_gets_the_welcome_with_112(live_bot: Emulator) -> None:
+async def test_start_gets_the_welcome_with_112(live_bot: Emulator, catalogs: Catalogs) -> None:
     world = live_bot.world
-    world.user(ALICE, "Alice", language_code="sv")
-    world.send_text(ALICE, "/start")
-    reply = await world.wait_for(ALICE)
+    alice = Person(world, ALICE, catalogs)
+    replies = await alice.say("/start")
+    assert len(replies) == 1, "the welcome and the menu are one message"
+    reply = replies[0]
     assert "Ring 112" in reply.text
     assert "Den här chatten läses inte dygnet runt" in reply.text
     assert "114 14" in reply.text
     bold = [e for e in reply.data["entities"] if e["type"] == "bold"]
     assert bold, "the 112 notice is set in bold"
+    assert reply.text.endswith("\n\n" + alice.t("menu.prompt"))
+    labels = [b["text"] for b in reply.inline_buttons]
+    for key in ("report", "idea", "promise", "cases", "help", "settings", "language"):
+        assert alice.t(f"menu.{key}") in labels
+
+
+def test_the_welcome_with_the_menu_fits_one_message_in_every_language(
+    catalogs: Catalogs,
+) -> None:
+    for lang in catalogs.languages:
+        text = catalogs.text(lang, "start.welcome") + "\n\n" + catalogs.text(lang, "menu.prompt")
+        assert telegram_length(text) <= MESSAGE_LIMIT, lang
+
+
+async def test_a_new_language_is_confirmed_with_the_menu_in_one_message(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/start")
+    await alice.tap(alice.t("menu.language"))
+    replies = await alice.tap("English")
+    assert len(replies) == 1, [m.text for m in replies]
+    en = catalogs.text
+    assert replies[0].text == en("en", "language.set") + "\n\n" + en("en", "menu.prompt")
+    assert en("en", "menu.report") in [b["text"] for b in replies[0].inline_buttons]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +103,7 @@ async def test_chats_are_served_concurrently_and_each_in_order(live_bot: Emulato
     for user in users:
         await world.wait_for(user, lambda m: "Tips om brott" in m.text)
         texts = [m.text for m in world.received(user)]
-        assert len(texts) == 3  # welcome, menu, help
-        assert "112" in texts[0]  # /start answered (both messages) before /help
-        assert "Vad vill du göra?" in texts[1]
-        assert "Tips om brott" in texts[2]
+        assert len(texts) == 2  # welcome with the menu, help
+        assert "112" in texts[0]  # /start answered before /help
+        assert "Vad vill du göra?" in texts[0]
+        assert "Tips om brott" in texts[1]

@@ -145,10 +145,18 @@ def menu_rows(context: AppContext, lang: str) -> list[list[Button]]:
 
 
 async def send_menu(
-    update: Update, context: AppContext, lang: str, key: str = "menu.prompt"
+    update: Update,
+    context: AppContext,
+    lang: str,
+    key: str = "menu.prompt",
+    *,
+    lead: str | None = None,
 ) -> None:
+    """The main menu's buttons under `key`'s text; `lead` (a welcome, a confirmation) goes
+    first, a blank line above the prompt, so the step is one message instead of two."""
+    text = context.services.text(lang, key)
     await send(
-        update, context, context.services.text(lang, key), keyboard(menu_rows(context, lang))
+        update, context, f"{lead}\n\n{text}" if lead else text, keyboard(menu_rows(context, lang))
     )
 
 

@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 async def start(update: Update, context: AppContext) -> None:
-    """Greet the resident, say plainly that this chat is not for emergencies, show the menu.
+    """Greet the resident, say plainly that this chat is not for emergencies, show the menu:
+    one message, the menu's buttons under the welcome.
 
     `/start <code>` links a staff member invited with a one-time code.
     """
@@ -34,8 +35,7 @@ async def start(update: Update, context: AppContext) -> None:
         await staff.redeem(update, context, context.args[0])
         return
     lang = await lang_of(update, context)
-    await send(update, context, context.services.text(lang, "start.welcome"))
-    await send_menu(update, context, lang)
+    await send_menu(update, context, lang, lead=context.services.text(lang, "start.welcome"))
 
 
 async def help_command(update: Update, context: AppContext) -> None:
@@ -100,8 +100,7 @@ async def on_menu(update: Update, context: AppContext) -> None:
     elif cb.action == "lang":
         lang = await picked(update, context, services.set_language(chat.id, cb.arg))
         if lang is not None:
-            await send(update, context, services.text(lang, "language.set"))
-            await send_menu(update, context, lang)
+            await send_menu(update, context, lang, lead=services.text(lang, "language.set"))
     elif cb.action == "settings":
         await settings(update, context)
     elif cb.action == "homes":
