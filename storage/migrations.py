@@ -228,6 +228,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE case_events ADD COLUMN message TEXT;
     CREATE UNIQUE INDEX case_events_message ON case_events(message);
     """,
+    # 11: an outbox row's priority for the worker's fetch (storage.outbox.due): 1 for cards,
+    # notifications and alerts, 2 for broadcasts and digests (payload flag "broadcast"), so
+    # that a card queued behind a big broadcast is fetched first. Old rows are cards; pending
+    # broadcast rows get 2 here.
+    """
+    ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+    UPDATE outbox SET priority = 2 WHERE status = 'pending' AND json_valid(payload)
+        AND json_extract(payload, '$.broadcast') IS 1;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -16,6 +16,18 @@ from storage.database import Database, utcnow
 #: clock was ahead, and is due now.
 MAX_DELAY = 600
 
+#: The payload flag of a broadcast's or digest's row (bot.delivery.messages.BROADCAST): such a
+#: row is stored with BROADCAST_PRIORITY and fetched after every other due row.
+BROADCAST_FLAG = "broadcast"
+#: A row's `priority` column (the governor's bot.delivery.governor.Priority): lower first.
+CARD_PRIORITY = 1
+BROADCAST_PRIORITY = 2
+
+
+def priority_of(payload: dict[str, Any]) -> int:
+    """The stored priority of a row with this payload."""
+    return BROADCAST_PRIORITY if payload.get(BROADCAST_FLAG) else CARD_PRIORITY
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -45,10 +57,19 @@ async def enqueue(conn: aiosqlite.Connection, items: list[OutboxItem]) -> None:
         return
     now = utcnow()
     await conn.executemany(
-        "INSERT INTO outbox (channel, recipient, kind, payload, case_id, next_attempt_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (channel, recipient, kind, payload, case_id, priority,"
+        " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (i.channel, i.recipient, i.kind, json.dumps(i.payload), i.case_id, now, now)
+            (
+                i.channel,
+                i.recipient,
+                i.kind,
+                json.dumps(i.payload),
+                i.case_id,
+                priority_of(i.payload),
+                now,
+                now,
+            )
             for i in items
         ],
     )
@@ -91,26 +112,39 @@ class OutboxRepository:
             await enqueue(conn, items)
 
     async def due(self, limit: int = 50, *, first_per_chat: bool = False) -> list[OutboxRow]:
-        """Pending rows whose time has come, oldest first (a chat's messages stay in order).
+        """Pending rows whose time has come: cards, notifications and alerts before broadcasts
+        and digests, oldest first within each (a chat's messages stay in order). A card queued
+        after a broadcast to thousands is in the next batch, not behind the whole broadcast.
 
         `first_per_chat`: only each recipient's oldest pending row, and only if it is due (what
         the worker may send next). A chat with a long queue, such as a group backing off from
-        Telegram's 20 a minute, then neither fills `limit` nor holds up the others.
+        Telegram's 20 a minute, then neither fills `limit` nor holds up the others. Such a row
+        ranks by the most urgent row its chat has pending: a follower's broadcast row with a
+        notification behind it goes with the cards, so the notification is not held up by
+        the whole broadcast either.
+
+        Without `first_per_chat`, every due row, and a row ranks as the least urgent of its
+        chat's pending rows up to it: a chat's later card never overtakes its earlier broadcast.
 
         Times are the wall clock's, which can step back (NTP, a wrong clock set right): a row
         never tried is due whenever it was written, and a retry is never further off than
         MAX_DELAY, so rows queued while the clock was ahead do not hold up their chat.
         """
         now = dt.datetime.now(dt.UTC)
-        first = (
-            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.recipient = o.recipient"
-            " AND e.status = 'pending' AND e.channel = o.channel AND e.id < o.id)"
-            if first_per_chat
-            else ""
+        chat = (
+            "FROM outbox AS e WHERE e.recipient = o.recipient AND e.channel = o.channel"
+            " AND e.status = 'pending'"
         )
+        if first_per_chat:
+            first = f" AND NOT EXISTS (SELECT 1 {chat} AND e.id < o.id)"
+            rank = f"(SELECT MIN(e.priority) {chat})"
+        else:
+            first = ""
+            rank = f"(SELECT MAX(e.priority) {chat} AND e.id <= o.id)"
         rows = await self._db.fetchall(
             "SELECT * FROM outbox AS o WHERE status = 'pending' AND (next_attempt_at <= ?"
-            f" OR next_attempt_at = created_at OR next_attempt_at > ?){first} ORDER BY id LIMIT ?",
+            f" OR next_attempt_at = created_at OR next_attempt_at > ?){first}"
+            f" ORDER BY {rank}, id LIMIT ?",
             (_iso(now), _iso(now + dt.timedelta(seconds=MAX_DELAY)), limit),
         )
         return [
