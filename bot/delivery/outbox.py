@@ -92,6 +92,9 @@ class OutboxWorker:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while nothing is due and the worker waits
+        #: A row was enqueued since this pass fetched its batch: the pass stops after its
+        #: current chunk and a fresh one fetches what is due (a new card first).
+        self._enqueued = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._paused_until = 0.0
@@ -105,6 +108,12 @@ class OutboxWorker:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     def wake(self) -> None:
+        """Rows were enqueued: a pass under way stops after its current chunk and a fresh pass
+        fetches what is due, so a new card does not wait for the rest of a broadcast's batch."""
+        self._enqueued = True
+        self._again()
+
+    def _again(self) -> None:
         self._idle.clear()
         self._wake.set()
 
@@ -114,8 +123,9 @@ class OutboxWorker:
 
     async def idle(self) -> None:
         """Wait until a fresh pass found nothing due now and the worker waits for work (an
-        in-process test's exact "done"; rows postponed to later do not count)."""
-        self.wake()
+        in-process test's exact "done"; rows postponed to later do not count). A pass under
+        way finishes its batch first: nothing new was enqueued."""
+        self._again()
         await self._idle.wait()
 
     async def stop(self) -> None:
@@ -152,6 +162,7 @@ class OutboxWorker:
             return True
         # Each chat's oldest pending row only, and only when due: one message per chat per
         # pass keeps each chat's order (an older row backing off holds up the ones after it).
+        self._enqueued = False  # a wake from here on may have come after `due` looked
         rows = await self._outbox.due(limit=500, first_per_chat=True)
         batch: list[OutboxRow] = []
         for row in rows:
@@ -168,6 +179,8 @@ class OutboxWorker:
             chunk = batch[start : start + self._concurrency]
             await asyncio.gather(*(self._paced(row) for row in chunk))
             attempted = True
+            if self._enqueued:
+                break  # new rows: a fresh pass fetches them (cards first); the rest stay due
         if not attempted and rows:
             await asyncio.sleep(min(self._chat_gap, self._poll) / 4)  # waiting on spacing
             return True
