@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.domain.intake import Step
+from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, Step
 from bot.emulator import Emulator
 from bot.emulator.state import Message
 from bot.i18n import Catalogs
@@ -223,6 +223,32 @@ async def reach_category(p: Person) -> None:
     await agree(p)
 
 
+def question(p: Person) -> str:
+    """The question the current step shows: the last message, without the thanks for agreeing
+    to the privacy notice that stands above the question after it."""
+    return p.last_text().removeprefix(p.t("privacy.thanks") + "\n\n")
+
+
+@pytest.mark.parametrize("command", ["/rapport", "/ide"])
+async def test_agreeing_gets_the_thanks_and_the_next_question_in_one_message(
+    live_bot: Emulator, catalogs: Catalogs, command: str
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say(command)
+    await alice.tap("Floda")
+    replies = await alice.tap(alice.t("privacy.agree"))
+    assert len(replies) == 1, [m.text for m in replies]
+    thanks, _, asked = replies[0].text.partition("\n\n")
+    assert thanks == alice.t("privacy.thanks")
+    if command == "/rapport":
+        assert asked == alice.t("category.prompt", station="Floda")
+        assert "Belysning" in [b["text"] for b in replies[0].inline_buttons]
+    else:
+        limits = {"minimum": DESCRIPTION_MIN, "maximum": DESCRIPTION_MAX}
+        assert asked == alice.t("idea.prompt", station="Floda", **limits)
+    assert alice.t("nav.cancel") in [b["text"] for b in replies[0].inline_buttons]
+
+
 async def reach_me_too(p: Person) -> None:
     other = Person(p.world, BOB, p.catalogs)
     await to_description(other, "Floda", "Belysning", "Vid trappan")
@@ -354,7 +380,7 @@ async def test_input_that_does_not_fit_says_what_the_step_expects(
     alice = Person(live_bot.world, ALICE, catalogs)
     reach, wrong = WRONG_INPUT[step]
     await reach(alice)
-    prompt = alice.last_text()
+    prompt = question(alice)
     senders = {
         "text": lambda: alice.say("hej hej"),
         "photo": lambda: alice.send_photo(jpeg()),
@@ -382,7 +408,7 @@ async def test_an_emergency_in_a_flow_is_not_taken_as_an_answer(
         await reach_description(alice)
     else:
         await reach_idea_text(alice)
-    prompt = alice.last_text()
+    prompt = question(alice)
     replies = await alice.say(EMERGENCY)
     assert "Ring 112" in replies[0].text
     assert len(replies) == 2

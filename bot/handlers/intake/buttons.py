@@ -76,8 +76,8 @@ async def agree(turn: Turn, arg: str) -> int | None:
     await answer_query(turn.update.callback_query)
     await turn.services.give_consent(turn.chat_id, turn.lang)
     await clear_buttons(turn.update)
-    await turn.say(turn.t("privacy.thanks"))
-    return await show(turn, turn.draft.after(Step.STATION))
+    # One message: the thanks above the next step's question.
+    return await show(turn, turn.draft.after(Step.STATION), turn.t("privacy.thanks"))
 
 
 async def read_notice(turn: Turn, arg: str) -> int | None:
