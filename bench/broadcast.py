@@ -29,9 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from bench.emulator import RemoteEmulator
+from bench.emulator import RemoteEmulator, bench_settings
 from bench.report import Figure, at_least, growth, holds, must_be
 from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.context import BotApp
@@ -231,16 +229,12 @@ async def restart(deployment: Deployment, followers: int, rate: int = RESTART_RA
         world.user(blocked).blocked = True
         world.watch(on_sent)
         with tempfile.TemporaryDirectory(prefix="bench-restart-") as tmp:
-            settings = Settings(
-                _env_file=None,
-                bot_token=SecretStr(emulator.token),
-                api_base_url=emulator.base_url,
-                api_file_url=emulator.file_url,
-                database=Path(tmp) / "bench.sqlite3",
-                media_dir=Path(tmp) / "media",
-                log_level="WARNING",
+            settings = bench_settings(
+                emulator.token,
+                emulator.base_url,
+                emulator.file_url,
+                Path(tmp),
                 rate_per_second=rate,
-                check_staff_chats=False,
             )
             async with in_process(emulator, settings, deployment) as app:
                 services = app.bot_data.services

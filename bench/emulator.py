@@ -102,17 +102,14 @@ class RemoteEmulator:
 
     def settings(self, workdir: Path, **overrides: Any) -> Settings:
         """Bot settings pointing at this emulator, with the database in `workdir`."""
-        values: dict[str, Any] = {
-            "bot_token": SecretStr(self.values["TRYGG_BOT_TOKEN"]),
-            "api_base_url": self.values["TRYGG_API_BASE_URL"],
-            "api_file_url": self.values["TRYGG_API_FILE_URL"],
-            "database": workdir / "bench.sqlite3",
-            "media_dir": workdir / "media",
-            "log_level": "WARNING",
-            "check_staff_chats": False,  # no staff member opened the bot: a warning for each
+        values = self.values
+        return bench_settings(
+            values["TRYGG_BOT_TOKEN"],
+            values["TRYGG_API_BASE_URL"],
+            values["TRYGG_API_FILE_URL"],
+            workdir,
             **overrides,
-        }
-        return Settings(_env_file=None, **values)
+        )
 
     @property
     def token(self) -> str:
@@ -183,3 +180,20 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
+
+
+def bench_settings(
+    token: str, base_url: str, file_url: str, workdir: Path, **overrides: Any
+) -> Settings:
+    """Bot settings for a benchmark: this emulator, the database and media in `workdir`."""
+    values: dict[str, Any] = {
+        "bot_token": SecretStr(token),
+        "api_base_url": base_url,
+        "api_file_url": file_url,
+        "database": workdir / "bench.sqlite3",
+        "media_dir": workdir / "media",
+        "log_level": "WARNING",
+        "check_staff_chats": False,  # no staff member opened the bot: a warning for each
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)

@@ -34,8 +34,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import SecretStr
-
+from bench.emulator import bench_settings
 from bench.national_deployment import generate, sized
 from bench.report import Figure, at_most, holds
 from bot.app import ALLOWED_UPDATES, build_application
@@ -49,7 +48,7 @@ from bot.domain.stations import match_stations
 from bot.emulator import Emulator
 from bot.emulator.inprocess import EmulatorRequest, InProcessBot
 from bot.handlers.common import station_buttons
-from bot.settings import Settings, bundled_deployment_path
+from bot.settings import bundled_deployment_path
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +81,8 @@ async def start_and_menu(deployment: Deployment, presses: int) -> tuple[float, b
         world = emulator.world
         world.user(RESIDENT, "Invånare")
         with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
-            settings = Settings(
-                _env_file=None,
-                bot_token=SecretStr(emulator.token),
-                api_base_url=emulator.base_url,
-                api_file_url=emulator.file_url,
-                database=Path(tmp) / "bench.sqlite3",
-                media_dir=Path(tmp) / "media",
-                log_level="WARNING",
-                check_staff_chats=False,
+            settings = bench_settings(
+                emulator.token, emulator.base_url, emulator.file_url, Path(tmp)
             )
             started = time.perf_counter()
             request = EmulatorRequest(world, emulator.token)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from pydantic import SecretStr
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.context import BotApp
@@ -14,6 +17,22 @@ from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.inprocess import EmulatorRequest, InProcessBot
 from bot.settings import Settings
+
+
+def settings_for(emulator: Emulator, folder: Path) -> Settings:
+    """The tests' bot settings: this emulator, the database and media in `folder`."""
+    return Settings(
+        bot_token=SecretStr(emulator.token),
+        api_base_url=emulator.base_url,
+        api_file_url=emulator.file_url,
+        database=folder / "bot.sqlite3",
+        media_dir=folder / "media",
+        check_staff_chats=False,  # tests that need the start-up check turn it on
+        # The outbox spaces a chat's messages 1 s apart (Telegram's limit); a card's text,
+        # photo and pin would cost a flow 2 s of waiting. Tests of spacing and flood control
+        # set their own rate.
+        rate_per_chat=1000.0,
+    )
 
 
 def build(emulator: Emulator, settings: Settings, deployment: Deployment) -> BotApp:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from pydantic import SecretStr
 
 from bot.app import build_application, running
 from bot.config import load_deployment
@@ -18,7 +17,7 @@ from bot.emulator import EMULATOR_TOKEN, Emulator
 from bot.i18n import Catalogs, available_languages
 from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
-from tests.bots import in_process
+from tests.bots import in_process, settings_for
 from tests.processes import Sink, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,18 +74,7 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 def bot_settings(emulator: Emulator, tmp_path: Path) -> Settings:
-    return Settings(
-        bot_token=SecretStr(emulator.token),
-        api_base_url=emulator.base_url,
-        api_file_url=emulator.file_url,
-        database=tmp_path / "bot.sqlite3",
-        media_dir=tmp_path / "media",
-        check_staff_chats=False,  # tests that need the start-up check turn it on
-        # The outbox spaces a chat's messages 1 s apart (Telegram's limit); a card's text,
-        # photo and pin would cost a flow 2 s of waiting. Tests of spacing and flood control
-        # set their own rate.
-        rate_per_chat=1000.0,
-    )
+    return settings_for(emulator, tmp_path)
 
 
 @pytest.fixture

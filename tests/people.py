@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.domain.deployment import CommitmentStatus
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
+from bot.services import Services
 from bot.settings import Settings
+
+#: A partner at Floda (the bundled deployment's placeholder trygghetsvärdar), who may
+#: publish progress on the commitment "stk-vt-trygghetsvardar".
+TRYGGHETSVARDAR = 100000003
+
+
+async def publish_update(services: Services, text: str) -> int:
+    """The trygghetsvärdar publish progress at Floda; returns how many followers it goes to."""
+    member = await services.staff.by_telegram(TRYGGHETSVARDAR)
+    assert member is not None
+    choice = next(
+        c for c in services.updates.choices(member) if c.commitment.id == "stk-vt-trygghetsvardar"
+    )
+    return await services.updates.publish(member, choice, CommitmentStatus.IN_PROGRESS, text, None)
 
 
 def db_rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:

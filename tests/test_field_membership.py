@@ -12,14 +12,14 @@ import pytest
 from telegram import Bot
 
 from bot.context import BotApp
-from bot.domain.deployment import CommitmentStatus, Deployment
+from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
 from tests.bots import build, serving
-from tests.people import Person, db_rows
+from tests.people import Person, db_rows, publish_update
 
 RESIDENT = 1501
 TRYGGHETSVARDAR = 100000003  # a partner at Floda, owner of "stk-vt-trygghetsvardar"
@@ -59,12 +59,7 @@ async def _follower(app: BotApp, world: World, catalogs: Catalogs) -> Services:
 
 
 async def _publish(services: Services, text: str) -> int:
-    member = await services.staff.by_telegram(TRYGGHETSVARDAR)
-    assert member is not None
-    choice = next(
-        c for c in services.updates.choices(member) if c.commitment.id == "stk-vt-trygghetsvardar"
-    )
-    count = await services.updates.publish(member, choice, CommitmentStatus.IN_PROGRESS, text, None)
+    count = await publish_update(services, text)
     services.updates.on_enqueue()
     return count
 

@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 from bot.delivery.governor import Governor, Priority
 from bot.delivery.messages import BROADCAST
-from bot.domain.deployment import CommitmentStatus, Deployment
+from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.state import Event
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from tests.bots import in_process
-from tests.people import Person
+from tests.people import Person, publish_update
 from tests.people import db_rows as rows
 from tests.test_promises import add_followers
 
@@ -185,16 +185,7 @@ async def test_residents_writing_during_a_broadcast_are_answered_with_no_429(
         services = app.bot_data.services
         assert services is not None
         await add_followers(services, world, first, followers)
-        member = await services.staff.by_telegram(100000003)
-        assert member is not None
-        choice = next(
-            c
-            for c in services.updates.choices(member)
-            if c.commitment.id == "stk-vt-trygghetsvardar"
-        )
-        await services.updates.publish(
-            member, choice, CommitmentStatus.IN_PROGRESS, "Trygghetsvärdar på plats.", None
-        )
+        await publish_update(services, "Trygghetsvärdar på plats.")
         await asyncio.wait_for(a_third.wait(), 10)
         for person in residents:
             asked[person.id] = len(broadcast)

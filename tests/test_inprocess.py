@@ -7,15 +7,13 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from bot.app import build_application, running
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from tests.bots import in_process
+from tests.bots import in_process, settings_for
 from tests.images import jpeg
 from tests.people import Person, agree, to_description
 
@@ -23,17 +21,6 @@ ALICE = 1001
 POLIS_JKB = 100000001  # the placeholder kommunpolis at Jakobsberg in the bundled deployment
 #: What only long polling calls; everything else the bot asks must be the same.
 POLLING = {"getupdates", "deletewebhook"}
-
-
-def settings_for(emulator: Emulator, folder: Path) -> Settings:
-    return Settings(
-        bot_token=SecretStr(emulator.token),
-        api_base_url=emulator.base_url,
-        api_file_url=emulator.file_url,
-        database=folder / "bot.sqlite3",
-        media_dir=folder / "media",
-        check_staff_chats=False,
-    )
 
 
 async def a_flow(world: World, catalogs: Catalogs) -> list[tuple[str, str, list[str]]]:

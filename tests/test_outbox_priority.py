@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.messages import BROADCAST
-from bot.domain.deployment import CommitmentStatus, Deployment
+from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.emulator.state import Event
@@ -22,6 +22,7 @@ from storage.database import Database
 from storage.migrations import MIGRATIONS
 from storage.outbox import BROADCAST_FLAG, OutboxItem, OutboxRepository
 from tests.bots import in_process
+from tests.people import publish_update
 from tests.test_promises import add_followers
 
 
@@ -161,16 +162,7 @@ async def test_a_report_card_reaches_the_officer_before_a_600_follower_broadcast
         services = app.bot_data.services
         assert services is not None
         await add_followers(services, world, first, followers)
-        member = await services.staff.by_telegram(100000003)
-        assert member is not None
-        choice = next(
-            c
-            for c in services.updates.choices(member)
-            if c.commitment.id == "stk-vt-trygghetsvardar"
-        )
-        await services.updates.publish(
-            member, choice, CommitmentStatus.IN_PROGRESS, "Trygghetsvärdar på plats.", None
-        )
+        await publish_update(services, "Trygghetsvärdar på plats.")
         await asyncio.wait_for(started.wait(), 10)  # the first batch is on its way
         report = Draft(
             kind="report",

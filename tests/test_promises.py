@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bench.broadcast import busiest_second
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.domain.promises import (
     CommitmentState,
@@ -23,7 +24,7 @@ from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings
 from tests.bots import build, in_process, serving
-from tests.people import Person, to_description
+from tests.people import Person, publish_update, to_description
 from tests.people import db_rows as rows
 
 RESIDENT, OTHER = 1001, 1002
@@ -199,15 +200,6 @@ async def add_followers(services: Services, world: World, first: int, count: int
         world.user(first + i).started = True
 
 
-def max_per_second(times: list[float]) -> int:
-    best, start = 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> None:
@@ -233,20 +225,7 @@ async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
         # This follower blocked the bot; it learns so from the 403 of its send (world.block
         # would also tell it by an update, which may or may not come before the publish).
         world.user(first + 7).blocked = True
-        member = await services.staff.by_telegram(100000003)
-        assert member is not None
-        choice = next(
-            c
-            for c in services.updates.choices(member)
-            if c.commitment.id == "stk-vt-trygghetsvardar"
-        )
-        count = await services.updates.publish(
-            member,
-            choice,
-            CommitmentStatus.IN_PROGRESS,
-            "Trygghetsvärdar på plats varje kväll.",
-            None,
-        )
+        count = await publish_update(services, "Trygghetsvärdar på plats varje kväll.")
         assert count == followers
         await asyncio.wait_for(a_third.wait(), 10)  # stop a third of the way through
     delivered_before = len(sent_times)
@@ -256,7 +235,7 @@ async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
     pending = "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'"
     assert rows(settings, pending)[0]["n"] == 0
     assert world.flood_errors == 0, f"{world.flood_errors} x 429: the bot went over the limit"
-    assert max_per_second(sent_times) <= rate, max_per_second(sent_times)
+    assert busiest_second(sent_times) <= rate, busiest_second(sent_times)
     received = [len(world.received(first + i)) for i in range(followers)]
     assert received.count(1) == followers - 1, {n: received.count(n) for n in set(received)}
     assert received[7] == 0  # ... except the follower who blocked the bot
