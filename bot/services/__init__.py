@@ -120,7 +120,7 @@ class Services:
         cases, staff, residents = CaseRepository(db), StaffRepository(db), ResidentRepository(db)
         wake = Wake()
         cards = Cards(deployment, catalogs, email_enabled=settings.smtp_host is not None)
-        routing = Routing(deployment, cases, staff, cards)
+        routing = Routing(deployment, cards)
         audit = AuditRepository(db)
         desk = Desk(db, deployment, catalogs, cases, staff, residents, cards, routing, wake, audit)
         if sync_staff:

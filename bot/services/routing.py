@@ -12,28 +12,25 @@ from bot.domain.lifecycle import Status
 from bot.domain.models import Case, CaseKind
 from bot.domain.routing import group_chat, pick_staff, route
 from bot.services.cards import Cards
-from storage.cases import CaseRepository, add_actors, add_event
+from storage.cases import add_actors, add_event
 from storage.outbox import OutboxItem, enqueue
-from storage.staff import StaffRepository
 from storage.submit import staff_at
 
 
 @dataclass(frozen=True)
 class Routed:
     """A new case routed: how many outbox rows it queued, and the names of the partner
-    actors it really reaches (for the resident's confirmation of a report; see `receiving`)."""
+    actors it really reaches (for the resident's confirmation of a report): those with staff
+    at its station whom the bot can reach on Telegram (no refusal known) or by e-mail. The
+    routing alone also names actors with nobody there."""
 
     queued: int
     receiving: tuple[str, ...]
 
 
 class Routing:
-    def __init__(
-        self, deployment: Deployment, cases: CaseRepository, staff: StaffRepository, cards: Cards
-    ) -> None:
+    def __init__(self, deployment: Deployment, cards: Cards) -> None:
         self.deployment = deployment
-        self.cases = cases
-        self.staff = staff
         self.cards = cards
 
     async def route_new_case(self, conn: aiosqlite.Connection, case: Case) -> Routed:
@@ -52,7 +49,7 @@ class Routing:
         if chat is not None:
             items.append(self.cards.group_card(chat, case))
         await enqueue(conn, items)
-        # What `receiving` would answer right after the commit, from the same rows.
+        # Who really receives it, from the same staff rows the cards went to.
         reached = {
             member.actor_id
             for member in picked
@@ -64,20 +61,3 @@ class Routing:
         }
         receiving = [self.cards.actor_name(a) for a in actors if a in reached]
         return Routed(len(items), tuple(receiving) if case.kind is CaseKind.REPORT else ())
-
-    async def receiving(self, case: Case) -> list[str]:
-        """Names of the partner actors the case really reaches (for the resident's
-        confirmation): those with staff at its station whom the bot can reach on Telegram (no
-        refusal known) or by e-mail. The routing alone also names actors with nobody there."""
-        actors = await self.cases.actors(case.id)
-        unreachable = await self.staff.unreachable()
-        reached = {
-            member.actor_id
-            for member in pick_staff(await self.staff.active(), case.station_id, actors)
-            if member.role == Role.PARTNER.value
-            and (
-                (member.telegram_id is not None and member.telegram_id not in unreachable)
-                or (member.email is not None and self.cards.email_enabled)
-            )
-        }
-        return [self.cards.actor_name(a) for a in actors if a in reached]
