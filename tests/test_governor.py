@@ -150,6 +150,29 @@ async def test_paid_sends_go_at_the_paid_rate_and_free_ones_keep_to_30() -> None
     assert fake.now - start > 0.8  # the paid sends left the window first
 
 
+async def test_timers_waking_late_do_not_slow_a_paid_broadcast() -> None:
+    """The loop's timers wake about a millisecond late (epoll rounds up): each slot still
+    counts from when the one before was due, so 1,000/s stays above 900/s (it was about
+    500/s: every slot a millisecond late), and no second ever holds more than 1,000."""
+    now = 100.0
+
+    async def late(seconds: float) -> None:
+        nonlocal now
+        now += seconds + 0.001
+
+    governor = Governor(30, paid_rate=1000, clock=lambda: now, sleep=late)
+    given: list[float] = []
+    for _ in range(3000):
+        await governor.wait(Priority.BROADCAST, paid=True)
+        given.append(now)
+    assert 3000 / (given[-1] - given[0]) > 900
+    start = 0
+    for end in range(len(given)):  # the most slots in any one second
+        while given[end] - given[start] >= 1.0:
+            start += 1
+        assert end - start + 1 <= 1000
+
+
 # ---------------------------------------------------------------------- in the bot
 async def test_residents_writing_during_a_broadcast_are_answered_with_no_429(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
