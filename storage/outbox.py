@@ -168,6 +168,18 @@ class OutboxRepository:
                 (utcnow(), message_id, row_id),
             )
 
+    async def sent_many(self, sent: list[tuple[int, int | None]]) -> None:
+        """Mark these rows (id, message id) sent, in one transaction and one statement."""
+        if not sent:
+            return
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                [(now, message_id, row_id) for row_id, message_id in sent],
+            )
+
     async def retry(self, row_id: int, delay: float, error: str, max_attempts: int) -> None:
         when = _later(delay)
         async with self._db.transaction() as conn:

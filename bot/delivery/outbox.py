@@ -1,9 +1,11 @@
 """The outbox worker: sends pending rows, retries with backoff, honours retry_after.
 
 Rows are written in the same transaction as the event that causes them, so nothing confirmed
-is lost; a row is marked sent right after Telegram accepted it, so a restart resumes with what
-is still pending. (A crash in the instant between the two can repeat one message: delivery is
-at least once.)
+is lost. Rows Telegram accepted are marked sent together, one statement for each `concurrency`
+of them and the rest when the pass ends (before the next pass looks for what is due, and before
+`stop()` returns), so a restart resumes with what is still pending. Delivery is at least once:
+a crash (the process killed) repeats the messages accepted since the last mark, fewer than
+two chunks (`concurrency` accepted plus those in flight); nothing is ever left out.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+#: Sends in flight at once: enough to keep Telegram's 30/s busy across a round trip.
+CONCURRENCY = 16
+#: With paid broadcasts (up to 1,000/s): 64 sends are 64 ms of the budget, more than a round
+#: trip and a batch mark, so the governor always has the next send waiting.
+PAID_CONCURRENCY = 64
 #: Telegram's window for a group's limit (`group_per_minute`), in seconds.
 GROUP_WINDOW = 60.0
 
@@ -72,7 +79,7 @@ class OutboxWorker:
         rate_per_chat: float = 1.0,
         group_per_minute: int = 20,
         paid_broadcast: bool = False,
-        concurrency: int = 16,
+        concurrency: int | None = None,
         metrics: Metrics | None = None,
         refusals: Refusals | None = None,
     ) -> None:
@@ -86,6 +93,8 @@ class OutboxWorker:
         # The global budget is the bot's: each Telegram send takes its slot of the bot's
         # BotLimiter.governor, with the row's priority (TelegramChannel, `priority`).
         self._chat_gap = 1.0 / rate_per_chat
+        if concurrency is None:
+            concurrency = PAID_CONCURRENCY if paid_broadcast else CONCURRENCY
         self._concurrency = concurrency
         self._last_sent: dict[tuple[str, str], float] = {}
         self._outbox = outbox
@@ -172,19 +181,54 @@ class OutboxWorker:
             if is_group(row) and not self._group_may_send(row.recipient, loop.time()):
                 continue  # this group had its 20 a minute, or is backing off; others go on
             batch.append(row)
-        attempted = False
-        for start in range(0, len(batch), self._concurrency):
-            if self._stopping or self._paused_until > loop.time():
-                break
-            chunk = batch[start : start + self._concurrency]
-            await asyncio.gather(*(self._paced(row) for row in chunk))
-            attempted = True
-            if self._enqueued:
-                break  # new rows: a fresh pass fetches them (cards first); the rest stay due
+        attempted = await self._send_all(batch)
         if not attempted and rows:
             await asyncio.sleep(min(self._chat_gap, self._poll) / 4)  # waiting on spacing
             return True
         return attempted
+
+    async def _send_all(self, batch: list[OutboxRow]) -> bool:
+        """Send the batch keeping `concurrency` sends in flight (each waits for its slot of
+        the budget), and mark those Telegram accepted as sent, a chunk at a time; True if
+        anything was attempted. Stops early on `stop()`, a 429, or a wake (new rows: a fresh
+        pass fetches them, cards first; the rest of the batch stays pending), the last after
+        at least one chunk, so that a stream of wakes cannot starve a broadcast."""
+        loop = asyncio.get_running_loop()
+        accepted: list[tuple[OutboxRow, int | None]] = []  # sent, not yet marked
+        flying: set[asyncio.Task[None]] = set()
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for row in batch:
+                if self._stopping or self._paused_until > loop.time():
+                    break
+                if self._enqueued and len(tasks) >= self._concurrency:
+                    break
+                while len(flying) >= self._concurrency:
+                    _, flying = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                if len(accepted) >= self._concurrency:
+                    await self._mark_sent(accepted)
+                task = loop.create_task(self._paced(row, accepted))
+                flying.add(task)
+                tasks.append(task)
+        finally:
+            # Even when cancelled: what Telegram accepted is marked before the pass ends.
+            if flying:
+                await asyncio.wait(flying)
+            await self._mark_sent(accepted)
+        for task in tasks:
+            task.result()  # a failure that is not Telegram's (the database's) ends the pass
+        return bool(tasks)
+
+    async def _mark_sent(self, accepted: list[tuple[OutboxRow, int | None]]) -> None:
+        """Mark these rows sent, in one statement, and empty the list."""
+        if not accepted:
+            return
+        done = accepted[:]
+        accepted.clear()
+        await self._outbox.sent_many([(row.id, message_id) for row, message_id in done])
+        if self._metrics is not None:
+            for row, _ in done:
+                self._metrics.deliveries.labels(row.channel).inc()
 
     def _group_may_send(self, chat: str, now: float) -> bool:
         if self._group_paused.get(chat, 0.0) > now:
@@ -194,18 +238,23 @@ class OutboxWorker:
             sent.popleft()
         return not sent or len(sent) < self._group_limit
 
-    async def _paced(self, row: OutboxRow) -> None:
+    async def _paced(self, row: OutboxRow, accepted: list[tuple[OutboxRow, int | None]]) -> None:
         """Send one row (its slot of the global budget is taken inside the send); its chat's
-        and group's pace counts from when the send is done, after the wait for a slot."""
+        and group's pace counts from when the send is done, after the wait for a slot. An
+        accepted row goes into `accepted`, to be marked sent with others."""
         if self._stopping:
             return  # not started: it stays pending for the next start
-        await self._deliver(row)
+        sent, message_id = await self._deliver(row)
+        if sent:
+            accepted.append((row, message_id))
         now = asyncio.get_running_loop().time()
         if is_group(row):  # one send per group in flight at most (one row per chat a pass)
             self._group_sent.setdefault(row.recipient, deque()).append(now)
         self._last_sent[(row.channel, row.recipient)] = now
 
-    async def _deliver(self, row: OutboxRow) -> bool:
+    async def _deliver(self, row: OutboxRow) -> tuple[bool, int | None]:
+        """Send one row: (True, the message id) if accepted, left for the caller to mark;
+        (False, None) if not, its row already updated (retry, back-off, dropped)."""
         try:
             message_id = await self._send(row)
         except RetryAfter as exc:
@@ -221,15 +270,15 @@ class OutboxWorker:
             else:
                 self._paused_until = until
                 log.warning("Flood control: pausing the outbox for %.0f s", delay)
-            return False
+            return False, None
         except ChatMigrated as exc:
             self._failed(row, "migrated")
             await self._outbox.moved(row.recipient, str(exc.new_chat_id))
-            return False
+            return False, None
         except Forbidden as exc:
             self._failed(row, "gone")
             await self._gone(row, exc.message)
-            return False
+            return False, None
         except BadRequest as exc:
             self._failed(row, "refused")
             if any(reason in exc.message.lower() for reason in GONE):
@@ -245,7 +294,7 @@ class OutboxWorker:
                 await self._outbox.retry(row.id, backoff(row.attempts), exc.message, 1)
                 if self._refusals is not None:
                     await self._refusals.refused(row, exc.message)
-            return False
+            return False, None
         except (TelegramError, OSError, Exception) as exc:  # network, SMTP, anything transient
             last = row.attempts + 1 >= MAX_ATTEMPTS
             log.warning(
@@ -259,11 +308,8 @@ class OutboxWorker:
             await self._outbox.retry(row.id, backoff(row.attempts), str(exc), MAX_ATTEMPTS)
             if last and self._refusals is not None:
                 await self._refusals.refused(row, str(exc))
-            return False
-        await self._outbox.sent(row.id, message_id)
-        if self._metrics is not None:
-            self._metrics.deliveries.labels(row.channel).inc()
-        return True
+            return False, None
+        return True, message_id
 
     async def _gone(self, row: OutboxRow, reason: str) -> None:
         """Telegram cannot reach the chat: drop its pending rows, mark it, say so."""
