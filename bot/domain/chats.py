@@ -64,7 +64,7 @@ def verdict(asks: Asks, *, private: bool, staff_of_group: bool) -> Verdict:
 
 def group_stations(deployment: Deployment, chat_id: int) -> tuple[str, ...]:
     """The stations whose configured group chat this is (usually one, or none)."""
-    return tuple(s.id for s in deployment.stations if s.group_chat_id == chat_id)
+    return deployment.directory.groups.get(chat_id, ())
 
 
 #: The bot's status in a chat (Telegram's ChatMember.status) from which it can send there.

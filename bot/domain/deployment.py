@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+if TYPE_CHECKING:
+    from bot.domain.directory import Directory
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
@@ -200,23 +204,34 @@ class Deployment(Model):
     promises: list[Promise] = Field(default_factory=list)
     staff: list[StaffMember] = Field(default_factory=list)
 
+    @cached_property
+    def directory(self) -> Directory:
+        """Look-ups by id and by station, built on first use (the model is immutable)."""
+        from bot.domain.directory import Directory  # it imports this module's models
+
+        return Directory.of(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (with `update`) whose directory is built from its own lists."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("directory", None)  # pydantic copies a cached_property's value
+        return copied
+
     def station(self, station_id: str) -> Station:
         """Return the station with this id (KeyError if unknown)."""
-        for station in self.stations:
-            if station.id == station_id:
-                return station
-        raise KeyError(station_id)
+        found = self.directory.stations.get(station_id)
+        if found is None:
+            raise KeyError(station_id)
+        return found
 
     def category_label(self, category_id: str | None, lang: str | None) -> str | None:
         """The name of a category in `lang` (else Swedish); None for no such category."""
-        for category in self.categories:
-            if category.id == category_id:
-                return category.label(lang)
-        return None
+        category = self.directory.categories.get(category_id) if category_id is not None else None
+        return category.label(lang) if category is not None else None
 
     def staff_at(self, station_id: str) -> list[StaffMember]:
-        """Staff who work at a station."""
-        return [s for s in self.staff if station_id in s.stations]
+        """Staff who work at a station, in the file's order."""
+        return list(self.directory.staff_at(station_id))
 
     def commitment_count(self) -> int:
         return sum(len(p.commitments) for p in self.promises)

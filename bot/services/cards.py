@@ -49,10 +49,8 @@ class Cards:
             return station_id
 
     def actor_name(self, actor_id: str) -> str:
-        for actor in self.deployment.actors:
-            if actor.id == actor_id:
-                return actor.name
-        return actor_id
+        actor = self.deployment.directory.actors.get(actor_id)
+        return actor.name if actor is not None else actor_id
 
     # ------------------------------------------------------------------ the card
     def text(self, case: Case) -> str:

@@ -272,11 +272,8 @@ class Desk:
 
     def commitments_at(self, station_id: str) -> list[Commitment]:
         found = []
-        for promise in self.deployment.promises:
-            if station_id in promise.stations:
-                found += [
-                    c for c in promise.commitments if not c.stations or station_id in c.stations
-                ]
+        for promise in self.deployment.directory.promises_at(station_id):
+            found += [c for c in promise.commitments if not c.stations or station_id in c.stations]
         return found
 
     async def link(self, member: Staff | None, reference: str, index: int) -> Commitment:

@@ -98,10 +98,10 @@ class Intake:
         ids: list[str] = []
         for promise in self.promises_at(station_id):
             ids += [a for a in promise.parties if a not in ids]
-        return [a.name for a in self.deployment.actors if a.id in ids]
+        return [a.name for a in self.deployment.directory.in_file_order(ids)]
 
     def promises_at(self, station_id: str | None) -> list[Promise]:
-        return [p for p in self.deployment.promises if station_id in p.stations]
+        return list(self.deployment.directory.promises_at(station_id))
 
     # ------------------------------------------------------------------ the draft
     async def similar_reports(self, chat_id: int, draft: Draft) -> list[Case]:

@@ -62,10 +62,8 @@ class Statistics:
         return self.deployment.category_label(category, self.lang) or category
 
     def station_name(self, station_id: str) -> str:
-        for s in self.deployment.stations:
-            if s.id == station_id:
-                return s.name
-        return station_id
+        station = self.deployment.directory.stations.get(station_id)
+        return station.name if station is not None else station_id
 
     def wait_line(self, key: str, d: Durations) -> str:
         if not d.count or d.median_hours is None or d.p90_hours is None:

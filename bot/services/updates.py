@@ -238,8 +238,7 @@ class Updates:
         counts = await self.promises.reports_by_category(station_id, start_iso, end_iso)
         commitments = {
             c.id: c.text
-            for p in self.deployment.promises
-            if station_id in p.stations
+            for p in self.deployment.directory.promises_at(station_id)
             for c in p.commitments
             if not c.stations or station_id in c.stations
         }
