@@ -13,7 +13,8 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -38,20 +39,35 @@ class Ticket:
     priority: Priority
 
 
+class _Send:
+    """One slot given: when it started, and when its request came back (None: in flight)."""
+
+    __slots__ = ("ended", "started")
+
+    def __init__(self, started: float, ended: float | None) -> None:
+        self.started = started
+        self.ended = ended
+
+
 class Governor:
     """Never more than `rate` sends in any one-second window, spaced evenly, by priority.
 
     Two rules, as Telegram counts: slots are 1.5 % wider than 1/rate, and a send waits until
-    the one `rate` sends before it started more than a second (plus a margin) ago, counted on
-    the times slots were really given. A `paid` send (allow_paid_broadcast) is held to
-    `paid_rate` instead; a free one still to `rate`, paid sends counted in.
+    the one `rate` sends before it has come back from Telegram more than a second (plus a
+    margin) ago. Telegram counts a request somewhere between its start and its answer, so
+    the answer's time is the safe bound: timed from their starts, requests that waited in a
+    busy event loop or on the network reached Telegram late and bunched into one window (a
+    burst of 2,000 /start met 1,795 429s so). A send still in flight holds the one `rate`
+    after it. `sending` times a send; `wait` alone counts it as back when its slot is given.
+    A `paid` send (allow_paid_broadcast) is held to `paid_rate` instead; a free one still to
+    `rate`, paid sends counted in. `pause` holds every slot after a 429.
 
     One serving task gives each slot, when it opens, to the best send waiting at that moment;
     it ends when nobody waits. `clock` and `sleep` are the loop's unless a test gives its own.
     """
 
     MARGIN = 0.985
-    WINDOW = 1.015  # seconds: Telegram's one-second window, with room for network jitter
+    WINDOW = 1.005  # seconds: Telegram's one-second window, from the answers' times
     #: A slot given this late (seconds) still counts from when it was due, so the next one is
     #: not pushed back: the loop's timers wake a millisecond late (epoll rounds up), which
     #: alone held 1,000/s to about 800. The one-second window above still bounds every second.
@@ -69,9 +85,11 @@ class Governor:
         self.paid_rate = max(rate, paid_rate or rate)
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
-        self._started: deque[float] = deque(maxlen=max(1, int(self.paid_rate)))
+        self._sends: deque[_Send] = deque(maxlen=max(1, int(self.paid_rate)))
         self._last = float("-inf")
-        self._waiting: list[tuple[int, int, bool, asyncio.Future[None]]] = []
+        self._paused_until = float("-inf")
+        self._back: asyncio.Event | None = None  # set when a send in flight comes back
+        self._waiting: list[tuple[int, int, bool, bool, asyncio.Future[_Send]]] = []
         self._order = itertools.count()
         self._server: asyncio.Task[None] | None = None
 
@@ -81,13 +99,40 @@ class Governor:
         return sum(1 for *_, future in self._waiting if not future.done())
 
     async def wait(self, priority: Priority, *, paid: bool = False) -> None:
-        """Return when the caller may send; the caller sends at once."""
+        """Return when the caller may send; the caller sends at once (counted as back)."""
+        await self._take(priority, paid, timed=False)
+
+    @asynccontextmanager
+    async def sending(self, priority: Priority, *, paid: bool = False) -> AsyncIterator[None]:
+        """`async with governor.sending(priority): await request()`: a slot, then the
+        request, timed until it comes back (or fails)."""
+        send = await self._take(priority, paid, timed=True)
+        try:
+            yield
+        finally:
+            self._came_back(send)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram answered 429 "retry after `seconds`": no slot is given until then."""
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    async def _take(self, priority: Priority, paid: bool, *, timed: bool) -> _Send:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), paid, future))
+        future: asyncio.Future[_Send] = loop.create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), paid, timed, future))
         if self._server is None or self._server.done():
             self._server = loop.create_task(self._serve(), name="send governor")
-        await future  # cancelled: the server skips it
+        try:
+            return await future  # cancelled while waiting: the server skips it
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # given, but never used
+                self._came_back(future.result())
+            raise
+
+    def _came_back(self, send: _Send) -> None:
+        send.ended = self._now()
+        if self._back is not None:
+            self._back.set()
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
@@ -96,28 +141,37 @@ class Governor:
         """The spacing of sends of this kind."""
         return 1.0 / ((self.paid_rate if paid else self.rate) * self.MARGIN)
 
-    def _slot(self, paid: bool, now: float) -> float:
-        """When a send of this kind may start, given the slots given so far."""
+    def _slot(self, paid: bool, now: float) -> float | None:
+        """When a send of this kind may start, given the slots given so far; None: not
+        before a send in flight comes back."""
         rate = self.paid_rate if paid else self.rate
-        slot = max(now, self._last + self._gap(paid))
+        slot = max(now, self._paused_until, self._last + self._gap(paid))
         limit = max(1, int(rate))
-        if len(self._started) >= limit:
-            slot = max(slot, self._started[-limit] + self.WINDOW)
+        if len(self._sends) >= limit:
+            ended = self._sends[-limit].ended
+            if ended is None:
+                return None
+            slot = max(slot, ended + self.WINDOW)
         return slot
 
     async def _serve(self) -> None:
         while self._waiting:
-            _, _, paid, future = self._waiting[0]
+            _, _, paid, timed, future = self._waiting[0]
             if future.done():  # its caller was cancelled
                 heapq.heappop(self._waiting)
                 continue
             now = self._now()
             slot = self._slot(paid, now)
+            if slot is None:
+                self._back = back = asyncio.Event()
+                await back.wait()
+                continue
             if slot > now:
                 await self._sleep(slot - now)
                 continue  # a better send may have come meanwhile: it takes this slot
             heapq.heappop(self._waiting)
-            self._started.append(now)
+            send = _Send(now, None if timed else now)
+            self._sends.append(send)
             due = self._last + self._gap(paid)
             self._last = due if now - due <= self.LATE else now
-            future.set_result(None)
+            future.set_result(send)

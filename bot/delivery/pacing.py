@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.delivery.governor import FREE_RATE, Governor, Priority, Ticket
@@ -24,14 +26,18 @@ class BotLimiter(AIORateLimiter):
     private cards and residents' replies included.
 
     PTB's own overall limiter is off (a leaky bucket, it lets a burst of 30 through on top of
-    the steady 30 a second). With `paid_broadcast`, the outbox's texts go as paid broadcasts
-    at `rate_per_second` (up to 1,000); every other send keeps to Telegram's free 30.
+    the steady 30 a second), and so are its retries: a reply refused with 429 pauses the
+    governor for retry_after and takes a new slot for each of up to `max_retries` retries
+    (PTB's would go around the budget, in a bunch, as soon as the pause is over). With
+    `paid_broadcast`, the outbox's texts go as paid broadcasts at `rate_per_second` (up to
+    1,000); every other send keeps to Telegram's free 30.
     """
 
     def __init__(
         self, rate_per_second: float, max_retries: int = 0, *, paid_broadcast: bool = False
     ) -> None:
-        super().__init__(overall_max_rate=0, max_retries=max_retries)
+        super().__init__(overall_max_rate=0, max_retries=0)
+        self.retries = max_retries
         free = min(rate_per_second, FREE_RATE) if paid_broadcast else rate_per_second
         #: The bot's one global budget, for handlers and the outbox worker alike.
         self.governor = Governor(free, paid_rate=rate_per_second)
@@ -48,9 +54,23 @@ class BotLimiter(AIORateLimiter):
         sends = data.get("chat_id") is not None  # what PTB's overall limiter would count
         paid = bool(data.get("allow_paid_broadcast"))
         if isinstance(rate_limit_args, Ticket):  # the outbox worker's
-            if sends:
-                await self.governor.wait(rate_limit_args.priority, paid=paid)
-            return await callback(*args, **kwargs)
-        if sends:
-            await self.governor.wait(Priority.REPLY, paid=paid)
-        return await super().process_request(callback, args, kwargs, endpoint, data, None)
+            if not sends:
+                return await callback(*args, **kwargs)
+            async with self.governor.sending(rate_limit_args.priority, paid=paid):
+                return await callback(*args, **kwargs)
+        if not sends:
+            return await super().process_request(callback, args, kwargs, endpoint, data, None)
+        for attempt in range(self.retries + 1):
+            try:
+                async with self.governor.sending(Priority.REPLY, paid=paid):
+                    return await super().process_request(
+                        callback, args, kwargs, endpoint, data, None
+                    )
+            except RetryAfter as exc:
+                wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true
+                self.governor.pause(
+                    wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+                )
+                if attempt == self.retries:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
