@@ -1,4 +1,5 @@
-"""The governor's window counts a send from when Telegram answered it, and a 429 pauses it."""
+"""The governor's window counts a send from when Telegram answered it, a 429 pauses it, and
+a chat takes one message a second whoever sends it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.delivery.governor import Governor, Priority
+from bot.delivery.governor import Governor, Priority, Ticket
 from bot.delivery.pacing import BotLimiter
 from tests.test_governor import FakeTime, step_until, until
 
@@ -72,3 +73,35 @@ async def test_a_429_to_a_reply_pauses_every_send_and_the_retry_takes_a_slot() -
     await step_until(fake, lambda: task.done() and broadcast.done(), 0.1)
     assert task.result() == {"ok": True}
     assert calls[1] - calls[0] >= 2.0
+
+
+async def test_messages_to_one_chat_go_a_second_after_the_answer_to_the_last() -> None:
+    """Telegram's one a second per chat, whoever sends: a handler's reply and the outbox's
+    notice to the same resident; another chat is not held back meanwhile."""
+    fake = FakeTime()
+    limiter = BotLimiter(30)
+    limiter.governor = Governor(30, clock=fake.clock, sleep=fake.sleep)
+    sent: list[tuple[int, float]] = []
+
+    def send_to(chat: int) -> Any:
+        async def send(**_: Any) -> dict[str, Any]:
+            sent.append((chat, fake.now))
+            return {"ok": True}
+
+        return send
+
+    def message(chat: int, ticket: object = None) -> Any:
+        data = {"chat_id": chat, "text": "Hej"}
+        return limiter.process_request(send_to(chat), (), {}, "sendMessage", data, ticket)
+
+    reply = asyncio.create_task(message(7))
+    await until(reply.done)
+    notice = asyncio.create_task(message(7, Ticket(Priority.CARD)))
+    other = asyncio.create_task(message(8))
+    while not (notice.done() and other.done()):  # two sleepers: let both see each step
+        for _ in range(20):
+            await asyncio.sleep(0)
+        fake.advance(0.05)
+    assert [chat for chat, _ in sent] == [7, 8, 7]
+    assert sent[2][1] - sent[0][1] >= 1.0  # the notice waited for the chat's second
+    assert sent[1][1] - sent[0][1] < 0.1  # the other chat did not

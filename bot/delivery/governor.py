@@ -49,6 +49,16 @@ class _Send:
         self.ended = ended
 
 
+class _Turn:
+    """A chat's sends, one at a time: the lock, and how many hold it or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class Governor:
     """Never more than `rate` sends in any one-second window, spaced evenly, by priority.
 
@@ -72,6 +82,7 @@ class Governor:
     #: not pushed back: the loop's timers wake a millisecond late (epoll rounds up), which
     #: alone held 1,000/s to about 800. The one-second window above still bounds every second.
     LATE = 0.005
+    CHATS_KEPT = 4096  # answer times kept per chat before the old ones are dropped
 
     def __init__(
         self,
@@ -88,6 +99,8 @@ class Governor:
         self._sends: deque[_Send] = deque(maxlen=max(1, int(self.paid_rate)))
         self._last = float("-inf")
         self._paused_until = float("-inf")
+        self._chats: dict[object, _Turn] = {}  # a chat's sends, one at a time
+        self._chat_back: dict[object, float] = {}  # when a chat's last send came back
         self._back: asyncio.Event | None = None  # set when a send in flight comes back
         self._waiting: list[tuple[int, int, bool, bool, asyncio.Future[_Send]]] = []
         self._order = itertools.count()
@@ -103,14 +116,49 @@ class Governor:
         await self._take(priority, paid, timed=False)
 
     @asynccontextmanager
-    async def sending(self, priority: Priority, *, paid: bool = False) -> AsyncIterator[None]:
+    async def sending(
+        self, priority: Priority, *, paid: bool = False, chat: object = None
+    ) -> AsyncIterator[None]:
         """`async with governor.sending(priority): await request()`: a slot, then the
-        request, timed until it comes back (or fails)."""
-        send = await self._take(priority, paid, timed=True)
+        request, timed until it comes back (or fails).
+
+        With `chat` (a message to that chat), also Telegram's one a second per chat: sends to
+        one chat go one at a time, each a second (WINDOW) after the answer to the one before,
+        whoever sent it (a handler's reply, the outbox's notification to the same resident).
+        """
+        if chat is None:
+            send = await self._take(priority, paid, timed=True)
+            try:
+                yield
+            finally:
+                self._came_back(send)
+            return
+        turn = self._chats.setdefault(chat, _Turn())
+        turn.users += 1
         try:
-            yield
+            async with turn.lock:
+                ready = self._chat_back.get(chat, float("-inf")) + self.WINDOW
+                now = self._now()
+                if ready > now:
+                    await self._sleep(ready - now)
+                send = await self._take(priority, paid, timed=True)
+                try:
+                    yield
+                finally:
+                    self._came_back(send)
+                    self._chat_back[chat] = send.ended or self._now()
         finally:
-            self._came_back(send)
+            turn.users -= 1
+            if not turn.users:
+                del self._chats[chat]
+            self._forget_chats()
+
+    def _forget_chats(self) -> None:
+        """Drop the answer times that no longer hold a chat back (now and then)."""
+        if len(self._chat_back) < self.CHATS_KEPT:
+            return
+        old = self._now() - self.WINDOW
+        self._chat_back = {c: t for c, t in self._chat_back.items() if t > old}
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429 "retry after `seconds`": no slot is given until then."""

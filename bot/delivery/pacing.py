@@ -13,6 +13,30 @@ from bot.delivery.governor import FREE_RATE, Governor, Priority, Ticket
 
 JSONDict = dict[str, Any]
 
+#: The calls that put a message in a chat: Telegram's one a second per chat counts these
+#: (edits, deletions and chat actions do not).
+SENDS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendAudio",
+        "sendVideo",
+        "sendVoice",
+        "sendAnimation",
+        "sendSticker",
+        "sendPoll",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "copyMessages",
+        "forwardMessages",
+    }
+)
+
 
 class BotLimiter(AIORateLimiter):
     """Every call that sends to a chat takes a slot of the bot's one `governor` first.
@@ -23,7 +47,9 @@ class BotLimiter(AIORateLimiter):
     otherwise (one a second per chat, 20 a minute per group) and backs off from a 429 per
     chat: through AIORateLimiter, a group's 20 a minute would make the worker wait inside one
     send, and a 429 makes it sleep retry_after while holding back every other request,
-    private cards and residents' replies included.
+    private cards and residents' replies included. A message (SENDS) also waits for its
+    chat's turn in the governor: one a second per chat across replies and outbox alike (a
+    resident's confirmation and the outbox's notice to them were refused with 429 so).
 
     PTB's own overall limiter is off (a leaky bucket, it lets a burst of 30 through on top of
     the steady 30 a second), and so are its retries: a reply refused with 429 pauses the
@@ -53,16 +79,17 @@ class BotLimiter(AIORateLimiter):
     ) -> bool | JSONDict | list[JSONDict]:
         sends = data.get("chat_id") is not None  # what PTB's overall limiter would count
         paid = bool(data.get("allow_paid_broadcast"))
+        chat = data.get("chat_id") if endpoint in SENDS else None  # its one a second
         if isinstance(rate_limit_args, Ticket):  # the outbox worker's
             if not sends:
                 return await callback(*args, **kwargs)
-            async with self.governor.sending(rate_limit_args.priority, paid=paid):
+            async with self.governor.sending(rate_limit_args.priority, paid=paid, chat=chat):
                 return await callback(*args, **kwargs)
         if not sends:
             return await super().process_request(callback, args, kwargs, endpoint, data, None)
         for attempt in range(self.retries + 1):
             try:
-                async with self.governor.sending(Priority.REPLY, paid=paid):
+                async with self.governor.sending(Priority.REPLY, paid=paid, chat=chat):
                     return await super().process_request(
                         callback, args, kwargs, endpoint, data, None
                     )
