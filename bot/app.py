@@ -21,6 +21,7 @@ from bot.context import AppContext, BotApp, BotData
 from bot.delivery.email import Mailer
 from bot.delivery.outbox import OutboxWorker
 from bot.delivery.pacing import BotLimiter
+from bot.delivery.transport import AiohttpRequest
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
@@ -116,6 +117,7 @@ def build_application(
     )
     if request is None:
         builder.get_updates_request(WatchedRequest(outage, connection_pool_size=1))  # outage log
+        builder.request(AiohttpRequest())  # httpx's CPU per request held paid broadcasts back
     else:
         builder.request(request).updater(None)
     # The builder's generics cannot express our context and bot_data types; they are set above.
