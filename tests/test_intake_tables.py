@@ -18,6 +18,7 @@ WIRE = {
     Action.AGREE: "agree",
     Action.READ_NOTICE: "full",
     Action.STATION: "st",
+    Action.STATION_VIEW: "sv",
     Action.STATION_YES: "stok",
     Action.STATION_OTHER: "stno",
     Action.CATEGORY: "cat",
@@ -65,6 +66,8 @@ def test_text_and_location_are_answers_only_where_asked() -> None:
         (Step.PLACE, Action.SEND, False),  # an old summary's Send at a later step
         (Step.STATION, Action.STATION, True),
         (Step.CATEGORY, Action.STATION, False),
+        (Step.STATION, Action.STATION_VIEW, True),
+        (Step.CATEGORY, Action.STATION_VIEW, False),  # an old chooser's page at a later step
         (Step.STATION_CONFIRM, Action.STATION_YES, True),
         (Step.PHOTOS, Action.PHOTOS_DONE, True),
         (Step.IDEA_PHOTO, Action.PHOTOS_DONE, True),

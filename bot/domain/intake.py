@@ -57,6 +57,8 @@ class Action(StrEnum):
     AGREE = "agree"
     READ_NOTICE = "full"
     STATION = "st"
+    #: A page of the station chooser (a letter, a kommun, the next page): bot.domain.stations.
+    STATION_VIEW = "sv"
     STATION_YES = "stok"
     STATION_OTHER = "stno"
     CATEGORY = "cat"
@@ -85,7 +87,7 @@ ANYWHERE = frozenset({Action.BACK, Action.CANCEL})
 #: The other buttons each step takes; any other press is answered "choose a button".
 BUTTONS: dict[Step, frozenset[Action]] = {
     Step.CONSENT: frozenset({Action.AGREE, Action.READ_NOTICE}),
-    Step.STATION: frozenset({Action.STATION}),
+    Step.STATION: frozenset({Action.STATION, Action.STATION_VIEW}),
     Step.STATION_CONFIRM: frozenset({Action.STATION_YES, Action.STATION_OTHER}),
     Step.CATEGORY: frozenset({Action.CATEGORY}),
     Step.ME_TOO: frozenset({Action.SUPPORT, Action.NOT_SIMILAR}),

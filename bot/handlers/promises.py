@@ -11,11 +11,11 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
-from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus, Promise
 from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promise_progress
 from bot.domain.text import in_messages
-from bot.handlers.common import keyboard, lang_of, send, station_buttons
+from bot.handlers.chooser import show_menu_chooser
+from bot.handlers.common import lang_of, send
 from bot.services import Services
 from bot.services.updates import Update as StoredUpdate
 
@@ -39,8 +39,7 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
         followed = await services.updates.followed(chat.id)
         station = services.station(followed[0]) if followed else None
     if station is None:
-        rows = station_buttons(services.deployment.stations, "promise", callbacks.MENU)
-        await send(update, context, services.text(lang, "promise.choose_station"), keyboard(rows))
+        await show_menu_chooser(update, context, lang, "promise")
         return
     promises = services.promises_at(station.id)
     if not promises:

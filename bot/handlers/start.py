@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.intake import TextProblem
-from bot.handlers import cases, promises, staff
+from bot.handlers import cases, chooser, promises, staff
 from bot.handlers.common import (
     clear_buttons,
     in_rows,
@@ -19,10 +19,11 @@ from bot.handlers.common import (
     lang_of,
     send,
     send_menu,
-    station_buttons,
 )
 
 T = TypeVar("T")
+#: Followed stations per page of /prenumerationer.
+FOLLOWED_PAGE = 10
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -106,8 +107,11 @@ async def on_menu(update: Update, context: AppContext) -> None:
     elif cb.action == "homes":
         lang = await lang_of(update, context)
         home = await services.home_station(chat.id)
-        rows = station_buttons(services.deployment.stations, "home", callbacks.MENU, home)
-        await send(update, context, services.text(lang, "home.prompt"), keyboard(rows))
+        await chooser.show_menu_chooser(update, context, lang, "home", home)
+    elif cb.action == chooser.PICK:  # a page of a station chooser
+        lang = await lang_of(update, context)
+        if not await chooser.turn_menu_page(update, context, lang, cb.arg):
+            await stale(update, context, answered=True)
     elif cb.action == "home":
         lang = await lang_of(update, context)
         station = await picked(update, context, services.set_home_station(chat.id, cb.arg))
@@ -117,14 +121,18 @@ async def on_menu(update: Update, context: AppContext) -> None:
         await privacy(update, context)
     elif cb.action == "fols":
         lang = await lang_of(update, context)
-        rows = station_buttons(services.deployment.stations, "fol", callbacks.MENU)
-        await send(update, context, services.text(lang, "follow.choose"), keyboard(rows))
+        await chooser.show_menu_chooser(update, context, lang, "fol")
     elif cb.action in ("fol", "unf"):
         await follow_button(update, context, cb.action, cb.arg)
     elif cb.action == "cases":
         await cases.my_cases(update, context)
     elif cb.action == "promise":
-        await promises.show(update, context, cb.arg or None)
+        if cb.arg and services.station(cb.arg) is None:  # a station no longer (or never) here
+            await stale(update, context, answered=True)
+        else:
+            await promises.show(update, context, cb.arg or None)
+    elif cb.action == "subs":
+        await subscriptions(update, context, cb.arg)
     else:
         await stale(update, context, answered=True)
 
@@ -160,8 +168,9 @@ async def follow_button(update: Update, context: AppContext, action: str, statio
     await send(update, context, services.text(lang, key, station=target.name))
 
 
-async def subscriptions(update: Update, context: AppContext) -> None:
-    """/prenumerationer: the stations I follow, each with a stop button."""
+async def subscriptions(update: Update, context: AppContext, page: str = "0") -> None:
+    """/prenumerationer: the stations I follow, each with a stop button, a page at a time
+    (a resident may follow every station of a national deployment)."""
     lang = await lang_of(update, context)
     services = context.services
     chat = update.effective_chat
@@ -171,11 +180,22 @@ async def subscriptions(update: Update, context: AppContext) -> None:
         rows = [[(services.text(lang, "settings.follow"), callbacks.menu("fols"))]]
         await send(update, context, services.text(lang, "follow.none"), keyboard(rows))
         return
-    lines = [services.text(lang, "follow.list"), *(f"• {s.name}" for s in followed)]
+    pages = -(-len(followed) // FOLLOWED_PAGE)
+    number = int(page) if page.isdigit() and len(page) <= 3 else pages
+    if number >= pages:  # forged, or the list is shorter than when the page was shown
+        await stale(update, context, answered=update.callback_query is not None)
+        return
+    shown = followed[number * FOLLOWED_PAGE : (number + 1) * FOLLOWED_PAGE]
+    lines = [services.text(lang, "follow.list"), *(f"• {s.name}" for s in shown)]
     rows = [
         [(services.text(lang, "follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))]
-        for s in followed
+        for s in shown
     ]
+    if pages > 1:
+        lines.append(services.text(lang, "follow.page", page=number + 1, pages=pages))
+        turn = [("chooser.previous", number - 1)] if number > 0 else []
+        turn += [("chooser.next", number + 1)] if number + 1 < pages else []
+        rows.append([(services.text(lang, k), callbacks.menu("subs", str(n))) for k, n in turn])
     await send(update, context, "\n".join(lines), keyboard(rows))
 
 

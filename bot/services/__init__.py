@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.intake import Draft
 from bot.domain.models import Case, Resident
-from bot.domain.stations import Nearest
+from bot.domain.stations import Nearest, StationIndex
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
 from bot.services.admin import AdminTools
@@ -183,6 +183,11 @@ class Services:
         return await self.profiles.cases_of(chat_id)
 
     # ------------------------------------------------------------------ intake
+    @property
+    def station_index(self) -> StationIndex:
+        """The deployment's stations by id, name, kommun and letter (built at start)."""
+        return self.intake.index
+
     def station(self, station_id: str | None) -> Station | None:
         return self.intake.station(station_id)
 

@@ -11,7 +11,7 @@ from bot.domain.deployment import Deployment, Promise, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
 from bot.domain.models import Case, NewCase
-from bot.domain.stations import Nearest, match_stations, nearest_station
+from bot.domain.stations import Nearest, StationIndex
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
 from bot.services.routing import Routing
@@ -78,17 +78,19 @@ class Intake:
         self.updates = updates
         self.on_enqueue = wake
         self.metrics = metrics
+        #: Built once: by id, name, kommun and letter, so no update scans every station.
+        self.index = StationIndex(deployment.stations)
 
     # ------------------------------------------------------------------ stations
     def station(self, station_id: str | None) -> Station | None:
-        return find_station(self.deployment, station_id)
+        return self.index.station(station_id)
 
     def find_stations(self, text: str) -> list[Station]:
-        return match_stations(text, self.deployment.stations)
+        return self.index.match(text)
 
     def nearest(self, lat: float, lon: float) -> Nearest:
         limit = self.deployment.deployment.max_station_distance_km
-        return nearest_station(lat, lon, self.deployment.stations, limit)
+        return self.index.nearest(lat, lon, limit)
 
     def category_name(self, category_id: str | None, lang: str) -> str:
         return self.deployment.category_label(category_id, lang) or category_id or ""

@@ -9,6 +9,7 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import AppContext
 from bot.domain.intake import Action, Step, TextProblem
+from bot.domain.stations import SEARCH_MAX
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.handlers.intake.flow import choose_station, load
 from bot.handlers.intake.photos import on_photo
@@ -58,8 +59,11 @@ async def station_name(turn: Turn, text: str) -> int | None:
     if len(found) == 1:
         return await choose_station(turn, found[0].id)
     if found:
-        rows = station_buttons(found, Action.STATION, turn.draft.token)
-        await turn.say(turn.t("station.several"), keyboard([*rows, turn.nav(back=False)]))
+        rows = station_buttons(found[:SEARCH_MAX], Action.STATION, turn.draft.token)
+        text = turn.t("station.several")
+        if len(found) > SEARCH_MAX:  # a few letters match many: the first ones, and "more"
+            text = f"{text}\n{turn.t('station.more')}"
+        await turn.say(text, keyboard([*rows, turn.nav(back=False)]))
         return None
     return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
 

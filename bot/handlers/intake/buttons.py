@@ -13,9 +13,10 @@ from telegram import Message, Update
 from bot.context import AppContext
 from bot.domain import callbacks
 from bot.domain.intake import Action, Step, TextProblem, takes
+from bot.handlers.chooser import replace
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of
 from bot.handlers.intake.flow import cancel, choose_station, finish, load, say_sent, submit
-from bot.handlers.intake.prompts import show, times_rows
+from bot.handlers.intake.prompts import show, station_rows, station_text, times_rows
 from bot.handlers.intake.turn import DRAFT, END, SENT, Turn
 
 #: A press of one action: the turn and the button's argument; returns the next state (None:
@@ -91,9 +92,23 @@ async def read_notice(turn: Turn, arg: str) -> int | None:
 
 
 async def station(turn: Turn, station_id: str) -> int | None:
+    if turn.services.station(station_id) is None:  # refused before the press is answered
+        raise TextProblem("error.stale")
     assert turn.update.callback_query is not None
     await answer_query(turn.update.callback_query)
     return await choose_station(turn, station_id)
+
+
+async def station_view(turn: Turn, code: str) -> int | None:
+    """A page of the station chooser (a letter, a kommun, the next page): its buttons
+    replace the pressed ones. A page this deployment does not have is refused."""
+    view = turn.services.station_index.parse(code)
+    if view is None:
+        raise TextProblem("error.stale")
+    assert turn.update.callback_query is not None
+    await answer_query(turn.update.callback_query)
+    await replace(turn.update, turn.context, station_text(turn), keyboard(station_rows(turn, view)))
+    return None
 
 
 async def station_yes(turn: Turn, arg: str) -> int | None:
@@ -178,6 +193,7 @@ ON_PRESS: dict[Action, OnPress] = {
     Action.AGREE: agree,
     Action.READ_NOTICE: read_notice,
     Action.STATION: station,
+    Action.STATION_VIEW: station_view,
     Action.STATION_YES: station_yes,
     Action.STATION_OTHER: station_other,
     Action.CATEGORY: category,

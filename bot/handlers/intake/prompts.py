@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
+from bot.domain.deployment import Station
 from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, EDITABLE, TIMES, Action, Step
 from bot.domain.models import CaseKind
-from bot.handlers.common import Button, in_rows, keyboard, station_buttons
+from bot.domain.stations import View
+from bot.handlers.chooser import chooser_rows, prompt
+from bot.handlers.common import Button, in_rows, keyboard
 from bot.handlers.intake.turn import EXPECTS, FIELD_KEYS, Turn
 from bot.i18n import Safe
 
@@ -50,10 +53,22 @@ async def consent(turn: Turn) -> Prompt:
 
 
 async def station(turn: Turn) -> Prompt:
-    services = turn.services
-    home = await services.home_station(turn.chat_id)
-    rows = station_buttons(services.deployment.stations, Action.STATION, turn.draft.token, home)
-    return turn.t("station.prompt"), keyboard([*rows, turn.nav()])
+    home = await turn.services.home_station(turn.chat_id)
+    return station_text(turn), keyboard(station_rows(turn, None, home))
+
+
+def station_text(turn: Turn) -> str:
+    return prompt(turn.services.station_index, turn.t, "station.prompt")
+
+
+def station_rows(turn: Turn, view: View | None, home: Station | None = None) -> list[list[Button]]:
+    """The station step's chooser (a few stations, or a page of letters, kommuner or a
+    kommun's stations) and its back and cancel buttons."""
+    index, pick = turn.services.station_index, (Action.STATION.value, turn.draft.token)
+    rows = chooser_rows(
+        index, view, turn.t, pick, lambda code: turn.cb(Action.STATION_VIEW, code), home
+    )
+    return [*rows, turn.nav()]
 
 
 async def station_confirm(turn: Turn) -> Prompt:
