@@ -35,14 +35,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench import staff_keyboards
 from bench.emulator import bench_settings
 from bench.national_deployment import generate, sized
 from bench.report import Figure, at_most, holds
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import parse_deployment
 from bot.domain import callbacks
-from bot.domain.access import may_report_on
-from bot.domain.deployment import ActorKind, Deployment, Role
+from bot.domain.deployment import Deployment
 from bot.domain.models import CaseKind
 from bot.domain.routing import pick_staff, route
 from bot.domain.stations import SEARCH_MAX, StationIndex, View
@@ -168,21 +168,13 @@ def largest_keyboards(deployment: Deployment) -> dict[str, int]:
     index = StationIndex(stations)
     queries = {s.name[:n] for s in stations for n in (1, 2)} | {s.kommun for s in stations}
     search = min(SEARCH_MAX, max(len(index.match(q)) for q in queries))
-    admin = next((m for m in deployment.staff if m.role is Role.ADMIN), None)
-    commitments = sum(
-        1
-        for p in deployment.promises
-        for c in p.commitments
-        if admin is not None and may_report_on(admin, p.stations, c.owners)
-    )
     return {
         "station menu": chooser_sizes(deployment, 0)[1],
         "intake station step": chooser_sizes(deployment, 2)[1],  # with back and cancel
         "station name search": search + 1,
         "categories": len(deployment.categories) + 2,
-        "forward to actor": sum(1 for a in deployment.actors if a.kind is not ActorKind.OTHER) - 1,
-        "admin /uppdatera": commitments + 1,
-        "admin /export station": len(stations) + 1,
+        # their largest page, as bot/handlers build them (bench/staff_keyboards.py)
+        **staff_keyboards.largest(deployment),
         "/prenumerationer": min(len(stations), FOLLOWED_PAGE) + 2,  # a page, its turns
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from telegram import Update
@@ -15,9 +16,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.exports import ALL, FORMATS, KINDS, ExportChoice
+from bot.domain.paging import page_number, page_of
 from bot.domain.stats import PERIODS, named_period
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send, send_file
+from bot.handlers.paging import gone, paged_rows, show_page
 from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
 
@@ -73,28 +76,60 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
 
 
 # ---------------------------------------------------------------------- export
-def _buttons(context: AppContext, choice: ExportChoice, scope: ExportScope) -> list[list[Button]]:
-    """The buttons for the next question; each carries the choices made so far."""
+def _buttons(
+    context: AppContext, choice: ExportChoice, scope: ExportScope, number: int | None = 0
+) -> list[list[Button]] | None:
+    """The buttons for the next question; each carries the choices made so far. The stations
+    come a page at a time (page `number`; None: no such page)."""
     services = context.services
     t = services.stats.t
     step = choice.next_step()
-    options: list[tuple[str, str]]
+    encode = services.admin.encode
     if step == "station":
-        options = [(services.stats.station_name(s), s) for s in scope.stations]
-        if scope.all_stations:
-            options.insert(0, (t("export.all_stations"), ALL))
-    elif step == "kind":
+        return station_rows(t, scope, services.stats.station_name, encode, number)
+    if step == "kind":
         options = [(t("export.kind_all"), ALL)] + [(t(f"export.kind_{k}"), k) for k in KINDS]
     elif step == "period":
         options = [(t(f"stats.period_{p}"), p) for p in PERIODS]
     else:
         options = [(t(f"export.format_{f}"), f) for f in FORMATS]
-    encode = services.admin.encode
-    buttons = [
+    return in_rows(_choose(encode, choice, options))
+
+
+def station_rows(
+    t: Callable[[str], str],
+    scope: ExportScope,
+    name_of: Callable[[str], str],
+    encode: Callable[[ExportChoice], str],
+    number: int | None,
+) -> list[list[Button]] | None:
+    """Page `number` of the stations an admin may export (all at once first, for whoever may),
+    two a row, with Avbryt when paged. None: no such page."""
+    options = [(name_of(s), s) for s in scope.stations]
+    if scope.all_stations:
+        options.insert(0, (t("export.all_stations"), ALL))
+    page = None if number is None else page_of(options, number)
+    if page is None:
+        return None
+    return paged_rows(
+        in_rows(_choose(encode, ExportChoice(), page.items)),
+        page,
+        t,
+        lambda n: callbacks.encode(EXPORT_SCOPE, "p", str(n)),
+        (t("nav.cancel"), callbacks.encode(EXPORT_SCOPE, "x")),
+    )
+
+
+def _choose(
+    encode: Callable[[ExportChoice], str],
+    choice: ExportChoice,
+    options: Sequence[tuple[str, str]],
+) -> list[Button]:
+    """A button per option (label, value), carrying the choices so far and this one."""
+    return [
         (label, callbacks.encode(EXPORT_SCOPE, "c", encode(choice.choose(value))))
         for label, value in options
     ]
-    return in_rows(buttons)
 
 
 QUESTIONS = {
@@ -112,8 +147,9 @@ async def export_command(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
-    markup = keyboard(_buttons(context, ExportChoice(), scope))
-    await send(update, context, context.services.stats.t(QUESTIONS["station"]), markup)
+    rows = _buttons(context, ExportChoice(), scope)
+    assert rows is not None  # page 0 is always there
+    await send(update, context, context.services.stats.t(QUESTIONS["station"]), keyboard(rows))
 
 
 async def on_export_button(update: Update, context: AppContext) -> None:
@@ -124,19 +160,30 @@ async def on_export_button(update: Update, context: AppContext) -> None:
     member = await member_of(update, context)
     cb = callbacks.parse(query.data)
     try:
-        if not _private(update) or cb is None or cb.action != "c":
+        if not _private(update) or cb is None or cb.action not in ("c", "p", "x"):
             raise Refused
-        choice, scope = services.admin.export_choice(member, cb.arg)
+        if cb.action == "c":
+            choice, scope = services.admin.export_choice(member, cb.arg)
+        else:  # a page of the stations, or Avbryt: still only for those who may export
+            choice, scope = ExportChoice(), services.admin.export_scope(member)
     except Refused:
         await refuse(update, context)
         return
+    t = services.stats.t
+    if cb.action == "p":
+        page = _buttons(context, choice, scope, page_number(cb.arg))
+        await (gone(update, context) if page is None else show_page(update, keyboard(page)))
+        return
     await query.answer()
     await clear_buttons(update)
-    t = services.stats.t
+    if cb.action == "x":
+        await send(update, context, t("desk.cancelled"))
+        return
     step = choice.next_step()
     if step is not None:
-        markup = keyboard(_buttons(context, choice, scope))
-        await send(update, context, t(QUESTIONS[step]), markup)
+        question = _buttons(context, choice, scope)
+        assert question is not None
+        await send(update, context, t(QUESTIONS[step]), keyboard(question))
         return
     await send(update, context, t("export.working"))
     with tempfile.TemporaryDirectory(prefix="trygg-export-") as directory:

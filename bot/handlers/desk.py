@@ -6,6 +6,8 @@ this case?); the button itself is never trusted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -17,10 +19,13 @@ from telegram.ext import (
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.deployment import Actor
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
-from bot.domain.models import Staff
+from bot.domain.models import Case, Staff
+from bot.domain.paging import page_number, page_of
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
+    Button,
     Handlers,
     clear_buttons,
     conversation,
@@ -29,6 +34,7 @@ from bot.handlers.common import (
     lang_of,
     send,
 )
+from bot.handlers.paging import gone, paged_rows, show_page
 from bot.services.desk import (
     ACTION_CODES,
     ANSWER_SCOPE,
@@ -101,9 +107,12 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 desk.card_text(outcome.case),
                 keyboard(desk.card_buttons(outcome.case)),
             )
-        elif cb.action == "fwd":
-            targets = [(a.name, a.id) for a in await desk.forward_targets(case)]
-            await offer(update, context, "desk.forward_prompt", case.reference, "fw", targets)
+        elif cb.action in ("fwd", "fp"):  # the list of actors; "fp": one of its pages
+            await offer_forward(update, context, case, cb.action == "fp", extra)
+        elif cb.action == "fx":
+            await query.answer()
+            await clear_buttons(update)
+            await send(update, context, t("desk.cancelled"))
         elif cb.action == "fw":
             await desk.forward(member, case.reference, extra)
             await query.answer()
@@ -159,6 +168,46 @@ async def offer(
     await query.answer()
     prompt = context.services.desk.t(key, reference=reference)
     await send(update, context, prompt, keyboard(in_rows(buttons, 1)))
+
+
+async def offer_forward(
+    update: Update, context: AppContext, case: Case, paging: bool, number: str
+) -> None:
+    """Where the case goes, a page at a time; `paging`: a press on the list's Föregående or
+    Nästa (page `number`), which edits the list in place."""
+    desk = context.services.desk
+    near, far = await desk.forward_targets(case)
+    rows = forward_rows(desk.t, case.reference, near, far, page_number(number) if paging else 0)
+    if rows is None:  # not 0 <= page < pages, of the list as it is now
+        await gone(update, context)
+    elif paging:
+        await show_page(update, keyboard(rows))
+    else:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        prompt = desk.t("desk.forward_prompt", reference=case.reference)
+        await send(update, context, prompt, keyboard(rows))
+
+
+def forward_rows(
+    t: Callable[[str], str],
+    reference: str,
+    near: Sequence[Actor],
+    far: Sequence[Actor],
+    number: int | None,
+) -> list[list[Button]] | None:
+    """Page `number` of the actors a case can go to: those at its station (`near`) first, the
+    others under "Fler…"; one a row, with Avbryt when paged. None: no such page."""
+    page = None if number is None else page_of(near, number, more=far)
+    if page is None:
+        return None
+    return paged_rows(
+        [[(a.name, callbacks.encode(CASE_SCOPE, "fw", f"{reference}.{a.id}"))] for a in page.items],
+        page,
+        t,
+        lambda n: callbacks.encode(CASE_SCOPE, "fp", f"{reference}.{n}"),
+        (t("nav.cancel"), callbacks.encode(CASE_SCOPE, "fx", reference)),
+    )
 
 
 async def on_note(update: Update, context: AppContext) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -19,9 +20,12 @@ from telegram.ext import (
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
+from bot.domain.models import Staff
+from bot.domain.paging import page_number, page_of
 from bot.domain.text import TooLong
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
+    Button,
     Handlers,
     answer_query,
     clear_buttons,
@@ -30,6 +34,7 @@ from bot.handlers.common import (
     keyboard,
     send,
 )
+from bot.handlers.paging import gone, paged_rows, show_page
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice
 
@@ -56,10 +61,32 @@ async def begin(update: Update, context: AppContext) -> int:
     if not choices:
         await send(update, context, t("update.none"))
         return ConversationHandler.END
-    buttons = [(c.commitment.text[:60], _cb("c", str(i))) for i, c in enumerate(choices)]
-    rows = [*in_rows(buttons, 1), [(t("nav.cancel"), _cb("x"))]]
+    rows = _choice_rows(context, member, choices, 0)
+    assert rows is not None  # page 0 is always there
     await send(update, context, t("update.choose"), keyboard(rows))
     return PICK
+
+
+def choice_rows(
+    t: Callable[[str], str], choices: Sequence[Choice], own: int, number: int | None
+) -> list[list[Button]] | None:
+    """Page `number` of a member's commitments `choices`, a button each, and Avbryt; the
+    first `own` are their own actor's, the others come under "Fler…". None: no such page."""
+    page = None if number is None else page_of(choices[:own], number, more=choices[own:])
+    if page is None:
+        return None
+    buttons = [
+        (c.commitment.text[:60], _cb("c", str(page.start + k))) for k, c in enumerate(page.items)
+    ]
+    rows = paged_rows(in_rows(buttons, 1), page, t, lambda n: _cb("p", str(n)))
+    return [*rows, [(t("nav.cancel"), _cb("x"))]]
+
+
+def _choice_rows(
+    context: AppContext, member: Staff, choices: list[Choice], number: int | None
+) -> list[list[Button]] | None:
+    own = sum(1 for c in choices if context.services.updates.own(member, c))
+    return choice_rows(context.services.desk.t, choices, own, number)
 
 
 async def _choice(context: AppContext, update: Update) -> Choice | None:
@@ -86,6 +113,8 @@ def _allowed(choices: list[Choice], state: dict[str, Any], action: str, arg: str
         return arg in {s.value for s in CommitmentStatus} | {"keep"} and picked(state.get("i"))
     if action == "pub":
         return bool(state.get("text")) and picked(state.get("i"))
+    if action == "p":  # a page of the list: its range is checked where it is drawn
+        return page_number(arg) is not None
     return action == "x"
 
 
@@ -102,6 +131,13 @@ async def on_button(update: Update, context: AppContext) -> int | None:
     choices = context.services.updates.choices(member)
     if not _allowed(choices, context.user_data.get(KEY) or {}, cb.action, cb.arg):
         await refuse(update, context)  # before answering: a query is answered once
+        return None
+    if cb.action == "p":
+        rows = _choice_rows(context, member, choices, page_number(cb.arg))
+        if rows is None:
+            await gone(update, context)
+        else:
+            await show_page(update, keyboard(rows))
         return None
     await answer_query(query)  # refused when answered before: handled anyway
     await clear_buttons(update)

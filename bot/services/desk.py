@@ -15,7 +15,8 @@ import aiosqlite
 
 from bot.domain import callbacks
 from bot.domain.access import case_list_scope, is_kommunpolis_at, may_open
-from bot.domain.deployment import Actor, ActorKind, Commitment, Deployment
+from bot.domain.deployment import Actor, Commitment, Deployment
+from bot.domain.forwarding import forward_targets
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
 from bot.domain.routing import pick_staff
@@ -239,21 +240,16 @@ class Desk:
         """The chat of the resident who reported the case (None when they are gone)."""
         return await self.residents.chat_of(case.resident_id) if case.resident_id else None
 
-    async def forward_targets(self, case: Case) -> list[Actor]:
-        """The actors a case can be forwarded to: not already on it, and not the operators."""
-        current = set(await self.cases.actors(case.id))
-        return [
-            a
-            for a in self.deployment.actors
-            if a.id not in current and a.kind is not ActorKind.OTHER
-        ]
+    async def forward_targets(self, case: Case) -> tuple[list[Actor], list[Actor]]:
+        """The actors a case can be forwarded to: (those at its station, the others)."""
+        return forward_targets(self.deployment, case.station_id, await self.cases.actors(case.id))
 
     async def forward(self, member: Staff | None, reference: str, actor_id: str) -> Case:
         """Send the case to another actor's staff at the station too; it stays open."""
         case = await self.authorise(member, reference)
         assert member is not None
         apply(Status(case.status), Action.FORWARD)
-        if actor_id not in {a.id for a in await self.forward_targets(case)}:
+        if actor_id not in {a.id for group in await self.forward_targets(case) for a in group}:
             raise Refused  # only an actor the forward menu offers
         async with self._db.transaction() as conn:
             await add_actors(conn, case.id, [actor_id])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.delivery.messages import BROADCAST
-from bot.domain.access import may_report_on
+from bot.domain.access import StaffLike, may_report_on
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
 from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState, month_bounds, small_count
 from bot.domain.text import check_fits, in_messages
@@ -35,6 +35,19 @@ class Choice:
 
     promise: Promise
     commitment: Commitment
+
+
+def choices_for(deployment: Deployment, member: StaffLike) -> list[Choice]:
+    """Commitments of the promises at the member's stations that they may report on: their
+    own actor's, or every one for the kommunpolis and admins; their own actor's first
+    (`Updates.own`), so that an admin of many finds theirs on the first page."""
+    found = [
+        Choice(promise, commitment)
+        for promise in deployment.promises
+        for commitment in promise.commitments
+        if may_report_on(member, promise.stations, commitment.owners)
+    ]
+    return sorted(found, key=lambda choice: not Updates.own(member, choice))
 
 
 class Updates:
@@ -82,14 +95,13 @@ class Updates:
 
     # ------------------------------------------------------------------ staff updates
     def choices(self, member: Staff) -> list[Choice]:
-        """Commitments of the promises at the member's stations that they may report on:
-        their own actor's, or every one for the kommunpolis and admins."""
-        return [
-            Choice(promise, commitment)
-            for promise in self.deployment.promises
-            for commitment in promise.commitments
-            if may_report_on(member, promise.stations, commitment.owners)
-        ]
+        """The commitments the member may update (`choices_for`)."""
+        return choices_for(self.deployment, member)
+
+    @staticmethod
+    def own(member: StaffLike, choice: Choice) -> bool:
+        """A commitment of the member's own actor."""
+        return member.actor_id in choice.commitment.owners
 
     def station_names(self, choice: Choice) -> list[str]:
         ids = choice.commitment.stations or choice.promise.stations

@@ -1,0 +1,312 @@
+"""Staff keyboards at national scale (issue 17, item 6): forwarding a case, an admin's
+commitments for /uppdatera and /export's stations come a page at a time, so no keyboard
+reaches Telegram's 100 buttons; every item can be reached by paging; a forged or stale page,
+actor or commitment is refused, also to an officer of another station."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bench.national_deployment import FIRST_TELEGRAM_ID, generate, sized
+from bench.staff_keyboards import export_pages, export_scope, forward_pages, update_pages
+from bot.config import parse_deployment
+from bot.context import BotApp
+from bot.domain import callbacks
+from bot.domain.deployment import Deployment, Role
+from bot.domain.exports import ALL, ExportChoice
+from bot.domain.forwarding import forward_targets
+from bot.domain.intake import Draft
+from bot.domain.paging import PAGE_SIZE, page_number, page_of
+from bot.emulator import Emulator
+from bot.emulator.state import Message
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.services.updates import choices_for
+from bot.settings import Settings
+from tests.bots import in_process
+from tests.people import Person
+
+TELEGRAM_MAX_BUTTONS = 100
+#: The generated file's first national admin and the kommunpolis of its first station.
+ADMIN = FIRST_TELEGRAM_ID + 290
+OFFICER = FIRST_TELEGRAM_ID
+#: Added to the generated file: an admin of its first two stations only.
+STATION_ADMIN = FIRST_TELEGRAM_ID + 99_999
+
+
+@pytest.fixture(scope="module")
+def national() -> Deployment:
+    text = generate(sized(600))
+    first, second = parse_deployment(text, "national.toml").stations[:2]
+    return parse_deployment(
+        text
+        + f"""
+[[staff]]
+telegram_id = {STATION_ADMIN}
+name = "Stationsadmin (platshållare)"
+role = "admin"
+actor = "drift"
+stations = ["{first.id}", "{second.id}"]
+""",
+        "national.toml",
+    )
+
+
+def data(rows: list[list[tuple[str, str]]]) -> list[str]:
+    return [b[1] for row in rows for b in row]
+
+
+def args(rows: list[list[tuple[str, str]]], action: str) -> list[str]:
+    """The arguments of the buttons with this action."""
+    found = [callbacks.parse(d) for d in data(rows)]
+    return [cb.arg for cb in found if cb is not None and cb.action == action]
+
+
+# ---------------------------------------------------------------------- the paging helper
+def test_a_list_in_pages() -> None:
+    items = list(range(45))
+    shown = [page_of(items, n) for n in range(3)]
+    assert [p.items if p else None for p in shown] == [
+        tuple(range(20)),
+        tuple(range(20, 40)),
+        tuple(range(40, 45)),
+    ]
+    first, middle, last = shown
+    assert first
+    assert middle
+    assert last
+    assert (first.has_previous, first.has_next, middle.start, last.has_next) == (
+        False,
+        True,
+        20,
+        False,
+    )
+    assert page_of(items, 3) is None
+    assert page_of(items, -1) is None
+    whole = page_of(list(range(22)), 0)  # a little over a page: shown whole
+    assert whole is not None
+    assert len(whole.items) == 22
+    assert not whole.paged
+    assert page_of(list(range(22)), 1) is None
+    empty = page_of(list[int](), 0)
+    assert empty is not None
+    assert empty.items == ()
+    assert not empty.paged
+
+
+def test_own_items_first_then_the_others_on_their_own_pages() -> None:
+    own, others = ["a", "b", "c"], [str(n) for n in range(30)]
+    first = page_of(own, 0, more=others)
+    assert first is not None
+    assert first.items == ("a", "b", "c")
+    assert first.next_is_more
+    second = page_of(own, 1, more=others)
+    assert second is not None
+    assert second.items[0] == "0"
+    assert second.start == 3
+    assert not second.next_is_more
+    assert page_of(own, 3, more=others) is None
+    small = page_of(own, 0, more=others[:5])  # everything fits: one page, own first
+    assert small is not None
+    assert small.items[:3] == ("a", "b", "c")
+    assert not small.paged
+
+
+@pytest.mark.parametrize("arg", ["", "-1", "x", "1.5", "9999999", "01a"])
+def test_a_page_number_is_digits(arg: str) -> None:
+    assert page_number(arg) is None
+    assert page_number("12") == 12
+
+
+# ---------------------------------------------------------------------- every page, every item
+def pages_checked(pages: list[list[list[tuple[str, str]]]], action: str) -> None:
+    """Each page under Telegram's limit (at most a page of items, the navigation row and
+    Avbryt), its Föregående and Nästa leading to the pages before and after it."""
+    for number, rows in enumerate(pages):
+        assert sum(len(row) for row in rows) <= PAGE_SIZE + 3 < TELEGRAM_MAX_BUTTONS
+        moves = sorted(int(a.rpartition(".")[2]) for a in args(rows, action))
+        assert moves == [n for n in (number - 1, number + 1) if 0 <= n < len(pages)]
+
+
+def test_forwarding_every_actor_reachable_at_every_station(national: Deployment) -> None:
+    for station in national.stations:
+        near, far = forward_targets(national, station.id, ())
+        pages = list(forward_pages(national, station.id))
+        assert len(pages) > 1  # 408 actors: paged
+        pages_checked(pages, "fp")
+        shown = [a.rpartition(".")[2] for rows in pages for a in args(rows, "fw")]
+        assert shown == [a.id for a in near + far]  # each once, the station's own first
+        assert 0 < len(near) <= PAGE_SIZE
+        assert {a.rpartition(".")[2] for a in args(pages[0], "fw")} == {a.id for a in near}
+
+
+def test_commitments_and_stations_every_one_reachable(national: Deployment) -> None:
+    admins = [m for m in national.staff if m.role is Role.ADMIN]
+    assert any(not m.stations for m in admins)
+    assert any(m.stations for m in admins)
+    officers = [m for m in national.staff if m.role is Role.KOMMUNPOLIS][:20]
+    for member in admins + officers:
+        pages = list(update_pages(national, member))
+        pages_checked(pages, "p")
+        indices = [int(a) for rows in pages for a in args(rows, "c")]
+        assert indices == list(range(len(choices_for(national, member))))
+    ids = [s.id for s in national.stations]
+    for member in admins:
+        pages = list(export_pages(national, member))
+        pages_checked(pages, "p")
+        chosen = [ExportChoice.parse(a, ids) for rows in pages for a in args(rows, "c")]
+        stations = [c.station for c in chosen if c is not None]
+        scope = export_scope(national, member)
+        assert stations == ([ALL] if scope.all_stations else []) + scope.stations
+        assert len(stations) == (len(ids) + 1 if not member.stations else 2)
+
+
+# ---------------------------------------------------------------------- through the bot
+@pytest.fixture
+async def national_bot(
+    emulator: Emulator, bot_settings: Settings, national: Deployment
+) -> AsyncIterator[BotApp]:
+    for staff in (ADMIN, OFFICER, STATION_ADMIN, FIRST_TELEGRAM_ID + 1):
+        emulator.world.user(staff, f"Staff {staff}").started = True
+    # Paging through 60 pages takes more presses than a person's 30 a minute: the flood
+    # limit (bot/handlers/limits.py) is not what these tests are about.
+    limits = national.limits.model_copy(update={"messages_per_minute": 1000})
+    deployment = national.model_copy(update={"limits": limits})
+    # Not waiting for the outbox: cards to the file's placeholder staff who never opened the
+    # bot stay pending (they back off), and would keep a settle from ending.
+    async with in_process(emulator, bot_settings, deployment, wait_outbox=False) as app:
+        yield app
+
+
+def services_of(app: BotApp) -> Services:
+    services = app.bot_data.services
+    assert services is not None
+    return services
+
+
+def last_buttons(person: Person) -> tuple[Message, list[str]]:
+    message = next(m for m in reversed(person.world.received(person.id)) if m.inline_buttons)
+    assert len(message.inline_buttons) <= TELEGRAM_MAX_BUTTONS
+    return message, [b["callback_data"] for b in message.inline_buttons]
+
+
+async def page_through(person: Person, action: str) -> list[str]:
+    """Press Nästa (or Fler …) until the last page; the arguments of every `action` button."""
+    found: list[str] = []
+    labels = {person.t("paging.next"), person.t("paging.more")}
+    while True:
+        message, buttons = last_buttons(person)
+        found += [cb.arg for cb in map(callbacks.parse, buttons) if cb and cb.action == action]
+        following = [b for b in message.inline_buttons if b["text"] in labels]
+        if not following:
+            return found
+        await person.press(message, following[0]["callback_data"])
+
+
+async def test_an_admin_pages_through_commitments_and_stations(
+    national_bot: BotApp, emulator: Emulator, catalogs: Catalogs, national: Deployment
+) -> None:
+    world = emulator.world
+    admin = Person(world, ADMIN, catalogs)
+    await admin.say("/uppdatera")
+    member = await services_of(national_bot).staff.by_telegram(ADMIN)
+    assert member is not None
+    choices = services_of(national_bot).updates.choices(member)
+    assert len(choices) > 5 * TELEGRAM_MAX_BUTTONS
+    indices = await page_through(admin, "c")
+    assert sorted(map(int, indices)) == list(range(len(choices)))
+    # A commitment on the last page works like one on the first.
+    message, _ = last_buttons(admin)
+    await admin.press(message, callbacks.encode("u", "c", indices[-1]))
+    assert choices[int(indices[-1])].commitment.text in admin.last_text()
+    for forged, key in [("v1:u:p:9999", "paging.gone"), ("v1:u:p:x", "desk.refused")]:
+        await admin.press_forged(forged)
+        assert admin.answer() == admin.t(key)
+    await admin.press_forged(callbacks.encode("u", "c", str(len(choices))))
+    assert admin.answer() == admin.t("desk.refused")
+
+    await admin.say("/export")
+    ids = [s.id for s in national.stations]
+    chosen = [ExportChoice.parse(a, ids) for a in await page_through(admin, "c")]
+    assert [c.station for c in chosen if c] == [ALL, *ids]
+    await admin.press_forged("v1:x:p:9999")
+    assert admin.answer() == admin.t("paging.gone")
+
+    # An admin of two stations: one page; another station's page or station is refused.
+    local = Person(world, STATION_ADMIN, catalogs)
+    await local.say("/export")
+    _, buttons = last_buttons(local)
+    assert len(buttons) == 2
+    assert "v1:x:p:1" not in buttons
+    await local.press_forged("v1:x:p:1")
+    assert local.answer() == local.t("paging.gone")
+    await local.press_forged(callbacks.encode("x", "c", str(ids.index(ids[5]))))
+    assert local.answer() == local.t("desk.refused")
+    # A kommunpolis may not export at all: a page of the stations is refused too.
+    officer = Person(world, OFFICER, catalogs)
+    await officer.press_forged("v1:x:p:1")
+    assert officer.answer() == officer.t("desk.refused")
+    # Nor reach the admin's commitments by paging: only their own list's pages exist.
+    await officer.say("/uppdatera")
+    kommunpolis = await services_of(national_bot).staff.by_telegram(OFFICER)
+    assert kommunpolis is not None
+    theirs = services_of(national_bot).updates.choices(kommunpolis)
+    assert len(await page_through(officer, "c")) == len(theirs) < len(choices)
+    await officer.press_forged("v1:u:p:40")
+    assert officer.answer() == officer.t("paging.gone")
+    await officer.press_forged(callbacks.encode("u", "c", str(len(theirs))))
+    assert officer.answer() == officer.t("desk.refused")
+
+
+async def test_forwarding_a_case_pages_through_every_actor(
+    national_bot: BotApp, emulator: Emulator, catalogs: Catalogs, national: Deployment
+) -> None:
+    world = emulator.world
+    station = national.stations[0]
+    draft = Draft(
+        kind="report",
+        station=station.id,
+        category="belysning",
+        description="Lamporna är trasiga.",
+        times=["night"],
+        place_text="vid perrongen",
+    )
+    case = await services_of(national_bot).submit(1, draft, "sv")
+    await world.wait_for(OFFICER, lambda m: case.reference in m.text, timeout=30)
+    officer = Person(world, OFFICER, catalogs)
+    await officer.tap(officer.t("desk.btn.forward"))
+    near, far = forward_targets(national, station.id, ())
+    shown = await page_through(officer, "fw")
+    current = {a.id for a in near + far}
+    targets = [a.rpartition(".")[2] for a in shown]
+    # Every actor the case is not already with, each once; the station's own come first.
+    assert len(targets) == len(set(targets))
+    assert set(targets) < current
+    assert len(current - set(targets)) <= 3  # the actors the case was routed to
+    near_ids = [a.id for a in near if a.id in targets]
+    assert targets[: len(near_ids)] == near_ids
+
+    listing, _ = last_buttons(officer)  # the list at its last page
+    ref = case.reference
+    await officer.press_forged(f"v1:c:fp:{ref}.9999")
+    assert officer.answer() == officer.t("paging.gone")
+    await officer.press_forged(f"v1:c:fw:{ref}.nobody")
+    assert officer.answer() == officer.t("desk.refused")
+    # The kommunpolis of another station may not page this case's list.
+    other = next(
+        m
+        for m in national.staff
+        if m.role is Role.KOMMUNPOLIS and m.telegram_id and station.id not in m.stations
+    )
+    assert other.telegram_id is not None
+    stranger = Person(world, other.telegram_id, catalogs)
+    await stranger.press_forged(f"v1:c:fp:{ref}.1")
+    assert stranger.answer() == stranger.t("desk.refused")
+    offered = [b["callback_data"] for m in world.received(stranger.id) for b in m.inline_buttons]
+    assert not [d for d in offered if d.startswith(("v1:c:fw:", "v1:c:fp:"))]
+    # The last actor of the last page: forwarded.
+    await officer.press(listing, f"v1:c:fw:{shown[-1]}")
+    name = next(a.name for a in national.actors if a.id == targets[-1])
+    assert officer.t("desk.forwarded", reference=ref, actor=name) in officer.texts()
