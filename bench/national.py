@@ -157,7 +157,7 @@ def routing_seconds(deployment: Deployment, calls: int) -> float:
     for n in range(calls):
         station = stations[(n * 7919) % len(stations)]
         actors = route(deployment, station, CaseKind.REPORT, categories[n % len(categories)])
-        pick_staff(deployment.staff, station, actors)
+        pick_staff(deployment.staff_at(station), station, actors)  # as submit: the station's staff
     return (time.perf_counter() - started) / calls
 
 
