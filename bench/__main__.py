@@ -14,6 +14,10 @@ The correctness figures (kind CORRECTNESS; they fail both modes), per benchmark:
   bot a third of the way through and starts a new one: the update queued to every follower,
   the restart in the middle, no 429, at most 200 messages in any one second, every follower
   once except one who blocked the bot (none, and the chat marked inactive), nothing pending.
+  With residents writing meanwhile (bench/burst.py's Writers, in the 30/s broadcast to the
+  most followers): every resident finished their report (quick: their errand).
+- burst: N new residents sending /start at once (50 in quick mode; 200 and 2,000): no 429,
+  every resident answered, none twice.
 - storage: none (speed only).
 - intake: every simulated resident completes a report (the echo bot's finish too), and both
   processors complete every report.
@@ -34,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import broadcast, export, intake, national, store
+from bench import broadcast, burst, export, intake, national, store
 from bench.report import (
     Figure,
     Kind,
@@ -56,6 +60,7 @@ Benchmark = Callable[[Deployment, bool], list[Figure]]
 BENCHMARKS: dict[str, Benchmark] = {
     "export": export.run,
     "broadcast": broadcast.run,
+    "burst": burst.run,
     "storage": store.run,
     "intake": intake.run,
     "national": national.run,

@@ -4,7 +4,8 @@ The bot runs in this process (services, the outbox worker and its pacer, PTB ove
 the emulator in another, enforcing Telegram's limits in its strict mode (a sliding second,
 no burst allowance, 1,000/s for paid broadcasts): a 429 is a failure, and every follower
 must get the update exactly once. The achieved rate is the emulator's: messages accepted
-over the time from the first to the last.
+over the time from the first to the last. In the 30/s broadcast to the most followers, 20
+residents write meanwhile (bench.burst.Writers): their replies' p99 and their reports.
 
 The restart check (`restart`, at 200/s: 1,000 followers in quick mode, 3,000 and 10,000 in
 the full run; tests/test_promises.py keeps the same rule with 60 followers at 50/s): a third
@@ -25,10 +26,11 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.burst import Writers
 from bench.emulator import RemoteEmulator, bench_settings
 from bench.report import Figure, at_least, growth, holds, must_be
 from bot.app import ALLOWED_UPDATES, build_application, running
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 NAME = "broadcast"
 STATION = "floda"
 FREE_RATE, PAID_RATE = 30, 1000
+WRITERS = 20  # residents writing during the 30/s broadcast to the most followers (bench.burst)
 TARGETS = {FREE_RATE: 0.95, PAID_RATE: 0.80}
 
 
@@ -57,6 +60,7 @@ class Result:
     flood_errors: int
     duplicates: int
     lost: int
+    replies: tuple[float, ...] = ()  # reply times to residents writing meanwhile, if any
 
     @property
     def achieved(self) -> float:
@@ -121,7 +125,12 @@ async def finished(worker: OutboxWorker | None, seconds: float) -> None:
 
 
 async def broadcast(
-    emulator: RemoteEmulator, deployment: Deployment, followers: int, rate: int, first: int
+    emulator: RemoteEmulator,
+    deployment: Deployment,
+    followers: int,
+    rate: int,
+    first: int,
+    writers: Writers | None = None,
 ) -> Result:
     await emulator.reset()
     await emulator.flood(True, strict=True)  # Telegram's 30/s, or 1,000/s paid: no burst
@@ -139,7 +148,9 @@ async def broadcast(
             queued = await publish(services)
             if queued != followers:
                 raise RuntimeError(f"the update was queued to {queued}, not {followers}")
-            await finished(app.bot_data.worker, followers / rate * 2 + 60)
+            during: AbstractAsyncContextManager[object] = writers or nullcontext()
+            async with during:
+                await finished(app.bot_data.worker, followers / rate * 2 + 60)
     stats = await emulator.stats()
     received = await emulator.received()
     counts = [received.get(i, 0) for i in ids]
@@ -152,6 +163,7 @@ async def broadcast(
         int(stats["flood_errors"]),
         sum(n - 1 for n in counts if n > 1),
         counts.count(0),
+        tuple(stats["reply_seconds"]),
     )
 
 
@@ -325,7 +337,11 @@ async def _run(deployment: Deployment, quick: bool) -> list[Figure]:
             results = []
             for followers in (small, large):
                 log.info("broadcast: %d followers at %d/s", followers, rate)
-                result = await broadcast(emulator, deployment, followers, rate, first)
+                writers = None
+                if rate == FREE_RATE and followers == large:
+                    spread = min(followers / rate / 2, 60)
+                    writers = Writers(emulator, deployment, WRITERS, spread, report=not quick)
+                result = await broadcast(emulator, deployment, followers, rate, first, writers)
                 log.info(
                     "broadcast: %.1f/s over %.1f s, %d x 429",
                     result.achieved,
@@ -335,6 +351,9 @@ async def _run(deployment: Deployment, quick: bool) -> list[Figure]:
                 first += followers
                 results.append(result)
                 out += figures(result)
+                if writers is not None:
+                    size = f"{followers:,} followers @ {rate}/s"
+                    out += writers.figures(NAME, size, list(result.replies))
             per_message = [r.seconds / max(1, r.sent - 1) for r in results]
             out.append(
                 growth(

@@ -36,6 +36,9 @@ NAME = "intake"
 REFERENCE = re.compile(r"\b[A-Z]{3}-\d{4}\b")
 #: Steps of one report; the echo bot's residents send as many messages.
 REPORT_STEPS = 11
+#: The bot's messages in one completed first report (ba04fb4: the privacy thanks above the
+#: next question), edits not counted (8 more); each takes a slot of Telegram's 30 a second.
+MESSAGES_PER_REPORT = 12
 NETWORK_DELAY = 0.05  # seconds added to every Bot API request for the processor comparison
 STEP_TIMEOUT = 120.0
 
@@ -151,10 +154,16 @@ class Run:
     completed: int
     seconds: float
     replies: list[float]
+    messages: int = 0  # the bot's messages in the chats of those who completed
+    edits: int = 0  # and its edits of them
 
     @property
     def per_second(self) -> float:
         return self.completed / self.seconds
+
+    def per_report(self, count: int) -> float:
+        """The bot's messages (or edits) a resident saw, per completed report."""
+        return count / self.completed if self.completed else 0.0
 
     def percentile(self, p: float) -> float:
         if len(self.replies) < 2:
@@ -180,7 +189,22 @@ async def drive(
     if failures:
         log.warning("intake: %d residents did not finish, e.g. %s", len(failures), failures[0])
     stats = await emulator.stats()
-    return Run(residents, residents - len(failures), seconds, list(stats["reply_seconds"]))
+    # Up to the message a resident's flow ended on (the reference, or the echo's last).
+    sent = [
+        m
+        for person, result in zip(people, results, strict=True)
+        if not isinstance(result, BaseException)
+        for m in person.messages
+        if m["outgoing"]
+    ]
+    return Run(
+        residents,
+        residents - len(failures),
+        seconds,
+        list(stats["reply_seconds"]),
+        len(sent),
+        sum(int(m["edits"]) for m in sent),
+    )
 
 
 def _ms(seconds: float) -> str:
@@ -192,6 +216,17 @@ def compare(bot: Run, echo: Run) -> list[Figure]:
     return [
         must_be(NAME, "residents who completed a report", size, bot.completed, bot.residents),
         must_be(NAME, "echo residents who finished", size, echo.completed, echo.residents),
+        Figure(
+            NAME,
+            "bot messages per completed report",
+            size,
+            f"{bot.per_report(bot.messages):.1f}",
+            f"{MESSAGES_PER_REPORT} (ba04fb4)",
+            bot.per_report(bot.messages) / MESSAGES_PER_REPORT,
+            f"≤ {MESSAGES_PER_REPORT}",
+            bot.per_report(bot.messages) <= MESSAGES_PER_REPORT,
+            note=f"and {bot.per_report(bot.edits):.1f} edits; each takes a slot of the 30/s",
+        ),
         info(
             NAME,
             "completed reports/s (echo: flows/s)",
