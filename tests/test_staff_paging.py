@@ -14,7 +14,8 @@ from bench.staff_keyboards import export_pages, export_scope, forward_pages, upd
 from bot.config import parse_deployment
 from bot.context import BotApp
 from bot.domain import callbacks
-from bot.domain.deployment import Deployment, Role
+from bot.domain.access import may_report_on
+from bot.domain.deployment import ActorKind, Deployment, Role
 from bot.domain.exports import ALL, ExportChoice
 from bot.domain.forwarding import forward_targets
 from bot.domain.intake import Draft
@@ -310,3 +311,34 @@ async def test_forwarding_a_case_pages_through_every_actor(
     await officer.press(listing, f"v1:c:fw:{shown[-1]}")
     name = next(a.name for a in national.actors if a.id == targets[-1])
     assert officer.t("desk.forwarded", reference=ref, actor=name) in officer.texts()
+
+
+# ---------------------------------------------------------------------- a list on one page
+def test_the_bundled_kommunpolis_sees_update_choices_in_the_file_order(
+    deployment: Deployment,
+) -> None:
+    """The bundled file's lists fit one page: in the file's order, as before paging (the
+    own-first order moved the Järfälla kommunpolis's commitments, and `u:c:N` is a position
+    in this list: a list left open across the upgrade would pick another commitment)."""
+    member = next(
+        m for m in deployment.staff if m.role is Role.KOMMUNPOLIS and "jakobsberg" in m.stations
+    )
+    before = [
+        (p.id, c.id)
+        for p in deployment.promises
+        for c in p.commitments
+        if may_report_on(member, p.stations, c.owners)
+    ]
+    assert len(before) > 1
+    assert [(c.promise.id, c.commitment.id) for c in choices_for(deployment, member)] == before
+    rows = update_pages(deployment, member)
+    assert len(list(rows)) == 1
+
+
+def test_the_bundled_forward_list_keeps_the_file_order(deployment: Deployment) -> None:
+    """At Jakobsberg, Trafikverket had moved from last to third in the one-page list."""
+    before = [a.id for a in deployment.actors if a.kind is not ActorKind.OTHER]
+    near, far = forward_targets(deployment, "jakobsberg", ())
+    assert [a.id for a in near + far] == before
+    (page,) = forward_pages(deployment, "jakobsberg")
+    assert [a.rpartition(".")[2] for a in args(page, "fw")] == before

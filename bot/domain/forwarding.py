@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.domain.deployment import Actor, ActorKind, Deployment
+from bot.domain.paging import own_first
 
 
 def forward_targets(
     deployment: Deployment, station_id: str, current: Collection[str]
 ) -> tuple[list[Actor], list[Actor]]:
     """The actors a case at `station_id` can be forwarded to (not one of `current`, the
-    actors already on it, and not the operators): (those routed or staffed at the station,
-    the others), each in the file's order."""
+    actors already on it, and not the operators) as `paging.own_first` splits them: on a list
+    of more than a page, (those routed or staffed at the station, the others); on one page,
+    (all of them, none). Each in the file's order."""
     near = {
         actor
         for rule in deployment.routing
@@ -23,4 +25,4 @@ def forward_targets(
     targets = [
         a for a in deployment.actors if a.id not in current and a.kind is not ActorKind.OTHER
     ]
-    return [a for a in targets if a.id in near], [a for a in targets if a.id not in near]
+    return own_first(targets, lambda actor: actor.id in near)

@@ -4,7 +4,7 @@ choose from: a list is shown PAGE_SIZE items at a time, with Föregående/Nästa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -41,6 +41,23 @@ class Page(Generic[T]):
         return self.count > 1
 
 
+def fits(count: int, size: int = PAGE_SIZE) -> bool:
+    """Whether a list of `count` items is shown whole, on one page (`SLACK`)."""
+    return count <= int(size * SLACK)
+
+
+def own_first(
+    items: Sequence[T], own: Callable[[T], bool], size: int = PAGE_SIZE
+) -> tuple[list[T], list[T]]:
+    """`items` as `page_of` takes them: (the member's own, the others), each in the order of
+    `items`, when the list takes more than a page; (all of them, none) when it fits one page.
+    A list that fits keeps the file's order: a small deployment's keyboards stay as they were,
+    and a position in the list (some callback data carries one) keeps meaning the same item."""
+    if fits(len(items), size):
+        return list(items), []
+    return [i for i in items if own(i)], [i for i in items if not own(i)]
+
+
 def _chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
     return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -53,7 +70,7 @@ def page_of(
     starts on a page of its own, unless everything fits on one page (`SLACK`)."""
     if size < 1:
         raise ValueError("a page holds at least one item")
-    if len(items) + len(more) <= int(size * SLACK):
+    if fits(len(items) + len(more), size):
         chunks, own = [tuple(items) + tuple(more)], 1
     else:
         chunks = _chunks(items, size) + _chunks(more, size)

@@ -21,7 +21,7 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.models import Staff
-from bot.domain.paging import page_number, page_of
+from bot.domain.paging import own_first, page_number, page_of
 from bot.domain.text import TooLong
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
@@ -85,8 +85,8 @@ def choice_rows(
 def _choice_rows(
     context: AppContext, member: Staff, choices: list[Choice], number: int | None
 ) -> list[list[Button]] | None:
-    own = sum(1 for c in choices if context.services.updates.own(member, c))
-    return choice_rows(context.services.desk.t, choices, own, number)
+    own, _ = own_first(choices, lambda c: context.services.updates.own(member, c))
+    return choice_rows(context.services.desk.t, choices, len(own), number)
 
 
 async def _choice(context: AppContext, update: Update) -> Choice | None:

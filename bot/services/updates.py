@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.messages import BROADCAST
 from bot.domain.access import StaffLike, may_report_on
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
+from bot.domain.paging import own_first
 from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState, month_bounds, small_count
 from bot.domain.text import check_fits, in_messages
 from bot.i18n import Catalogs, Safe
@@ -39,15 +40,22 @@ class Choice:
 
 def choices_for(deployment: Deployment, member: StaffLike) -> list[Choice]:
     """Commitments of the promises at the member's stations that they may report on: their
-    own actor's, or every one for the kommunpolis and admins; their own actor's first
-    (`Updates.own`), so that an admin of many finds theirs on the first page."""
+    own actor's, or every one for the kommunpolis and admins. A list of more than a page has
+    their own actor's first (`Updates.own`), so that an admin of many finds theirs on the
+    first page; one that fits a page keeps the file's order (`paging.own_first`).
+
+    The /uppdatera buttons carry a position in this list (`u:c:N`): it is the same list
+    while the deployment file is, and a restart with another file (a commitment added, or a
+    list that outgrew a page) may give an old list's button another commitment. The status
+    step names the commitment chosen, so the member sees which one they are updating."""
     found = [
         Choice(promise, commitment)
         for promise in deployment.promises
         for commitment in promise.commitments
         if may_report_on(member, promise.stations, commitment.owners)
     ]
-    return sorted(found, key=lambda choice: not Updates.own(member, choice))
+    own, others = own_first(found, lambda choice: Updates.own(member, choice))
+    return own + others
 
 
 class Updates:
