@@ -38,24 +38,22 @@ def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> C
     )
 
 
-async def insert(conn: aiosqlite.Connection, new: NewCase) -> Case:
-    """Insert a case (and its photos) inside the caller's transaction; returns it as stored
-    (read back by the insert itself: no statement reads it again)."""
+def insert(conn: sqlite3.Connection, new: NewCase) -> Case:
+    """Insert a case (and its photos) inside the caller's transaction (`Database.write`);
+    returns it as stored (read back by the insert itself: no statement reads it again)."""
     now = utcnow()
-    (row,) = await conn.execute_fetchall(
+    (number,) = conn.execute(
         "INSERT INTO case_counters (station_id, last_number) VALUES (?, 1)"
         " ON CONFLICT (station_id) DO UPDATE SET last_number = last_number + 1"
         " RETURNING last_number",
         (new.station_id,),
-    )
-    number = int(row[0])
-    reference = case_reference(new.station_code, number)
-    (row,) = await conn.execute_fetchall(
+    ).fetchone()
+    row = conn.execute(
         "INSERT INTO cases (reference, station_id, number, kind, category, resident_id,"
         " place_text, lat, lon, times, description, language, created_at, draft_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
-            reference,
+            case_reference(new.station_code, int(number)),
             new.station_id,
             number,
             new.kind.value,
@@ -70,11 +68,12 @@ async def insert(conn: aiosqlite.Connection, new: NewCase) -> Case:
             now,
             new.draft_id,  # UNIQUE: a draft already written fails here (see by_draft)
         ),
-    )
-    if new.photos:
-        await conn.executemany(
-            "INSERT INTO case_photos (case_id, path, created_at) VALUES (?, ?, ?)",
-            [(row["id"], path, now) for path in new.photos],
+    ).fetchone()
+    if new.photos:  # one statement for all of them
+        conn.execute(
+            "INSERT INTO case_photos (case_id, path, created_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in new.photos),
+            [value for path in new.photos for value in (row["id"], path, now)],
         )
     return _case(row, tuple(new.photos))
 
@@ -183,8 +182,7 @@ class CaseRepository:
 
     async def create(self, new: NewCase) -> Case:
         """Store a case and its photos in one transaction, with the station's next number."""
-        async with self._db.transaction() as conn:
-            return await insert(conn, new)
+        return await self._db.write(lambda conn: insert(conn, new))
 
     async def get(self, reference: str) -> Case | None:
         row = await self._db.fetchone("SELECT * FROM cases WHERE reference = ?", (reference,))

@@ -6,16 +6,18 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class StorageError(Exception):
@@ -162,6 +164,33 @@ class Database:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one write transaction, whole, on the connection's own thread.
+
+        One round trip to that thread however many statements `work` runs (`transaction()`
+        costs one per statement, and the write lock is held across each): for a hot
+        transaction whose statements depend on each other's results, such as a submit.
+        Commits when `work` returns, rolls back when it raises. `work` runs on another thread:
+        it touches only the connection it is given and its own arguments.
+        """
+
+        def whole() -> T:
+            conn = self._conn._conn  # the sqlite3 connection; we are on its thread
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        # aiosqlite's one way into its thread (every public method goes through it); a call
+        # queued there runs whole even if this task is cancelled meanwhile.
+        into_thread = cast(Callable[[Callable[[], T]], Awaitable[T]], self._conn._execute)
+        async with self._write_lock:
+            return await into_thread(whole)
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it, so that erased data leaves

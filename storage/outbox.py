@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,28 +52,47 @@ class OutboxRow:
     attempts: int
 
 
+_COLUMNS = "channel, recipient, kind, payload, case_id, priority, next_attempt_at, created_at"
+#: Rows per INSERT in `insert_items` (8 parameters each, well under SQLite's limit).
+_ROWS_PER_INSERT = 500
+
+
+def _values(item: OutboxItem, now: str) -> tuple[object, ...]:
+    payload = item.payload
+    return (
+        item.channel,
+        item.recipient,
+        item.kind,
+        json.dumps(payload),
+        item.case_id,
+        priority_of(payload),
+        now,
+        now,
+    )
+
+
 async def enqueue(conn: aiosqlite.Connection, items: list[OutboxItem]) -> None:
     """Add rows inside the caller's transaction (all of them in one call into SQLite)."""
     if not items:
         return
     now = utcnow()
     await conn.executemany(
-        "INSERT INTO outbox (channel, recipient, kind, payload, case_id, priority,"
-        " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                i.channel,
-                i.recipient,
-                i.kind,
-                json.dumps(i.payload),
-                i.case_id,
-                priority_of(i.payload),
-                now,
-                now,
-            )
-            for i in items
-        ],
+        f"INSERT INTO outbox ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [_values(i, now) for i in items],
     )
+
+
+def insert_items(conn: sqlite3.Connection, items: list[OutboxItem]) -> None:
+    """`enqueue` on the connection's own thread (inside `Database.write`): one statement for
+    up to 500 rows."""
+    now = utcnow()
+    for start in range(0, len(items), _ROWS_PER_INSERT):
+        chunk = items[start : start + _ROWS_PER_INSERT]
+        conn.execute(
+            f"INSERT INTO outbox ({_COLUMNS}) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk),
+            [value for item in chunk for value in _values(item, now)],
+        )
 
 
 #: Rows about a resident's cases that went to staff (an e-mail, a staff member's chat, a

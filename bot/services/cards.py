@@ -127,9 +127,9 @@ class Cards:
             )
         return items
 
-    def group_card(self, chat: int, case: Case) -> OutboxItem:
+    def group_card(self, chat: int, case: Case, text: str | None = None) -> OutboxItem:
         """The card in a station's group chat: its text only, no buttons."""
-        return OutboxItem("telegram", str(chat), "text", {"text": self.text(case)}, case.id)
+        return OutboxItem("telegram", str(chat), "text", {"text": text or self.text(case)}, case.id)
 
     # ------------------------------------------------------------------ around the card
     def reminder_items(self, case: Case, member: Staff, hours: int) -> list[OutboxItem]:

@@ -14,14 +14,15 @@ from bot.domain.models import Case, NewCase
 from bot.domain.stations import Nearest, StationIndex
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
-from bot.services.routing import Routing
+from bot.services.routing import Routed, Routing
 from bot.services.updates import Updates
 from bot.services.wake import Wake
 from bot.settings import Settings
-from storage.cases import CaseRepository, insert
+from storage.cases import CaseRepository
 from storage.database import Database
+from storage.outbox import OutboxItem
 from storage.residents import ResidentRepository
-from storage.submit import before_submit, touch_resident
+from storage.submit import AtStation, Submission, write_submit
 
 log = logging.getLogger(__name__)
 
@@ -185,43 +186,40 @@ class Intake:
         station = self.station(draft.station)
         assert station is not None  # checked by missing()
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="seconds")
-        case: Case | None = None
-        # One transaction, a handful of statements (tests/test_storage.py counts them): the
-        # check that the draft is not consumed yet (cases.draft_id is UNIQUE), the resident
-        # touched, the hourly limit, the case, its routing and every card to staff, and the
-        # home station. Checked and written under one lock, so a draft is stored once.
-        async with self._db.transaction() as conn:
-            before = await before_submit(conn, draft.id, chat_id, station.id, since)
-            if before.reference is None:
-                limited = before.recent >= self.deployment.limits.reports_per_hour
-                # Touched also when over the limit; the home station only with a case.
-                resident = await touch_resident(
-                    conn, chat_id, lang, None if limited else station.id
-                )
-                if not limited:
-                    case = await insert(conn, self._new_case(draft, station, resident.id, lang))
-                    routed = await self.routing.route_new_case(conn, case)
-        if before.reference is not None:
-            earlier = await self.cases.get(before.reference)
-            assert earlier is not None
+        new_case = self._new_case(draft, station, lang)
+        actors = self.routing.actors(station.id, new_case.kind, new_case.category)
+
+        def route(case: Case, at_station: AtStation) -> tuple[list[OutboxItem], Routed]:
+            return self.routing.new_case(case, actors, at_station)
+
+        # One transaction, run whole on SQLite's thread (storage.submit; tests/
+        # test_submit_statements.py counts it): the check that the draft is not consumed yet
+        # (cases.draft_id is UNIQUE), the resident touched, the hourly limit, the case, its
+        # routing and every card to staff, and the home station. Checked and written under
+        # one lock, so a draft is stored once.
+        limit = self.deployment.limits.reports_per_hour
+        submission = Submission(chat_id, new_case, since, limit, actors)
+        written = await self._db.write(lambda conn: write_submit(conn, submission, route))
+        if written.earlier is not None:
+            earlier = written.earlier
             log.info("Case %s: its draft was sent again; nothing new stored", earlier.reference)
             return Submitted(earlier, new=False)
-        if case is None:
+        case, routed = written.case, written.routed
+        if case is None or routed is None:
             raise TextProblem("limits.reports")
         self.on_enqueue()
         log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
         if self.metrics is not None:
             self.metrics.reports.labels(station.id, case.kind.value).inc()
-        return Submitted(case, new=True, receiving=routed.receiving, followed=before.followed)
+        return Submitted(case, new=True, receiving=routed.receiving, followed=written.followed)
 
     @staticmethod
-    def _new_case(draft: Draft, station: Station, resident_id: int, lang: str) -> NewCase:
+    def _new_case(draft: Draft, station: Station, lang: str) -> NewCase:
         return NewCase(
             station_id=station.id,
             station_code=station.code,
             kind=draft.case_kind,
             description=draft.description or "",
-            resident_id=resident_id,
             category=draft.category,
             place_text=draft.place_text,
             lat=draft.lat,

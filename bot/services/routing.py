@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.domain.deployment import Deployment, Role
-from bot.domain.lifecycle import Status
 from bot.domain.models import Case, CaseKind
 from bot.domain.routing import group_chat, pick_staff, route
 from bot.services.cards import Cards
-from storage.cases import add_actors, add_event
-from storage.outbox import OutboxItem, enqueue
-from storage.submit import staff_at
+from storage.outbox import OutboxItem
+from storage.submit import AtStation
 
 
 @dataclass(frozen=True)
@@ -33,22 +29,25 @@ class Routing:
         self.deployment = deployment
         self.cards = cards
 
-    async def route_new_case(self, conn: aiosqlite.Connection, case: Case) -> Routed:
-        """Inside the submit transaction: record the routed actors and the event, and queue
-        the cards (three statements, reading only the station's staff)."""
-        actors = route(self.deployment, case.station_id, case.kind, case.category)
-        await add_actors(conn, case.id, actors)
-        await add_event(conn, case.id, "created", to_status=Status.NEW.value)
-        at_station = await staff_at(conn, case.station_id)
+    def actors(self, station_id: str, kind: CaseKind, category: str | None) -> list[str]:
+        """The actors a new case goes to (bot.domain.routing.route)."""
+        return route(self.deployment, station_id, kind, category)
+
+    def new_case(
+        self, case: Case, actors: list[str], at_station: AtStation
+    ) -> tuple[list[OutboxItem], Routed]:
+        """The outbox rows of a new case routed to `actors` (`actors()`), for the station's
+        staff as storage.submit reads them inside the submit transaction (this runs there, on
+        SQLite's thread, so it only computes), and what the routing did."""
         refused = {member.id for member, no in at_station if no}
         picked = pick_staff([member for member, _ in at_station], case.station_id, actors)
+        text = self.cards.text(case)  # the same card for everyone: rendered once
         items: list[OutboxItem] = []
         for member in picked:
-            items += self.cards.items(case, member)
+            items += self.cards.items(case, member, text)
         chat = group_chat(self.deployment, case.station_id, case.kind)
         if chat is not None:
-            items.append(self.cards.group_card(chat, case))
-        await enqueue(conn, items)
+            items.append(self.cards.group_card(chat, case, text))
         # Who really receives it, from the same staff rows the cards went to.
         reached = {
             member.actor_id
@@ -60,4 +59,4 @@ class Routing:
             )
         }
         receiving = [self.cards.actor_name(a) for a in actors if a in reached]
-        return Routed(len(items), tuple(receiving) if case.kind is CaseKind.REPORT else ())
+        return items, Routed(len(items), tuple(receiving) if case.kind is CaseKind.REPORT else ())
