@@ -108,7 +108,10 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(observe=metrics.observe_update))
         .rate_limiter(
             BotLimiter(
-                settings.rate_per_second, max_retries=2, paid_broadcast=settings.paid_broadcast
+                settings.rate_per_second,
+                max_retries=2,
+                paid_broadcast=settings.paid_broadcast,
+                rate_per_chat=settings.rate_per_chat,
             )
         )
         .post_init(_post_init)

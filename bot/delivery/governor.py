@@ -89,11 +89,14 @@ class Governor:
         rate: float,
         *,
         paid_rate: float | None = None,
+        chat_rate: float = 1.0,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.rate = rate
         self.paid_rate = max(rate, paid_rate or rate)
+        #: A chat's next message waits this long after the answer to its last one.
+        self.chat_gap = 1.0 / chat_rate + (self.WINDOW - 1.0)
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
         self._sends: deque[_Send] = deque(maxlen=max(1, int(self.paid_rate)))
@@ -122,9 +125,10 @@ class Governor:
         """`async with governor.sending(priority): await request()`: a slot, then the
         request, timed until it comes back (or fails).
 
-        With `chat` (a message to that chat), also Telegram's one a second per chat: sends to
-        one chat go one at a time, each a second (WINDOW) after the answer to the one before,
-        whoever sent it (a handler's reply, the outbox's notification to the same resident).
+        With `chat` (a message to that chat), also Telegram's one a second per chat
+        (`chat_rate`): sends to one chat go one at a time, each `chat_gap` after the answer
+        to the one before, whoever sent it (a handler's reply, the outbox's notice to the
+        same resident).
         """
         if chat is None:
             send = await self._take(priority, paid, timed=True)
@@ -137,7 +141,7 @@ class Governor:
         turn.users += 1
         try:
             async with turn.lock:
-                ready = self._chat_back.get(chat, float("-inf")) + self.WINDOW
+                ready = self._chat_back.get(chat, float("-inf")) + self.chat_gap
                 now = self._now()
                 if ready > now:
                     await self._sleep(ready - now)
@@ -157,7 +161,7 @@ class Governor:
         """Drop the answer times that no longer hold a chat back (now and then)."""
         if len(self._chat_back) < self.CHATS_KEPT:
             return
-        old = self._now() - self.WINDOW
+        old = self._now() - self.chat_gap
         self._chat_back = {c: t for c, t in self._chat_back.items() if t > old}
 
     def pause(self, seconds: float) -> None:

@@ -60,13 +60,18 @@ class BotLimiter(AIORateLimiter):
     """
 
     def __init__(
-        self, rate_per_second: float, max_retries: int = 0, *, paid_broadcast: bool = False
+        self,
+        rate_per_second: float,
+        max_retries: int = 0,
+        *,
+        paid_broadcast: bool = False,
+        rate_per_chat: float = 1.0,
     ) -> None:
         super().__init__(overall_max_rate=0, max_retries=0)
         self.retries = max_retries
         free = min(rate_per_second, FREE_RATE) if paid_broadcast else rate_per_second
         #: The bot's one global budget, for handlers and the outbox worker alike.
-        self.governor = Governor(free, paid_rate=rate_per_second)
+        self.governor = Governor(free, paid_rate=rate_per_second, chat_rate=rate_per_chat)
 
     async def process_request(
         self,
