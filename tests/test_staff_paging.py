@@ -5,7 +5,8 @@ actor or commitment is refused, also to an officer of another station."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import pytest
 
@@ -342,3 +343,86 @@ def test_the_bundled_forward_list_keeps_the_file_order(deployment: Deployment) -
     assert [a.id for a in near + far] == before
     (page,) = forward_pages(deployment, "jakobsberg")
     assert [a.rpartition(".")[2] for a in args(page, "fw")] == before
+
+
+# ---------------------------------------------------------------------- where a page goes
+async def test_a_page_of_a_list_that_cannot_be_edited_comes_as_a_new_message(
+    national_bot: BotApp, emulator: Emulator, catalogs: Catalogs
+) -> None:
+    """Only "message is not modified" (pressed twice) is quiet; a list that can no longer be
+    edited (here: deleted before the press was handled) gets its page as a new message."""
+    world = emulator.world
+    admin = Person(world, ADMIN, catalogs)
+    await admin.say("/uppdatera")
+    listing, _ = last_buttons(admin)
+    await admin.press(listing, "v1:u:p:1")
+    assert world.last(admin.id).id == listing.id  # turned in place
+    admin.last_query = world.press(admin.id, listing.id, "v1:u:p:2")
+    world.deleted(listing)  # by the resident, before the bot got to the press
+    admin._mark = admin.mark()  # no await since the press: the bot has not seen it yet
+    got = await admin.settle()
+    assert [m.text for m in got] == [admin.t("update.choose")]
+    assert "v1:u:p:1" in [b["callback_data"] for b in got[0].inline_buttons]  # page 2's
+    # Pressed twice before the bot turned the page: the second finds it shown, quietly.
+    world.press(admin.id, got[0].id, "v1:u:p:1")
+    world.press(admin.id, got[0].id, "v1:u:p:1")
+    admin._mark = admin.mark()
+    assert await admin.settle() == []
+    assert "v1:u:p:0" in [b["callback_data"] for b in got[0].inline_buttons]  # page 1's
+
+
+JKB_GROUP = -100_555_0001
+POLIS_JKB = 100000001  # the bundled file's kommunpolis at Jakobsberg
+
+
+async def test_a_page_pressed_on_another_cases_card_leaves_the_card_alone(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """In Jakobsberg's group, the kommunpolis presses a forged Nästa of one case's forward
+    list on another case's card: the card keeps its buttons (for everyone in the group), and
+    the list comes as a new message."""
+    world = emulator.world
+    world.user(POLIS_JKB, "Polis (platshållare)").started = True
+    world.group(JKB_GROUP, "Samverkan Jakobsberg", [POLIS_JKB])
+    stations = [
+        s.model_copy(update={"group_chat_id": JKB_GROUP}) if s.id == "jakobsberg" else s
+        for s in deployment.stations
+    ]
+    dep = deployment.model_copy(update={"stations": stations})
+    async with in_process(emulator, bot_settings, dep) as app:
+        draft = Draft(
+            kind="report",
+            station="jakobsberg",
+            category="belysning",
+            description="Lamporna är trasiga.",
+            times=["night"],
+            place_text="vid perrongen",
+        )
+        first = await services_of(app).submit(1, draft, "sv")
+        second = await services_of(app).submit(2, draft, "sv")
+
+        await world.settle(JKB_GROUP, -1)  # the cards the outbox sends are out
+
+        async def in_group(act: Callable[[], object]) -> list[Message]:
+            before, seen = world.actions_in.get(JKB_GROUP, 0), len(world.received(JKB_GROUP))
+            act()
+            assert await world.settle(JKB_GROUP, before, quiet=0.3)
+            return world.received(JKB_GROUP)[seen:]
+
+        asked = f"/arende {first.reference}"
+        (card,) = await in_group(lambda: world.send_text(POLIS_JKB, asked, chat_id=JKB_GROUP))
+        assert first.reference in card.text
+        buttons = [b["callback_data"] for b in card.inline_buttons]
+        assert buttons
+        for case in (second, first):
+            data = f"v1:c:fp:{case.reference}.0"
+            got = await in_group(
+                partial(world.press, POLIS_JKB, card.id, data, chat_id=JKB_GROUP, forge=True)
+            )
+            assert [b["callback_data"] for b in card.inline_buttons] == buttons
+            prompt = catalogs.text("sv", "desk.forward_prompt", reference=case.reference)
+            assert [m.text for m in got] == [prompt]
+            assert any(
+                b["callback_data"].startswith(f"v1:c:fw:{case.reference}.")
+                for b in got[0].inline_buttons
+            )

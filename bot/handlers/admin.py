@@ -20,7 +20,7 @@ from bot.domain.paging import page_number, page_of
 from bot.domain.stats import PERIODS, named_period
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send, send_file
-from bot.handlers.paging import gone, paged_rows, show_page
+from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
 
@@ -172,7 +172,11 @@ async def on_export_button(update: Update, context: AppContext) -> None:
     t = services.stats.t
     if cb.action == "p":
         page = _buttons(context, choice, scope, page_number(cb.arg))
-        await (gone(update, context) if page is None else show_page(update, keyboard(page)))
+        if page is None:
+            await gone(update, context)
+        else:  # only on the list of stations, whose every page has a page button
+            mine = [prefix(EXPORT_SCOPE, "p")]
+            await show_page(update, context, t(QUESTIONS["station"]), keyboard(page), mine)
         return
     await query.answer()
     await clear_buttons(update)

@@ -34,7 +34,7 @@ from bot.handlers.common import (
     lang_of,
     send,
 )
-from bot.handlers.paging import gone, paged_rows, show_page
+from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.services.desk import (
     ACTION_CODES,
     ANSWER_SCOPE,
@@ -178,14 +178,16 @@ async def offer_forward(
     desk = context.services.desk
     near, far = await desk.forward_targets(case)
     rows = forward_rows(desk.t, case.reference, near, far, page_number(number) if paging else 0)
+    prompt = desk.t("desk.forward_prompt", reference=case.reference)
     if rows is None:  # not 0 <= page < pages, of the list as it is now
         await gone(update, context)
-    elif paging:
-        await show_page(update, keyboard(rows))
+    elif paging:  # only on this case's list: a forged page on another card is a new message
+        ref = f"{case.reference}."
+        mine = [prefix(CASE_SCOPE, "fw", ref), prefix(CASE_SCOPE, "fp", ref)]
+        await show_page(update, context, prompt, keyboard(rows), mine)
     else:
         assert update.callback_query is not None
         await update.callback_query.answer()
-        prompt = desk.t("desk.forward_prompt", reference=case.reference)
         await send(update, context, prompt, keyboard(rows))
 
 

@@ -3,7 +3,7 @@ Föregående/Nästa and Avbryt; a page press edits the list in place."""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,8 +11,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import AppContext
+from bot.domain import callbacks
 from bot.domain.paging import Page
-from bot.handlers.common import Button, answer_query, lang_of
+from bot.handlers.common import Button, answer_query, lang_of, send
+
+log = logging.getLogger(__name__)
 
 
 def paged_rows(
@@ -36,14 +39,47 @@ def paged_rows(
     return [*rows, nav, *([[cancel]] if cancel else [])]
 
 
-async def show_page(update: Update, markup: InlineKeyboardMarkup) -> None:
-    """Answer the page press and put the page's buttons on the list that was pressed."""
+def prefix(scope: str, action: str, start: str = "") -> str:
+    """The start of the callback data of a list's buttons (`holds`)."""
+    return f"{callbacks.VERSION}:{scope}:{action}:{start}"
+
+
+def holds(message: Message, prefixes: Sequence[str]) -> bool:
+    """Whether `message` shows a list whose buttons' data start with one of `prefixes`."""
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if markup else ()
+    return any(
+        isinstance(button.callback_data, str) and button.callback_data.startswith(tuple(prefixes))
+        for row in rows
+        for button in row
+    )
+
+
+async def show_page(
+    update: Update,
+    context: AppContext,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    prefixes: Sequence[str],
+) -> None:
+    """Answer the page press and put the page's buttons on the list that was pressed. Only on
+    that list (its buttons' data start with one of `prefixes`): a page pressed on another
+    message (forged: in a station group, onto another case's card) would replace that one's
+    buttons for everyone. Otherwise, or when the list can no longer be edited (too old, or
+    deleted), the page comes as a new message with `text`."""
     query = update.callback_query
     assert query is not None
     await answer_query(query)
-    if isinstance(query.message, Message):
-        with contextlib.suppress(BadRequest):  # pressed twice: already showing this page
-            await query.message.edit_reply_markup(markup)
+    message = query.message
+    if isinstance(message, Message) and holds(message, prefixes):
+        try:
+            await message.edit_reply_markup(markup)
+            return
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return  # pressed twice: this page is shown already
+            log.info("A page could not replace the list: %s", error.message)
+    await send(update, context, text, markup)
 
 
 async def gone(update: Update, context: AppContext) -> None:

@@ -34,7 +34,7 @@ from bot.handlers.common import (
     keyboard,
     send,
 )
-from bot.handlers.paging import gone, paged_rows, show_page
+from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice
 
@@ -137,7 +137,8 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         if rows is None:
             await gone(update, context)
         else:
-            await show_page(update, keyboard(rows))
+            mine = [prefix(SCOPE, "c"), prefix(SCOPE, "p")]  # this list, not another message
+            await show_page(update, context, t("update.choose"), keyboard(rows), mine)
         return None
     await answer_query(query)  # refused when answered before: handled anyway
     await clear_buttons(update)
