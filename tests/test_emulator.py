@@ -275,7 +275,7 @@ async def test_control_api_for_benchmarks(emulator: Emulator, bot: Bot) -> None:
             assert r.status == 200
         waiting = asyncio.create_task(http.get(f"/control/chats/{ALICE}/wait?after=0&timeout=5"))
         started = asyncio.get_running_loop().time()
-        await bot.send_message(ALICE, "Svar")
+        answer = await bot.send_message(ALICE, "Svar")
         assert asyncio.get_running_loop().time() - started >= 0.2  # the delay was added
         async with await waiting as r:
             waited = await r.json()
@@ -284,8 +284,13 @@ async def test_control_api_for_benchmarks(emulator: Emulator, bot: Bot) -> None:
         async with http.get("/control/stats") as r:
             stats = await r.json()
         assert stats["sent"] == 2
+        assert stats["edited"] == 0
         assert stats["flood_errors"] == 0
         assert len(stats["reply_seconds"]) == 1  # "hej" was answered once
+        await bot.edit_message_text("Svar, rättat", ALICE, answer.message_id)
+        async with http.get("/control/stats") as r:
+            stats = await r.json()
+        assert (stats["sent"], stats["edited"]) == (2, 1)  # an edit is counted, not as a message
         assert stats["reply_seconds"][0] >= 0.2
         async with http.post("/control/stats/reset") as r:
             assert r.status == 200

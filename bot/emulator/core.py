@@ -143,6 +143,8 @@ class WorldCore:
             if measured.first_sent is None:
                 measured.first_sent = now
             measured.last_sent = now
+        else:
+            measured.edited += 1
         asked = self._asked.pop(event.chat_id, None)
         if asked is not None:
             measured.reply_seconds.append(now - asked)

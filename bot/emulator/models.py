@@ -178,6 +178,7 @@ class Measurements:
     """
 
     sent: int = 0
+    edited: int = 0  # edits of sent messages: the governor counts them as sends too
     first_sent: float | None = None
     last_sent: float | None = None
     reply_seconds: list[float] = field(default_factory=list)

@@ -367,6 +367,7 @@ class Emulator:
                 "bot_actions": world.bot_actions,
                 "pending_updates": world.pending_updates,
                 "sent": measured.sent,
+                "edited": measured.edited,
                 "first_sent": measured.first_sent,
                 "last_sent": measured.last_sent,
                 "reply_seconds": measured.reply_seconds,
