@@ -7,6 +7,7 @@ page or station is refused in one line. The bundled 6-station file keeps its one
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,11 +16,14 @@ import pytest
 from bench.national_deployment import generate, sized
 from bot.config import parse_deployment
 from bot.domain import callbacks
-from bot.domain.deployment import Deployment, Limits
-from bot.domain.stations import SEARCH_MAX, StationIndex, View, fold
+from bot.domain.deployment import Deployment, Limits, Station
+from bot.domain.intake import TOKEN_BYTES, Action
+from bot.domain.stations import FLAT_MAX, SEARCH_MAX, StationIndex, View, fold
 from bot.emulator import Emulator
 from bot.emulator.models import Message
-from bot.handlers.chooser import chooser_rows
+from bot.handlers import common
+from bot.handlers.chooser import MENU_PICKS, PICK, chooser_rows
+from bot.handlers.start import followed_page
 from bot.i18n import Catalogs
 from tests.bots import in_process, settings_for
 from tests.people import Person
@@ -288,3 +292,153 @@ async def test_the_bundled_file_keeps_its_one_list(
     assert menu.text == person.t("home.prompt")
     assert sorted(station_buttons(menu, "home")) == sorted(s.id for s in deployment.stations)
     assert len(menu.inline_buttons) == len(deployment.stations)
+
+
+# ------------------------------------------------------------------ review of 715b0b4
+def test_a_one_letter_name_search_does_not_compare_every_station_with_every_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resident types "a" at the station step: most of the 600 stations match, and
+    `station not in found` compared them pairwise (234,116 Station.__eq__ calls, ~0.5 s of
+    the event loop for one message). The caller needs the first 8 and whether there are
+    more: the search stops at 9, the first in alphabetical order of the folded names."""
+    index = StationIndex(national().stations)
+    calls = 0
+    original = Station.__eq__
+
+    def counting(self: Station, other: object) -> bool:
+        nonlocal calls
+        calls += 1
+        return original(self, other)
+
+    monkeypatch.setattr(Station, "__eq__", counting)
+    found = index.match("a")
+    assert calls < 100, f"{calls} station comparisons for one typed letter"
+    monkeypatch.undo()
+    named = sorted(
+        {
+            (fold(name), s.id)
+            for s in national().stations
+            for name in (s.name, s.id, s.code, *s.aliases)
+            if fold(name).startswith("a")
+        }
+    )
+    first: list[str] = []
+    for _, station_id in named:
+        if station_id not in first:
+            first.append(station_id)
+    assert len(first) > SEARCH_MAX + 1
+    assert [s.id for s in found] == first[: SEARCH_MAX + 1]
+
+
+@pytest.mark.parametrize("typed", ["ab", "sto", "Väst", "kr", "x"])
+def test_a_name_search_finds_what_a_full_scan_finds(typed: str) -> None:
+    """The prefix search (bisect on the sorted names) against every name scanned."""
+    stations = national().stations
+    index = StationIndex(stations)
+    query = fold(typed)
+    every = {
+        s.id
+        for s in stations
+        for name in map(fold, (s.name, s.id, s.code, *s.aliases))
+        if name.startswith(query) or query.startswith(name + " ")
+    }
+    found = [s.id for s in index.match(typed)]
+    assert len(found) == len(set(found)) == min(len(every), SEARCH_MAX + 1)
+    assert set(found) <= every
+
+
+async def test_followed_stations_page_turns_in_place(bot: Emulator, catalogs: Catalogs) -> None:
+    """Nästa on /prenumerationer edits the pressed message (its text and buttons), as the
+    chooser and the staff lists do; it sent a new message per press, and the old page kept
+    live Nästa and stop buttons. A press on a message that cannot be edited gets the page
+    as a new message."""
+    person = Person(bot.world, 41_000_008, catalogs)
+    await person.say("/start")
+    for station in national().stations[:25]:
+        await person.press_forged(callbacks.menu("fol", station.id))
+    listing = (await person.say("/prenumerationer"))[-1]
+    first = listing.text
+    shown = await person.tap(person.t("chooser.next"))
+    assert shown == [] or shown[-1].id == listing.id, "a new message per page"
+    page = bot.world.last(person.id)
+    assert page.id == listing.id
+    assert person.t("follow.page", page=2, pages=3) in page.text
+    assert page.text != first
+    assert person.t("chooser.previous") in [b["text"] for b in page.inline_buttons]
+    shown = await person.press_forged(callbacks.menu("subs", "2"))  # on the resident's message
+    assert len(shown) == 1
+    assert shown[0].id != listing.id
+    assert person.t("follow.page", page=3, pages=3) in shown[0].text
+    menu = next(m for m in bot.world.received(person.id) if m.id < listing.id)
+    before = menu.text
+    shown = await press_on(person, menu, callbacks.menu("subs", "1"))  # forged onto the menu
+    now = next(m for m in bot.world.received(person.id) if m.id == menu.id)
+    assert now.text == before  # the menu message is left alone
+    assert [m.id for m in shown] != [menu.id]
+    assert person.t("follow.page", page=2, pages=3) in bot.world.last(person.id).text
+
+
+def test_a_kommun_whose_initial_uppercases_to_two_letters_does_not_stop_the_bot() -> None:
+    """`ord(name[:1].upper())`: 'ß'.upper() is 'SS', and ord() of two letters raised
+    TypeError while the index was built at start (the bot did not start)."""
+    base = national().stations[0]
+    odd = [
+        base.model_copy(update={"id": f"s{n}", "name": f"Station {n}", "kommun": f"ßtadt {n}"})
+        for n in range(20)
+    ]
+    index = StationIndex(odd)
+    assert [letter for letter, _ in index.letters.values()] == ["S"]
+    kommun = next(iter(index.kommuner.values()))
+    up = index.page(View("S", kommun.key)).up
+    assert up is not None
+    assert index.parse(up.code) == up
+
+
+#: The deployment file's longest id (bot/config.py checks actors, commitments and stations).
+LONGEST_ID = 24
+
+
+def test_station_ids_of_the_longest_allowed_length_fit_every_button() -> None:
+    """Callback data takes a part of at most 40 characters (bot/domain/callbacks.py): every
+    station button and page of the chooser (every menu's, the intake's with its draft token),
+    the name search's and /prenumerationer's, with ids of 24 characters, is made."""
+    stations = [
+        s.model_copy(
+            update={"id": f"station-{n:04d}-".ljust(LONGEST_ID, "x"), "kommun": f"{s.kommun} " * 4}
+        )
+        for n, s in enumerate(national().stations)
+    ]
+    assert {len(s.id) for s in stations} == {LONGEST_ID}
+    token = secrets.token_hex(TOKEN_BYTES)
+    picks = [((make, callbacks.MENU), functools.partial(menu_view, make)) for make in MENU_PICKS]
+    picks.append(((Action.STATION.value, token), functools.partial(intake_view, token)))
+    for index in (StationIndex(stations), StationIndex(stations[:FLAT_MAX])):
+        for pick, open_view in picks:
+            todo: list[View | None] = [None]
+            seen: set[View] = set()
+            reached: set[str] = set()
+            while todo:
+                rows = chooser_rows(index, todo.pop(), str, pick, open_view, index.stations[-1])
+                for _, data in (button for row in rows for button in row):
+                    cb = callbacks.parse(data)
+                    assert cb is not None, data
+                    view = index.parse(cb.arg.removeprefix(f"{pick[0]}."))
+                    if cb.action == pick[0]:
+                        reached.add(cb.arg)
+                    elif view is not None and view not in seen:
+                        seen.add(view)
+                        todo.append(view)
+            assert reached == set(index.by_id), pick
+    index = StationIndex(stations)
+    assert [len(row) for row in common.station_buttons(index.match("st"), "st", token)]
+    _, rows = followed_page(lambda key, **_: key, stations, 59)
+    assert [callbacks.parse(data) for row in rows for _, data in row]
+
+
+def menu_view(make: str, code: str) -> str:
+    return callbacks.menu(PICK, f"{make}.{code}")
+
+
+def intake_view(token: str, code: str) -> str:
+    return callbacks.encode(token, Action.STATION_VIEW, code)

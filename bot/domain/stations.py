@@ -3,6 +3,7 @@ kommun (`StationIndex`, built once per deployment, and the chooser's `View`s of 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
 import unicodedata
@@ -39,6 +40,13 @@ def swedish_key(text: str) -> str:
 def _slug(text: str) -> str:
     allowed = "abcdefghijklmnopqrstuvwxyz0123456789"
     return "".join(ch if ch in allowed else "-" for ch in fold(text))[:KEY_MAX].strip("-") or "k"
+
+
+def initial(name: str) -> tuple[str, str]:
+    """A kommun's letter in the chooser and its key in callback data (hex of its code
+    point): upper-cased first, then cut, since 'ß'.upper() is 'SS'."""
+    letter = name.upper()[:1]
+    return letter, f"{ord(letter):x}"
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -103,6 +111,7 @@ class StationIndex:
         for station in stations:
             for name in (station.name, station.id, station.code, *station.aliases):
                 self.names.setdefault(fold(name), station)
+        self.sorted_names = sorted(self.names)  # for prefix search (bisect)
         grouped: dict[str, list[Station]] = {}
         for station in self.stations:
             grouped.setdefault(station.kommun, []).append(station)
@@ -114,8 +123,8 @@ class StationIndex:
             self.kommuner[key] = Kommun(name, key, tuple(grouped[name]))
         self.letters: dict[str, tuple[str, list[Kommun]]] = {}  # key: (letter, kommuner)
         for kommun in self.kommuner.values():
-            letter = kommun.name[:1].upper()
-            self.letters.setdefault(f"{ord(letter):x}", (letter, []))[1].append(kommun)
+            letter, key = initial(kommun.name)
+            self.letters.setdefault(key, (letter, []))[1].append(kommun)
 
     @property
     def flat(self) -> bool:
@@ -127,22 +136,29 @@ class StationIndex:
 
     # ------------------------------------------------------------------ by name
     def match(self, text: str) -> list[Station]:
-        """Stations a typed text names: exact name/alias/code first, then prefixes, then typos."""
+        """Stations a typed text names: an exact name/alias/code alone; else the names the
+        text begins with ("lerums station"), then the names beginning with the text in
+        alphabetical order, at most SEARCH_MAX + 1 (the caller shows SEARCH_MAX and asks
+        for more of the name when there are more); else close spellings."""
         query = fold(text)
         if not query:
             return []
         if query in self.names:
             return [self.names[query]]
-        found: list[Station] = []
-        for name, station in self.names.items():
-            if (name.startswith(query) or query.startswith(name + " ")) and station not in found:
-                found.append(station)
+        found: dict[str, Station] = {}  # by id: a station named twice is listed once
+        for end in (i for i, ch in enumerate(query) if ch == " "):
+            station = self.names.get(query[:end])
+            if station is not None:
+                found.setdefault(station.id, station)
+        names, at = self.sorted_names, bisect.bisect_left(self.sorted_names, query)
+        while at < len(names) and names[at].startswith(query) and len(found) <= SEARCH_MAX:
+            station = self.names[names[at]]
+            found.setdefault(station.id, station)
+            at += 1
         if found or len(query) < 3:
-            return found
-        for name in difflib.get_close_matches(query, list(self.names), n=3, cutoff=0.75):
-            if self.names[name] not in found:
-                found.append(self.names[name])
-        return found
+            return list(found.values())[: SEARCH_MAX + 1]
+        close = difflib.get_close_matches(query, self.sorted_names, n=3, cutoff=0.75)
+        return list({self.names[name].id: self.names[name] for name in close}.values())
 
     # ------------------------------------------------------------------ by location
     def nearest(self, lat: float, lon: float, max_km: float) -> Nearest:
@@ -195,8 +211,7 @@ class StationIndex:
             items = [(s.name, s.id) for s in kommun.stations]
             per, stations = PAGE, True
             if self.root() != View("S", view.key):
-                letter = kommun.name[:1].upper()
-                up = View("K", f"{ord(letter):x}" if self.root().level == "L" else "")
+                up = View("K", initial(kommun.name)[1] if self.root().level == "L" else "")
         start = view.page * per
         previous = View(view.level, view.key, view.page - 1) if view.page > 0 else None
         more = View(view.level, view.key, view.page + 1) if start + per < len(items) else None

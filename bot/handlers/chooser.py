@@ -5,7 +5,7 @@ The intake's step also takes a typed name and a shared location (bot/handlers/in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -15,6 +15,7 @@ from bot.domain import callbacks
 from bot.domain.deployment import Station
 from bot.domain.stations import StationIndex, View
 from bot.handlers.common import Button, in_rows, keyboard, send, station_buttons
+from bot.handlers.paging import holds
 
 #: Callback data for a view's code.
 Make = Callable[[str], str]
@@ -102,15 +103,26 @@ async def turn_menu_page(update: Update, context: AppContext, lang: str, arg: st
 
 
 async def replace(
-    update: Update, context: AppContext, text: str, markup: InlineKeyboardMarkup
+    update: Update,
+    context: AppContext,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    *,
+    with_text: bool = False,
+    only_on: Sequence[str] = (),
 ) -> None:
-    """New buttons on the pressed message (a page turned); a new message with `text` and
-    them when the pressed one can no longer be edited (too old)."""
+    """New buttons on the pressed message (a page turned), and `text` too `with_text` (a
+    page of a list); a new message with `text` and them when the pressed one can no longer
+    be edited (too old, or not the bot's), or `only_on` is given and the pressed message has
+    no button whose data starts with one of them (a page forged onto another message)."""
     query = update.callback_query
     message = query.message if query is not None else None
-    if isinstance(message, Message):
+    if isinstance(message, Message) and (not only_on or holds(message, only_on)):
         try:
-            await message.edit_reply_markup(markup)
+            if with_text:
+                await message.edit_text(text, reply_markup=markup)
+            else:
+                await message.edit_reply_markup(markup)
             return
         except BadRequest as error:
             if "not modified" in error.message.lower():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from telegram import Update
@@ -10,9 +10,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.deployment import Station
 from bot.domain.intake import TextProblem
 from bot.handlers import cases, chooser, promises, staff
 from bot.handlers.common import (
+    Button,
     clear_buttons,
     in_rows,
     keyboard,
@@ -185,18 +187,33 @@ async def subscriptions(update: Update, context: AppContext, page: str = "0") ->
     if number >= pages:  # forged, or the list is shorter than when the page was shown
         await stale(update, context, answered=update.callback_query is not None)
         return
+    text, rows = followed_page(
+        lambda key, **params: services.text(lang, key, **params), followed, number
+    )
+    if update.callback_query is None:
+        await send(update, context, text, keyboard(rows))
+    else:  # a page turned: the pressed list shows it
+        pages_of = [callbacks.menu("subs") + ":"]  # only onto a list of followed stations
+        await chooser.replace(
+            update, context, text, keyboard(rows), with_text=True, only_on=pages_of
+        )
+
+
+def followed_page(
+    t: Callable[..., str], followed: Sequence[Station], number: int
+) -> tuple[str, list[list[Button]]]:
+    """Page `number` of the followed stations: their names, a stop button each, and the
+    pages before and after."""
+    pages = -(-len(followed) // FOLLOWED_PAGE)
     shown = followed[number * FOLLOWED_PAGE : (number + 1) * FOLLOWED_PAGE]
-    lines = [services.text(lang, "follow.list"), *(f"• {s.name}" for s in shown)]
-    rows = [
-        [(services.text(lang, "follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))]
-        for s in shown
-    ]
+    lines = [t("follow.list"), *(f"• {s.name}" for s in shown)]
+    rows = [[(t("follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))] for s in shown]
     if pages > 1:
-        lines.append(services.text(lang, "follow.page", page=number + 1, pages=pages))
+        lines.append(t("follow.page", page=number + 1, pages=pages))
         turn = [("chooser.previous", number - 1)] if number > 0 else []
         turn += [("chooser.next", number + 1)] if number + 1 < pages else []
-        rows.append([(services.text(lang, k), callbacks.menu("subs", str(n))) for k, n in turn])
-    await send(update, context, "\n".join(lines), keyboard(rows))
+        rows.append([(t(k), callbacks.menu("subs", str(n))) for k, n in turn])
+    return "\n".join(lines), rows
 
 
 async def stale(update: Update, context: AppContext, *, answered: bool = False) -> None:
