@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.domain.deployment import Deployment, find_problems
+from bot.domain.deployment import MAX_ID, Deployment, find_problems
 
 
 class DeploymentError(Exception):
@@ -65,6 +65,9 @@ def parse_deployment(text: str, source: str) -> Deployment:
                 message = "missing required field"
             elif error["type"] == "extra_forbidden":
                 message = "unknown field"
+            elif error["type"] == "string_too_long" and error["loc"][-1] == "id":
+                length = len(str(error["input"]))
+                message = f"an id is at most {MAX_ID} characters (buttons carry it), not {length}"
             lines.append(f"{source}: {where}: {message}" if where else f"{source}: {message}")
         raise DeploymentError(lines) from None
     problems = find_problems(deployment)

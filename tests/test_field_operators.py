@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.domain import callbacks
+from bot.domain.deployment import MAX_ID
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from tests.processes import bot_env, cli, count, free_port, read_until, start_bot, stop
@@ -174,13 +175,14 @@ def test_check_config_refuses_ids_too_long_for_callback_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = _with_notice("sv = 'Integritet.'")
-    station, category = "s" * callbacks.MAX_PART, "c" * callbacks.MAX_PART
-    actor = "a" * (callbacks.MAX_PART - len("JKB-999999."))  # a case reference comes first
+    # Ids are at most MAX_ID characters (bot.domain.deployment), well inside what each
+    # format leaves room for (a case reference comes before an actor's id).
+    station, category, actor = "s" * MAX_ID, "c" * MAX_ID, "a" * MAX_ID
     # The longest ids that fit make valid callback data in every format that carries them.
     callbacks.encode("abcdef", "st", station)
     callbacks.encode(callbacks.MENU, "promise", station)
     callbacks.encode("abcdef", "cat", category)
-    callbacks.encode("c", "fw", f"JKB-999999.{actor}")
+    callbacks.encode("c", "fw", f"ABCDE-999999.{actor}")
     fitting = (
         base.replace('id = "floda"', f'id = "{station}"')
         .replace('id = "belysning"', f'id = "{category}"')
@@ -193,9 +195,11 @@ def test_check_config_refuses_ids_too_long_for_callback_data(
         .replace('"kommunen"', f'"{actor}x"')
     )
     code, err = _check(tmp_path, too_long, capsys)
-    assert code == 1
-    assert f"stations[1] ({station}x).id: 41 characters, but buttons have room for 40" in err
-    assert f"categories[0] ({category}x).id: 41 characters" in err
-    assert f"actors[1] ({actor}x).id: {len(actor) + 1} characters" in err
+    assert code == 2  # the file is not valid: refused before anything else is checked
+    line = f"an id is at most {MAX_ID} characters (buttons carry it), not {MAX_ID + 1}"
+    assert f"stations[1] ({station}x).id: {line}" in err
+    assert f"categories[0] ({category}x).id: {line}" in err
+    assert f"actors[1] ({actor}x).id: {line}" in err
+    # An actor id a little longer breaks the forward button: refused long before that.
     with pytest.raises(callbacks.CallbackDataError):
-        callbacks.encode("c", "fw", f"JKB-999999.{actor}x")
+        callbacks.encode("c", "fw", f"JKB-999999.{'a' * (callbacks.MAX_PART - 10)}")

@@ -12,21 +12,32 @@ import pytest
 
 from bench.national_deployment import FIRST_TELEGRAM_ID, generate, sized
 from bench.staff_keyboards import export_pages, export_scope, forward_pages, update_pages
-from bot.config import parse_deployment
+from bench.staff_keyboards import key as label_key
+from bot.config import DeploymentError, parse_deployment
 from bot.context import BotApp
 from bot.domain import callbacks
 from bot.domain.access import may_report_on
-from bot.domain.deployment import ActorKind, Deployment, Role
+from bot.domain.deployment import MAX_ID, ActorKind, Deployment, Role
 from bot.domain.exports import ALL, ExportChoice
 from bot.domain.forwarding import forward_targets
-from bot.domain.intake import Draft
+from bot.domain.intake import TOKEN_BYTES, Action, Draft
 from bot.domain.paging import PAGE_SIZE, page_number, page_of
+from bot.domain.telegram_limits import (
+    ACTOR_FORMAT,
+    CATEGORY_FORMATS,
+    REFERENCE_DIGITS,
+    STATION_FORMATS,
+    id_room,
+)
 from bot.emulator import Emulator
 from bot.emulator.state import Message
+from bot.handlers.common import station_buttons
+from bot.handlers.desk import forward_rows
 from bot.i18n import Catalogs
 from bot.services import Services
+from bot.services.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE
 from bot.services.updates import choices_for
-from bot.settings import Settings
+from bot.settings import Settings, bundled_deployment_path
 from tests.bots import in_process
 from tests.people import Person
 
@@ -426,3 +437,81 @@ async def test_a_page_pressed_on_another_cases_card_leaves_the_card_alone(
                 b["callback_data"].startswith(f"v1:c:fw:{case.reference}.")
                 for b in got[0].inline_buttons
             )
+
+
+# ---------------------------------------------------------------------- the id budget
+def padded(deployment: Deployment) -> Deployment:
+    """`deployment` with every station, actor, category, promise and commitment id made
+    MAX_ID characters long, the references to them too."""
+    text = bundled_deployment_path().read_text(encoding="utf-8")
+    ids = [a.id for a in deployment.actors] + [s.id for s in deployment.stations]
+    ids += [c.id for c in deployment.categories] + [p.id for p in deployment.promises]
+    ids += [c.id for p in deployment.promises for c in p.commitments]
+    lines = text.splitlines()
+    for n, id_ in enumerate(sorted(set(ids), key=len, reverse=True)):
+        long = f"{id_[: MAX_ID - 4]}-{n:03d}".ljust(MAX_ID, "x")
+        lines = [
+            line if line.startswith("kind") else line.replace(f'"{id_}"', f'"{long}"')
+            for line in lines
+        ]
+    return parse_deployment("\n".join(lines), "padded.toml")
+
+
+def test_ids_of_24_characters_fit_every_button(deployment: Deployment) -> None:
+    """Every kind of button that carries an id from the file, built as the handlers build
+    it, with ids of MAX_ID characters and a case reference of the longest kind: within
+    Telegram's 64 bytes (callbacks.encode raises past them, or past a part of 40)."""
+    dep = padded(deployment)
+    assert {len(a.id) for a in dep.actors} == {len(s.id) for s in dep.stations} == {MAX_ID}
+    reference = "ABCDE-" + "9" * REFERENCE_DIGITS
+    token = "f" * 2 * TOKEN_BYTES
+    made: list[str] = []
+    for scope, make in [(token, Action.STATION.value), (token, Action.STATION_VIEW.value)]:
+        made += data(station_buttons(dep.stations, make, scope, dep.stations[0]))
+    for make in ("home", "fol", "unf", "promise"):
+        made += data(station_buttons(dep.stations, make, callbacks.MENU))
+    made += [callbacks.encode(token, Action.CATEGORY.value, c.id) for c in dep.categories]
+    for station in dep.stations:
+        near, far = forward_targets(dep, station.id, ())
+        made += data(forward_rows(label_key, reference, near, far, 0) or [])
+        made += data(forward_rows(label_key, reference, near[:1], (near + far) * 30, 1) or [])
+    made += [callbacks.encode(CASE_SCOPE, code, reference) for code in ACTION_CODES]
+    made += [callbacks.encode(CASE_SCOPE, a, reference) for a in ("show", "fwd", "link")]
+    made += [callbacks.encode(CASE_SCOPE, "lk", f"{reference}.999")]
+    made += [callbacks.encode(ANSWER_SCOPE, "ans", reference)]
+    for member in dep.staff:
+        for rows in update_pages(dep, member):
+            made += data(rows)
+        if member.role is Role.ADMIN:
+            for rows in export_pages(dep, member):
+                made += data(rows)
+    forwarded = {d.rpartition(".")[2] for d in made if d.startswith("v1:c:fw:")}
+    assert forwarded == {a.id for a in dep.actors if a.kind is not ActorKind.OTHER}
+    assert any(d.startswith("v1:c:fp:") for d in made)
+    assert all(len(d.encode()) <= callbacks.MAX_BYTES for d in made)
+    assert all(callbacks.parse(d) is not None for d in made)  # and the bot reads them back
+    # The formats bot.domain.telegram_limits checks leave room for an id of MAX_ID too.
+    for scope, action in (*STATION_FORMATS, *CATEGORY_FORMATS):
+        assert id_room(scope, action) >= MAX_ID
+    assert id_room(*ACTOR_FORMAT, len(reference) + 1) >= MAX_ID
+
+
+@pytest.mark.parametrize("section", ["stations", "actors", "categories", "promises", "commitments"])
+def test_a_longer_id_is_one_clear_line(deployment: Deployment, section: str) -> None:
+    """check-config (and the bot's start) names the id that is too long, in one line."""
+    first = {
+        "stations": deployment.stations[0].id,
+        "actors": deployment.actors[0].id,
+        "categories": deployment.categories[0].id,
+        "promises": deployment.promises[0].id,
+        "commitments": deployment.promises[0].commitments[0].id,
+    }[section]
+    text = bundled_deployment_path().read_text(encoding="utf-8")
+    long = f"{first}-x".ljust(MAX_ID + 1, "x")
+    with pytest.raises(DeploymentError) as caught:
+        parse_deployment(text.replace(f'id = "{first}"', f'id = "{long}"', 1), "x.toml")
+    (line,) = caught.value.lines
+    assert line.startswith("x.toml: ")
+    assert line.endswith(
+        f"({long}).id: an id is at most {MAX_ID} characters (buttons carry it), not {MAX_ID + 1}"
+    )

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from bot.domain.directory import Directory
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+#: The longest id of a station, actor, category, promise or commitment. Ids travel in
+#: callback data (at most 64 bytes, a part at most 40: bot.domain.callbacks), some two in one
+#: part: forwarding's `<reference>.<actor id>`, the station chooser's codes.
+MAX_ID = 24
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=MAX_ID)]
 StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -76,7 +81,7 @@ class Meta(Model):
 
 
 class Actor(Model):
-    id: Slug
+    id: Id
     name: NonEmpty
     kind: ActorKind
     email: Email | None = None
@@ -84,7 +89,7 @@ class Actor(Model):
 
 
 class Station(Model):
-    id: Slug
+    id: Id
     name: NonEmpty
     code: StationCode
     kommun: NonEmpty
@@ -95,7 +100,7 @@ class Station(Model):
 
 
 class Category(Model):
-    id: Slug
+    id: Id
     name: dict[LanguageCode, NonEmpty]
     owner_hint: str = ""
 
@@ -119,7 +124,7 @@ class Route(Model):
 
 
 class Commitment(Model):
-    id: Slug
+    id: Id
     text: NonEmpty
     owners: list[Slug] = Field(min_length=1)
     due: dt.date | None = None
@@ -129,7 +134,7 @@ class Commitment(Model):
 
 
 class Promise(Model):
-    id: Slug
+    id: Id
     title: NonEmpty
     summary: str = ""
     start: dt.date
