@@ -4,9 +4,10 @@ The bot runs in this process (services, the outbox worker and its pacer, PTB ove
 the emulator in another, enforcing Telegram's limits in its strict mode (a sliding second,
 no burst allowance, 1,000/s for paid broadcasts): a 429 is a failure, and every follower
 must get the update exactly once. The achieved rate is the emulator's: messages accepted
-over the time from the first to the last, with the edits the residents writing meanwhile get
-(the governor gives an edit a slot of the 30/s as it does a message). In the 30/s broadcast to the most followers, 20
-residents write meanwhile (bench.burst.Writers): their replies' p99 and their reports.
+over the time from the first to the last, with the edits the residents writing meanwhile
+get (the governor gives an edit a slot of the 30/s as it does a message). In the 30/s
+broadcast to the most followers, 20 residents write meanwhile (bench.burst.Writers): their
+replies' p99 and their reports.
 
 The restart check (`restart`, at 200/s: 1,000 followers in quick mode, 3,000 and 10,000 in
 the full run; tests/test_promises.py keeps the same rule with 60 followers at 50/s): a third
