@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from itertools import chain
 
+from bot.domain import names as lexicon
 from bot.domain.names import NameLists, name_lists
 
 # ------------------------------------------------------------------------------- offences
@@ -59,72 +63,54 @@ _ACTIVE = [
     r"fare[- ]dodg(es|ing|er)|drives drunk|drunk[- ]driv(es|ing|er)|smokes (weed|pot|crack)",
     r"does drugs|shoots up|drug[- ]dealer",
 ]
-_OFFENCE_RE = re.compile(r"\b(" + "|".join(_ACTIVE) + r")\b", re.IGNORECASE)
+_OFFENCE = r"\b(" + "|".join(_ACTIVE) + r")\b"
 # A noun for the doer, just before the identifier: "langaren Kalle", "the thief, John Smith".
-_AGENT_RE = re.compile(
-    r"\b(langaren|langare|dealern|dealer|tjuven|rånaren|hälaren|knarklangaren|thief"
-    r"|robber|mugger|pusher|shoplifter|burglar)\b\W*$",
-    re.IGNORECASE,
+_AGENTS = (
+    r"(langaren|langare|dealern|dealer|tjuven|rånaren|hälaren|knarklangaren|thief"
+    r"|robber|mugger|pusher|shoplifter|burglar)"
 )
 # A passive with its agent: "cyklarna stals av min granne", "was stolen by Peter Lindqvist".
-_PASSIVE_BY_RE = re.compile(
-    r"\b(stals|stulen|stulna|stulits|snattades|rånades|misshandlades|hotades|klottrades"
+_PASSIVES = (
+    r"(stals|stulen|stulna|stulits|snattades|rånades|misshandlades|hotades|klottrades"
     r"|förstördes|krossades|såldes|langades|stolen|robbed|attacked|mugged|assaulted"
-    r"|threatened|vandali[sz]ed|sold|smashed|beaten|taken|sprayed)\b[^.!?;\n]{0,30}"
-    r"\b(av|by)\s*$",
-    re.IGNORECASE,
+    r"|threatened|vandali[sz]ed|sold|smashed|beaten|taken|sprayed)"
 )
-# Participles read as passive after these: "Tom was attacked", "Lisa blev hotade".
-_AUXILIARIES = {
-    "was", "were", "is", "are", "been", "being", "be", "get", "gets", "got", "blev", "blir",
-    "bli", "blivit", "var", "är", "varit",
-}  # fmt: skip
-_PARTICIPLE_RE = re.compile(r"(ed|ade|ad|at|sold|beat)$")
-
-# Words that end the clause of the identifier, or bring in another doer or a witness:
-# "Anna på Pressbyrån sa att folk dealar", "min granne såg någon klottra".
-_BLOCKERS = {
-    ".", "!", "?", ";", ":", "…", "att", "när", "medan", "eftersom", "men", "when",
-    "while", "because", "but", "folk", "people", "någon", "några", "ingen", "someone",
-    "somebody", "anyone", "nobody", "de", "dom", "they", "ungdomar", "youths", "kids",
-    "killar", "guys", "såg", "saw", "hörde", "heard", "sa", "sade", "säger", "said",
-    "says", "berättade", "told", "tells", "anmälde", "reported",
-}  # fmt: skip
+_PARTICIPLES = ("ed", "ade", "ad", "at", "sold", "beat")  # endings
 
 # ---------------------------------------------------------------- unambiguous identifiers
 
-_PERSONNUMMER_RE = re.compile(r"(?<![\d-])(?:19|20)?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})(?!\d)")
+_PERSONNUMMER = r"(?<![\d-])(?:19|20)?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})(?!\d)"
 # Swedish plates: three letters (no I, Q, V, Å, Ä, Ö) and two digits and a digit or letter.
-_PLATE_RE = re.compile(r"\b([a-hj-pr-uw-z]{3}) ?(\d{2}[a-z0-9])\b", re.IGNORECASE)
+_PLATE = r"\b([a-hj-pr-uw-z]{3}) ?(\d{2}[a-z0-9])\b"
 _NOT_PLATES = {
     "and", "are", "bor", "bus", "car", "den", "det", "eur", "for", "fem", "gbp", "har", "hus",
     "kan", "kom", "kor", "man", "med", "men", "mer", "min", "mot", "nej", "nok", "och", "our",
     "out", "per", "rum", "sek", "ser", "sex", "som", "ska", "tar", "tel", "ten", "the", "top",
     "tre", "usd", "ute", "upp", "was", "zon",
 }  # fmt: skip
-_MOBILE_RE = re.compile(r"(?<![\d+])(?:\+46|0046|0)[- ]?7[02369](?:[- ]?\d){7}(?!\d)")
-_FLAT_RE = re.compile(
+_MOBILE = r"(?<![\d+])(?:\+46|0046|0)[- ]?7[02369](?:[- ]?\d){7}(?!\d)"
+_FLAT = (
     r"\b(lgh|lägh|lägenhet|lägenheten|lägenhetsnummer)\.?\s*(nr\.?\s*|nummer\s*)?\d{1,4}\b"
-    r"|\b(flat|apartment|apt)\.?\s*(no\.?\s*|number\s*)?\d{1,4}[a-z]?\b",
-    re.IGNORECASE,
+    r"|\b(flat|apartment|apt)\.?\s*(no\.?\s*|number\s*)?\d{1,4}[a-z]?\b"
 )
-_NAMING_RE = re.compile(
+_NAMING = (
     r"\b(han|hon|hen|killen|tjejen|mannen|kvinnan|personen|grabben|snubben|gubben|tanten)"
     r"\s+(heter|kallas)\b"
     r"|\b(his|her|their) name is\b|\bnimeltä\b|اسمه|اسمها"
-    r"|\b(guy|man|woman|lady|kid|boy|girl|bloke|dude|person)\s+(called|named|nicknamed)"
-    r"\s+(?-i:[A-Z])",
-    re.IGNORECASE,
 )
-_NAMED_RE = re.compile(
+# Case matters after "called" (a capital), so this one never runs on lowered text.
+_NAMING_CALLED = (
+    r"\b(guy|man|woman|lady|kid|boy|girl|bloke|dude|person)\s+(called|named|nicknamed)"
+    r"\s+(?-i:[A-Z])"
+)
+_NAMED = (
     r"(\b(?:jag|i|i'm|i am)\s+)?\b(?:heter|kallas för|kallas|called|named|nicknamed|goes by)"
-    r"\s+(\w+)",
-    re.IGNORECASE,
+    r"\s+(\w+)"
 )
 
 # ------------------------------------------------------------------------------ pointers
 
-_POINTER_RE = re.compile(
+_POINTER = (
     r"\b(min|mitt|mina|vår|vårt|våra|hans|hennes|hens|deras)\s+(granne|grannar|kompis"
     r"|kompisar|kollega|bror|brorsa|syster|syrra|kusin|son|dotter|pappa|mamma|farsa|morsa"
     r"|svåger|svägerska|ex|pojkvän|flickvän|sambo|man|fru|chef|hyresvärd|klasskompis"
@@ -132,7 +118,10 @@ _POINTER_RE = re.compile(
     r"|\b(grannen|grannarna|grannfamiljen|grannkillen|grannpojken|grannflickan)\b"
     r"|\b(killen|tjejen|mannen|kvinnan|gubben|tanten|pojken|flickan|personen|familjen|han"
     r"|hon|hen)\s+som\s+(bor|jobbar|arbetar)\b"
-    r"|\bfamiljen\s+(?-i:[A-ZÅÄÖ])\w+"
+)
+# Case matters here, so with it the pointers are matched on the text as written.
+_POINTER_FAMILY = r"|\bfamiljen\s+(?-i:[A-ZÅÄÖ])\w+"
+_POINTER_MORE = (
     r"|\b(jag|vi)\s+vet\s+vem\b|\bkan\s+(berätta|tala om)\s+vem\b"
     r"|\b(my|our|his|her|their)\s+(neighbou?rs?|mate|friend|flatmate|roommate|colleague"
     r"|co-?worker|brother|sister|cousin|son|daughter|dad|father|mum|mom|mother|husband"
@@ -140,52 +129,69 @@ _POINTER_RE = re.compile(
     r"|\bthe\s+neighbou?rs?\b|\bnext[- ]door\b"
     r"|\b(guy|man|woman|lady|kid|boy|girl|bloke|person|family)\s+(who|that)\s+"
     r"(lives|works)\b|\b(family|guy|man|woman|people)\s+(upstairs|downstairs)\b"
-    r"|\b(i|we)\s+know\s+who\b|\b(from|at|in|från|på|i)\s+(number|no\.?|nummer|nr\.?)\s*\d+",
-    re.IGNORECASE,
+    r"|\b(i|we)\s+know\s+who\b|\b(from|at|in|från|på|i)\s+(number|no\.?|nummer|nr\.?)\s*\d+"
 )
-_CONTACT_RE = re.compile(
+_CONTACT = (
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+"  # e-mail
     r"|(?<![\w@])@[a-z0-9_.]{3,30}"  # a handle on social media
-    r"|(?<![\d+])(\+\d{2}|0)[- ]?\d{1,3}[- ]?\d(?:[- ]?\d){4,8}(?!\d)",  # any phone number
-    re.IGNORECASE,
+    r"|(?<![\d+])(\+\d{2}|0)[- ]?\d{1,3}[- ]?\d(?:[- ]?\d){4,8}(?!\d)"  # any phone number
 )
 
-# A capitalised word right after these is a place or a shop: "vid Max", "outside Willys".
-_PLACE_PREPOSITIONS = {
-    "i", "på", "vid", "utanför", "bakom", "framför", "mittemot", "nära", "intill", "bredvid",
-    "till", "från", "mot", "längs", "under", "över", "genom", "runt", "kring", "förbi",
-    "in", "at", "on", "by", "near", "outside", "behind", "from", "to", "towards", "around",
-    "through", "past", "opposite", "inside", "into",
-}  # fmt: skip
-# After a name these make it a street or a building: "Olof Palmes gata", "Victoria Station".
-_PLACE_NOUNS = {
-    "gata", "gatan", "väg", "vägen", "torg", "torget", "plats", "platsen", "park", "parken",
-    "skola", "skolan", "kyrka", "kyrkan", "gränd", "allé", "backe", "plan", "station",
-    "stationen", "centrum", "street", "road", "square", "school", "church", "centre",
-    "center", "lane", "avenue", "hall", "bridge",
-}  # fmt: skip
-_RELATIVE = {"som", "who"}
 
 # An initial ("Johan Ö. langar") is one token, not the end of a sentence.
-_TOKEN_RE = re.compile(r"[A-ZÅÄÖ]\.(?=[ \t]+\w)|\w+(?:[-'’]\w+)*|[^\w\s]")
+_TOKEN = r"[A-ZÅÄÖ]\.(?=[ \t]+\w)|\w+(?:[-'’]\w+)*|[^\w\s]"
 _SENTENCE_END = {".", "!", "?", ":", ";", "…"}
+# Characters for which `re`'s IGNORECASE is not the same as comparing str.lower() ("ſ" is
+# "s", "ı" is "i", "K" is "k", "µ" is "μ"; "İ" lowers to two): a text with one of them is
+# matched as written. Every other text is matched lowercased, without IGNORECASE, which the
+# regex engine does several times faster (it can skip an alternative on its first letter).
+_UNUSUAL = r"[^\x00-\x7f\u00a0-\u00b4\u00b6-\u00ff\u0600-\u06ff\u2000-\u206f]"
 
 
-@dataclass(frozen=True)
+class _Patterns:
+    """The compiled patterns, built on first use; a pair is (as written, lowercased)."""
+
+    def __init__(self) -> None:
+        i = re.IGNORECASE
+        self.unusual = re.compile(_UNUSUAL)
+        self.token = re.compile(_TOKEN)
+        self.personnummer = re.compile(_PERSONNUMMER)
+        self.mobile = re.compile(_MOBILE)
+        self.plate = re.compile(_PLATE, i)
+        self.flat = re.compile(_FLAT, i)
+        self.naming_called = re.compile(_NAMING_CALLED, i)
+        self.agent = re.compile(rf"\b{_AGENTS}\b\W*$", i)
+        self.passive_by = re.compile(rf"\b{_PASSIVES}\b[^.!?;\n]{{0,30}}\b(av|by)\s*$", i)
+        self.pointer = re.compile(_POINTER + _POINTER_FAMILY + _POINTER_MORE, i)
+        self.pointer_lower = re.compile(_POINTER + _POINTER_MORE)  # when no "familjen"
+        pairs = [(re.compile(p, i), re.compile(p)) for p in (_NAMING, _NAMED, _OFFENCE)]
+        self.naming, self.named, self.offence = pairs
+        self.contact = (re.compile(_CONTACT, i), re.compile(_CONTACT))
+        # An agent noun or a passive verb: with none of them and no offence, nobody is accused.
+        suspects = f"{_AGENTS[1:-1]}|{_PASSIVES[1:-1]}"
+        self.suspects = (re.compile(suspects, i), re.compile(suspects))
+        # Words without which a group of patterns cannot match (a plain search is quick).
+        self.digits = re.compile(r"\d\d")  # personnummer, plate, mobile
+        self.flat_words = re.compile("lgh|lägh|lägenhet|flat|apartment|apt")
+        self.name_words = re.compile("heter|kallas|name is|nimeltä|اسمه|اسمها|called|named|goes by")
+
+
+@cache
+def _patterns() -> _Patterns:
+    return _Patterns()
+
+
 class _Token:
-    text: str
-    lower: str
-    start: int
-    end: int
-    sentence_start: bool
+    __slots__ = ("capitalised", "end", "is_word", "lower", "sentence_start", "start", "text")
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalnum()
-
-    @property
-    def capitalised(self) -> bool:
-        return self.text[0].isupper()
+    def __init__(self, text: str, start: int, end: int, sentence_start: bool) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.start = start
+        self.end = end
+        self.sentence_start = sentence_start
+        self.is_word = text[0].isalnum()
+        self.capitalised = text[0].isupper()
 
 
 @dataclass(frozen=True)
@@ -197,16 +203,34 @@ class _Pointer:
 
 _NEAR = 6  # "Kalle Svensson, han från trean, langar"
 _NEXT = 0  # the very next word (a "som" aside): for names that are also words
+_Pair = tuple[re.Pattern[str], re.Pattern[str]]
 
 
-def _tokens(text: str) -> list[_Token]:
+class _Text:
+    """A text once: lowercased, and whether the faster lowercased patterns apply (_UNUSUAL)."""
+
+    def __init__(self, text: str, patterns: _Patterns) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.p = patterns
+        self.plain = len(self.lower) == len(text) and not patterns.unusual.search(text)
+
+    def finditer(self, pair: _Pair) -> Iterator[re.Match[str]]:
+        return pair[1].finditer(self.lower) if self.plain else pair[0].finditer(self.text)
+
+    def search(self, pair: _Pair) -> bool:
+        found = pair[1].search(self.lower) if self.plain else pair[0].search(self.text)
+        return found is not None
+
+
+def _tokens(text: str, pattern: re.Pattern[str]) -> list[_Token]:
     tokens: list[_Token] = []
     starts_sentence = True
-    for match in _TOKEN_RE.finditer(text):
+    for match in pattern.finditer(text):
         word = match.group()
         if tokens and "\n" in text[tokens[-1].end : match.start()]:
             starts_sentence = True
-        tokens.append(_Token(word, word.lower(), match.start(), match.end(), starts_sentence))
+        tokens.append(_Token(word, match.start(), match.end(), starts_sentence))
         if word in _SENTENCE_END:
             starts_sentence = True
         elif word[0].isalnum():
@@ -222,8 +246,8 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _has_personnummer(text: str) -> bool:
-    for m in _PERSONNUMMER_RE.finditer(text):
+def _has_personnummer(text: str, p: _Patterns) -> bool:
+    for m in p.personnummer.finditer(text):
         yy, mm, dd, separator, last = m.groups()
         day = int(dd) - 60 if int(dd) > 60 else int(dd)  # samordningsnummer
         if 1 <= int(mm) <= 12 and 1 <= day <= 31 and (separator or _luhn_ok(yy + mm + dd + last)):
@@ -231,25 +255,27 @@ def _has_personnummer(text: str) -> bool:
     return False
 
 
-def _has_plate(text: str) -> bool:
-    return any(m.group(1).lower() not in _NOT_PLATES for m in _PLATE_RE.finditer(text))
+def _has_plate(text: str, p: _Patterns) -> bool:
+    return any(m.group(1).lower() not in _NOT_PLATES for m in p.plate.finditer(text))
 
 
-def _unambiguous(text: str) -> bool:
-    return bool(
-        _has_personnummer(text)
-        or _has_plate(text)
-        or _MOBILE_RE.search(text)
-        or _FLAT_RE.search(text)
-        or _NAMING_RE.search(text)
-        or _named(text)
-    )
+def _unambiguous(t: _Text) -> bool:
+    text, low, p, every = t.text, t.lower, t.p, not t.plain
+    if (every or p.digits.search(low)) and (
+        _has_personnummer(text, p) or _has_plate(text, p) or p.mobile.search(text)
+    ):
+        return True
+    if (every or p.flat_words.search(low)) and p.flat.search(text):
+        return True
+    if every or p.name_words.search(low):
+        return bool(t.search(p.naming) or p.naming_called.search(text) or _named(t))
+    return False
 
 
-def _named(text: str) -> bool:
+def _named(t: _Text) -> bool:
     """'... heter Kalle', 'someone called Peter', but not 'jag heter Anna' (the resident)."""
     given = name_lists().given
-    return any(m.group(2).lower() in given and not m.group(1) for m in _NAMED_RE.finditer(text))
+    return any(m.group(2).lower() in given and not m.group(1) for m in t.finditer(t.p.named))
 
 
 def _is_given(word: str, names: NameLists) -> bool:
@@ -260,7 +286,7 @@ def _after_preposition(tokens: list[_Token], words: list[int], n: int) -> bool:
     """True when the word opens or continues a name after 'vid', 'i', 'outside': a place."""
     for k in range(n, max(0, n - 4), -1):  # place names have a few words at most
         before = tokens[words[k - 1]]
-        if before.lower in _PLACE_PREPOSITIONS:
+        if before.lower in lexicon.PLACE_PREPOSITIONS:
             return True
         if not before.capitalised or before.sentence_start:
             return False
@@ -278,8 +304,8 @@ def _person_names(tokens: list[_Token], names: NameLists) -> list[_Pointer]:
         surname = follows is not None and follows.lower in names.family
         pair = follows is not None and (surname or follows.capitalised)
         last = n + 1 if pair else n
-        if (last + 1 < len(words) and tokens[words[last + 1]].lower in _PLACE_NOUNS) or (
-            follows is not None and pair and follows.lower in _PLACE_NOUNS
+        if (last + 1 < len(words) and tokens[words[last + 1]].lower in lexicon.PLACE_NOUNS) or (
+            follows is not None and pair and follows.lower in lexicon.PLACE_NOUNS
         ):
             continue  # "Olof Palmes gata", "Victoria Station"
         place = _after_preposition(tokens, words, n)
@@ -306,45 +332,43 @@ def _person_names(tokens: list[_Token], names: NameLists) -> list[_Pointer]:
     return found
 
 
-def _spans(text: str, tokens: list[_Token], pattern: re.Pattern[str]) -> list[_Pointer]:
+def _spans(
+    tokens: list[_Token], ends: list[int], matches: Iterable[re.Match[str]]
+) -> Iterator[_Pointer]:
     """The tokens each match of a pattern covers."""
-    ends = [t.end for t in tokens]
-    found = []
-    for m in pattern.finditer(text):
+    for m in matches:
         first = bisect.bisect_right(ends, m.start())
         last = bisect.bisect_left(ends, m.end())
         if first < len(tokens) and first <= last:
-            found.append(_Pointer(first, min(last, len(tokens) - 1), _NEAR))
-    return found
+            yield _Pointer(first, min(last, len(tokens) - 1), _NEAR)
 
 
-def _offences(text: str, tokens: list[_Token]) -> set[int]:
+def _offences(tokens: list[_Token], ends: list[int], matches: list[re.Match[str]]) -> set[int]:
     """Token indexes where an active offence starts."""
-    ends = [t.end for t in tokens]
     found = set()
-    for m in _OFFENCE_RE.finditer(text):
+    for m in matches:
         index = bisect.bisect_right(ends, m.start())
         previous = tokens[index - 1].lower if index > 0 else ""
-        if previous in _AUXILIARIES and _PARTICIPLE_RE.search(m.group().lower()):
+        if previous in lexicon.AUXILIARIES and m.group().lower().endswith(_PARTICIPLES):
             continue  # "Tom was attacked", "Lisa blev hotade": a victim
         found.add(index)
     return found
 
 
-def _accuses(text: str, tokens: list[_Token], pointer: _Pointer, offences: set[int]) -> bool:
+def _accuses(t: _Text, tokens: list[_Token], pointer: _Pointer, offences: set[int]) -> bool:
     """True when the person pointed out is the one doing an offence."""
     start = tokens[pointer.first].start
-    before = text[max(0, start - 80) : start]
-    if _AGENT_RE.search(before) or _PASSIVE_BY_RE.search(before):
+    before = t.text[max(0, start - 80) : start]
+    if t.p.agent.search(before) or t.p.passive_by.search(before):
         return True  # "langaren Kalle", "stals av min granne"
     words = 0
     for index in range(pointer.last + 1, len(tokens)):
         if index in offences:
             return True
         token = tokens[index]
-        if token.lower in _BLOCKERS:
+        if token.lower in lexicon.BLOCKERS:
             return False
-        if token.is_word and token.lower not in _RELATIVE:
+        if token.is_word and token.lower not in lexicon.RELATIVE:
             words += 1
             if words > pointer.reach:
                 return False
@@ -353,13 +377,23 @@ def _accuses(text: str, tokens: list[_Token], pointer: _Pointer, offences: set[i
 
 def is_crime_tip(text: str) -> bool:
     """True when the text identifies a person and accuses them of an offence (see module)."""
-    if _unambiguous(text):
+    t = _Text(text, _patterns())
+    if _unambiguous(t):
         return True
-    tokens = _tokens(text)
-    offences = _offences(text, tokens)
-    pointers = [
-        *_person_names(tokens, name_lists()),
-        *_spans(text, tokens, _POINTER_RE),
-        *_spans(text, tokens, _CONTACT_RE),
-    ]
-    return any(_accuses(text, tokens, p, offences) for p in pointers)
+    p = t.p
+    matches = list(t.finditer(p.offence))
+    if not matches and not t.search(p.suspects):
+        return False  # no offence, agent noun or passive: nobody can be accused
+    tokens = _tokens(text, p.token)
+    ends = [token.end for token in tokens]
+    offences = _offences(tokens, ends, matches)
+    if t.plain and "familjen" not in t.lower:
+        pointed = p.pointer_lower.finditer(t.lower)
+    else:
+        pointed = p.pointer.finditer(text)
+    pointers = chain(  # lazily: the first accused person decides
+        _person_names(tokens, name_lists()),
+        _spans(tokens, ends, pointed),
+        _spans(tokens, ends, t.finditer(p.contact)),
+    )
+    return any(_accuses(t, tokens, pointer, offences) for pointer in pointers)
