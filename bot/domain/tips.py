@@ -19,9 +19,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from itertools import chain
+from typing import NamedTuple
 
 from bot.domain import names as lexicon
 from bot.domain.names import NameLists, name_lists
@@ -172,30 +172,24 @@ class _Patterns:
         self.suspects = (re.compile(suspects, i), re.compile(suspects))
         # Words without which a group of patterns cannot match (a plain search is quick).
         self.digits = re.compile(r"\d\d")  # personnummer, plate, mobile
+        self.digit = re.compile(r"\d")  # a phone number (or "@" for an address)
         self.flat_words = re.compile("lgh|lägh|lägenhet|flat|apartment|apt")
         self.name_words = re.compile("heter|kallas|name is|nimeltä|اسمه|اسمها|called|named|goes by")
 
 
-@cache
-def _patterns() -> _Patterns:
-    return _Patterns()
+_patterns = cache(_Patterns)  # one per process
 
 
 class _Token:
     __slots__ = ("capitalised", "end", "is_word", "lower", "sentence_start", "start", "text")
 
     def __init__(self, text: str, start: int, end: int, sentence_start: bool) -> None:
-        self.text = text
-        self.lower = text.lower()
-        self.start = start
-        self.end = end
-        self.sentence_start = sentence_start
-        self.is_word = text[0].isalnum()
+        self.text, self.start, self.end, self.sentence_start = text, start, end, sentence_start
+        self.lower, self.is_word = text.lower(), text[0].isalnum()
         self.capitalised = text[0].isupper()
 
 
-@dataclass(frozen=True)
-class _Pointer:
+class _Pointer(NamedTuple):
     first: int  # token indexes, inclusive
     last: int
     reach: int  # how many words may stand between it and the offence
@@ -219,16 +213,16 @@ class _Text:
         return pair[1].finditer(self.lower) if self.plain else pair[0].finditer(self.text)
 
     def search(self, pair: _Pair) -> bool:
-        found = pair[1].search(self.lower) if self.plain else pair[0].search(self.text)
-        return found is not None
+        return next(self.finditer(pair), None) is not None
 
 
 def _tokens(text: str, pattern: re.Pattern[str]) -> list[_Token]:
     tokens: list[_Token] = []
     starts_sentence = True
+    newlines = "\n" in text
     for match in pattern.finditer(text):
         word = match.group()
-        if tokens and "\n" in text[tokens[-1].end : match.start()]:
+        if newlines and tokens and "\n" in text[tokens[-1].end : match.start()]:
             starts_sentence = True
         tokens.append(_Token(word, match.start(), match.end(), starts_sentence))
         if word in _SENTENCE_END:
@@ -300,6 +294,11 @@ def _person_names(tokens: list[_Token], names: NameLists) -> list[_Pointer]:
     words = [i for i, t in enumerate(tokens) if t.is_word]
     for n, i in enumerate(words):
         token = tokens[i]
+        given, lower = _is_given(token.lower, names), token.lower
+        if not (given or (token.capitalised and not token.sentence_start)) and not (
+            lower in names.family and lower.endswith("son")
+        ):
+            continue  # no name: nothing below would find one
         follows = tokens[words[n + 1]] if n + 1 < len(words) and words[n + 1] == i + 1 else None
         surname = follows is not None and follows.lower in names.family
         pair = follows is not None and (surname or follows.capitalised)
@@ -309,7 +308,7 @@ def _person_names(tokens: list[_Token], names: NameLists) -> list[_Pointer]:
         ):
             continue  # "Olof Palmes gata", "Victoria Station"
         place = _after_preposition(tokens, words, n)
-        if _is_given(token.lower, names):
+        if given:
             if surname or (pair and token.capitalised and not place):
                 found.append(_Pointer(i, words[last], _NEAR))
             elif place:
@@ -391,9 +390,10 @@ def is_crime_tip(text: str) -> bool:
         pointed = p.pointer_lower.finditer(t.lower)
     else:
         pointed = p.pointer.finditer(text)
+    contact = not t.plain or "@" in text or p.digit.search(t.lower)
     pointers = chain(  # lazily: the first accused person decides
         _person_names(tokens, name_lists()),
         _spans(tokens, ends, pointed),
-        _spans(tokens, ends, t.finditer(p.contact)),
+        _spans(tokens, ends, t.finditer(p.contact) if contact else ()),
     )
     return any(_accuses(t, tokens, pointer, offences) for pointer in pointers)
