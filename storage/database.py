@@ -6,10 +6,11 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -18,6 +19,79 @@ from storage.migrations import MIGRATIONS
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The most writes `Database.write` runs in one transaction (one commit).
+GROUP_LIMIT = 32
+
+#: A write's outcome in its group: (the error it failed with, None) or (None, its result).
+_Outcome = tuple[BaseException | None, object]
+
+
+@dataclass(eq=False)
+class _Queued:
+    """A write waiting for the write lock; taken once a group holds it."""
+
+    work: Callable[[sqlite3.Connection], object]
+    future: asyncio.Future[object]
+    taken: bool = False
+
+
+def _alone(
+    conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]
+) -> list[_Outcome]:
+    """One work in its own transaction, as before group commit."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            value = work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        _abandon(conn)
+        return [(exc, None)]
+    return [(None, value)]
+
+
+def _together(conn: sqlite3.Connection, group: list[_Queued]) -> list[_Outcome]:
+    """The group's works in order, each in a savepoint, in one transaction with one COMMIT."""
+    outcomes: list[_Outcome] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for queued in group:
+            conn.execute("SAVEPOINT grouped")
+            try:
+                value = queued.work(conn)
+            except Exception as exc:
+                if not conn.in_transaction:
+                    # SQLite rolled back the whole transaction: the earlier works are gone.
+                    outcomes = [(error or exc, None) for error, _ in outcomes]
+                    outcomes.append((exc, None))
+                    conn.execute("BEGIN IMMEDIATE")
+                    continue
+                conn.execute("ROLLBACK TO grouped")
+                conn.execute("RELEASE grouped")
+                outcomes.append((exc, None))
+                continue
+            conn.execute("RELEASE grouped")
+            outcomes.append((None, value))
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        _abandon(conn)
+        # Nothing of the group is stored: every work not failed already fails with this.
+        outcomes = [(error or exc, None) for error, _ in outcomes]
+        outcomes += [(exc, None)] * (len(group) - len(outcomes))
+    return outcomes
+
+
+def _abandon(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction, so the next one can begin."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("ROLLBACK after a failed write transaction failed")
 
 
 class StorageError(Exception):
@@ -58,13 +132,15 @@ class Database:
     """One aiosqlite connection with WAL, foreign keys and serialised write transactions.
 
     aiosqlite runs one worker thread per connection and coroutines sharing a connection share
-    its transaction, so every write goes through `transaction()`, which holds a lock.
+    its transaction, so every write goes through `transaction()` or `write()`, which hold a
+    lock (`write()` runs the writes queued behind it together: group commit).
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._queued: list[_Queued] = []  # writes waiting for the lock, in order (`write`)
 
     @classmethod
     async def open(
@@ -166,31 +242,75 @@ class Database:
             await self._conn.execute("COMMIT")
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` as one write transaction, whole, on the connection's own thread.
+        """Run `work` in a write transaction, whole, on the connection's own thread.
 
         One round trip to that thread however many statements `work` runs (`transaction()`
         costs one per statement, and the write lock is held across each): for a hot
         transaction whose statements depend on each other's results, such as a submit.
-        Commits when `work` returns, rolls back when it raises. `work` runs on another thread:
-        it touches only the connection it is given and its own arguments.
+        `work` runs on another thread: it touches only the connection it is given and its
+        own arguments.
+
+        Group commit: the works waiting for the write lock when it comes free (up to
+        GROUP_LIMIT) run in order in ONE transaction, each inside its own SAVEPOINT, with one
+        COMMIT for all: one commit's fsync and WAL pages instead of one per work. A work that
+        raises is rolled back to its savepoint alone and its caller gets the exception; a
+        later work sees what the earlier ones of its group wrote (a draft sent twice at once
+        is stored once). Nobody returns before the COMMIT: a failed COMMIT (or BEGIN) fails
+        every caller of the group, and an error after which SQLite dropped the whole
+        transaction (a full disk, say) fails the works before it too. A work alone is run as
+        BEGIN IMMEDIATE, work, COMMIT (ROLLBACK when it raises), with no savepoint.
         """
+        entry = _Queued(work, asyncio.get_running_loop().create_future())
+        self._queued.append(entry)
+        try:
+            async with self._write_lock:
+                while not entry.taken:  # not run yet by a group led by an earlier caller
+                    group = self._queued[:GROUP_LIMIT]  # in order: the earliest first
+                    del self._queued[:GROUP_LIMIT]
+                    for queued in group:
+                        queued.taken = True
+                    # The results reach every caller even if this one is cancelled meanwhile
+                    # (a call queued on the thread runs whole anyway).
+                    await asyncio.shield(self._run_group(group))
+            # Resolved when the group committed (or failed); still pending only when the
+            # group's leader was cancelled while the group ran.
+            return cast(T, await entry.future)
+        except BaseException:
+            if not entry.taken:
+                self._queued.remove(entry)
+            entry.future.cancel()  # its group's outcome, if any, goes nowhere
+            raise
 
-        def whole() -> T:
+    def _run_group(self, group: list[_Queued]) -> asyncio.Future[list[_Outcome]]:
+        """Run `group` in one transaction on the thread; resolve its futures when it ends."""
+
+        def whole() -> list[_Outcome]:
             conn = self._conn._conn  # the sqlite3 connection; we are on its thread
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+            return _alone(conn, group[0].work) if len(group) == 1 else _together(conn, group)
 
-        # aiosqlite's one way into its thread (every public method goes through it); a call
-        # queued there runs whole even if this task is cancelled meanwhile.
-        into_thread = cast(Callable[[Callable[[], T]], Awaitable[T]], self._conn._execute)
-        async with self._write_lock:
-            return await into_thread(whole)
+        def resolve(done: asyncio.Future[list[_Outcome]]) -> None:
+            if done.cancelled():
+                outcomes: list[_Outcome] = [(asyncio.CancelledError(), None)] * len(group)
+            elif done.exception() is not None:
+                outcomes = [(done.exception(), None)] * len(group)
+            else:
+                outcomes = done.result()
+            for queued, (error, value) in zip(group, outcomes, strict=True):
+                if queued.future.done():
+                    continue
+                if error is not None:
+                    queued.future.set_exception(error)
+                else:
+                    queued.future.set_result(value)
+
+        # aiosqlite's one way into its thread (every public method goes through it).
+        into_thread = cast(
+            Callable[[Callable[[], list[_Outcome]]], Coroutine[Any, Any, list[_Outcome]]],
+            self._conn._execute,
+        )
+        task = asyncio.ensure_future(into_thread(whole))
+        task.add_done_callback(resolve)
+        return task
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it, so that erased data leaves
