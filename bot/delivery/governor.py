@@ -40,12 +40,11 @@ class Ticket:
 
 
 class _Send:
-    """One slot given: when it started, and when its request came back (None: in flight)."""
+    """One slot given: when its request came back (None: in flight)."""
 
-    __slots__ = ("ended", "started")
+    __slots__ = ("ended",)
 
-    def __init__(self, started: float, ended: float | None) -> None:
-        self.started = started
+    def __init__(self, ended: float | None) -> None:
         self.ended = ended
 
 
@@ -62,14 +61,16 @@ class _Turn:
 class Governor:
     """Never more than `rate` sends in any one-second window, spaced evenly, by priority.
 
-    Two rules, as Telegram counts: slots are 1.5 % wider than 1/rate, and a send waits until
-    the one `rate` sends before it has come back from Telegram more than a second (plus a
-    margin) ago. Telegram counts a request somewhere between its start and its answer, so
-    the answer's time is the safe bound: timed from their starts, requests that waited in a
-    busy event loop or on the network reached Telegram late and bunched into one window (a
-    burst of 2,000 /start met 1,795 429s so). A send still in flight holds the one `rate`
-    after it. `sending` times a send; `wait` alone counts it as back when its slot is given.
-    A `paid` send (allow_paid_broadcast) is held to `paid_rate` instead; a free one still to
+    Two rules, as Telegram counts: slots are 1.5 % wider than 1/rate, and a send takes one
+    of the `rate` places of the window from its start until a second (plus a margin) after
+    its answer; it waits while all `rate` are taken. Telegram counts a request somewhere
+    between its start and its answer, so the answer's time is the safe bound: timed from
+    their starts, requests that waited in a busy event loop or on the network reached
+    Telegram late and bunched into one window (a burst of 2,000 /start met 1,795 429s so).
+    A send in flight keeps its one place until it answers, however long that takes (an
+    admin's export upload: minutes); it does not hold up the sends after it beyond that.
+    `sending` times a send; `wait` alone counts it as back when its slot is given. A `paid`
+    send (allow_paid_broadcast) is held to `paid_rate` places instead; a free one still to
     `rate`, paid sends counted in. `pause` holds every slot after a 429.
 
     One serving task gives each slot, when it opens, to the best send waiting at that moment;
@@ -82,6 +83,9 @@ class Governor:
     #: not pushed back: the loop's timers wake a millisecond late (epoll rounds up), which
     #: alone held 1,000/s to about 800. The one-second window above still bounds every second.
     LATE = 0.005
+    #: A wait longer than this (seconds: a 429's pause, a full window) ends early when a pause
+    #: changes or a waiting send leaves; shorter ones (the spacing of slots) just sleep.
+    NAP = 0.05
     CHATS_KEPT = 4096  # answer times kept per chat before the old ones are dropped
 
     def __init__(
@@ -99,12 +103,14 @@ class Governor:
         self.chat_gap = 1.0 / chat_rate + (self.WINDOW - 1.0)
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
-        self._sends: deque[_Send] = deque(maxlen=max(1, int(self.paid_rate)))
+        self._flying = 0  # sends given a slot whose request has not come back
+        self._answers: deque[float] = deque()  # when sends came back, oldest first
         self._last = float("-inf")
         self._paused_until = float("-inf")
         self._chats: dict[object, _Turn] = {}  # a chat's sends, one at a time
         self._chat_back: dict[object, float] = {}  # when a chat's last send came back
         self._back: asyncio.Event | None = None  # set when a send in flight comes back
+        self._nap: asyncio.Future[None] | None = None  # the serving task's wait for a slot
         self._waiting: list[tuple[int, int, bool, bool, asyncio.Future[_Send]]] = []
         self._order = itertools.count()
         self._server: asyncio.Task[None] | None = None
@@ -166,7 +172,10 @@ class Governor:
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429 "retry after `seconds`": no slot is given until then."""
-        self._paused_until = max(self._paused_until, self._now() + seconds)
+        until = self._now() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self._wake()
 
     async def _take(self, priority: Priority, paid: bool, *, timed: bool) -> _Send:
         loop = asyncio.get_running_loop()
@@ -179,12 +188,22 @@ class Governor:
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():  # given, but never used
                 self._came_back(future.result())
+            self._wake()  # nobody else waiting: the server ends now, not after its nap
             raise
 
     def _came_back(self, send: _Send) -> None:
-        send.ended = self._now()
+        if send.ended is not None:
+            return
+        send.ended = now = self._now()
+        self._flying -= 1
+        self._answers.append(now)
         if self._back is not None:
             self._back.set()
+
+    def _wake(self) -> None:
+        """The serving task looks again now (a pause changed, a waiting send left)."""
+        if self._nap is not None and not self._nap.done():
+            self._nap.cancel()
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
@@ -195,16 +214,32 @@ class Governor:
 
     def _slot(self, paid: bool, now: float) -> float | None:
         """When a send of this kind may start, given the slots given so far; None: not
-        before a send in flight comes back."""
-        rate = self.paid_rate if paid else self.rate
+        before a send in flight comes back (all the places are in flight)."""
+        answers = self._answers
+        while answers and answers[0] + self.WINDOW <= now:
+            answers.popleft()  # no longer in any window a send from now on can share
         slot = max(now, self._paused_until, self._last + self._gap(paid))
-        limit = max(1, int(rate))
-        if len(self._sends) >= limit:
-            ended = self._sends[-limit].ended
-            if ended is None:
+        limit = max(1, int(self.paid_rate if paid else self.rate))
+        taken = self._flying + len(answers)
+        if taken >= limit:
+            # The place opens when enough answers are a window old; in flight ones stay.
+            free = taken - limit  # answers that must leave the window, less one
+            if free >= len(answers):
                 return None
-            slot = max(slot, ended + self.WINDOW)
+            slot = max(slot, answers[free] + self.WINDOW)
         return slot
+
+    async def _nap_for(self, seconds: float) -> None:
+        """Sleep, unless `_wake` cuts it short."""
+        self._nap = nap = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await nap
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not nap.cancelled() or (task is not None and task.cancelling()):
+                raise  # the serving task itself is cancelled
+        finally:
+            self._nap = None
 
     async def _serve(self) -> None:
         while self._waiting:
@@ -219,11 +254,18 @@ class Governor:
                 await back.wait()
                 continue
             if slot > now:
-                await self._sleep(slot - now)
+                if slot - now > self.NAP:
+                    await self._nap_for(slot - now)
+                else:
+                    await self._sleep(slot - now)
                 continue  # a better send may have come meanwhile: it takes this slot
             heapq.heappop(self._waiting)
-            send = _Send(now, None if timed else now)
-            self._sends.append(send)
+            if timed:
+                send = _Send(None)
+                self._flying += 1
+            else:
+                send = _Send(now)
+                self._answers.append(now)
             due = self._last + self._gap(paid)
             self._last = due if now - due <= self.LATE else now
             future.set_result(send)
