@@ -45,7 +45,8 @@ def _alone(
         try:
             value = work(conn)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # else SQLite rolled back itself (a full disk, say)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
     except BaseException as exc:
@@ -237,7 +238,8 @@ class Database:
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # else SQLite rolled back itself (a full disk)
+                    await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
 

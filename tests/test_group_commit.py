@@ -175,3 +175,37 @@ async def test_a_caller_cancelled_while_queued_is_not_written(services: Services
             await dropped
     await kept
     assert await chat_ids(db) == [7001]
+
+
+async def rolling_back_trigger(db: Database) -> None:
+    """A resident with chat id 0 makes SQLite end the whole transaction itself, as it does on
+    a full disk or an I/O error (RAISE(ROLLBACK) in a trigger)."""
+    await db.write(
+        lambda conn: conn.execute(
+            "CREATE TRIGGER ends_it BEFORE INSERT ON residents WHEN NEW.chat_id = 0 "
+            "BEGIN SELECT RAISE(ROLLBACK, 'the disk is full'); END"
+        )
+    )
+
+
+async def test_when_sqlite_rolled_back_itself_the_caller_gets_the_real_error(
+    services: Services,
+) -> None:
+    """ROLLBACK after SQLite ended the transaction raises 'no transaction is active', which
+    hid the real error from the caller of write() and of transaction()."""
+    db = services.db
+    await rolling_back_trigger(db)
+    with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
+        await db.write(resident(0))
+    with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO residents (chat_id, created_at, last_seen_at) VALUES (0, '', '')"
+            )
+    # Nothing is left half done: the next writes, alone, grouped and in transaction(), work.
+    assert isinstance(await db.write(resident(8001)), int)
+    await queued_together(db, [db.write(resident(8002)), db.write(resident(8003))])
+    async with db.transaction():
+        pass
+    assert await chat_ids(db) == [8001, 8002, 8003]
+    assert not db.conn.in_transaction
