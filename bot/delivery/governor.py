@@ -15,6 +15,7 @@ import itertools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -37,6 +38,32 @@ class Ticket:
     group's pace and handles a 429 itself, so BotLimiter only takes its global slot."""
 
     priority: Priority
+
+
+class Started:
+    """Whether a send of the task that set this up has been given its slot (its request may
+    have begun): until then the task may be cancelled without anything reaching Telegram."""
+
+    __slots__ = ("given",)
+
+    def __init__(self) -> None:
+        self.given = False
+
+
+_started: ContextVar[Started | None] = ContextVar("governor_started", default=None)
+
+
+def watch_sends() -> Started:
+    """Set up the current task's Started flag, which its sends will set (call it first)."""
+    started = Started()
+    _started.set(started)
+    return started
+
+
+def _given() -> None:
+    started = _started.get()
+    if started is not None:
+        started.given = True
 
 
 class _Send:
@@ -138,6 +165,7 @@ class Governor:
         """
         if chat is None:
             send = await self._take(priority, paid, timed=True)
+            _given()
             try:
                 yield
             finally:
@@ -152,6 +180,7 @@ class Governor:
                 if ready > now:
                     await self._sleep(ready - now)
                 send = await self._take(priority, paid, timed=True)
+                _given()
                 try:
                     yield
                 finally:
@@ -169,6 +198,11 @@ class Governor:
             return
         old = self._now() - self.chat_gap
         self._chat_back = {c: t for c, t in self._chat_back.items() if t > old}
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds until a 429's pause ends (0: not paused)."""
+        return max(0.0, self._paused_until - self._now())
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429 "retry after `seconds`": no slot is given until then."""

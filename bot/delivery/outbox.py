@@ -5,7 +5,9 @@ is lost. Rows Telegram accepted are marked sent together, one statement for each
 of them and the rest when the pass ends (before the next pass looks for what is due, and before
 `stop()` returns), so a restart resumes with what is still pending. Delivery is at least once:
 a crash (the process killed) repeats the messages accepted since the last mark, fewer than
-two chunks (`concurrency` accepted plus those in flight); nothing is ever left out.
+two chunks (`concurrency` accepted plus those in flight); nothing is ever left out. A mark
+that fails (disk full, the database busy) is tried again with back-off, and nothing new is
+sent meanwhile: the rows it holds are still pending and would go again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -23,8 +26,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery.channels import Channel, EmailChannel, TelegramChannel
 from bot.delivery.email import Mailer
-from bot.delivery.governor import Priority
+from bot.delivery.governor import Priority, Started, watch_sends
 from bot.delivery.messages import BROADCAST, decode
+from bot.delivery.pacing import BotLimiter
 from bot.metrics import Metrics
 from storage.outbox import MAX_DELAY, OutboxRepository, OutboxRow
 
@@ -38,6 +42,9 @@ CONCURRENCY = 16
 PAID_CONCURRENCY = 64
 #: Telegram's window for a group's limit (`group_per_minute`), in seconds.
 GROUP_WINDOW = 60.0
+#: Seconds before a failed mark is tried again, doubling up to MARK_BACKOFF_MAX.
+MARK_BACKOFF = 0.1
+MARK_BACKOFF_MAX = 30.0
 
 GONE = ("chat not found", "user not found", "bot was blocked", "user is deactivated", "kicked")
 
@@ -82,6 +89,7 @@ class OutboxWorker:
         concurrency: int | None = None,
         metrics: Metrics | None = None,
         refusals: Refusals | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._metrics = metrics
         self._refusals = refusals
@@ -96,7 +104,19 @@ class OutboxWorker:
         if concurrency is None:
             concurrency = PAID_CONCURRENCY if paid_broadcast else CONCURRENCY
         self._concurrency = concurrency
+        #: The worker's clock (the loop's unless a test gives its own).
+        self._clock = clock or (lambda: asyncio.get_running_loop().time())
+        #: When each chat's last send was done, oldest first; older than a chat's gap: dropped.
         self._last_sent: dict[tuple[str, str], float] = {}
+        #: The bot's send budget: a 429 to the whole bot pauses the handlers' replies too.
+        limiter = getattr(bot, "rate_limiter", None)
+        self._governor = limiter.governor if isinstance(limiter, BotLimiter) else None
+        #: Rows Telegram accepted, not yet marked sent (kept across passes if a mark fails).
+        self._accepted: list[tuple[OutboxRow, int | None]] = []
+        self._mark_again = 0.0  # when a failed mark is tried again
+        self._mark_backoff = MARK_BACKOFF
+        #: Telegram sends under way, and whether each has been given its slot.
+        self._starting: dict[asyncio.Task[None], Started] = {}
         self._outbox = outbox
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -138,12 +158,19 @@ class OutboxWorker:
         await self._idle.wait()
 
     async def stop(self) -> None:
+        """Finish the sends whose request has begun and mark them; the sends still waiting for
+        a slot (the budget paused by a 429 for minutes) are cancelled and stay pending."""
         self._stopping = True
         self._wake.set()
+        for task, started in list(self._starting.items()):
+            if not started.given:
+                task.cancel()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._accepted and not await self._mark_sent():
+            log.error("Outbox: %d sent rows could not be marked sent", len(self._accepted))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -164,11 +191,14 @@ class OutboxWorker:
 
     async def drain_once(self) -> bool:
         """Send what is due now, several chats at a time; True if anything was attempted."""
-        loop = asyncio.get_running_loop()
-        wait = self._paused_until - loop.time()
+        wait = max(self._paused_until, self._mark_again if self._accepted else 0.0)
+        wait -= self._clock()
         if wait > 0:
             await asyncio.sleep(min(wait, self._poll))
             return True
+        if self._accepted and not await self._mark_sent():
+            return True  # nothing new goes until the rows Telegram accepted are marked
+        self._forget_chats()
         # Each chat's oldest pending row only, and only when due: one message per chat per
         # pass keeps each chat's order (an older row backing off holds up the ones after it).
         self._enqueued = False  # a wake from here on may have come after `due` looked
@@ -176,9 +206,9 @@ class OutboxWorker:
         batch: list[OutboxRow] = []
         for row in rows:
             key = (row.channel, row.recipient)
-            if loop.time() - self._last_sent.get(key, -1e9) < self._chat_gap:
+            if self._clock() - self._last_sent.get(key, -1e9) < self._chat_gap:
                 continue  # Telegram's 1 message per second per chat
-            if is_group(row) and not self._group_may_send(row.recipient, loop.time()):
+            if is_group(row) and not self._group_may_send(row.recipient, self._clock()):
                 continue  # this group had its 20 a minute, or is backing off; others go on
             batch.append(row)
         attempted = await self._send_all(batch)
@@ -194,41 +224,64 @@ class OutboxWorker:
         pass fetches them, cards first; the rest of the batch stays pending), the last after
         at least one chunk, so that a stream of wakes cannot starve a broadcast."""
         loop = asyncio.get_running_loop()
-        accepted: list[tuple[OutboxRow, int | None]] = []  # sent, not yet marked
         flying: set[asyncio.Task[None]] = set()
         tasks: list[asyncio.Task[None]] = []
         try:
             for row in batch:
-                if self._stopping or self._paused_until > loop.time():
+                if self._stopping or self._paused_until > self._clock():
                     break
                 if self._enqueued and len(tasks) >= self._concurrency:
                     break
                 while len(flying) >= self._concurrency:
                     _, flying = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
-                if len(accepted) >= self._concurrency:
-                    await self._mark_sent(accepted)
-                task = loop.create_task(self._paced(row, accepted))
+                if len(self._accepted) >= self._concurrency and not await self._mark_sent():
+                    break  # the database cannot mark: send nothing more
+                task = loop.create_task(self._paced(row))
                 flying.add(task)
                 tasks.append(task)
         finally:
             # Even when cancelled: what Telegram accepted is marked before the pass ends.
             if flying:
                 await asyncio.wait(flying)
-            await self._mark_sent(accepted)
+            await self._mark_sent()
         for task in tasks:
-            task.result()  # a failure that is not Telegram's (the database's) ends the pass
+            if not task.cancelled():  # cancelled by stop() before its request: still pending
+                task.result()  # a failure that is not Telegram's (the database's) ends the pass
         return bool(tasks)
 
-    async def _mark_sent(self, accepted: list[tuple[OutboxRow, int | None]]) -> None:
-        """Mark these rows sent, in one statement, and empty the list."""
-        if not accepted:
-            return
-        done = accepted[:]
-        accepted.clear()
-        await self._outbox.sent_many([(row.id, message_id) for row, message_id in done])
+    async def _mark_sent(self) -> bool:
+        """Mark the accepted rows sent, in one statement; False if the database failed (they
+        are kept, to be marked again after a back-off)."""
+        if not self._accepted:
+            return True
+        done = self._accepted[:]
+        self._accepted.clear()
+        try:
+            await self._outbox.sent_many([(row.id, message_id) for row, message_id in done])
+        except Exception:
+            self._accepted[:0] = done
+            self._mark_again = self._clock() + self._mark_backoff
+            log.exception("Outbox: marking %d sent rows failed; trying again", len(done))
+            self._mark_backoff = min(MARK_BACKOFF_MAX, self._mark_backoff * 2)
+            return False
+        self._mark_backoff = MARK_BACKOFF
         if self._metrics is not None:
             for row, _ in done:
                 self._metrics.deliveries.labels(row.channel).inc()
+        return True
+
+    def _forget_chats(self) -> None:
+        """Drop the send times that no longer hold a chat back (oldest first)."""
+        old = self._clock() - self._chat_gap
+        stale = []
+        for key, when in self._last_sent.items():
+            if when > old:
+                break
+            stale.append(key)
+        for key in stale:
+            del self._last_sent[key]
+        for chat in [c for c, until in self._group_paused.items() if until <= old]:
+            del self._group_paused[chat]
 
     def _group_may_send(self, chat: str, now: float) -> bool:
         if self._group_paused.get(chat, 0.0) > now:
@@ -238,19 +291,28 @@ class OutboxWorker:
             sent.popleft()
         return not sent or len(sent) < self._group_limit
 
-    async def _paced(self, row: OutboxRow, accepted: list[tuple[OutboxRow, int | None]]) -> None:
+    async def _paced(self, row: OutboxRow) -> None:
         """Send one row (its slot of the global budget is taken inside the send); its chat's
         and group's pace counts from when the send is done, after the wait for a slot. An
-        accepted row goes into `accepted`, to be marked sent with others."""
+        accepted row is kept, to be marked sent with others."""
         if self._stopping:
             return  # not started: it stays pending for the next start
-        sent, message_id = await self._deliver(row)
+        task = asyncio.current_task()
+        if task is not None and row.channel == "telegram":  # an e-mail is never cut short
+            self._starting[task] = watch_sends()
+        try:
+            sent, message_id = await self._deliver(row)
+        finally:
+            if task is not None:
+                self._starting.pop(task, None)
         if sent:
-            accepted.append((row, message_id))
-        now = asyncio.get_running_loop().time()
+            self._accepted.append((row, message_id))
+        now = self._clock()
         if is_group(row):  # one send per group in flight at most (one row per chat a pass)
             self._group_sent.setdefault(row.recipient, deque()).append(now)
-        self._last_sent[(row.channel, row.recipient)] = now
+        key = (row.channel, row.recipient)
+        self._last_sent.pop(key, None)  # to the end: the map stays in order of time
+        self._last_sent[key] = now
 
     async def _deliver(self, row: OutboxRow) -> tuple[bool, int | None]:
         """Send one row: (True, the message id) if accepted, left for the caller to mark;
@@ -260,7 +322,7 @@ class OutboxWorker:
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta with PTB_TIMEDELTA=true
             delay = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            until = asyncio.get_running_loop().time() + delay
+            until = self._clock() + delay
             self._failed(row, "flood")
             await self._outbox.postpone(row.id, delay)
             if is_group(row):
@@ -268,8 +330,11 @@ class OutboxWorker:
                 self._group_paused[row.recipient] = until
                 log.warning("Flood control: pausing one group chat for %.0f s", delay)
             else:
+                # The whole bot's limit: the handlers' replies wait too (the governor).
                 self._paused_until = until
-                log.warning("Flood control: pausing the outbox for %.0f s", delay)
+                if self._governor is not None:
+                    self._governor.pause(delay)
+                log.warning("Flood control: pausing the bot's sends for %.0f s", delay)
             return False, None
         except ChatMigrated as exc:
             self._failed(row, "migrated")
