@@ -77,6 +77,7 @@ class RemoteEmulator:
             "TRYGG_DATABASE": str(workdir / "bench.sqlite3"),
             "TRYGG_MEDIA_DIR": str(workdir / "media"),
             "TRYGG_RATE_PER_SECOND": "1000",  # not Telegram's 30/s: that would be all we see
+            "TRYGG_RATE_PER_CHAT": "1000",  # nor its 1 a second per chat (the echo bot has none)
             "TRYGG_LOG_LEVEL": "ERROR",
             "PTB_TIMEDELTA": "true",
             # bench is not installed: the child finds it where this process did

@@ -9,7 +9,9 @@ The emulator measures every reply time: from the resident's action to the bot's 
 or edit in that chat.
 
 Both bots run without a binding outbound limit (the bot's TRYGG_RATE_PER_SECOND at its
-maximum, the echo bot has none): with Telegram's 30 messages/s both would only measure that.
+maximum and TRYGG_RATE_PER_CHAT at 1,000, the echo bot has none): with Telegram's 30
+messages/s and one a second per chat both would only measure that; bench/burst.py and the
+broadcast's residents measure replies at Telegram's limits, against the strict emulator.
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ class Script:
             categories=[c.name["sv"] for c in deployment.categories[:4]],
         )
 
-    async def report(self, resident: Resident, n: int) -> None:
+    async def report(self, resident: Resident, n: int) -> int:
+        """One report; returns the steps it took beyond the plain path (the "me too" question,
+        asked when similar reports are open: one more message)."""
         t = self.t
         station = self.stations[n % len(self.stations)]
         category = self.categories[n % len(self.categories)]
@@ -127,8 +131,10 @@ class Script:
         shown = await resident.tap(shown, station, has(t("privacy.agree")))
         shown = await resident.tap(shown, t("privacy.agree"), has(category))
         shown = await resident.tap(shown, category, has(t("nav.cancel")))
+        extra = 0
         if button(shown, t("metoo.new")) is not None:  # similar open reports: "me too"?
             shown = await resident.tap(shown, t("metoo.new"), has(t("nav.cancel")))
+            extra = 1
         place = f"Vid trappan upp till perrong {n % 3 + 1}"
         shown = await resident.say(place, has(t("nav.continue")))
         shown = await resident.tap(shown, t("nav.continue"), has(t("times.evening")))
@@ -140,6 +146,7 @@ class Script:
         )
         shown = await resident.tap(shown, t("nav.skip"), has(t("summary.send")))
         await resident.tap(shown, t("summary.send"), lambda m: bool(REFERENCE.search(m["text"])))
+        return extra
 
     @staticmethod
     async def echo(resident: Resident, n: int) -> None:
@@ -156,6 +163,7 @@ class Run:
     replies: list[float]
     messages: int = 0  # the bot's messages in the chats of those who completed
     edits: int = 0  # and its edits of them
+    extra_steps: int = 0  # "me too" questions those who completed were asked
 
     @property
     def per_second(self) -> float:
@@ -204,6 +212,7 @@ async def drive(
         list(stats["reply_seconds"]),
         len(sent),
         sum(int(m["edits"]) for m in sent),
+        sum(r for r in results if isinstance(r, int)),
     )
 
 
@@ -213,6 +222,7 @@ def _ms(seconds: float) -> str:
 
 def compare(bot: Run, echo: Run) -> list[Figure]:
     size = f"{bot.residents:,} residents"
+    allowed = MESSAGES_PER_REPORT + bot.per_report(bot.extra_steps)
     return [
         must_be(NAME, "residents who completed a report", size, bot.completed, bot.residents),
         must_be(NAME, "echo residents who finished", size, echo.completed, echo.residents),
@@ -220,12 +230,16 @@ def compare(bot: Run, echo: Run) -> list[Figure]:
             NAME,
             "bot messages per completed report",
             size,
-            f"{bot.per_report(bot.messages):.1f}",
-            f"{MESSAGES_PER_REPORT} (ba04fb4)",
-            bot.per_report(bot.messages) / MESSAGES_PER_REPORT,
-            f"≤ {MESSAGES_PER_REPORT}",
-            bot.per_report(bot.messages) <= MESSAGES_PER_REPORT,
-            note=f"and {bot.per_report(bot.edits):.1f} edits; each takes a slot of the 30/s",
+            f"{bot.per_report(bot.messages):.2f}",
+            f"{allowed:.2f}",
+            bot.per_report(bot.messages) / allowed,
+            f"≤ {MESSAGES_PER_REPORT} (+1 with me too)",
+            bot.per_report(bot.messages) <= allowed,
+            note=(
+                f"{MESSAGES_PER_REPORT} a plain report (ba04fb4), one more for the "
+                f"{bot.extra_steps} asked 'me too'; and {bot.per_report(bot.edits):.1f} edits, "
+                "each taking a slot of the 30/s"
+            ),
         ),
         info(
             NAME,
