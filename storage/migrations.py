@@ -237,6 +237,13 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE outbox SET priority = 2 WHERE status = 'pending' AND json_valid(payload)
         AND json_extract(payload, '$.broadcast') IS 1;
     """,
+    # 12: pending rows by priority and age, for the worker's fetch (storage.outbox.due): it
+    # reads the urgent rows, then the broadcast rows oldest first up to its limit, instead of
+    # ranking every pending row on each pass (a pass over a broadcast to n followers cost
+    # O(n), the whole broadcast O(n²)).
+    """
+    CREATE INDEX outbox_pending ON outbox(status, priority, id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

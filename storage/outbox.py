@@ -123,6 +123,48 @@ def _later(delay: float) -> str:
     return _iso(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=min(delay, MAX_DELAY)))
 
 
+_CHAT = (
+    "FROM outbox AS e INDEXED BY outbox_recipient WHERE e.recipient = o.recipient"
+    " AND e.channel = o.channel AND e.status = 'pending'"
+)
+_DUE = (
+    "o.status = 'pending' AND (o.next_attempt_at <= ? OR o.next_attempt_at = o.created_at"
+    " OR o.next_attempt_at > ?)"
+)
+
+
+def due_sql(first_per_chat: bool) -> str:
+    """The statement of `OutboxRepository.due`. With `first_per_chat` (the worker's fetch,
+    once a pass) it reads no more than it returns, whatever is pending: the first rows of the
+    chats with a card pending (found from their cards, through the index outbox_pending),
+    then the broadcast rows oldest first (the same index), up to the limit; each part is in
+    order of id, so nothing ranks or sorts all the pending rows."""
+    if not first_per_chat:
+        rank = f"(SELECT MAX(e.priority) {_CHAT} AND e.id <= o.id)"
+        return f"SELECT o.* FROM outbox AS o WHERE {_DUE} ORDER BY {rank}, o.id LIMIT ?"
+    # A chat with a card pending: its oldest pending row, whatever its priority.
+    urgent = (
+        f"SELECT {CARD_PRIORITY} AS rank, o.* FROM outbox AS o NOT INDEXED WHERE o.id IN"
+        " (SELECT (SELECT MIN(e.id) FROM outbox AS e INDEXED BY outbox_recipient"
+        "   WHERE e.recipient = p.recipient"
+        "   AND e.channel = p.channel AND e.status = 'pending')"
+        f"  FROM outbox AS p WHERE p.status = 'pending' AND p.priority = {CARD_PRIORITY})"
+        f" AND {_DUE} ORDER BY o.id LIMIT ?"
+    )
+    # A chat with only broadcast rows pending: its oldest one.
+    broadcasts = (
+        f"SELECT {BROADCAST_PRIORITY} AS rank, o.* FROM outbox AS o"
+        f" WHERE o.priority = {BROADCAST_PRIORITY} AND {_DUE}"
+        f" AND NOT EXISTS (SELECT 1 {_CHAT} AND e.id < o.id)"
+        f" AND NOT EXISTS (SELECT 1 {_CHAT} AND e.priority = {CARD_PRIORITY})"
+        " ORDER BY o.id LIMIT ?"
+    )
+    return (
+        f"SELECT * FROM (SELECT * FROM ({urgent}) UNION ALL SELECT * FROM ({broadcasts}))"
+        " ORDER BY rank, id LIMIT ?"
+    )
+
+
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -151,22 +193,12 @@ class OutboxRepository:
         MAX_DELAY, so rows queued while the clock was ahead do not hold up their chat.
         """
         now = dt.datetime.now(dt.UTC)
-        chat = (
-            "FROM outbox AS e WHERE e.recipient = o.recipient AND e.channel = o.channel"
-            " AND e.status = 'pending'"
-        )
+        when = (_iso(now), _iso(now + dt.timedelta(seconds=MAX_DELAY)))
         if first_per_chat:
-            first = f" AND NOT EXISTS (SELECT 1 {chat} AND e.id < o.id)"
-            rank = f"(SELECT MIN(e.priority) {chat})"
+            params: tuple[object, ...] = (*when, limit, *when, limit, limit)
         else:
-            first = ""
-            rank = f"(SELECT MAX(e.priority) {chat} AND e.id <= o.id)"
-        rows = await self._db.fetchall(
-            "SELECT * FROM outbox AS o WHERE status = 'pending' AND (next_attempt_at <= ?"
-            f" OR next_attempt_at = created_at OR next_attempt_at > ?){first}"
-            f" ORDER BY {rank}, id LIMIT ?",
-            (_iso(now), _iso(now + dt.timedelta(seconds=MAX_DELAY)), limit),
-        )
+            params = (*when, limit)
+        rows = await self._db.fetchall(due_sql(first_per_chat), params)
         return [
             OutboxRow(
                 r["id"],
