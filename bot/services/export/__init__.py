@@ -1,17 +1,20 @@
 """Exports of the collected feedback: CSV, newline-delimited JSON and XLSX, streamed.
 
 `cells`: one case as pseudonymised export cells, and CSV records or JSON lines of them;
+`labels`: what an admin reads instead (Swedish headings, labels for codes, local times);
 `files`: an export written to a file, in several processes when it is big.
 """
 
 from bot.services.export.cells import COLUMNS, FORMATS, csv_record
 from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, default_jobs
+from bot.services.export.labels import Labels
 
 __all__ = [
     "COLUMNS",
     "FORMATS",
     "PARALLEL_MIN_ROWS",
     "Exporter",
+    "Labels",
     "csv_record",
     "default_jobs",
 ]
