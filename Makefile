@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
-.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick
+.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick interop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# The exported files and the Open311 API opened by LibreOffice, GDAL and an Open311 client
+# (docs/interop.md). Not run by CI: as root it installs Debian packages (LibreOffice, GDAL,
+# the sv_SE.UTF-8 locale) when missing. To record a run: make interop INTEROP_ARGS="--record
+# docs/interop.md".
+interop: $(STAMP)
+	$(BIN)/python -m interop $(INTEROP_ARGS)
 
 check-config: $(STAMP)
 	$(BIN)/trygghetsbot check-config deploy/deployment.toml

@@ -1,0 +1,157 @@
+"""A small database of cases written the way the bot writes them (Services, as the tests do).
+
+The texts carry what breaks files: å ä ö, a `;`, a double quote, a line break, a text that
+looks like a formula, and a decimal number. Some cases are acknowledged or closed by the
+placeholder kommunpolis of the bundled deployment file, so the Open311 API publishes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import load_deployment
+from bot.domain.intake import Draft
+from bot.domain.lifecycle import Action
+from bot.i18n import Catalogs, available_languages
+from bot.services import Services
+from bot.settings import Settings, bundled_deployment_path
+
+#: The placeholder kommunpolis of floda (Alingsås LPO) and of jakobsberg (Järfälla).
+POLIS_FLODA = 100000003
+POLIS_JAKOBSBERG = 100000001
+
+#: A cell with every character a CSV reader must get right.
+TRICKY = 'Lampan vid cykelstället är trasig; det är "kolsvart" på kvällen.\nGäller även trappan.'
+#: Starts like a spreadsheet formula: it must stay text.
+FORMULA = "=SUMMA(A1:A3) stod det på skylten vid hissen"
+RESOLUTION = "Lampan är bytt och trappan har fått ny belysning."
+
+
+@dataclass(frozen=True)
+class Seeded:
+    database: Path
+    media: Path
+    #: reference -> description, of every case
+    cases: dict[str, str]
+    #: the references the Open311 API publishes (taken in by an officer, not set aside)
+    published: frozenset[str]
+    tricky: str  # the reference of the case whose description is TRICKY
+    formula: str  # the reference of the case whose description is FORMULA
+
+
+def subprocess_env(seeded: Seeded) -> dict[str, str]:
+    """The environment for a `trygghetsbot` child: no developer TRYGG_ setting, this data."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
+    return env | {
+        "TRYGG_DATABASE": str(seeded.database),
+        "TRYGG_MEDIA_DIR": str(seeded.media),
+        "TRYGG_LOG_LEVEL": "INFO",
+        "PTB_TIMEDELTA": "true",
+    }
+
+
+async def _seed(work: Path) -> Seeded:
+    deployment = load_deployment(bundled_deployment_path())
+    catalogs = Catalogs.load(available_languages())
+    settings = Settings(database=work / "interop.sqlite3", media_dir=work / "media")
+    services = await Services.open(settings, deployment, catalogs)
+    drafts = {
+        "tricky": (
+            1,
+            Draft(
+                kind="report",
+                station="floda",
+                category="belysning",
+                place_text="Trappan upp till perrongen",
+                lat=57.80974,
+                lon=12.36142,
+                times=["evening", "night"],
+                description=TRICKY,
+            ),
+        ),
+        "formula": (
+            2,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="perrong",
+                lat=59.42412,
+                lon=17.83307,
+                times=["night"],
+                description=FORMULA,
+            ),
+        ),
+        "idea": (
+            1,
+            Draft(kind="idea", station="floda", description="Fler bänkar på perrongen, tack."),
+        ),
+        "klotter": (
+            3,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="klotter",
+                place_text="Gångtunneln; norra änden",
+                lat=59.42301,
+                lon=17.83155,
+                times=["morning"],
+                description="Klotter på väggarna i gångtunneln, både färg och ristningar.",
+            ),
+        ),
+        "new": (
+            2,
+            Draft(
+                kind="report",
+                station="jakobsberg",
+                category="belysning",
+                place_text="Busshållplats läge C",
+                times=["night"],
+                description="Ingen har tagit emot den här än: den visas inte i Open311.",
+            ),
+        ),
+        "rejected": (
+            3,
+            Draft(
+                kind="report",
+                station="floda",
+                category="annat",
+                place_text="Perrongen",
+                times=["day"],
+                description="Något som inte hör hit, ärendet läggs åt sidan.",
+            ),
+        ),
+    }
+    try:
+        refs: dict[str, str] = {}
+        cases: dict[str, str] = {}
+        for name, (chat, draft) in drafts.items():
+            case = await services.submit(chat, draft, "sv")
+            refs[name] = case.reference
+            cases[case.reference] = draft.description or ""
+        floda = await services.desk.member(POLIS_FLODA)
+        jakobsberg = await services.desk.member(POLIS_JAKOBSBERG)
+        await services.desk.act(floda, refs["tricky"], Action.ACKNOWLEDGE)
+        await services.desk.act(floda, refs["tricky"], Action.RESOLVE, RESOLUTION)
+        await services.desk.act(floda, refs["idea"], Action.ACKNOWLEDGE)
+        await services.desk.act(floda, refs["rejected"], Action.REJECT, "Inte för oss.")
+        for name in ("formula", "klotter"):
+            await services.desk.act(jakobsberg, refs[name], Action.ACKNOWLEDGE)
+        await services.desk.act(jakobsberg, refs["klotter"], Action.START)
+    finally:
+        await services.close()
+    published = frozenset(refs[n] for n in ("tricky", "formula", "idea", "klotter"))
+    return Seeded(
+        settings.database,
+        settings.media_dir,
+        cases,
+        published,
+        refs["tricky"],
+        refs["formula"],
+    )
+
+
+def seed(work: Path) -> Seeded:
+    return asyncio.run(_seed(work))
