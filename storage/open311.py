@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.domain.models import CaseKind
 from bot.domain.open311 import PUBLISHED, PublicCase, RequestQuery
 from storage.database import Database, where
 
@@ -43,14 +44,21 @@ def _public(row: aiosqlite.Row) -> PublicCase:
 def _where(query: RequestQuery) -> tuple[str, list[object]]:
     published = {s.value for s in PUBLISHED}
     wanted = published if query.statuses is None else published & set(query.statuses)
-    return where(
+    clause, params = where(
         ("c.reference", "IN", query.references),
         ("c.status", "IN", sorted(wanted)),  # never a case that is not published
-        ("c.kind", "=", query.kind),
-        ("c.category", "=", query.category),
         ("c.created_at", ">=", query.since),
         ("c.created_at", "<=", query.until),
     )
+    if query.categories is not None:  # a service_code list: reports in these categories, ideas
+        marks = ", ".join("?" for _ in query.categories)
+        services = [f"(c.kind = ? AND c.category IN ({marks}))"]
+        params += [CaseKind.REPORT.value, *query.categories]
+        if query.ideas:
+            services.append("c.kind = ?")
+            params.append(CaseKind.IDEA.value)
+        clause += f" AND ({' OR '.join(services)})"  # `where` always has the status condition
+    return clause, params
 
 
 class Open311Repository:

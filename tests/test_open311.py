@@ -312,7 +312,7 @@ async def test_discovery_points_at_the_endpoint(api: Client) -> None:
     (endpoint,) = body["endpoints"]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert endpoint["url"] == f"http://127.0.0.1:{api.port}{PREFIX}"
-    assert endpoint["formats"] == ["application/json"]
+    assert endpoint["formats"] == ["text/xml", "application/json"]
     assert dt.datetime.fromisoformat(body["changeset"]).utcoffset() is not None
 
 
@@ -452,11 +452,11 @@ async def test_cases_no_officer_took_in_are_never_published(api: Client, seeded:
         ("/requests.json", {"start_date": "0001-01-01T00:00:00+05:00"}, 400, "out of range"),
         ("/requests.json", {"status": "new"}, 400, "status"),
         ("/requests.json", {"service_request_id": " , "}, 400, "service_request_id"),
-        ("/services.xml", {}, 400, "JSON"),
-        ("/requests.xml", {}, 400, "JSON"),
-        ("/requests/FLO-0001.xml", {}, 400, "JSON"),
-        ("/discovery.xml", {}, 400, "JSON"),
-        ("/services/belysning.json", {}, 404, "Not Found"),
+        ("/services.csv", {}, 400, "ask for .xml or .json"),
+        ("/requests.html", {}, 400, "ask for .xml or .json"),
+        ("/requests/FLO-0001.yaml", {}, 400, "ask for .xml or .json"),
+        ("/discovery.txt", {}, 400, "ask for .xml or .json"),
+        ("/services/nosuch.json", {}, 404, "nosuch"),
         ("/nothing-here", {}, 404, "Not Found"),
     ],
 )

@@ -1,5 +1,7 @@
 """Open311 GeoReport v2 as data: query parameters in, public service and request dicts out.
 
+The dicts are the JSON bodies; bot/open311.py writes the same dicts as the spec's XML.
+
 Only public fields ever reach a response: the case reference, its category, status, the
 resident's description and place text, the pin (or the station), the routed actors and the
 times. Never the resident, their chat, photos, staff or officers' notes. Only cases an
@@ -8,7 +10,8 @@ is rounded to about 100 m.
 
 Date window (the spec's defaults): without dates, the last 90 days; with only an end_date,
 the 90 days before it; with only a start_date, everything from it. At most 1000 requests,
-newest first. `service_request_id` (comma separated) overrides every other filter.
+newest first. `service_code` and `status` take comma separated lists;
+`service_request_id` (comma separated) overrides every other filter.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ IDEA_CODE = "idea"
 #: The spec's default window and most requests in one response.
 DEFAULT_DAYS = 90
 MAX_REQUESTS = 1000
+#: Most service codes in one `service_code` list (there are far fewer services).
+MAX_SERVICE_CODES = 100
 OPEN311_STATUSES = ("open", "closed")
 #: Only cases an officer has taken in are published: not new ones (nobody has read them yet)
 #: and not those set aside as not actionable (often because they name people).
@@ -54,6 +59,11 @@ def error_body(code: int, description: str) -> list[dict[str, object]]:
     return [{"code": code, "description": description}]
 
 
+def service_definition(code: str) -> dict[str, object]:
+    """GET services/<code>: no service has attributes (metadata is false), so none are listed."""
+    return {"service_code": code, "attributes": []}
+
+
 @dataclass(frozen=True)
 class PublicCase:
     """The columns of a case that may be published (no resident, photos or notes)."""
@@ -77,8 +87,9 @@ class RequestQuery:
     """Filters for service requests, in storage terms (database statuses, UTC times)."""
 
     references: tuple[str, ...] | None = None
-    kind: str | None = None
-    category: str | None = None
+    #: With service codes: reports in `categories`, and ideas if `ideas`; None: every service.
+    categories: tuple[str, ...] | None = None
+    ideas: bool = True
     statuses: tuple[str, ...] | None = None
     since: str | None = None  # ISO, UTC, inclusive
     until: str | None = None  # ISO, UTC, inclusive
@@ -124,12 +135,13 @@ def parse_request_query(
             raise Open311Error(400, f"at most {MAX_REQUESTS} service_request_id values")
         return RequestQuery(references=tuple(dict.fromkeys(references)))
 
-    kind = category = None
-    code = params.get("service_code", "").strip()
-    if code == IDEA_CODE:
-        kind = CaseKind.IDEA.value
-    elif code:
-        kind, category = CaseKind.REPORT.value, code
+    categories, ideas = None, True
+    codes = list(dict.fromkeys(_split(params.get("service_code", ""))))
+    if codes:
+        if len(codes) > MAX_SERVICE_CODES:
+            raise Open311Error(400, f"at most {MAX_SERVICE_CODES} service_code values")
+        categories = tuple(code for code in codes if code != IDEA_CODE)
+        ideas = IDEA_CODE in codes
 
     statuses = tuple(sorted(s.value for s in PUBLISHED))
     if "status" in params:
@@ -158,7 +170,9 @@ def parse_request_query(
         raise Open311Error(400, "start_date or end_date is out of range") from None
     if start is not None and end is not None and end < start:
         raise Open311Error(400, "end_date is before start_date")
-    return RequestQuery(kind=kind, category=category, statuses=statuses, since=since, until=until)
+    return RequestQuery(
+        categories=categories, ideas=ideas, statuses=statuses, since=since, until=until
+    )
 
 
 def _names(names: Mapping[str, str], languages: list[str]) -> list[str]:
