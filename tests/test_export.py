@@ -66,14 +66,23 @@ def export(settings: Settings, fmt: str, out: Path, *extra: str) -> int:
 
 
 def test_every_format_parses_back_with_the_same_rows(seeded: Settings, tmp_path: Path) -> None:
-    assert export(seeded, "csv", tmp_path / "x.csv") == 0
+    """The forms for programs (CSV in RFC 4180, NDJSON, JSON) and XLSX hold the same cells;
+    the CSV for Swedish Excel: tests/test_export_formats.py."""
+    assert export(seeded, "csv", tmp_path / "x.csv", "--dialect", "rfc4180") == 0
+    assert export(seeded, "ndjson", tmp_path / "x.ndjson") == 0
     assert export(seeded, "json", tmp_path / "x.json") == 0
     assert export(seeded, "xlsx", tmp_path / "x.xlsx") == 0
     with (tmp_path / "x.csv").open(encoding="utf-8") as handle:
         reader = csv.reader(handle)
         assert tuple(next(reader)) == COLUMNS
         from_csv = list(reader)
-    from_json = [json.loads(line) for line in (tmp_path / "x.json").read_text().splitlines()]
+    ndjson = (tmp_path / "x.ndjson").read_text().splitlines()
+    from_json = [json.loads(line) for line in ndjson]
+    with (tmp_path / "x.json").open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    assert [{**r, "resident": None} for r in document["rows"]] == [
+        {**r, "resident": None} for r in from_json
+    ]
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "x.xlsx", read_only=True)
@@ -109,12 +118,12 @@ def test_filters_and_the_audit_log(
     seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert export(seeded, "csv", tmp_path / "f.csv", "--station", "floda", "--kind", "idea") == 0
-    with (tmp_path / "f.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
+    with (tmp_path / "f.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))[1:]
     assert [r[0] for r in rows] == ["FLO-0002"]
     assert export(seeded, "csv", tmp_path / "g.csv", "--since", "2999-01-01") == 0
-    with (tmp_path / "g.csv").open(encoding="utf-8") as handle:
-        assert len(list(csv.reader(handle))) == 1  # header only
+    with (tmp_path / "g.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert len(list(csv.reader(handle, delimiter=";"))) == 1  # header only
     assert export(seeded, "csv", tmp_path / "h.csv", "--since", "yesterday") == 2
     import os
 
@@ -242,6 +251,17 @@ def test_the_fast_csv_path_writes_what_the_csv_module_would(
     assert sum(n for _, n in exporter.csv_chunks(seeded.database, Filters())) == 3
 
 
+_real_frame = Exporter._frame
+
+
+def _fixed_frame(self: Exporter, form: str, filters: Filters) -> tuple[str, str]:
+    """The export's frame with JSON's time of export fixed, so that two files can match."""
+    import re
+
+    header, footer = _real_frame(self, form, filters)
+    return re.sub(r'"exported": "[^"]*"', '"exported": "-"', header), footer
+
+
 #: The export's columns for photos, supporters and actors as one query per case would read
 #: them: the oracle for the batched reads in storage/export.py.
 PER_CASE_SQL = """
@@ -294,22 +314,29 @@ def test_counts_and_actors_are_what_a_query_per_case_reads(
     assert got["JKB-0002"][2] == "trafikverket;polisen;jarfalla-kommun"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize(
+    ("fmt", "dialect"),
+    [("csv", "excel-sv"), ("csv", "rfc4180"), ("json", "excel-sv"), ("ndjson", "excel-sv")],
+)
 def test_two_processes_write_what_one_process_writes(
     many: Path,
     deployment: Deployment,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     fmt: str,
+    dialect: str,
 ) -> None:
     import bot.services.export.files
 
     monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(bot.services.export.files.Exporter, "_frame", _fixed_frame)
     exporter = Exporter(deployment)  # one key: the same pseudonyms in both files
     seen: list[int] = []
     filters = Filters(kind="report")
-    one = exporter.write(fmt, many, tmp_path / "one", filters)
-    three = exporter.write(fmt, many, tmp_path / "three", filters, seen.append, jobs=3)
+    one = exporter.write(fmt, many, tmp_path / "one", filters, dialect=dialect)
+    three = exporter.write(
+        fmt, many, tmp_path / "three", filters, seen.append, jobs=3, dialect=dialect
+    )
     assert exporter.processes == 3
     assert one == three == seen[-1] > 3000
     assert seen == sorted(seen)
@@ -461,14 +488,20 @@ def test_no_resident_text_breaks_an_export(
             await services.close()
 
     asyncio.run(one_case())
-    for fmt in ("csv", "json", "xlsx"):
+    for fmt in ("csv", "json", "ndjson", "xlsx"):
         assert export(settings, fmt, tmp_path / f"x.{fmt}") == 0, fmt
-    with (tmp_path / "x.csv").open(encoding="utf-8", newline="") as handle:
+    assert export(settings, "csv", tmp_path / "x.rfc4180", "--dialect", "rfc4180") == 0
+    with (tmp_path / "x.rfc4180").open(encoding="utf-8", newline="") as handle:
         from_csv = dict(zip(COLUMNS, list(csv.reader(handle))[1], strict=True))
     assert from_csv["description"] == NASTY
-    lines = (tmp_path / "x.json").read_text(encoding="utf-8").splitlines()
+    with (tmp_path / "x.csv").open(encoding="utf-8-sig", newline="") as handle:
+        swedish = list(csv.reader(handle, delimiter=";"))[1]
+    assert swedish[COLUMNS.index("description")] == NASTY
+    lines = (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1  # one case, one line, whatever splits lines
     assert json.loads(lines[0])["description"] == NASTY
+    with (tmp_path / "x.json").open(encoding="utf-8") as handle:
+        assert json.load(handle)["rows"][0]["description"] == NASTY
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "x.xlsx", read_only=True)

@@ -262,10 +262,12 @@ async def test_export_in_telegram(
     sent = next(m for m in got if "document" in m.data)
     assert sent.text == admin.t("export.done", rows=3)
     document = sent.data["document"]
-    content = world.files[document["file_id"]].content.decode("utf-8")
-    rows = list(csv.DictReader(io.StringIO(content)))
-    assert sorted(r["reference"] for r in rows) == ["JKB-0001", "JKB-0002", "JKB-0003"]
-    assert {r["kind"] for r in rows} == {"report"}
+    raw = world.files[document["file_id"]].content
+    assert raw.startswith(b"\xef\xbb\xbf")  # the CSV for Swedish Excel (test_export_formats.py)
+    content = raw.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content, newline=""), delimiter=";"))
+    assert sorted(r["Ärende"] for r in rows) == ["JKB-0001", "JKB-0002", "JKB-0003"]
+    assert {r["Typ"] for r in rows} == {"rapport"}
     assert str(RESIDENT) not in content
     assert "Person" not in content
     audit = db_rows(bot_settings, "SELECT who, details FROM audit WHERE action = 'export'")

@@ -42,7 +42,7 @@ def _api_settings(args: argparse.Namespace) -> Mapping[str, object]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.services.export import default_jobs
+    from bot.services.export import DIALECTS, FORMATS, default_jobs
 
     parser = argparse.ArgumentParser(
         prog="trygghetsbot",
@@ -85,7 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--month", required=True, help="YYYY-MM")
     add("purge", cmd_purge, "Apply the deployment's retention rules now.")
     export = add("export", cmd_export, "Export cases (pseudonymised) as CSV, JSON or XLSX.")
-    export.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="csv",
+        help="csv (see --dialect); json: one JSON document, an object with the export's"
+        " metadata and its rows, which json.load reads; ndjson: one JSON object a line;"
+        " json and ndjson keep codes and ISO times, for programs; xlsx: for Excel",
+    )
+    export.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        help="CSV only. excel-sv (the default): for Swedish Excel, UTF-8 with BOM, ';',"
+        " CRLF, Swedish headings, labels instead of codes, local times '2026-10-03 21:15',"
+        " decimal comma; rfc4180: commas, codes, ISO times, English column names",
+    )
     export.add_argument("--out", required=True, help="file to write")
     export.add_argument("--station", help="station id")
     export.add_argument("--kind", choices=("idea", "report"))
@@ -98,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=range(1, 9),
         metavar="N",
         default=default_jobs(),
-        help="processes writing a big CSV or JSON export at once (default: 2 on 2+ cores)",
+        help="processes writing a big CSV, JSON or NDJSON export at once (default: 2 on 2+ cores)",
     )
     stats = add("stats", cmd_stats, "Statistics: counts, response times and a weekly chart.")
     stats.add_argument("--period", choices=("30d", "90d", "year", "all"), default="all")

@@ -1,4 +1,5 @@
-"""Report commands: export (cases to CSV, JSON or XLSX) and stats (counts, times, a chart)."""
+"""Report commands: export (cases to CSV, JSON, NDJSON or XLSX) and stats (counts, times, a
+chart)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def _plain(html_text: str) -> str:
 
 
 def cmd_export(ctx: Context) -> int:
-    """Stream the cases to CSV, newline-delimited JSON or XLSX."""
-    from bot.services.export import Exporter
+    """Stream the cases to CSV (for Swedish Excel, or RFC 4180), JSON, NDJSON or XLSX."""
+    from bot.services.export import DIALECTS, Exporter
     from storage.audit import AuditRepository
     from storage.export import Filters, count
 
@@ -46,6 +47,9 @@ def cmd_export(ctx: Context) -> int:
     zone = deployment.deployment.timezone
     if args.station and args.station not in {s.id for s in deployment.stations}:
         raise CliError(f"Unknown station {args.station!r}")
+    if args.dialect is not None and args.format != "csv":
+        raise CliError(f"--dialect is for CSV, not {args.format}")
+    dialect = args.dialect or DIALECTS[0]
     filters = Filters(
         args.station, args.kind, args.status, _day(args.since, zone), _day(args.until, zone)
     )
@@ -60,7 +64,7 @@ def cmd_export(ctx: Context) -> int:
 
     try:
         written = Exporter(deployment).write(
-            args.format, settings.database, out, filters, progress, jobs=args.jobs
+            args.format, settings.database, out, filters, progress, args.jobs, dialect
         )
     except (OSError, RuntimeError) as exc:
         raise CliError(f"Cannot write {out}: {exc}") from None
@@ -70,6 +74,7 @@ def cmd_export(ctx: Context) -> int:
     async def audit(db: Database) -> None:
         details = {
             "format": args.format,
+            **({"dialect": dialect} if args.format == "csv" else {}),
             "rows": written,
             "out": str(out),
             **{k: v for k, v in vars(filters).items() if v is not None},

@@ -1,4 +1,8 @@
-"""One case as export cells, and batches of them as CSV records or JSON lines.
+"""One case as export cells, and batches of them as CSV records, JSON objects or JSON lines.
+
+These are the forms made for programs (codes, ISO times with their offset, English column
+names): CSV in its RFC 4180 form, JSON and NDJSON. The forms made for people build on the same
+cells with bot/services/export/labels.py (the Swedish CSV's fast path: excel.py).
 
 Pseudonymised: no Telegram ids or names; a keyed hash, new for every export, groups one
 resident's rows. Cells a spreadsheet would run as a formula are neutralised.
@@ -41,28 +45,31 @@ COLUMNS = (
     "language",
     "resident",
 )
-FORMATS = ("csv", "json", "xlsx")
+FORMATS = ("csv", "json", "ndjson", "xlsx")
+#: CSV's two forms: for Swedish Excel (the default), and today's machine-friendly RFC 4180.
+DIALECTS = ("excel-sv", "rfc4180")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PSEUDONYM_CACHE = 20_000  # residents remembered per export (about 4 MB), shared by its processes
 
 _MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
 
 
-def csv_record(row: Sequence[Any]) -> str:
-    """One CSV record, byte for byte what `csv.writer` (excel dialect) writes, but faster.
+def csv_record(row: Sequence[Any], delimiter: str = ",") -> str:
+    """One CSV record, byte for byte what `csv.writer` (excel dialect, with `delimiter`)
+    writes, but faster.
 
     The csv module copies every character one by one; most of our cells need no quoting, and
-    the checks below run over the whole line at C speed. A cell is quoted when it holds a
-    comma, a double quote (doubled) or a line break; None is an empty cell.
+    the checks below run over the whole line at C speed. A cell is quoted when it holds the
+    delimiter, a double quote (doubled) or a line break; None is an empty cell.
     """
     cells = [v if isinstance(v, str) else "" if v is None else str(v) for v in row]
-    line = ",".join(cells)
+    line = delimiter.join(cells)
     if not line and len(cells) == 1:
         return '""\r\n'  # a lone empty cell is quoted, else the record would be empty
     if '"' in line or "\n" in line or "\r" in line:
-        line = ",".join([_cell(cell) for cell in cells])
-    elif line.count(",") != len(cells) - 1:  # only commas to quote
-        line = ",".join([f'"{cell}"' if "," in cell else cell for cell in cells])
+        line = delimiter.join([_cell(cell, delimiter) for cell in cells])
+    elif line.count(delimiter) != len(cells) - 1:  # only delimiters to quote
+        line = delimiter.join([f'"{cell}"' if delimiter in cell else cell for cell in cells])
     return line + "\r\n"
 
 
@@ -86,6 +93,7 @@ class Cells:
         # A million rows make these the hot path. The caches stay small: one entry per hour of
         # case history, per distinct set of times of day, per resident (up to a bound).
         self._hours: dict[str, tuple[str, str] | None] = {}
+        self._moments: dict[str, str | None] = {}
         self._times: dict[str, str] = {}
         self._pseudonyms: dict[int, str] = {}
         self._pseudonym_bound = PSEUDONYM_CACHE
@@ -106,6 +114,22 @@ class Cells:
             if parts is not None:
                 return parts[0] + iso[13:19] + parts[1]
         return dt.datetime.fromisoformat(iso).astimezone(self.zone).isoformat(timespec="seconds")
+
+    def moment(self, iso: str | None) -> str | None:
+        """A stored UTC time as it is shown: local, to the minute, '2026-10-03 21:15'."""
+        if not iso:
+            return None
+        if len(iso) == 25 and iso[19:] == "+00:00" and iso[13:19] in _MINUTES_SECONDS:
+            hour = iso[:13]
+            try:
+                prefix = self._moments[hour]
+            except KeyError:
+                parts = self._hours.get(hour) or self._local_hour(hour)
+                prefix = self._moments[hour] = None if parts is None else parts[0]
+            if prefix is not None:  # YYYY-MM-DDTHH
+                return f"{prefix[:10]} {prefix[11:]}{iso[13:16]}"
+        local = self.local(iso)
+        return None if local is None else f"{local[:10]} {local[11:16]}"
 
     def _local_hour(self, hour: str) -> tuple[str, str] | None:
         """A UTC hour's local date-and-hour prefix and offset suffix, when minutes and seconds
@@ -276,14 +300,20 @@ class Cells:
         filters: Filters,
         first_id: int | None = None,
         stop_id: int | None = None,
+        array: bool = False,
     ) -> Iterator[tuple[str, int]]:
-        """Newline-delimited JSON objects for the matching cases, a batch at a time."""
+        """JSON objects for the matching cases, one a line, a batch at a time: each followed
+        by a line break (NDJSON); with `array`, the objects of a JSON array, separated by
+        ",\n" within the batch (the writer puts the separator between batches)."""
         dumps = json.JSONEncoder(ensure_ascii=False).encode
         for batch in batches(database, filters, first_id, stop_id):
             lines = [
                 dumps(dict(zip(COLUMNS, self.row(case, batch), strict=True)))
                 for case in batch.cases
             ]
+            if array:
+                yield _one_per_line(",\n".join(lines)), len(batch.cases)
+                continue
             lines.append("")
             yield _one_per_line("\n".join(lines)), len(batch.cases)
 
@@ -291,14 +321,14 @@ class Cells:
 _PLAIN_COLUMNS = tuple(map(operator.itemgetter, (1, 2, 4, 5, 14, 15)))
 
 
-def _plain(batch: Batch) -> bool:
+def _plain(batch: Batch, delimiter: str = ",") -> bool:
     """Whether the batch's id and code cells (reference, kind, category, status, linked
     commitment, language, routed actors) are all free of what CSV would have to quote. What the
     intake writes always is; checked a batch at a time, one scan per column."""
     columns = [map(get, batch.cases) for get in _PLAIN_COLUMNS]
     for values in (*columns, batch.actors.values()):
         text = "|".join(filter(None, values))
-        if "," in text or '"' in text or "\n" in text or "\r" in text:
+        if delimiter in text or '"' in text or "\n" in text or "\r" in text:
             return False
     return True
 
@@ -312,17 +342,18 @@ def _one_per_line(text: str) -> str:
     return text
 
 
-def _cell(value: str | None) -> str:
-    """A text cell as CSV writes it: quoted when it holds a comma, a quote or a line break."""
+def _cell(value: str | None, delimiter: str = ",") -> str:
+    """A text cell as CSV writes it: quoted when it holds the delimiter, a quote or a line
+    break."""
     if value is None:
         return ""
-    if '"' in value or "," in value or "\n" in value or "\r" in value:
+    if '"' in value or delimiter in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
-def _text_cell(value: str | None) -> str:
+def _text_cell(value: str | None, delimiter: str = ",") -> str:
     """A resident's free text as a CSV cell: neutralised when it starts like a formula."""
     if value is not None and value.startswith(_FORMULA_START):
         value = "'" + value
-    return _cell(value)
+    return _cell(value, delimiter)

@@ -1,8 +1,19 @@
-"""Writing an export file: CSV and JSON lines streamed (in several processes when big), XLSX."""
+"""Writing an export file: CSV, JSON and JSON lines streamed (in several processes when big),
+XLSX.
+
+The formats, and their forms ("form" below: what one run writes):
+- csv, dialect excel-sv (the default): for Swedish Excel, see excel.py ("csv");
+- csv, dialect rfc4180: commas, codes, ISO times, English column names ("rfc4180");
+- json: one JSON document, an object with the export's metadata and its "rows" ("json");
+- ndjson: one JSON object a line ("ndjson").
+JSON and NDJSON keep the codes and ISO times: they are for programs.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import multiprocessing
 import os
 import shutil
@@ -12,11 +23,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.domain.deployment import Deployment
 from bot.domain.text import xml_safe
-from bot.services.export.cells import COLUMNS, FORMATS, PSEUDONYM_CACHE, Cells, csv_record
+from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.services.export.cells import (
+    COLUMNS,
+    DIALECTS,
+    FORMATS,
+    PSEUDONYM_CACHE,
+    Cells,
+    csv_record,
+)
+from bot.services.export.excel import excel_chunks, excel_header
+from bot.services.export.labels import Labels
 from storage.export import Filters, count, split
 
 PARALLEL_MIN_ROWS = 100_000  # below this, a second process costs more than it saves
+ROW_SEPARATOR = ",\n"  # between the row objects of a JSON document, one a line
 
 
 def default_jobs() -> int:
@@ -25,7 +48,29 @@ def default_jobs() -> int:
 
 
 class Exporter(Cells):
-    """One export, written to a file: the cells of `Cells`, in the format asked for."""
+    """One export, written to a file: the cells of `Cells`, in the format asked for.
+
+    The forms for people (CSV for Swedish Excel, XLSX) are labelled in `lang` from
+    `catalogs` (loaded for `lang` when not given): `labels`.
+    """
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        catalogs: Catalogs | None = None,
+        lang: str = SOURCE_LANGUAGE,
+    ) -> None:
+        super().__init__(deployment)
+        self.deployment = deployment
+        self.catalogs = catalogs
+        self.lang = lang
+        self._labels: Labels | None = None
+
+    @property
+    def labels(self) -> Labels:
+        if self._labels is None:
+            self._labels = Labels(self.deployment, self.catalogs, self.lang)
+        return self._labels
 
     def write(
         self,
@@ -35,8 +80,9 @@ class Exporter(Cells):
         filters: Filters,
         progress: Callable[[int], None] | None = None,
         jobs: int = 1,
+        dialect: str = DIALECTS[0],
     ) -> int:
-        """Write the export; returns the number of rows.
+        """Write the export; returns the number of rows. `dialect` is CSV's form.
 
         CSV and JSON with `jobs` > 1 split the cases into that many runs of ids, written at
         the same time by forked processes, then joined in order: a big export then uses the
@@ -52,20 +98,45 @@ class Exporter(Cells):
             return self._write_xlsx(database, out, filters, progress)
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
-        header = csv_record(COLUMNS) if fmt == "csv" else ""
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown CSV dialect {dialect!r}")
+        form = ("csv" if dialect == "excel-sv" else "rfc4180") if fmt == "csv" else fmt
+        header, footer = self._frame(form, filters)
         if jobs > 1 and threading.current_thread() is threading.main_thread():
             total = count(database, filters)
             if total >= PARALLEL_MIN_ROWS:
                 cuts = split(database, filters, jobs, total)
-                return self._write_parts(fmt, database, out, filters, progress, cuts, header)
-        written = self._write_run(fmt, database, out, filters, None, None, header, progress)
+                written = self._write_parts(form, database, out, filters, progress, cuts, header)
+                with out.open("a", newline="", encoding="utf-8") as handle:
+                    handle.write(footer)
+                return written
+        written = self._write_run(form, database, out, filters, None, None, header, progress)
+        with out.open("a", newline="", encoding="utf-8") as handle:
+            handle.write(footer)
         if progress:
             progress(written)
         return written
 
+    def _frame(self, form: str, filters: Filters) -> tuple[str, str]:
+        """What comes before the rows (the BOM and headings once; JSON's metadata) and after."""
+        if form == "csv":
+            return excel_header(self.labels), ""
+        if form == "rfc4180":
+            return csv_record(COLUMNS), ""
+        if form == "json":
+            meta = {
+                "exported": dt.datetime.now(self.zone).isoformat(timespec="seconds"),
+                "timezone": str(self.zone),
+                "filters": {k: v for k, v in vars(filters).items() if v is not None},
+                "columns": list(COLUMNS),
+            }
+            head = json.dumps(meta, ensure_ascii=False)[:-1]  # without its closing brace
+            return f'{head}, "rows": [\n', "\n]}\n"
+        return "", ""
+
     def _write_run(
         self,
-        fmt: str,
+        form: str,
         database: Path,
         out: Path,
         filters: Filters,
@@ -74,11 +145,18 @@ class Exporter(Cells):
         header: str,
         progress: Callable[[int], None] | None,
     ) -> int:
-        chunks = self.csv_chunks if fmt == "csv" else self.json_chunks
+        if form == "csv":
+            chunks = excel_chunks(self, self.labels, database, filters, first_id, stop_id)
+        elif form == "rfc4180":
+            chunks = self.csv_chunks(database, filters, first_id, stop_id)
+        else:  # a JSON document's rows, or JSON lines
+            chunks = self.json_chunks(database, filters, first_id, stop_id, form == "json")
         written = 0
         with out.open("w", newline="", encoding="utf-8") as handle:
             handle.write(header)
-            for text, rows in chunks(database, filters, first_id, stop_id):
+            for text, rows in chunks:
+                if form == "json" and written and rows:
+                    handle.write(ROW_SEPARATOR)  # between a JSON array's objects
                 handle.write(text)
                 written += rows
                 if progress:
@@ -87,7 +165,7 @@ class Exporter(Cells):
 
     def _write_parts(
         self,
-        fmt: str,
+        form: str,
         database: Path,
         out: Path,
         filters: Filters,
@@ -107,7 +185,7 @@ class Exporter(Cells):
                 receive, send = context.Pipe(duplex=False)
                 worker = context.Process(
                     target=self._part,
-                    args=(fmt, database, parts[n], filters, first_id, stop_id, done, n, send),
+                    args=(form, database, parts[n], filters, first_id, stop_id, done, n, send),
                     daemon=True,
                 )
                 worker.start()
@@ -120,7 +198,7 @@ class Exporter(Cells):
                     progress(sum(done))
 
             first_id, stop_id = runs[0]
-            self._write_run(fmt, database, out, filters, first_id, stop_id, header, tick)
+            self._write_run(form, database, out, filters, first_id, stop_id, header, tick)
             for worker, receive in workers:
                 try:
                     failure = receive.recv()
@@ -130,7 +208,9 @@ class Exporter(Cells):
                 if failure or worker.exitcode != 0:
                     raise RuntimeError(failure or f"export worker exit code {worker.exitcode}")
             with out.open("ab") as joined:
-                for part in parts[1:]:
+                for n, part in enumerate(parts[1:], start=1):
+                    if form == "json" and done[n] and sum(done[:n]):
+                        joined.write(ROW_SEPARATOR.encode())
                     with part.open("rb") as handle:
                         shutil.copyfileobj(handle, joined, 1 << 20)
         finally:
@@ -146,7 +226,7 @@ class Exporter(Cells):
 
     def _part(
         self,
-        fmt: str,
+        form: str,
         database: Path,
         part: Path,
         filters: Filters,
@@ -170,7 +250,7 @@ class Exporter(Cells):
                 raise _Orphaned
 
         try:
-            self._write_run(fmt, database, part, filters, first_id, stop_id, "", tick)
+            self._write_run(form, database, part, filters, first_id, stop_id, "", tick)
         except _Orphaned:
             part.unlink(missing_ok=True)
             raise SystemExit(1) from None

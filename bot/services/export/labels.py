@@ -20,8 +20,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-
 from bot.domain.deployment import Deployment
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
 from bot.services.export.cells import COLUMNS
@@ -60,7 +58,6 @@ class Labels:
         self._actors: dict[str, str] = {}
         self._times: dict[str, str] = {}
         self._languages: dict[str, str] = {}
-        self._names = self._language_names(lang)
 
     def text(self, key: str, fallback: str) -> str:
         """A catalog text in this export's language; `fallback` when no catalog has it."""
@@ -125,22 +122,11 @@ class Labels:
         return label
 
     def language(self, code: str | None) -> str | None:
-        """The resident's language by name: 'ar' -> 'arabiska'."""
+        """The resident's language by name: 'ar' -> 'arabiska' (from the catalog: Babel's
+        names of every language would cost each export process 5 MB)."""
         if not code:
             return code
-        name = self._languages.get(code)
-        if name is None:
-            name = self._names.get(code, code)
-            if len(self._languages) < _CACHE_BOUND:
-                self._languages[code] = name
-        return name
-
-    @staticmethod
-    def _language_names(lang: str) -> dict[str, str]:
-        try:
-            return dict(Locale.parse(lang).languages)
-        except (UnknownLocaleError, ValueError):
-            return {}
+        return self._coded(self._languages, "export.language", code)
 
     @staticmethod
     def moment(local_iso: str | None) -> str | None:

@@ -1,0 +1,268 @@
+"""Export formats as their readers take them (issue 18, items 1 and 3).
+
+CSV by default for Swedish Excel: the bytes (BOM once, ';', CRLF) and read back with Python's
+csv module in the Excel dialect with ';'; `--dialect rfc4180` is the old form. JSON is one
+document `json.load` reads; NDJSON one object a line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.services.export import COLUMNS, Exporter, Labels, csv_record
+from bot.settings import Settings
+from storage.export import Filters
+
+BOM = b"\xef\xbb\xbf"
+EVIL = '=HYPERLINK("http://example.com/x","klicka")'
+#: A cell Swedish Excel must keep whole: the separator, quotes and a line break.
+TRICKY = 'Mörkt; "farligt" vid trappan,\nsen ingen lampa'
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Settings:
+    """Three cases: a report (formula-like text), an idea (text with ';', '"' and a line
+    break) at Floda, and a report at Jakobsberg with a map pin."""
+    settings = Settings(database=tmp_path / "export.sqlite3", media_dir=tmp_path / "media")
+
+    async def seed() -> None:
+        services = await Services.open(settings, deployment, catalogs)
+        try:
+            for chat, station, kind, text, times in [
+                (1, "floda", "report", EVIL, ["evening", "night"]),
+                (1, "floda", "idea", TRICKY, ["weekend"]),
+                (2, "jakobsberg", "report", "Trasig lampa.", ["night"]),
+            ]:
+                draft = Draft(
+                    kind=kind,
+                    station=station,
+                    description=text,
+                    times=times,
+                    category="belysning" if kind == "report" else None,
+                    place_text="@perrongen" if kind == "report" else None,
+                )
+                await services.submit(chat, draft, "sv")
+        finally:
+            await services.close()
+
+    asyncio.run(seed())
+    with sqlite3.connect(settings.database) as conn:
+        conn.execute(
+            "UPDATE cases SET lat = 59.4231, lon = 17.8352, status = 'resolved',"
+            " created_at = '2026-10-03T19:15:07+00:00',"
+            " resolved_at = '2026-10-04T06:30:00+00:00' WHERE reference = 'JKB-0001'"
+        )
+    return settings
+
+
+def export(settings: Settings, out: Path, *options: str) -> int:
+    import os
+
+    os.environ["TRYGG_DATABASE"] = str(settings.database)
+    try:
+        return main(["export", "--out", str(out), *options])
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+
+
+def swedish_rows(raw: bytes) -> list[list[str]]:
+    """The file as Swedish Excel's list separator reads it: Python's Excel dialect with ';'."""
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def test_the_default_csv_is_for_swedish_excel(seeded: Settings, tmp_path: Path) -> None:
+    assert export(seeded, tmp_path / "x.csv") == 0
+    raw = (tmp_path / "x.csv").read_bytes()
+    assert raw.startswith(BOM)
+    assert raw.count(BOM) == 1
+    header = raw[len(BOM) : raw.index(b"\r\n")].decode("utf-8")
+    assert header.split(";")[:3] == ["Ärende", "Typ", "Station"]
+    assert b"," not in raw.split(b"\r\n")[0]  # ';' between the cells, not ','
+    # CRLF ends each of the four records; the one bare line feed is inside TRICKY's cell.
+    assert raw.endswith(b"\r\n")
+    assert raw.count(b"\r\n") == 4
+    assert raw.count(b"\n") == 5
+
+    rows = swedish_rows(raw)
+    assert rows[0] == [
+        "Ärende", "Typ", "Station", "Kommun", "Kategori", "Status", "Inkom", "Läst",
+        "Färdigbehandlad", "Tider", "Latitud", "Longitud", "Plats", "Beskrivning", "Foton",
+        "Håller med", "Åtagande", "Skickat till", "Språk", "Invånare (pseudonym)",
+    ]  # fmt: skip
+    assert len(rows) == 4
+    by_ref = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    evil, idea, pinned = by_ref["FLO-0001"], by_ref["FLO-0002"], by_ref["JKB-0001"]
+    assert idea["Beskrivning"] == TRICKY  # ';', quotes and the line break round-trip
+    assert evil["Beskrivning"] == "'" + EVIL  # neutralised: a spreadsheet shows text
+    assert evil["Plats"] == "'@perrongen"
+    assert (evil["Typ"], evil["Kategori"], evil["Status"]) == ("rapport", "Belysning", "mottagen")
+    assert (idea["Typ"], idea["Kategori"]) == ("idé", "")
+    assert evil["Tider"] == "kväll, natt"
+    assert idea["Tider"] == "helger"
+    assert evil["Språk"] == "svenska"
+    assert evil["Kommun"] == "Lerum"
+    assert evil["Skickat till"] == "Lokalpolisområde Alingsås, Lerums kommun"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", evil["Inkom"])
+    # Local time (Europe/Stockholm, summer time in October), without 'T' or offset.
+    assert (pinned["Inkom"], pinned["Färdigbehandlad"]) == ("2026-10-03 21:15", "2026-10-04 08:30")
+    assert pinned["Status"] == "åtgärdad"
+    assert (pinned["Latitud"], pinned["Longitud"]) == ("59,4231", "17,8352")  # decimal comma
+    assert evil["Invånare (pseudonym)"] == idea["Invånare (pseudonym)"] != ""
+    assert evil["Invånare (pseudonym)"] != pinned["Invånare (pseudonym)"]
+
+
+def test_rfc4180_is_the_old_form(seeded: Settings, deployment: Deployment, tmp_path: Path) -> None:
+    """`--dialect rfc4180`: no BOM, commas, codes, ISO times, English column names; byte for
+    byte what csv.writer writes of the cells (the export before the Swedish default)."""
+    assert export(seeded, tmp_path / "x.csv", "--dialect", "rfc4180") == 0
+    raw = (tmp_path / "x.csv").read_bytes()
+    assert raw.startswith(",".join(COLUMNS).encode() + b"\r\n")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    pinned = dict(zip(COLUMNS, rows[3], strict=True))
+    assert pinned["status"] == "resolved"
+    assert pinned["created"] == "2026-10-03T21:15:07+02:00"
+    assert pinned["times_of_day"] == "night"
+    assert pinned["latitude"] == "59.4231"
+
+    exporter = Exporter(deployment)  # one key for both: the same pseudonyms
+    exporter.write("csv", seeded.database, tmp_path / "y.csv", Filters(), dialect="rfc4180")
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected)
+    writer.writerow(COLUMNS)
+    writer.writerows(exporter.rows(seeded.database, Filters()))
+    assert (tmp_path / "y.csv").read_bytes() == expected.getvalue().encode("utf-8")
+
+
+def test_the_fast_swedish_path_writes_what_the_labels_give(
+    seeded: Settings, deployment: Deployment, tmp_path: Path
+) -> None:
+    """The fast path against csv.writer (Excel dialect, ';') over Labels.row of every row,
+    with a batch whose codes need quoting (the generic path) as well."""
+    exporter = Exporter(deployment)
+    labels = Labels(deployment)
+
+    def expected() -> bytes:
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(labels.headings())
+        for cells in exporter.rows(seeded.database, Filters()):
+            shown = labels.row(cells)
+            writer.writerow(
+                [str(v).replace(".", ",") if isinstance(v, float) else v for v in shown]
+            )
+        return BOM + out.getvalue().encode("utf-8")
+
+    exporter.write("csv", seeded.database, tmp_path / "fast.csv", Filters())
+    assert (tmp_path / "fast.csv").read_bytes() == expected()
+    with sqlite3.connect(seeded.database) as conn:
+        conn.execute("UPDATE cases SET commitment_id = 'a;\"b\"' WHERE reference = 'FLO-0002'")
+    exporter.write("csv", seeded.database, tmp_path / "odd.csv", Filters())
+    assert (tmp_path / "odd.csv").read_bytes() == expected()
+    assert b';"a;""b"""' in (tmp_path / "odd.csv").read_bytes()
+
+
+def test_csv_records_with_semicolons_are_what_the_csv_module_writes() -> None:
+    import itertools
+
+    cells = ["", "plain", "a;b", "a,b", 'say "hi"', "two\nlines", "cr\r", "=1+2", "å ä ö"]
+    values = [*cells, None, 0, 42, -1.5, True]
+    for row in [list(pair) for pair in itertools.product(values, repeat=2)] + [[v] for v in values]:
+        expected = io.StringIO()
+        csv.writer(expected, delimiter=";").writerow(row)
+        assert csv_record(row, ";") == expected.getvalue(), row
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory, deployment: Deployment) -> Path:
+    from bench.export import seed
+
+    database = tmp_path_factory.mktemp("many") / "many.sqlite3"
+    seed(database, 3000, deployment)
+    return database
+
+
+def test_a_two_process_csv_has_one_bom_and_one_header(
+    many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.services.export.files
+
+    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
+    exporter = Exporter(deployment)
+    assert exporter.write("csv", many, tmp_path / "x.csv", Filters(), jobs=2) == 3000
+    assert exporter.processes == 2
+    raw = (tmp_path / "x.csv").read_bytes()
+    assert raw.startswith(BOM)
+    assert raw.count(BOM) == 1
+    assert raw.count("Ärende;Typ;Station".encode()) == 1
+    rows = swedish_rows(raw)
+    assert len(rows) == 3001
+    assert len({row[0] for row in rows[1:]}) == 3000  # every case, once
+    assert all(len(row) == len(COLUMNS) for row in rows)
+
+
+@pytest.mark.parametrize(("options", "count"), [(["--since", "2999-01-01"], 0),
+    (["--station", "floda", "--kind", "idea"], 1), ([], 3)])  # fmt: skip
+def test_json_is_one_document(
+    seeded: Settings, tmp_path: Path, options: list[str], count: int
+) -> None:
+    assert export(seeded, tmp_path / "x.json", "--format", "json", *options) == 0
+    with (tmp_path / "x.json").open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    assert document["columns"] == list(COLUMNS)
+    assert document["timezone"] == "Europe/Stockholm"
+    assert len(document["rows"]) == count
+    assert all(list(row) == list(COLUMNS) for row in document["rows"])
+    if count == 1:
+        assert document["filters"] == {"station": "floda", "kind": "idea"}
+        assert document["rows"][0]["description"] == TRICKY
+        assert document["rows"][0]["times_of_day"] == "weekend"  # codes, for programs
+    if count == 3:
+        pinned = document["rows"][2]
+        assert pinned["created"] == "2026-10-03T21:15:07+02:00"  # ISO, with the offset
+        assert (pinned["status"], pinned["latitude"]) == ("resolved", 59.4231)
+
+
+def test_a_two_process_json_document_loads(
+    many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.services.export.files
+
+    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
+    exporter = Exporter(deployment)
+    assert exporter.write("json", many, tmp_path / "x.json", Filters(), jobs=3) == 3000
+    assert exporter.processes == 3
+    with (tmp_path / "x.json").open(encoding="utf-8") as handle:
+        rows = json.load(handle)["rows"]
+    assert [row["reference"] for row in rows] == [
+        cells[0] for cells in exporter.rows(many, Filters())
+    ]
+
+
+def test_ndjson_is_one_object_a_line(seeded: Settings, tmp_path: Path) -> None:
+    assert export(seeded, tmp_path / "x.ndjson", "--format", "ndjson") == 0
+    lines = (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    rows = [json.loads(line) for line in lines]
+    assert [row["reference"] for row in rows] == ["FLO-0001", "FLO-0002", "JKB-0001"]
+    assert rows[1]["description"] == TRICKY
+
+
+def test_the_dialect_is_for_csv_only(
+    seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert export(seeded, tmp_path / "x.json", "--format", "json", "--dialect", "rfc4180") == 2
+    assert "--dialect is for CSV, not json" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
