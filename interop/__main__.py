@@ -52,7 +52,7 @@ def run(work: Path, only: Sequence[str]) -> list[Check]:
         ),
         "geojson": (
             "3. GeoJSON read by GDAL (ogrinfo, ogr2ogr to GeoPackage)",
-            lambda c: check_geojson(c, exporter, seeded, work),
+            lambda c: check_geojson(c, exporter, work),
         ),
         "open311": (
             "4. Open311 client against a live trygghetsbot api, XML and JSON",

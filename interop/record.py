@@ -25,10 +25,14 @@ def _commit(repo: Path) -> str:
 def render(checks: list[Check], versions: dict[str, str], repo: Path) -> str:
     now = dt.datetime.now().astimezone()
     passed = sum(c.passed for c in checks)
+    commit = _commit(repo)
     lines = [
         START,
-        f"Run of {now:%Y-%m-%d %H:%M %Z} at commit `{_commit(repo)}` (`make interop`):"
-        f" {passed} of {len(checks)} checks passed.",
+        f"Run of {now:%Y-%m-%d %H:%M %Z} at commit `{commit}`: {passed} of {len(checks)}"
+        " checks passed."
+        + (
+            " (`-dirty`: the work tree had changes not yet committed.)" if "dirty" in commit else ""
+        ),
         "",
         "| Tool | Version |",
         "| --- | --- |",
