@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,12 @@ _ACTORS = (
     "SELECT case_id, group_concat(actor_id, ';') FROM"
     " (SELECT case_id, actor_id FROM case_actors WHERE {} ORDER BY case_id, rowid)"
     " GROUP BY case_id"
+)
+# The officer's note to the resident when closing a case (resolved or set aside), the last
+# one per case (later rows win in dict()). Only the XLSX export asks for it.
+_NOTES = (
+    "SELECT case_id, note FROM case_events WHERE {} AND action IN ('resolve', 'reject')"
+    " AND note IS NOT NULL ORDER BY case_id, id"
 )
 
 
@@ -74,6 +80,7 @@ class Batch:
     photos: dict[int, int]
     supporters: dict[int, int]
     actors: dict[int, str]
+    notes: dict[int, str] = field(default_factory=dict)  # closing notes, when asked for
 
 
 def count(path: Path, filters: Filters) -> int:
@@ -100,10 +107,14 @@ def split(path: Path, filters: Filters, parts: int, total: int) -> list[int | No
 
 
 def batches(
-    path: Path, filters: Filters, first_id: int | None = None, stop_id: int | None = None
+    path: Path,
+    filters: Filters,
+    first_id: int | None = None,
+    stop_id: int | None = None,
+    notes: bool = False,
 ) -> Iterator[Batch]:
     """Every matching case with first_id <= id < stop_id, oldest first, a batch at a time,
-    from a read-only connection."""
+    from a read-only connection; with `notes`, each batch has the officers' closing notes."""
     clause, params = filters.where(first_id, stop_id)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -120,6 +131,9 @@ def batches(
             photos, supporters, actors = (
                 dict(side.execute(query, args)) for query in queries[dense]
             )
-            yield Batch(cases, photos, supporters, actors)
+            closing: dict[int, str] = {}
+            if notes:
+                closing = dict(side.execute(_NOTES.format(_RANGE if dense else _LISTED), args))
+            yield Batch(cases, photos, supporters, actors, closing)
     finally:
         conn.close()

@@ -84,14 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--station", required=True, help="station id")
     digest.add_argument("--month", required=True, help="YYYY-MM")
     add("purge", cmd_purge, "Apply the deployment's retention rules now.")
-    export = add("export", cmd_export, "Export cases (pseudonymised) as CSV, JSON or XLSX.")
+    export = add(
+        "export", cmd_export, "Export cases (pseudonymised) as CSV, JSON, XLSX or GeoJSON."
+    )
     export.add_argument(
         "--format",
         choices=FORMATS,
         default="csv",
         help="csv (see --dialect); json: one JSON document, an object with the export's"
         " metadata and its rows, which json.load reads; ndjson: one JSON object a line;"
-        " json and ndjson keep codes and ISO times, for programs; xlsx: for Excel",
+        " json and ndjson keep codes and ISO times, for programs; xlsx: for Excel; geojson:"
+        " for GIS (QGIS, ArcGIS), a point per pinned case, without personal data",
     )
     export.add_argument(
         "--dialect",

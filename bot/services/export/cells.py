@@ -45,7 +45,7 @@ COLUMNS = (
     "language",
     "resident",
 )
-FORMATS = ("csv", "json", "ndjson", "xlsx")
+FORMATS = ("csv", "json", "ndjson", "xlsx", "geojson")
 #: CSV's two forms: for Swedish Excel (the default), and today's machine-friendly RFC 4180.
 DIALECTS = ("excel-sv", "rfc4180")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.deployment import Deployment
-from bot.domain.text import xml_safe
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
 from bot.services.export.cells import (
     COLUMNS,
@@ -35,7 +34,9 @@ from bot.services.export.cells import (
     csv_record,
 )
 from bot.services.export.excel import excel_chunks, excel_header
+from bot.services.export.geojson import write_geojson
 from bot.services.export.labels import Labels
+from bot.services.export.xlsx import write_xlsx
 from storage.export import Filters, count, split
 
 PARALLEL_MIN_ROWS = 100_000  # below this, a second process costs more than it saves
@@ -94,8 +95,9 @@ class Exporter(Cells):
         afterwards how many processes wrote it.
         """
         self.processes = 1
-        if fmt == "xlsx":
-            return self._write_xlsx(database, out, filters, progress)
+        if fmt in ("xlsx", "geojson"):  # in one process, by xlsx.py and geojson.py
+            write = write_xlsx if fmt == "xlsx" else write_geojson
+            return write(self, self.labels, database, out, filters, progress)
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         if dialect not in DIALECTS:
@@ -258,32 +260,6 @@ class Exporter(Cells):
             report.send(f"{type(exc).__name__}: {exc}")
             raise SystemExit(1) from None
         report.send("")
-
-    def _write_xlsx(
-        self,
-        database: Path,
-        out: Path,
-        filters: Filters,
-        progress: Callable[[int], None] | None,
-    ) -> int:
-        try:
-            from openpyxl import Workbook
-        except ImportError:  # the optional extra
-            raise RuntimeError("XLSX needs openpyxl: pip install 'trygghetsbot[xlsx]'") from None
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Ärenden")
-        sheet.append(list(COLUMNS))
-        written = 0
-        for row in self.rows(database, filters):
-            # XML cannot hold most control characters: one in a resident's text failed it all.
-            sheet.append([xml_safe(v) if isinstance(v, str) else v for v in row])
-            written += 1
-            if progress and written % 10_000 == 0:
-                progress(written)
-        book.save(out)
-        if progress:
-            progress(written)
-        return written
 
 
 class _Orphaned(Exception):

@@ -1,0 +1,138 @@
+"""XLSX for an admin: a sheet that can be sorted and filtered the moment it is opened.
+
+Swedish headings and labels (labels.py), times as real date cells (naive local time, shown
+as 2026-10-03 21:15), a frozen heading row, an autofilter over the data, column widths that
+fit, and the officer's closing note (what they wrote to the resident when they resolved the
+case or set it aside) as the last column.
+
+The sheet is written in openpyxl's write-only mode, row by row, so memory stays flat: the
+heading row, widths and frozen pane go out before the first row, the autofilter (written
+after the rows) gets its range once the rows are counted.
+
+Text that starts like a formula (= + - @) is the resident's exact text in a text cell marked
+as Excel marks a typed apostrophe (quotePrefix): it is shown and kept as text, even when
+someone edits the cell, and no apostrophe is added to the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.domain.lifecycle import CLOSED
+from bot.domain.text import xml_safe
+from bot.services.export.cells import _FORMULA_START, COLUMNS, Cells
+from bot.services.export.labels import DATE_COLUMNS, Labels
+from storage.export import Filters, batches
+
+SHEET = "Ärenden"
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+NOTE_COLUMN = "resolution_note"
+#: Characters a column is wide (Excel's unit), by column: room for what it usually holds.
+WIDTHS = {
+    "reference": 12,
+    "kind": 9,
+    "station": 14,
+    "kommun": 12,
+    "category": 24,
+    "status": 17,
+    "created": 17,
+    "acknowledged": 17,
+    "resolved": 17,
+    "times_of_day": 22,
+    "latitude": 11,
+    "longitude": 11,
+    "place_text": 30,
+    "description": 60,
+    "photo_count": 8,
+    "supporters": 12,
+    "linked_commitment": 16,
+    "routed_actors": 36,
+    "language": 11,
+    "resident": 20,
+    NOTE_COLUMN: 48,
+}
+_CLOSED = frozenset(s.value for s in CLOSED)
+_PLACE, _DESCRIPTION = COLUMNS.index("place_text"), COLUMNS.index("description")
+_FILTER_BUTTON = 3  # characters the autofilter's button covers at a heading's right
+
+
+def column_letter(number: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def write_xlsx(
+    cells: Cells,
+    labels: Labels,
+    database: Path,
+    out: Path,
+    filters: Filters,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the sheet to `out`; returns the number of rows (cases)."""
+    try:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+    except ImportError:  # the optional extra
+        raise RuntimeError("XLSX needs openpyxl: pip install 'trygghetsbot[xlsx]'") from None
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(SHEET)
+    columns = (*COLUMNS, NOTE_COLUMN)
+    headings = [*labels.headings(), labels.text(f"export.column.{NOTE_COLUMN}", NOTE_COLUMN)]
+    for number, (column, heading) in enumerate(zip(columns, headings, strict=True), start=1):
+        width = max(WIDTHS.get(column, 12), len(heading) + _FILTER_BUTTON)
+        sheet.column_dimensions[column_letter(number)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def heading_cell(text: str) -> Any:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        return cell
+
+    def date_cell(value: Any) -> Any:
+        if value is None:
+            return None
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+
+    def text_cell(value: str | None) -> Any:
+        if not value:
+            return value
+        value = xml_safe(value)  # XML cannot hold most control characters
+        if not value.startswith(_FORMULA_START):
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would take a leading '=' for a formula
+        cell.quotePrefix = True
+        return cell
+
+    sheet.append([heading_cell(h) for h in headings])
+    written = 0
+    for batch in batches(database, filters, notes=True):
+        for case in batch.cases:
+            # In the column order of storage.export.CASES_SQL.
+            case_id, status, place, description = case[0], case[5], case[12], case[13]
+            row = labels.row(cells.row(case, batch), dates=True)
+            row[_PLACE], row[_DESCRIPTION] = place, description  # as written, not neutralised
+            # A reopened case's earlier note no longer tells how it ended.
+            row.append(batch.notes.get(case_id) if status in _CLOSED else None)
+            for index in DATE_COLUMNS:
+                row[index] = date_cell(row[index])
+            sheet.append([text_cell(v) if isinstance(v, str) else v for v in row])
+            written += 1
+            if progress and written % 10_000 == 0:
+                progress(written)
+    sheet.auto_filter.ref = f"A1:{column_letter(len(columns))}{written + 1}"
+    book.save(out)
+    if progress:
+        progress(written)
+    return written
