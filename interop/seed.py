@@ -19,6 +19,7 @@ from bot.i18n import Catalogs, available_languages
 from bot.services import Services
 from bot.settings import Settings, bundled_deployment_path
 
+REPO = Path(__file__).resolve().parent.parent
 #: The placeholder kommunpolis of floda (Alingsås LPO) and of jakobsberg (Järfälla).
 POLIS_FLODA = 100000003
 POLIS_JAKOBSBERG = 100000001
@@ -46,6 +47,8 @@ def subprocess_env(seeded: Seeded) -> dict[str, str]:
     """The environment for a `trygghetsbot` child: no developer TRYGG_ setting, this data."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
     return env | {
+        # This checkout's code, whatever checkout the environment's editable install names.
+        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
         "TRYGG_DATABASE": str(seeded.database),
         "TRYGG_MEDIA_DIR": str(seeded.media),
         "TRYGG_LOG_LEVEL": "INFO",
