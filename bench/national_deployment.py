@@ -214,6 +214,10 @@ def build(sizes: Sizes = Sizes(), seed: int = 17) -> dict[str, Any]:
         routing.append({"stations": ids, "categories": ["narvaro"], "actors": [transit_actor(lan)]})
 
     promises: list[dict[str, Any]] = []
+    # A kommun's promise runs this year and the next; a län's regional promise comes after it
+    # at the same stations (a station's promises follow one another: check-config refuses
+    # overlapping ones), so neither has ended and staff may publish on both.
+    year = dt.date.today().year
     for p in range(sizes.promises):
         k = p % len(kommuner)
         regional = p >= len(kommuner)  # past one per kommun: one per län
@@ -225,6 +229,7 @@ def build(sizes: Sizes = Sizes(), seed: int = 17) -> dict[str, Any]:
             else [police_actor(k), kommun_actor(k), transit_actor(k)]
         )
         place = f"län {lan:02d}" if regional else kommuner[k]
+        first = year + 2 if regional else year
         commitments = [
             {
                 "id": f"p{p:03d}-c{c}",
@@ -236,9 +241,9 @@ def build(sizes: Sizes = Sizes(), seed: int = 17) -> dict[str, Any]:
         promises.append(
             {
                 "id": f"lofte-{p:03d}",
-                "title": f"Medborgarlöfte {place} 2025–2026",
-                "start": dt.date(2025, 1, 1),
-                "end": dt.date(2026, 12, 31),
+                "title": f"Medborgarlöfte {place} {first}–{first + 1}",
+                "start": dt.date(first, 1, 1),
+                "end": dt.date(first + 1, 12, 31),
                 "parties": owners,
                 "stations": ids,
                 "commitments": commitments,

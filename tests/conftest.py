@@ -18,6 +18,7 @@ from bot.i18n import Catalogs, available_languages
 from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
 from tests.bots import in_process, settings_for
+from tests.people import promises_running
 from tests.processes import Sink, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +60,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def deployment() -> Deployment:
     return load_deployment(bundled_deployment_path())
+
+
+@pytest.fixture(scope="session")
+def running_deployment() -> Deployment:
+    """The bundled deployment with its promises running today (tests.people.promises_running):
+    for the tests that publish staff updates, which an ended promise refuses. (Loaded here,
+    not from `deployment`: a test module may override `deployment` with this one.)"""
+    return promises_running(load_deployment(bundled_deployment_path()))
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
-from bot.domain.deployment import CommitmentStatus
+from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.emulator.state import Message, World
 from bot.i18n import Catalogs
 from bot.services import Services
@@ -23,6 +24,19 @@ async def publish_update(services: Services, text: str) -> int:
         c for c in services.updates.choices(member) if c.commitment.id == "stk-vt-trygghetsvardar"
     )
     return await services.updates.publish(member, choice, CommitmentStatus.IN_PROGRESS, text, None)
+
+
+def promises_running(deployment: Deployment, today: dt.date | None = None) -> Deployment:
+    """The deployment with each promise running from a year before `today` to a year after:
+    the bundled seeds' promises ended in 2020 and 2022, and an ended promise takes no staff
+    updates, so tests that publish updates use this (the `running_deployment` fixture)."""
+    today = today or dt.date.today()
+    year = dt.timedelta(days=365)
+    promises = [
+        p.model_copy(update={"start": today - year, "end": today + year})
+        for p in deployment.promises
+    ]
+    return deployment.model_copy(update={"promises": promises})
 
 
 def db_rows(settings: Settings, sql: str, *params: object) -> list[sqlite3.Row]:

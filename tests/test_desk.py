@@ -38,11 +38,13 @@ def desk_settings(bot_settings: Settings, smtp: tuple[Sink, int]) -> Settings:
 
 @pytest.fixture
 async def desk_bot(
-    emulator: Emulator, desk_settings: Settings, deployment: Deployment
+    emulator: Emulator, desk_settings: Settings, running_deployment: Deployment
 ) -> AsyncIterator[Emulator]:
+    """The bot with the bundled file's promises running (its seeds' have ended): a case is
+    linked only to a commitment of a promise that has not ended."""
     for staff in (POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK, ADMIN):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with in_process(emulator, desk_settings, deployment):
+    async with in_process(emulator, desk_settings, running_deployment):
         yield emulator
 
 

@@ -39,11 +39,12 @@ ALONE = MESSAGE_LIMIT - 6
 
 @pytest.fixture
 async def bot(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
 ) -> AsyncIterator[Emulator]:
+    """The bot with the bundled file's promises running (staff publish updates here)."""
     for staff in (POLIS_JKB, KOMMUN_JKB):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with in_process(emulator, bot_settings, deployment):
+    async with in_process(emulator, bot_settings, running_deployment):
         yield emulator
 
 
@@ -332,10 +333,11 @@ def fits_and_holds(messages: list[str], texts: list[str]) -> None:
 
 
 async def test_a_promise_with_long_updates_is_shown_in_several_messages(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
     """/lofte shows each commitment's latest update: three long ones are more than one
     message holds, so the promise comes in several, each whole, instead of an error."""
+    deployment = running_deployment  # the seeds' promises have ended: no updates on them
     services = await Services.open(bot_settings, deployment, catalogs)
     try:
         texts = await publish_long_updates(services, 3)
@@ -350,8 +352,9 @@ async def test_a_promise_with_long_updates_is_shown_in_several_messages(
 
 
 async def test_a_digest_with_long_updates_is_queued_in_several_messages(
-    bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+    bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
+    deployment = running_deployment  # the seeds' promises have ended: no updates on them
     services = await Services.open(bot_settings, deployment, catalogs)
     try:
         resident = await services.residents.touch(RESIDENT, "ar")

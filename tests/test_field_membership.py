@@ -21,6 +21,14 @@ from bot.settings import Settings
 from tests.bots import build, serving
 from tests.people import Person, db_rows, publish_update
 
+
+@pytest.fixture
+def deployment(running_deployment: Deployment) -> Deployment:
+    """The bundled deployment with its promises running: the seeds' promises have ended, and
+    these tests publish staff updates, which an ended promise refuses."""
+    return running_deployment
+
+
 RESIDENT = 1501
 TRYGGHETSVARDAR = 100000003  # a partner at Floda, owner of "stk-vt-trygghetsvardar"
 FLODA_GROUP = -100777

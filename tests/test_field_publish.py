@@ -8,6 +8,8 @@ pending update (or the question waiting for an answer) and the press (or the tex
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.markup import parse_html
@@ -16,6 +18,14 @@ from bot.settings import Settings
 from tests.bots import in_process
 from tests.crash import restore, snapshot, until
 from tests.people import Person, db_rows, to_description
+
+
+@pytest.fixture
+def deployment(running_deployment: Deployment) -> Deployment:
+    """The bundled deployment with its promises running: the seeds' promises have ended, and
+    these tests publish staff updates, which an ended promise refuses."""
+    return running_deployment
+
 
 RESIDENT = 1001
 FOLLOWER = 1002

@@ -8,6 +8,8 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
+
 from bot.delivery.governor import Governor, Priority
 from bot.delivery.messages import BROADCAST
 from bot.domain.deployment import Deployment
@@ -19,6 +21,13 @@ from tests.bots import in_process
 from tests.people import Person, publish_update
 from tests.people import db_rows as rows
 from tests.test_promises import add_followers
+
+
+@pytest.fixture
+def deployment(running_deployment: Deployment) -> Deployment:
+    """The bundled deployment with its promises running: the seeds' promises have ended, and
+    these tests publish staff updates, which an ended promise refuses."""
+    return running_deployment
 
 
 class FakeTime:

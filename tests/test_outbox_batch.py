@@ -26,6 +26,13 @@ from tests.people import publish_update
 from tests.test_promises import add_followers
 
 
+@pytest.fixture
+def deployment(running_deployment: Deployment) -> Deployment:
+    """The bundled deployment with its promises running: the seeds' promises have ended, and
+    these tests publish staff updates, which an ended promise refuses."""
+    return running_deployment
+
+
 async def test_a_broadcast_is_marked_sent_in_a_few_statements(
     emulator: Emulator,
     bot_settings: Settings,

@@ -25,6 +25,13 @@ from tests.people import publish_update
 from tests.test_promises import add_followers
 
 
+@pytest.fixture
+def deployment(running_deployment: Deployment) -> Deployment:
+    """The bundled deployment with its promises running: the seeds' promises have ended, and
+    these tests publish staff updates, which an ended promise refuses."""
+    return running_deployment
+
+
 def broadcast(chat: int, text: str = "uppdatering") -> OutboxItem:
     return OutboxItem("telegram", str(chat), "text", {"text": text, BROADCAST: True})
 

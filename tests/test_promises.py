@@ -109,8 +109,9 @@ async def test_follow_after_a_report_and_stop_following(
 
 # ---------------------------------------------------------------------- staff updates
 async def test_staff_update_reaches_followers_and_linked_reporters(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
+    deployment = running_deployment  # the seeds' promises have ended: no updates on them
     world = emulator.world
     world.user(POLIS_JKB).started = True
     app = build(emulator, bot_settings, deployment)
@@ -150,8 +151,9 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
 
 
 async def test_editing_the_deployment_keeps_the_timeline(
-    bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+    bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
+    deployment = running_deployment  # the seeds' promises have ended: no updates on them
     services = await Services.open(bot_settings, deployment, catalogs)
     try:
         member = await services.staff.by_telegram(POLIS_JKB)
@@ -201,8 +203,9 @@ async def add_followers(services: Services, world: World, first: int, count: int
 
 
 async def test_broadcast_with_flood_control_and_a_restart_is_exactly_once(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
 ) -> None:
+    deployment = running_deployment  # the seeds' promises have ended: no updates on them
     rate, followers, first = 50, 60, 3_000_000
     settings = bot_settings.model_copy(update={"rate_per_second": rate})
     world = emulator.world

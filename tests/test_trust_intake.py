@@ -22,11 +22,13 @@ POLIS_JKB, KOMMUN_JKB, POLIS_STK, ADMIN = 100000001, 100000002, 100000003, 10000
 
 @pytest.fixture
 async def trust_bot(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
 ) -> AsyncIterator[Emulator]:
+    """The bot with the bundled file's promises running (its seeds' have ended): the staff
+    here publish updates, which an ended promise refuses."""
     for staff in (POLIS_JKB, KOMMUN_JKB, POLIS_STK, ADMIN):
         emulator.world.user(staff, f"Staff {staff}").started = True  # they have opened the bot
-    async with in_process(emulator, bot_settings, deployment):
+    async with in_process(emulator, bot_settings, running_deployment):
         yield emulator
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.cli.context import Context
 from bot.config import load_deployment
 from bot.domain.access import is_kommunpolis_at
 from bot.domain.deployment import Deployment
+from bot.domain.promises import has_ended, has_started, today_in
 from bot.domain.routing import unstaffed_routes
 from bot.settings import SettingsError
 
@@ -63,9 +65,15 @@ def cmd_check_config(ctx: Context) -> int:
             f" {actors.get(actor_id, actor_id)}, which has no staff there in this file: they"
             " reach nobody of theirs (staff linked by an invite code are not counted)"
         )
+    today = today_in(ZoneInfo(dep.deployment.timezone))
     for promise in dep.promises:
+        when = (
+            "ended: staff can no longer publish updates"
+            if has_ended(promise, today)
+            else ("running" if has_started(promise, today) else "upcoming")
+        )
         print(
-            f"  Promise {promise.id}: {promise.title} ({promise.start} – {promise.end}), "
+            f"  Promise {promise.id}: {promise.title} ({promise.start} – {promise.end}, {when}), "
             f"{len(promise.commitments)} commitments"
         )
     return 0

@@ -125,7 +125,9 @@ class Route(Model):
 
 class Commitment(Model):
     id: Id
+    #: In Swedish; `translations` gives it in other languages ({"en": "…"}).
     text: NonEmpty
+    translations: dict[LanguageCode, NonEmpty] = Field(default_factory=dict)
     owners: list[Slug] = Field(min_length=1)
     due: dt.date | None = None
     weight: float = Field(default=1.0, gt=0)
@@ -133,10 +135,23 @@ class Commitment(Model):
     stations: list[Slug] = Field(default_factory=list)  # empty: every station of the promise
 
 
+class PromiseText(Model):
+    """A promise's title and summary in a language other than Swedish; what is left out is
+    shown in Swedish, marked as such."""
+
+    title: NonEmpty | None = None
+    summary: NonEmpty | None = None
+
+
 class Promise(Model):
+    """One medborgarlöfte. A station may be in several over time, one after the other: their
+    periods must not overlap (`find_problems`); residents see the one running today."""
+
     id: Id
+    #: In Swedish, like `summary`; `translations` gives them in other languages.
     title: NonEmpty
     summary: str = ""
+    translations: dict[LanguageCode, PromiseText] = Field(default_factory=dict)
     start: dt.date
     end: dt.date
     parties: list[Slug] = Field(min_length=1)
@@ -343,6 +358,10 @@ def find_problems(dep: Deployment) -> list[Problem]:
         unknown(where, "stations", member.stations, stations, "station")
         if member.role is not Role.ADMIN and not member.stations:
             problems.append(Problem(f"{where}.stations", "staff other than admin need a station"))
+
+    from bot.domain.promise_checks import promise_problems  # it imports this module's models
+
+    problems += promise_problems(dep)
 
     meta = dep.deployment
     for lang in meta.languages:

@@ -48,13 +48,14 @@ _ENTITY = re.compile(r"&(#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[a-zA-Z][a-zA-Z0-9]*;?
 #: Callback data that carries an id from the deployment file, as the handlers build it
 #: (`bot.domain.callbacks.encode`): the longest scope and action each kind of id goes with.
 #: A draft's scope is its token, 2 * TOKEN_BYTES hex digits.
-#:   stations:   v1:<token>:st:<id>, v1:m:home|fol|unf|promise:<id>
+#:   stations:   v1:<token>:st:<id>, v1:m:home|fol|unf|promise|phist:<id>
 #:   categories: v1:<token>:cat:<id>
 #:   actors:     v1:c:fw:<case reference>.<id>   (forwarding a case to another actor)
 _DRAFT_TOKEN = "0" * 2 * TOKEN_BYTES
 STATION_FORMATS = (
     (_DRAFT_TOKEN, Action.STATION.value),
     (callbacks.MENU, "promise"),
+    (callbacks.MENU, "phist"),  # a station's earlier promises (bot.handlers.promises)
     (callbacks.MENU, "home"),
 )
 CATEGORY_FORMATS = ((_DRAFT_TOKEN, Action.CATEGORY.value),)

@@ -123,8 +123,8 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 t("desk.forwarded", reference=case.reference, actor=desk.actor_name(extra)),
             )
         elif cb.action == "link":
-            options = desk.commitments_at(case.station_id)
-            commitments = [(c.text[:60], str(i)) for i, c in enumerate(options)]
+            options = desk.linkable_at(case.station_id)
+            commitments = [(c.text[:60], str(i)) for i, c in options]
             await offer(update, context, "desk.link_prompt", case.reference, "lk", commitments)
         elif cb.action == "lk":
             commitment = await desk.link(member, case.reference, int(extra))

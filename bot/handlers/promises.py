@@ -1,7 +1,8 @@
-"""The promise at my station: the medborgarlöfte(n) covering a station, with commitments.
+"""The promise at my station: the medborgarlöfte running there today, with its commitments
+and their latest updates, in the resident's language; the earlier promises on a button.
 
-Issue 5 adds live statuses and updates; this shows what the deployment file says.
-"""
+Without a current promise the resident sees the next one (upcoming, from its start date)
+and the latest ended one (ended, with its outcome)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,22 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
+from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus, Promise
-from bot.domain.promises import CommitmentState, bar, has_ended, outcome, promise_progress
+from bot.domain.promises import (
+    CommitmentState,
+    bar,
+    commitment_in,
+    has_ended,
+    has_started,
+    outcome,
+    promise_progress,
+    title_in,
+)
 from bot.domain.text import in_messages
 from bot.handlers.chooser import show_menu_chooser
-from bot.handlers.common import lang_of, send
+from bot.handlers.common import keyboard, lang_of, send
+from bot.i18n import Safe
 from bot.services import Services
 from bot.services.updates import Update as StoredUpdate
 
@@ -26,10 +38,12 @@ ICONS = {
     CommitmentStatus.DELAYED: "🟠",
     CommitmentStatus.NOT_DONE: "🔴",
 }
+#: The menu button that opens a station's earlier promises: v1:m:phist:<station id>.
+HISTORY = "phist"
 
 
 async def show(update: Update, context: AppContext, station_id: str | None = None) -> None:
-    """Show the promises of `station_id`, the home station, or ask which station."""
+    """Show the promise of `station_id`, the home station, or ask which station."""
     lang = await lang_of(update, context)
     services = context.services
     chat = update.effective_chat
@@ -41,15 +55,56 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
     if station is None:
         await show_menu_chooser(update, context, lang, "promise")
         return
-    promises = services.promises_at(station.id)
-    if not promises:
+    line = services.updates.timeline(station.id)
+    if not line.shown:
         await send(update, context, services.text(lang, "promise.none", station=station.name))
         return
     states, latest = await services.updates.progress()
-    for promise in promises:
+    today = services.updates.today()
+    messages = [
+        message
+        for promise in line.shown
         # Each commitment's latest update is staff text: a long promise takes several messages.
-        for message in in_messages(render(services, lang, promise, station.id, states, latest)):
-            await send(update, context, message)
+        for message in in_messages(
+            render(services, lang, promise, station.id, states, latest, today)
+        )
+    ]
+    markup = None
+    if line.history:
+        label = services.text(lang, "promise.history_button")
+        markup = keyboard([[(label, callbacks.menu(HISTORY, station.id))]])
+    for n, message in enumerate(messages):
+        await send(update, context, message, markup if n == len(messages) - 1 else None)
+
+
+async def show_history(update: Update, context: AppContext, station_id: str) -> None:
+    """The station's ended promises, the latest first, each with its outcome."""
+    lang = await lang_of(update, context)
+    services = context.services
+    station = services.station(station_id)
+    assert station is not None  # the menu handler checked it
+    ended = services.updates.timeline(station.id).ended
+    t = services.text
+    if not ended:
+        await send(update, context, t(lang, "promise.history_none", station=station.name))
+        return
+    states, _ = await services.updates.progress()
+    lines = [t(lang, "promise.history_title", station=station.name)]
+    for promise in ended:
+        done, total = outcome(promise, states)
+        lines += [
+            "",
+            t(
+                lang,
+                "promise.history_item",
+                title=services.updates.text_in(lang, title_in(promise, lang)),
+                start=promise.start.isoformat(),
+                end=promise.end.isoformat(),
+                outcome=Safe(t(lang, "promise.outcome", done=done, total=total)),
+            ),
+        ]
+    for message in in_messages(lines):
+        await send(update, context, message)
 
 
 def render(
@@ -62,22 +117,27 @@ def render(
     today: dt.date | None = None,
 ) -> list[str]:
     """One promise as a resident sees it, line by line (a line keeps its HTML tags whole):
-    period, parties, progress, commitments, updates."""
+    period, parties, progress (or when it starts), commitments, updates."""
     t = services.text
+    text_in = services.updates.text_in
+    today = today or services.updates.today()
     actors = {a.id: a.name for a in services.deployment.actors}
-    percent = promise_progress(promise, states)
     lines = [
         t(
             lang,
             "promise.header",
-            title=promise.title,
+            title=text_in(lang, title_in(promise, lang)),
             start=promise.start.isoformat(),
             end=promise.end.isoformat(),
             parties=", ".join(actors[a] for a in promise.parties),
-        ),
-        t(lang, "promise.progress", percent=percent, bar=bar(percent)),
+        )
     ]
-    if has_ended(promise, today or dt.date.today()):
+    if not has_started(promise, today):
+        lines.append(t(lang, "promise.upcoming", start=promise.start.isoformat()))
+    else:
+        percent = promise_progress(promise, states)
+        lines.append(t(lang, "promise.progress", percent=percent, bar=bar(percent)))
+    if has_ended(promise, today):
         done, total = outcome(promise, states)
         lines.append(t(lang, "promise.ended", end=promise.end.isoformat()))
         lines.append(t(lang, "promise.outcome", done=done, total=total))
@@ -93,7 +153,7 @@ def render(
                 lang,
                 "promise.item_progress",
                 icon=ICONS[status],
-                text=commitment.text,
+                text=text_in(lang, commitment_in(commitment, lang)),
                 status=t(lang, f"commitment.{status.value}"),
                 percent=progress,
             )

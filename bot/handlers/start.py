@@ -133,6 +133,11 @@ async def on_menu(update: Update, context: AppContext) -> None:
             await stale(update, context, answered=True)
         else:
             await promises.show(update, context, cb.arg or None)
+    elif cb.action == promises.HISTORY:  # a station's earlier promises
+        if services.station(cb.arg) is None:
+            await stale(update, context, answered=True)
+        else:
+            await promises.show_history(update, context, cb.arg)
     elif cb.action == "subs":
         await subscriptions(update, context, cb.arg)
     else:
@@ -162,7 +167,7 @@ async def follow_button(update: Update, context: AppContext, action: str, statio
         return
     await clear_buttons(update)
     if action == "fol":
-        added = await services.updates.follow(chat.id, target.id)
+        added = await services.updates.follow(chat.id, target.id, lang)
         key = "follow.done" if added else "follow.already"
     else:
         await services.updates.unfollow(chat.id, target.id)

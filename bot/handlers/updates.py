@@ -36,7 +36,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.media import PhotoError
-from bot.services.updates import AlreadyPublished, Choice
+from bot.services.updates import AlreadyPublished, Choice, PromiseEnded
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ async def begin(update: Update, context: AppContext) -> int:
     if not choices:
         await send(update, context, t("update.none"))
         return ConversationHandler.END
+    if not any(updates.is_open(c) for c in choices):  # their promises have all ended
+        await send(update, context, t("update.none_open"))
+        return ConversationHandler.END
     rows = _choice_rows(context, member, choices, 0)
     assert rows is not None  # page 0 is always there
     await send(update, context, t("update.choose"), keyboard(rows))
@@ -68,15 +71,23 @@ async def begin(update: Update, context: AppContext) -> int:
 
 
 def choice_rows(
-    t: Callable[[str], str], choices: Sequence[Choice], own: int, number: int | None
+    t: Callable[[str], str],
+    choices: Sequence[Choice],
+    own: int,
+    number: int | None,
+    positions: Sequence[int] | None = None,
 ) -> list[list[Button]] | None:
     """Page `number` of a member's commitments `choices`, a button each, and Avbryt; the
-    first `own` are their own actor's, the others come under "Fler…". None: no such page."""
+    first `own` are their own actor's, the others come under "Fler…". None: no such page.
+    A button carries the commitment's position in the member's whole list (`positions`,
+    when `choices` leaves out those of ended promises), else in `choices`."""
     page = None if number is None else page_of(choices[:own], number, more=choices[own:])
     if page is None:
         return None
+    at = positions or range(len(choices))
     buttons = [
-        (c.commitment.text[:60], _cb("c", str(page.start + k))) for k, c in enumerate(page.items)
+        (c.commitment.text[:60], _cb("c", str(at[page.start + k])))
+        for k, c in enumerate(page.items)
     ]
     rows = paged_rows(in_rows(buttons, 1), page, t, lambda n: _cb("p", str(n)))
     return [*rows, [(t("nav.cancel"), _cb("x"))]]
@@ -85,8 +96,15 @@ def choice_rows(
 def _choice_rows(
     context: AppContext, member: Staff, choices: list[Choice], number: int | None
 ) -> list[list[Button]] | None:
-    own, _ = own_first(choices, lambda c: context.services.updates.own(member, c))
-    return choice_rows(context.services.desk.t, choices, len(own), number)
+    """The page of the commitments whose promise has not ended (an ended promise takes no
+    updates: no button), each button with its position in `choices`."""
+    updates = context.services.updates
+    shown = [(n, c) for n, c in enumerate(choices) if updates.is_open(c)]
+    own, _ = own_first(choices, lambda c: updates.own(member, c))
+    mine = sum(1 for n, _ in shown if n < len(own))
+    return choice_rows(
+        context.services.desk.t, [c for _, c in shown], mine, number, [n for n, _ in shown]
+    )
 
 
 async def _choice(context: AppContext, update: Update) -> Choice | None:
@@ -147,8 +165,11 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         await send(update, context, t("update.cancelled"))
         return ConversationHandler.END
     if cb.action == "c":
-        context.user_data[KEY] = {"i": int(cb.arg)}
         choice = choices[int(cb.arg)]
+        if not context.services.updates.is_open(choice):  # an old list's button, or forged
+            await send(update, context, ended(context, choice))
+            return ConversationHandler.END
+        context.user_data[KEY] = {"i": int(cb.arg)}
         buttons = [(t(f"commitment.{s.value}"), _cb("s", s.value)) for s in CommitmentStatus]
         rows = [
             *in_rows(buttons, 2),
@@ -175,6 +196,9 @@ async def on_button(update: Update, context: AppContext) -> int | None:
             )
         except AlreadyPublished:  # this press came again (Telegram re-delivers after a crash)
             await send(update, context, t("update.already"))
+            return ConversationHandler.END
+        except PromiseEnded:  # it ended since the member chose the commitment
+            await send(update, context, ended(context, picked))
             return ConversationHandler.END
         except TooLong as exc:  # nothing was published: ask for a shorter text
             del state["text"]
@@ -208,6 +232,10 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     except TooLong as exc:
         await send(update, context, t("error.too_long_by", excess=exc.excess))
         return None
+    except PromiseEnded:
+        context.user_data.pop(KEY, None)
+        await send(update, context, ended(context, choice))
+        return ConversationHandler.END
     if message.photo:
         try:
             file = await message.photo[-1].get_file()
@@ -226,6 +254,12 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     rows = [[(t("update.publish"), _cb("pub")), (t("nav.cancel"), _cb("x"))]]
     await send(update, context, preview, keyboard(rows))
     return PREVIEW
+
+
+def ended(context: AppContext, choice: Choice) -> str:
+    """One line, in the staff's language: the promise has ended, nothing is published."""
+    promise = choice.promise
+    return context.services.desk.t("update.ended", title=promise.title, end=promise.end.isoformat())
 
 
 async def cancel(update: Update, context: AppContext) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -19,6 +20,7 @@ from bot.domain.deployment import Actor, Commitment, Deployment
 from bot.domain.forwarding import forward_targets
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import Case
+from bot.domain.promises import linkable, today_in
 from bot.domain.routing import pick_staff
 from bot.domain.text import TooLong, check_fits
 from bot.i18n import Catalogs
@@ -266,17 +268,16 @@ class Desk:
         self.on_enqueue()
         return case
 
-    def commitments_at(self, station_id: str) -> list[Commitment]:
-        found = []
-        for promise in self.deployment.directory.promises_at(station_id):
-            found += [c for c in promise.commitments if not c.stations or station_id in c.stations]
-        return found
+    def linkable_at(self, station_id: str) -> list[tuple[int, Commitment]]:
+        """The commitments a case may be linked to, with their positions (`linkable`)."""
+        today = today_in(ZoneInfo(self.deployment.deployment.timezone))
+        return linkable(self.deployment.directory.promises_at(station_id), station_id, today)
 
     async def link(self, member: Staff | None, reference: str, index: int) -> Commitment:
         case = await self.authorise(member, reference)
         assert member is not None
-        options = self.commitments_at(case.station_id)
-        if not 0 <= index < len(options):
+        options = dict(self.linkable_at(case.station_id))
+        if index not in options:
             raise Refused
         commitment = options[index]
         async with self._db.transaction() as conn:

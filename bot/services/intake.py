@@ -97,10 +97,10 @@ class Intake:
         return self.deployment.category_label(category_id, lang) or category_id or ""
 
     def station_parties(self, station_id: str | None) -> list[str]:
-        """Actors of the promises at a station (for the privacy notice)."""
-        ids: list[str] = []
-        for promise in self.promises_at(station_id):
-            ids += [a for a in promise.parties if a not in ids]
+        """Actors of the station's promise in force (for the privacy notice): the current
+        one, else the next, else the latest ended (`Timeline.in_force`)."""
+        promise = self.updates.timeline(station_id).in_force if station_id else None
+        ids = promise.parties if promise is not None else []
         return [a.name for a in self.deployment.directory.in_file_order(ids)]
 
     def promises_at(self, station_id: str | None) -> list[Promise]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,19 @@ from bot.delivery.messages import BROADCAST
 from bot.domain.access import StaffLike, may_report_on
 from bot.domain.deployment import Commitment, CommitmentStatus, Deployment, Promise
 from bot.domain.paging import own_first
-from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState, month_bounds, small_count
+from bot.domain.promises import (
+    DEFAULT_PROGRESS,
+    CommitmentState,
+    Localized,
+    Timeline,
+    commitment_in,
+    has_ended,
+    month_bounds,
+    running_during,
+    small_count,
+    timeline,
+    today_in,
+)
 from bot.domain.text import check_fits, in_messages
 from bot.i18n import Catalogs, Safe
 from bot.services.wake import Wake
@@ -23,11 +36,20 @@ from storage.staff import Staff
 log = logging.getLogger(__name__)
 
 
-__all__ = ["AlreadyPublished", "Choice", "Update", "Updates"]
+__all__ = ["AlreadyPublished", "Choice", "PromiseEnded", "Update", "Updates"]
 
 
 class AlreadyPublished(Exception):
     """This pending update was published before: nothing was stored or sent again."""
+
+
+class PromiseEnded(Exception):
+    """The commitment's promise has ended: no update is published on it (nothing was stored
+    or sent). Its outcome is what the commitments' last statuses say."""
+
+    def __init__(self, promise: Promise) -> None:
+        super().__init__(promise.id)
+        self.promise = promise
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,9 @@ def choices_for(deployment: Deployment, member: StaffLike) -> list[Choice]:
     """Commitments of the promises at the member's stations that they may report on: their
     own actor's, or every one for the kommunpolis and admins. A list of more than a page has
     their own actor's first (`Updates.own`), so that an admin of many finds theirs on the
-    first page; one that fits a page keeps the file's order (`paging.own_first`).
+    first page; one that fits a page keeps the file's order (`paging.own_first`). Ended
+    promises are in the list too, so that a position keeps its commitment when a promise
+    ends; /uppdatera shows only the open ones (`Updates.is_open`).
 
     The /uppdatera buttons carry a position in this list (`u:c:N`): it is the same list
     while the deployment file is, and a restart with another file (a commitment added, or a
@@ -81,8 +105,12 @@ class Updates:
         return self.deployment.deployment.default_language
 
     # ------------------------------------------------------------------ following
-    async def follow(self, chat_id: int, station_id: str) -> bool:
-        resident = await self.residents.touch(chat_id)
+    async def follow(self, chat_id: int, station_id: str, language: str | None = None) -> bool:
+        """Follow a station. `language`, the one the resident is answered in, is kept when
+        they have not chosen one, so that the station's updates reach them in it."""
+        resident = await self.residents.touch(chat_id, language)
+        if language is not None and resident.language is None:
+            await self.residents.set_language(resident.id, language)
         return await self.promises.follow(resident.id, station_id)
 
     async def unfollow(self, chat_id: int, station_id: str) -> bool:
@@ -94,6 +122,30 @@ class Updates:
     async def followed(self, chat_id: int) -> list[str]:
         resident = await self.residents.get_by_chat(chat_id)
         return await self.promises.followed(resident.id) if resident else []
+
+    # ------------------------------------------------------------------ promises in time
+    def today(self) -> dt.date:
+        """Today in the deployment's time zone: a promise runs to the end of its last day."""
+        return today_in(self.zone)
+
+    def timeline(self, station_id: str) -> Timeline:
+        """The station's promises today: current, next, ended."""
+        return timeline(self.deployment.directory.promises_at(station_id), self.today())
+
+    def is_open(self, choice: Choice) -> bool:
+        """Whether updates may be published on the choice: its promise has not ended."""
+        return not has_ended(choice.promise, self.today())
+
+    def _refuse_ended(self, choice: Choice) -> None:
+        if not self.is_open(choice):
+            raise PromiseEnded(choice.promise)
+
+    def text_in(self, lang: str, value: Localized) -> str:
+        """A promise's text for a message in `lang`: the Swedish marked "(på svenska)" in
+        `lang` when there is no translation (a Safe string: it holds the mark's HTML)."""
+        if not value.swedish:
+            return value.text
+        return Safe(self.catalogs.text(lang, "promise.in_swedish", text=value.text))
 
     # ------------------------------------------------------------------ the state of promises
     async def progress(self) -> tuple[dict[str, CommitmentState], dict[str, Update]]:
@@ -123,7 +175,7 @@ class Updates:
             lang,
             "broadcast.general",
             station=", ".join(self.station_names(choice)),
-            commitment=choice.commitment.text,
+            commitment=self.text_in(lang, commitment_in(choice.commitment, lang)),
             status=t(lang, f"commitment.{status.value}"),
             percent=percent,
             text=text,
@@ -137,7 +189,7 @@ class Updates:
             lang,
             "broadcast.personal",
             reference=reference,
-            commitment=choice.commitment.text,
+            commitment=self.text_in(lang, commitment_in(choice.commitment, lang)),
             status=t(lang, f"commitment.{status.value}"),
             text=text,
         )
@@ -153,7 +205,9 @@ class Updates:
         self, choice: Choice, status: CommitmentStatus | None, text: str, staff_lang: str
     ) -> None:
         """TooLong unless the update fits one message in every language it may be sent in: to
-        followers, to the residents whose cases are linked, and as the staff's preview."""
+        followers, to the residents whose cases are linked, and as the staff's preview.
+        PromiseEnded when the commitment's promise has ended."""
+        self._refuse_ended(choice)
         new_status, percent = await self.outcome_of(choice, status)
         linked = await self.promises.linked_reporters(choice.commitment.id)
         references = {reference for _, _, reference in linked}
@@ -191,7 +245,10 @@ class Updates:
 
         With the pending update's token, idempotent: AlreadyPublished, with nothing stored or
         sent, when an update with this token was published before (a press Telegram delivers
-        again after a crash, from a pending update persisted before it was published)."""
+        again after a crash, from a pending update persisted before it was published).
+
+        PromiseEnded, with nothing stored or sent, when the commitment's promise has ended."""
+        self._refuse_ended(choice)
         new_status, percent = await self.outcome_of(choice, status)
         items: list[OutboxItem] = []
         personal = await self.promises.linked_reporters(choice.commitment.id)
@@ -245,20 +302,13 @@ class Updates:
         """'You said, we did' for one station and month, to its followers. Returns chats."""
         station = self.deployment.station(station_id)
         start, end = month_bounds(month)
-        start_iso = (
-            dt.datetime.combine(start, dt.time(), self.zone)
-            .astimezone(dt.UTC)
-            .isoformat(timespec="seconds")
-        )
-        end_iso = (
-            dt.datetime.combine(end, dt.time(), self.zone)
-            .astimezone(dt.UTC)
-            .isoformat(timespec="seconds")
-        )
+        start_iso, end_iso = self._utc(start), self._utc(end)
         counts = await self.promises.reports_by_category(station_id, start_iso, end_iso)
+        # The promise (or two, at a change) that ran at the station during the month.
+        running = running_during(self.deployment.directory.promises_at(station_id), start, end)
         commitments = {
-            c.id: c.text
-            for p in self.deployment.directory.promises_at(station_id)
+            c.id: c
+            for p in running
             for c in p.commitments
             if not c.stations or station_id in c.stations
         }
@@ -289,7 +339,7 @@ class Updates:
         month: str,
         counts: dict[str, int],
         changes: list[Update],
-        commitments: dict[str, str],
+        commitments: Mapping[str, Commitment],
     ) -> list[str]:
         """The digest's messages: one, or several when the month's updates (staff text) are
         more than one message holds."""
@@ -320,7 +370,9 @@ class Updates:
                     t(
                         lang,
                         "digest.change",
-                        commitment=commitments[change.commitment_id],
+                        commitment=self.text_in(
+                            lang, commitment_in(commitments[change.commitment_id], lang)
+                        ),
                         text=change.text,
                     )
                 )

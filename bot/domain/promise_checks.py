@@ -1,0 +1,75 @@
+"""Checks of the deployment file's promises that no single field can express: successive
+promises at a station must not overlap in time, and a translation must be in a language the
+deployment offers. Part of `deployment.find_problems`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.domain.deployment import Deployment, Problem, Promise
+
+#: The language promises are written in; the others are `translations`.
+SOURCE_LANGUAGE = "sv"
+
+
+def promise_problems(dep: Deployment) -> list[Problem]:
+    """Overlapping promises at a station, and translations in languages not offered."""
+    return _overlaps(dep.promises) + _translations(dep)
+
+
+def _where(index: int, promise: Promise) -> str:
+    return f"promises[{index}] ({promise.id})"
+
+
+def _overlaps(promises: list[Promise]) -> list[Problem]:
+    """One problem for each pair of promises that share a station and a day: a station's
+    promises follow one another (one ends before the next starts), so that residents see one
+    current promise and its updates are refused once it has ended."""
+    problems = []
+    for i, later in enumerate(promises):
+        for j, earlier in enumerate(promises[:i]):
+            shared = [s for s in dict.fromkeys(later.stations) if s in earlier.stations]
+            if shared and later.start <= earlier.end and earlier.start <= later.end:
+                problems.append(
+                    Problem(
+                        f"{_where(i, later)}.start",
+                        f"overlaps promise {earlier.id!r} ({earlier.start} – {earlier.end}) at "
+                        f"{', '.join(repr(s) for s in shared)} (promises[{j}]): a station's "
+                        "promises follow one another, each starting after the one before ends",
+                    )
+                )
+    return problems
+
+
+def _translations(dep: Deployment) -> list[Problem]:
+    offered = dep.deployment.languages
+    problems: list[Problem] = []
+
+    def check(where: str, languages: Iterable[str]) -> None:
+        for lang in languages:
+            if lang == SOURCE_LANGUAGE:
+                problems.append(
+                    Problem(
+                        f"{where}.translations.{lang}",
+                        "Swedish is the text itself, not a translation",
+                    )
+                )
+            elif lang not in offered:
+                problems.append(
+                    Problem(
+                        f"{where}.translations.{lang}",
+                        f"language {lang!r} is not in deployment.languages ({', '.join(offered)})",
+                    )
+                )
+
+    for i, promise in enumerate(dep.promises):
+        where = _where(i, promise)
+        check(where, promise.translations)
+        for lang, text in promise.translations.items():
+            if text.title is None and text.summary is None:
+                problems.append(
+                    Problem(f"{where}.translations.{lang}", "gives neither title nor summary")
+                )
+        for j, commitment in enumerate(promise.commitments):
+            check(f"{where}.commitments[{j}] ({commitment.id})", commitment.translations)
+    return problems
