@@ -13,18 +13,23 @@ import io
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
+from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.export import COLUMNS, Exporter, Labels, csv_record
 from bot.settings import Settings
 from storage.export import Filters
+from tests.people import Person
+from tests.test_stats import ADMIN, staff_bot  # noqa: F401 (a fixture)
 
 BOM = b"\xef\xbb\xbf"
 EVIL = '=HYPERLINK("http://example.com/x","klicka")'
@@ -158,9 +163,12 @@ def test_the_fast_swedish_path_writes_what_the_labels_give(
     labels = Labels(deployment)
     generic: list[object] = []  # records written by the generic path (and the headings)
     record = bot.services.export.excel.excel_record
-    monkeypatch.setattr(
-        bot.services.export.excel, "excel_record", lambda row: generic.append(row) or record(row)
-    )
+
+    def counted(row: Sequence[Any]) -> str:
+        generic.append(row)
+        return record(row)
+
+    monkeypatch.setattr(bot.services.export.excel, "excel_record", counted)
 
     def expected() -> bytes:
         out = io.StringIO(newline="")
@@ -277,3 +285,37 @@ def test_the_dialect_is_for_csv_only(
     assert export(seeded, tmp_path / "x.json", "--format", "json", "--dialect", "rfc4180") == 2
     assert "--dialect is for CSV, not json" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+async def test_the_bots_export_buttons_give_files_an_admin_can_open(
+    staff_bot: Emulator,  # noqa: F811 (the fixture imported from tests/test_stats.py)
+    catalogs: Catalogs,
+) -> None:
+    """/export offers CSV, Excel, JSON and GeoJSON; each file opens in what it is for."""
+    from openpyxl import load_workbook
+
+    world = staff_bot.world
+    admin = Person(world, ADMIN, catalogs)
+    files: dict[str, bytes] = {}
+    for fmt in ("csv", "xlsx", "json", "geojson"):
+        await admin.say("/export")
+        await admin.tap("Jakobsberg")
+        await admin.tap(admin.t("export.kind_all"))
+        got = await admin.tap(admin.t("stats.period_all"))
+        offered = [b["text"] for m in got for b in m.inline_buttons]
+        assert offered[-4:] == [
+            admin.t(f"export.format_{f}") for f in ("csv", "xlsx", "json", "geojson")
+        ]
+        got = await admin.tap(admin.t(f"export.format_{fmt}"))
+        document = next(m for m in got if "document" in m.data).data["document"]
+        assert document["file_name"].endswith(f".{fmt}")
+        files[fmt] = world.files[document["file_id"]].content
+    rows = swedish_rows(files["csv"])
+    assert files["csv"].startswith(BOM)
+    assert rows[0][0] == "Ärende"
+    assert sorted(row[0] for row in rows[1:]) == ["JKB-0001", "JKB-0002", "JKB-0003", "JKB-0004"]
+    book = load_workbook(io.BytesIO(files["xlsx"]), read_only=True)
+    assert next(book.active.iter_rows(values_only=True))[0] == "Ärende"
+    book.close()
+    assert len(json.loads(files["json"])["rows"]) == 4
+    assert json.loads(files["geojson"])["type"] == "FeatureCollection"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from bot.domain.stats import PERIODS
 
-FORMATS = ("csv", "xlsx", "json")
+FORMATS = ("csv", "xlsx", "json", "geojson")  # what makes sense to an admin; no NDJSON
 KINDS = ("idea", "report")
 ALL = "all"
 
