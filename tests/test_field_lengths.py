@@ -58,8 +58,12 @@ def cut_by(person: Person) -> int:
     """The number in 'Texten är N tecken för lång. ...', checked against the whole message."""
     said = person.last_text()
     found = re.search(r"\d+", said)
-    assert found, said
-    excess = int(found[0])
+    # Arabic writes one and two in words ("بحرف واحد", by one character): no digit to read.
+    excess = (
+        int(found[0])
+        if found
+        else next(n for n in (1, 2) if said == person.t("error.too_long_by", excess=n))
+    )
     assert said == person.t("error.too_long_by", excess=excess)
     assert excess > 0
     return excess

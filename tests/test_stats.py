@@ -160,7 +160,8 @@ async def test_report_counts_times_and_chart(
         assert "<b>Jakobsberg</b>: 4" in text
         assert "• Belysning: 2 (läst 1, åtgärdad 1)" in text
         assert "Idéer: 1" in text
-        assert "median 4.0 h" in text
+        assert "median 4 timmar" in text  # Babel's units: the plural form, a decimal comma
+        assert "90 % inom 2,1 dygn (2 ärenden)" in text
 
         only_floda = await stats.report(Period(None, None), ["floda"])
         assert only_floda.total == 1
@@ -200,10 +201,16 @@ def test_stats_command(
         assert main(["stats", "--since", "last week"]) == 2
     finally:
         del os.environ["TRYGG_DATABASE"]
-    assert "Period 2026-10-01 – 2026-10-31: 5 cases" in out
+    # Swedish through and through: headings, status labels, dates, plural, decimal comma.
+    assert "Period 1 okt. 2026 – 31 okt. 2026: 5 ärenden" in out
+    assert "Tid till åtgärdat: median 35 timmar, 90 % inom 2,1 dygn (2 ärenden)." in out
+    assert f"Diagrammet (ärenden per vecka och kategori) är sparat i {chart}." in out
     lines = [line.split() for line in out.splitlines()]
-    assert ["Jakobsberg", "Belysning", "acknowledged", "1"] in lines
-    assert ["Floda", "Belysning", "resolved", "1"] in lines
+    assert lines[0] == ["Station", "Kategori", "Status", "Antal"]
+    assert ["Jakobsberg", "Belysning", "läst", "1"] in lines
+    assert ["Floda", "Belysning", "åtgärdad", "1"] in lines
+    english = {"cases", "category", "count", "chart", "written", "acknowledged", "resolved", "h"}
+    assert not english & {word.strip(".:,()").lower() for line in lines[1:] for word in line}
     with Image.open(chart) as image:
         assert image.size == (1200, 675)
 

@@ -96,7 +96,7 @@ async def test_me_too_accepts_only_a_case_that_was_offered(
     assert "FLO-0001" not in mine[-1].text
     # The case that was offered can still be supported.
     done = await bob.tap("JKB-0001")
-    assert "Nu håller 1 med" in done[-1].text
+    assert "Nu håller 1 person med" in done[-1].text
     assert supporters(bot_settings) == [("JKB-0001", BOB)]
 
 

@@ -443,13 +443,13 @@ async def test_the_second_officer_is_told_who_was_first(
     done = {"JKB-0001: åtgärdad.", "JKB-0001: kan inte åtgärdas."}
     (winner,) = [chat for chat, texts in replies.items() if texts and texts[0] in done]
     (loser,) = set(replies) - {winner}
-    first = {
-        POLIS_JKB: ("Lokalpolisområde Järfälla", "åtgärdad"),
-        KOMMUN_JKB: ("Järfälla kommun", "kan inte åtgärdas"),
+    first = {  # the status as a sentence: never "ärendet är åtgärdad" or "är kan inte ..."
+        POLIS_JKB: ("Lokalpolisområde Järfälla", "ärendet är åtgärdat"),
+        KOMMUN_JKB: ("Järfälla kommun", "ärendet kan inte åtgärdas"),
     }
-    actor, status = first[winner]
+    actor, state = first[winner]
     assert replies[loser] == [
-        f"JKB-0001 har redan hanterats av {actor}: ärendet är {status}. Inget har ändrats."
+        f"JKB-0001 har redan hanterats av {actor}: {state}. Inget har ändrats."
     ], replies
     told = [
         json.loads(r["payload"])["text"]

@@ -94,44 +94,46 @@ def cmd_stats(ctx: Context) -> int:
 
     args = ctx.args
     deployment = ctx.deployment
+    lang = deployment.deployment.default_language  # operators read the deployment's language
+
+    def t(key: str, **params: object) -> str:
+        return _plain(ctx.catalogs.text(lang, key, **params))
+
+    def day(value: str | None) -> dt.date | None:
+        try:
+            return None if value is None else dt.date.fromisoformat(value)
+        except ValueError:
+            raise CliError(t("stats.cli.bad_date", value=value)) from None
+
     known = {s.id for s in deployment.stations}
     stations = [s for s in (args.station or "").split(",") if s] or None
     bad = sorted(set(stations or []) - known)
     if bad:
-        raise CliError(f"Unknown station {', '.join(bad)}; one of: {', '.join(sorted(known))}")
+        raise CliError(
+            t("stats.cli.unknown_station", stations=", ".join(bad), known=", ".join(sorted(known)))
+        )
+    since, until = day(args.since), day(args.until)
     asyncio.run(ctx.migrate())
 
-    async def compute(
-        db: Database,
-    ) -> tuple[list[tuple[str, str, str, int]], list[str], bytes | None]:
+    async def compute(db: Database) -> tuple[list[str], bytes | None]:
         stats = Statistics(deployment, ctx.catalogs, StatsRepository(db))
-        if args.since or args.until:
-            period = Period(_date(args.since), _date(args.until))
+        if since or until:
+            period = Period(since, until)
         else:
             period = named_period(args.period, stats.today())
         report = await stats.report(period, stations)
-        summary = [
-            f"Period {period.label()}: {report.total} cases",
-            _plain(stats.wait_line("stats.to_ack", report.to_acknowledge)),
-            _plain(stats.wait_line("stats.to_resolve", report.to_resolve)),
-        ]
         chart = stats.chart(report) if args.chart else None
-        return stats.table(report), summary, chart
+        return stats.terminal(report), chart
 
-    table, summary, chart = ctx.with_database(compute)
-    if table:
-        width = max(len(row[0]) for row in table)
-        cat_width = max(len(row[1]) for row in table)
-        print(f"{'station':<{width}}  {'category':<{cat_width}}  {'status':<15} count")
-        for station, category, status, n in table:
-            print(f"{station:<{width}}  {category:<{cat_width}}  {status:<15} {n:>5}")
-    for line in summary:
+    lines, chart = ctx.with_database(compute)
+    for line in lines:
         print(line)
     if chart is not None:
         out = Path(args.chart)
         try:
             out.write_bytes(chart)
         except OSError as exc:
-            raise CliError(f"Cannot write {out}: {exc.strerror or exc}") from None
-        print(f"Chart (cases per week per category) written to {out}")
+            failed = t("stats.cli.chart_failed", path=out, error=exc.strerror or exc)
+            raise CliError(failed) from None
+        print(t("stats.cli.chart", path=out))
     return 0

@@ -40,7 +40,7 @@ async def my_cases(update: Update, context: AppContext) -> None:
             kind=services.text(lang, f"kind.{case.kind.value}"),
             station=station.name if station else case.station_id,
             status=services.text(lang, f"status.{case.status}"),
-            date=created.date().isoformat(),
+            date=created.date(),
         )
         if case.resident_id != resident.id:
             line += " " + services.text(lang, "cases.supporting")

@@ -57,7 +57,7 @@ def already_handled(context: AppContext, exc: AlreadyHandled) -> str:
         "desk.already_handled",
         reference=exc.reference,
         actor=exc.actor,
-        status=desk.t(f"status.{exc.status.value}"),
+        state=desk.t(f"case.is.{exc.status.value}"),
     )
 
 
@@ -142,7 +142,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
     except (Refused, ValueError) as exc:
         if isinstance(exc, IllegalTransition):
             await query.answer(
-                t("desk.illegal", status=t(f"status.{exc.status.value}")), show_alert=True
+                t("desk.illegal", state=t(f"case.is.{exc.status.value}")), show_alert=True
             )
         else:
             await refuse(update, context)
@@ -226,7 +226,7 @@ async def on_note(update: Update, context: AppContext) -> int:
         outcome = await desk.act(member, pending["ref"], Action(pending["action"]), message.text)
     except IllegalTransition as exc:
         await send(
-            update, context, desk.t("desk.illegal", status=desk.t(f"status.{exc.status.value}"))
+            update, context, desk.t("desk.illegal", state=desk.t(f"case.is.{exc.status.value}"))
         )
         return ConversationHandler.END
     except AlreadyHandled as exc:
@@ -331,7 +331,7 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
                 station=desk.station_name(case.station_id),
                 category=category,
                 status=desk.t(f"status.{case.status}"),
-                date=desk.local_time(case.created_at)[:10],
+                date=desk.local_date(case.created_at),
             )
         )
         rows.append(

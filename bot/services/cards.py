@@ -16,7 +16,7 @@ from bot.domain import callbacks
 from bot.domain.deployment import Deployment
 from bot.domain.models import Case, Staff
 from bot.domain.text import one_line, paragraphs
-from bot.i18n import Catalogs, Safe
+from bot.i18n import Catalogs, Safe, date_time
 from storage.outbox import OutboxItem
 
 #: Callback scope of officer actions on a case (the card's buttons).
@@ -38,7 +38,11 @@ class Cards:
         return self.catalogs.text(lang or self.lang, key, **params)
 
     def local_time(self, iso: str) -> str:
-        return dt.datetime.fromisoformat(iso).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        """A stored UTC time in the deployment's zone, written the desk language's way."""
+        return date_time(dt.datetime.fromisoformat(iso).astimezone(self.zone), self.lang)
+
+    def local_date(self, iso: str) -> dt.date:
+        return dt.datetime.fromisoformat(iso).astimezone(self.zone).date()
 
     def station_name(self, station_id: str) -> str:
         """The station's name; its id when the deployment file no longer has it (the case

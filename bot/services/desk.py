@@ -8,6 +8,7 @@ afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -163,6 +164,9 @@ class Desk:
 
     def local_time(self, iso: str) -> str:
         return self.cards.local_time(iso)
+
+    def local_date(self, iso: str) -> dt.date:
+        return self.cards.local_date(iso)
 
     def station_name(self, station_id: str) -> str:
         return self.cards.station_name(station_id)

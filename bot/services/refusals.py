@@ -141,7 +141,7 @@ class Refusals:
     # ------------------------------------------------------------------ helpers
     def _alert_refused(self, row: OutboxRow, who: Safe, reason: str, reference: str | None) -> str:
         return self._desk.t(
-            "alert.refused", who=who, reference=reference or "–", reason=reason, row=row.id
+            "alert.refused", who=who, reference=reference or "–", reason=reason, row=str(row.id)
         )
 
     async def _who(self, row: OutboxRow) -> Safe:

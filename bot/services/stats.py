@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.units import format_unit
 
 from bot.charts import weekly_chart
 from bot.domain.deployment import Deployment
 from bot.domain.stats import IDEA, Durations, Period, StatsReport, summarise, weekly
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, written
 from storage.stats import StatsRepository
 
 MAX_TEXT = 3900  # Telegram allows 4096 characters; leave room for the last line
@@ -65,14 +70,29 @@ class Statistics:
         station = self.deployment.directory.stations.get(station_id)
         return station.name if station is not None else station_id
 
+    def period_label(self, period: Period) -> str:
+        """'1 okt. 2026 – 31 okt. 2026': the period's first and last day, the language's way."""
+
+        def day(value: dt.date | None) -> str:
+            return format_date(value, "medium", locale=self.lang) if value else "…"
+
+        last = period.until - dt.timedelta(days=1) if period.until else None
+        return f"{day(period.since)} – {day(last)}"
+
+    def duration(self, hours: float) -> str:
+        """'4 timmar', '1,5 timmar', '2,1 dygn': hours up to two days, then days."""
+        unit, value = ("duration-hour", hours) if hours < 48 else ("duration-day", hours / 24)
+        return format_unit(value, unit, length="long", format="#,##0.#", locale=self.lang)
+
     def wait_line(self, key: str, d: Durations) -> str:
         if not d.count or d.median_hours is None or d.p90_hours is None:
             return self.t(f"{key}_none")
-        return self.t(key, median=_hours(d.median_hours), p90=_hours(d.p90_hours), count=d.count)
+        median, p90 = self.duration(d.median_hours), self.duration(d.p90_hours)
+        return self.t(key, median=median, p90=p90, count=d.count)
 
     def text(self, report: StatsReport) -> str:
         """The summary as Telegram HTML, cut to fit one message."""
-        lines = [self.t("stats.title", period=report.period.label(), total=report.total)]
+        lines = [self.t("stats.title", period=self.period_label(report.period), count=report.total)]
         if not report.total:
             lines.append(self.t("stats.empty"))
         for station, total in sorted(report.by_station().items(), key=lambda kv: -kv[1]):
@@ -80,7 +100,8 @@ class Statistics:
             lines.append(self.t("stats.station", station=self.station_name(station), total=total))
             for category, statuses in self.by_category(report, station):
                 parts = ", ".join(
-                    f"{self.t('status.' + status).lower()} {n}" for status, n in statuses.items()
+                    f"{self.t('status.' + status).lower()} {written(n, self.lang)}"
+                    for status, n in statuses.items()
                 )
                 lines.append(
                     self.t(
@@ -105,18 +126,41 @@ class Statistics:
         return sorted(rows, key=lambda kv: -sum(kv[1].values()))
 
     def table(self, report: StatsReport) -> list[tuple[str, str, str, int]]:
-        """Rows for a terminal or a spreadsheet: station, category, status, count."""
+        """Rows for a terminal or a spreadsheet: station, category, status (its label), count."""
         return [
-            (self.station_name(s), self.category_name(c), st, n)
+            (self.station_name(s), self.category_name(c), self.t(f"status.{st}"), n)
             for (s, c, st), n in sorted(report.counts.items())
         ]
+
+    def terminal(self, report: StatsReport) -> list[str]:
+        """`trygghetsbot stats`: the table with headings, the period and the waits, plain text
+        in the deployment's language."""
+        rows = [
+            (station, category, status, written(n, self.lang))
+            for station, category, status, n in self.table(report)
+        ]
+        lines: list[str] = []
+        if rows:
+            head = tuple(
+                self.t(f"stats.cli.{c}") for c in ("station", "category", "status", "count")
+            )
+            widths = [max(len(row[i]) for row in [head, *rows]) for i in range(4)]
+            for row in [head, *rows]:
+                cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=False)]
+                lines.append("  ".join([*cells, row[3].rjust(widths[3])]))
+        lines.append(
+            self.t("stats.cli.period", period=self.period_label(report.period), count=report.total)
+        )
+        lines.append(plain(self.wait_line("stats.to_ack", report.to_acknowledge)))
+        lines.append(plain(self.wait_line("stats.to_resolve", report.to_resolve)))
+        return lines
 
     def chart(self, report: StatsReport) -> bytes:
         """Cases per week per category as a PNG."""
         names = ", ".join(self.station_name(s) for s in report.stations)
         return weekly_chart(
             self.t("stats.chart_title"),
-            f"{names} · {report.period.label()} · {self.deployment.deployment.name}",
+            f"{names} · {self.period_label(report.period)} · {self.deployment.deployment.name}",
             report.weeks,
             report.per_week,
             {c: self.category_name(c) for c in report.per_week},
@@ -124,7 +168,6 @@ class Statistics:
         )
 
 
-def _hours(value: float) -> str:
-    if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} d"
+def plain(html_text: str) -> str:
+    """Telegram HTML as terminal text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

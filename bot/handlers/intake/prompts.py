@@ -13,7 +13,7 @@ from bot.domain.stations import View
 from bot.handlers.chooser import chooser_rows, prompt
 from bot.handlers.common import Button, in_rows, keyboard
 from bot.handlers.intake.turn import EXPECTS, FIELD_KEYS, Turn
-from bot.i18n import Safe
+from bot.i18n import Days, Safe
 
 Prompt = tuple[str, InlineKeyboardMarkup]
 
@@ -43,8 +43,8 @@ async def consent(turn: Turn) -> Prompt:
         "privacy.short",
         recipients=", ".join(parties),
         controller=services.deployment.privacy.controller,
-        case_days=retention.case_days,
-        photo_days=retention.photo_days,
+        case_days=Days(retention.case_days),
+        photo_days=Days(retention.photo_days),
         contact=services.deployment.privacy.contact,
     )
     agree = (t("privacy.agree"), turn.cb(Action.AGREE))
