@@ -24,6 +24,7 @@ from bot.i18n import (
     Percent,
     available_languages,
     load_po,
+    month_name,
     read_catalog,
     written,
 )
@@ -325,6 +326,8 @@ def test_numbers_and_dates_the_languages_way(every: Catalogs) -> None:
     )
     assert written(Percent(45), "sv") == "45\u00a0%"
     assert written(Percent(45), "en") == "45%"
+    assert month_name(dt.date(2026, 10, 1), "sv") == "oktober 2026"
+    assert month_name(dt.date(2026, 10, 1), "fi") == "lokakuu 2026"
     assert (
         every.text(
             "sv",

@@ -197,7 +197,7 @@ async def test_a_station_shows_its_current_promise_and_opens_the_history(
         text = history[-1].text
         assert plain(person.t("promise.history_title", station="Jakobsberg")) in text
         assert "Tryggare stationsområde i Jakobsberg" in text
-        assert "2019-01-01 – 2020-12-31" in text
+        assert "1 jan. 2019 – 31 dec. 2020" in text  # Swedish dates, by Babel
         assert person.t("promise.outcome", done=1, total=9) in text  # the trygghetscenter
         assert "nästa löfte" not in text
         # Lerum: no promise runs today; the next is upcoming, STK is shown as ended.
@@ -205,9 +205,9 @@ async def test_a_station_shows_its_current_promise_and_opens_the_history(
         lerum = await person.tap("Lerum")
         text = "\n".join(m.text for m in lerum)
         assert "Tryggare Lerum" in text
-        assert plain(person.t("promise.upcoming", start=(TODAY + 30 * DAY).isoformat())) in text
+        assert plain(person.t("promise.upcoming", start=TODAY + 30 * DAY)) in text
         assert "Samverkan för en tryggare kollektivtrafik (STK)" in text
-        assert plain(person.t("promise.ended", end="2022-12-31")) in text
+        assert plain(person.t("promise.ended", end=dt.date(2022, 12, 31))) in text
 
 
 # ---------------------------------------------------------------------- staff updates
@@ -236,7 +236,7 @@ async def test_an_ended_promise_takes_no_staff_update(
         ended = next(n for n, c in enumerate(choices) if c.promise.id == "jarfalla-2019-2020")
         await officer.press_forged(f"v1:u:c:{ended}")
         refusal = officer.t(
-            "update.ended", title="Tryggare stationsområde i Jakobsberg", end="2020-12-31"
+            "update.ended", title="Tryggare stationsområde i Jakobsberg", end=dt.date(2020, 12, 31)
         )
         assert officer.last_text() == plain(refusal)
         assert "\n" not in refusal

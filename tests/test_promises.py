@@ -62,8 +62,15 @@ def test_bar_small_counts_and_months() -> None:
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
-        ("sv", ["Framsteg: 11 % ▰▱▱▱▱▱▱▱▱▱", "Utfall: 1 av 9 åtaganden klara.", "klart · 100 %"]),
-        ("en", ["Progress: 11 % ▰▱▱▱▱▱▱▱▱▱", "Outcome: 1 of 9 commitments done.", "done · 100 %"]),
+        (
+            "sv",
+            [
+                "Framsteg: 11\u00a0% ▰▱▱▱▱▱▱▱▱▱",
+                "Utfall: 1 av 9 åtaganden klara.",
+                "klart · 100\u00a0%",
+            ],
+        ),
+        ("en", ["Progress: 11% ▰▱▱▱▱▱▱▱▱▱", "Outcome: 1 of 9 commitments done.", "done · 100%"]),
     ],
 )
 async def test_both_promises_render_with_progress(
@@ -82,7 +89,7 @@ async def test_both_promises_render_with_progress(
     await person.tap("Floda")
     stk = (await person.say("/lofte"))[-1].text
     assert "Samverkan för en tryggare kollektivtrafik" in stk
-    assert ("Framsteg: 0 % ▱▱▱▱▱▱▱▱▱▱" if lang == "sv" else "Progress: 0 % ▱▱▱▱▱▱▱▱▱▱") in stk
+    assert ("Framsteg: 0\u00a0% ▱▱▱▱▱▱▱▱▱▱" if lang == "sv" else "Progress: 0% ▱▱▱▱▱▱▱▱▱▱") in stk
     assert "Väktare vid Lerums" not in stk  # that commitment is for Lerum and Herrljunga
 
 
@@ -134,17 +141,17 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
         await officer.tap("pågår")
         preview = await officer.say("Från och med i måndags finns trygghetsvärdar kl 18–23.")
         assert "Förhandsvisning" in preview[-1].text
-        assert "Status: pågår (50 %)" in preview[-1].text
+        assert "Status: pågår (50\u00a0%)" in preview[-1].text
         published = await officer.tap("Publicera")
         assert "Det skickas till 2 mottagare" in published[-1].text
         personal = await world.wait_for(RESIDENT, lambda m: "Du rapporterade JKB-0001" in m.text)
         assert "trygghetsvärdar kl 18–23" in personal.text
         general = await world.wait_for(OTHER, lambda m: "Nytt om löftet vid Jakobsberg" in m.text)
-        assert "Status: pågår (50 %)" in general.text
+        assert "Status: pågår (50\u00a0%)" in general.text
         lofte = (await follower.say("/lofte"))[-1].text
         assert "Senast (" in lofte
         assert "trygghetsvärdar kl 18–23" in lofte
-        assert "Framsteg: 17 %" in lofte  # (100 + 50) / 9
+        assert "Framsteg: 17\u00a0%" in lofte  # (100 + 50) / 9
     (update,) = rows(bot_settings, "SELECT * FROM commitment_updates")
     assert (update["actor_id"], update["status"]) == ("polisen-jarfalla", "in_progress")
     assert update["staff_id"] is not None
@@ -265,7 +272,7 @@ async def test_monthly_digest_hides_small_counts(
         assert await services.updates.digest("floda", "2026-10") == 1
         (row,) = rows(bot_settings, "SELECT payload FROM outbox WHERE recipient = ?", str(RESIDENT))
         text = row["payload"]
-        assert "Ni sa, vi gjorde: Floda, 2026-10" in text
+        assert "Ni sa, vi gjorde: Floda, oktober 2026" in text
         assert "Belysning: 4" in text
         assert "Klotter och skadeg\\u00f6relse: f\\u00e4rre \\u00e4n 3" in text
         assert await services.updates.digest("floda", "2026-09") == 1  # empty month still says so

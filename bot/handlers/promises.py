@@ -27,7 +27,7 @@ from bot.domain.promises import (
 from bot.domain.text import in_messages
 from bot.handlers.chooser import show_menu_chooser
 from bot.handlers.common import keyboard, lang_of, send
-from bot.i18n import Safe
+from bot.i18n import Percent, Safe
 from bot.services import Services
 from bot.services.updates import Update as StoredUpdate
 
@@ -98,8 +98,8 @@ async def show_history(update: Update, context: AppContext, station_id: str) -> 
                 lang,
                 "promise.history_item",
                 title=services.updates.text_in(lang, title_in(promise, lang)),
-                start=promise.start.isoformat(),
-                end=promise.end.isoformat(),
+                start=promise.start,
+                end=promise.end,
                 outcome=Safe(t(lang, "promise.outcome", done=done, total=total)),
             ),
         ]
@@ -127,19 +127,19 @@ def render(
             lang,
             "promise.header",
             title=text_in(lang, title_in(promise, lang)),
-            start=promise.start.isoformat(),
-            end=promise.end.isoformat(),
+            start=promise.start,
+            end=promise.end,
             parties=", ".join(actors[a] for a in promise.parties),
         )
     ]
     if not has_started(promise, today):
-        lines.append(t(lang, "promise.upcoming", start=promise.start.isoformat()))
+        lines.append(t(lang, "promise.upcoming", start=promise.start))
     else:
         percent = promise_progress(promise, states)
-        lines.append(t(lang, "promise.progress", percent=percent, bar=bar(percent)))
+        lines.append(t(lang, "promise.progress", percent=Percent(percent), bar=bar(percent)))
     if has_ended(promise, today):
         done, total = outcome(promise, states)
-        lines.append(t(lang, "promise.ended", end=promise.end.isoformat()))
+        lines.append(t(lang, "promise.ended", end=promise.end))
         lines.append(t(lang, "promise.outcome", done=done, total=total))
     lines.append("")
     for commitment in promise.commitments:
@@ -155,12 +155,12 @@ def render(
                 icon=ICONS[status],
                 text=text_in(lang, commitment_in(commitment, lang)),
                 status=t(lang, f"commitment.{status.value}"),
-                percent=progress,
+                percent=Percent(progress),
             )
         )
         update_ = latest.get(commitment.id)
         if update_ is not None:
-            date = update_.created_at[:10]
+            date = dt.date.fromisoformat(update_.created_at[:10])
             lines.append(t(lang, "promise.latest", date=date, text=update_.text))
     return lines
 

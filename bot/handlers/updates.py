@@ -259,7 +259,7 @@ async def on_text(update: Update, context: AppContext) -> int | None:
 def ended(context: AppContext, choice: Choice) -> str:
     """One line, in the staff's language: the promise has ended, nothing is published."""
     promise = choice.promise
-    return context.services.desk.t("update.ended", title=promise.title, end=promise.end.isoformat())
+    return context.services.desk.t("update.ended", title=promise.title, end=promise.end)
 
 
 async def cancel(update: Update, context: AppContext) -> int:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -172,6 +172,11 @@ def date_time(moment: dt.datetime, lang: str) -> str:
     date = format_date(moment, "medium", locale=lang)
     time = format_time(moment, "short", locale=lang)
     return str(pattern).replace("'", "").replace("{1}", date).replace("{0}", time)
+
+
+def month_name(day: dt.date, lang: str) -> str:
+    """The month of `day` with its year, as written in `lang`: 'oktober 2026', 'lokakuu 2026'."""
+    return format_skeleton("yMMMM", day, locale=lang)
 
 
 def available_languages() -> list[str]:

@@ -26,7 +26,7 @@ from bot.domain.promises import (
     today_in,
 )
 from bot.domain.text import check_fits, in_messages
-from bot.i18n import Catalogs, Safe
+from bot.i18n import Catalogs, Percent, Safe, month_name
 from bot.services.wake import Wake
 from storage.outbox import OutboxItem
 from storage.promises import PromiseRepository, Update
@@ -177,7 +177,7 @@ class Updates:
             station=", ".join(self.station_names(choice)),
             commitment=self.text_in(lang, commitment_in(choice.commitment, lang)),
             status=t(lang, f"commitment.{status.value}"),
-            percent=percent,
+            percent=Percent(percent),
             text=text,
         )
 
@@ -344,7 +344,9 @@ class Updates:
         """The digest's messages: one, or several when the month's updates (staff text) are
         more than one message holds."""
         t = self.catalogs.text
-        lines = [t(lang, "digest.title", station=station, month=month)]
+        lines = [
+            t(lang, "digest.title", station=station, month=month_name(month_bounds(month)[0], lang))
+        ]
         if counts:
             lines.append(t(lang, "digest.reports"))
             for category, count in sorted(counts.items()):
