@@ -193,6 +193,69 @@ def test_the_fast_swedish_path_writes_what_the_labels_give(
     assert b';"a;""b"""' in (tmp_path / "odd.csv").read_bytes()
 
 
+#: The rule by which Swedish Excel reads a CSV cell (or a typed one) as a number: an optional
+#: sign, digits (or thousands grouped by a space), an optional decimal comma and decimals, an
+#: optional exponent, an optional percent sign. A 16-digit pseudonym read so loses its digits
+#: past the 15th and shows as 1,23457E+15. (Dates and times are numbers too; not at issue.)
+EXCEL_NUMBER = re.compile(r"[+-]?(\d+|\d{1,3}([ \u00a0]\d{3})+)(,\d*)?([eE][+-]?\d+)?%?")
+#: Pseudonyms of the shapes about one in a thousand has: all digits, and digits-E-digits.
+NUMERIC_PSEUDONYMS = ("1234567890123456", "12345678901234e5")
+
+
+def test_the_pseudonym_is_text_to_swedish_excel(
+    seeded: Settings, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Swedish CSV (both paths) and the XLSX show the pseudonym as 'inv-' and its digits,
+    a text cell in any spreadsheet; the forms for programs keep the bare 16 digits."""
+    from openpyxl import load_workbook
+
+    assert all(EXCEL_NUMBER.fullmatch(p) for p in NUMERIC_PSEUDONYMS)  # the rule bites
+    assert not EXCEL_NUMBER.fullmatch("3f09a1c4e5b6d7e8")
+    exporter = Exporter(deployment)
+    forced: dict[int, str] = {}  # the seeded database's two residents, one shape each
+
+    def pseudonym(resident_id: int | None) -> str | None:
+        if resident_id is None:
+            return None
+        if resident_id not in forced:
+            forced[resident_id] = NUMERIC_PSEUDONYMS[len(forced)]
+        return forced[resident_id]
+
+    monkeypatch.setattr(exporter, "pseudonym", pseudonym)
+    shown = {"inv-" + p for p in NUMERIC_PSEUDONYMS}
+
+    column = COLUMNS.index("resident")
+    exporter.write("csv", seeded.database, tmp_path / "fast.csv", Filters())
+    with sqlite3.connect(seeded.database) as conn:  # a batch the generic path writes
+        conn.execute("UPDATE cases SET commitment_id = 'a;b' WHERE reference = 'FLO-0002'")
+    exporter.write("csv", seeded.database, tmp_path / "generic.csv", Filters())
+    for name in ("fast.csv", "generic.csv"):
+        rows = swedish_rows((tmp_path / name).read_bytes())[1:]
+        cells = [row[column] for row in rows]
+        assert len(cells) == 3
+        assert not [c for c in cells if EXCEL_NUMBER.fullmatch(c)], name
+        assert set(cells) == shown, name
+
+    exporter.write("xlsx", seeded.database, tmp_path / "x.xlsx", Filters())
+    sheet = load_workbook(tmp_path / "x.xlsx").active
+    assert sheet is not None
+    xlsx = [row[column] for row in sheet.iter_rows(min_row=2)]
+    assert len(xlsx) == 3
+    assert all(cell.data_type == "s" for cell in xlsx)  # a string cell, not a number
+    assert {cell.value for cell in xlsx} == shown
+
+    # For programs, exactly as before: the bare 16 digits.
+    exporter.write("csv", seeded.database, tmp_path / "r.csv", Filters(), dialect="rfc4180")
+    with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
+        assert {row["resident"] for row in csv.DictReader(handle)} == set(NUMERIC_PSEUDONYMS)
+    exporter.write("json", seeded.database, tmp_path / "x.json", Filters())
+    document = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
+    assert {row["resident"] for row in document["rows"]} == set(NUMERIC_PSEUDONYMS)
+    exporter.write("ndjson", seeded.database, tmp_path / "x.ndjson", Filters())
+    lines = (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["resident"] for line in lines} == set(NUMERIC_PSEUDONYMS)
+
+
 def test_csv_records_with_semicolons_are_what_the_csv_module_writes() -> None:
     import itertools
 

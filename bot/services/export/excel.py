@@ -6,8 +6,9 @@ in the ANSI code page (å, ä, ö as mojibake). So: UTF-8 with a BOM (written on
 files.py, before the headings), ';' between cells, CRLF, Swedish headings and labels
 (labels.py), local times as '2026-10-03 21:15' (Excel and LibreOffice read that as a date and
 time) and coordinates with a decimal comma, so that they are numbers in a Swedish sheet: with
-a point, Swedish Excel keeps them as text, or reads some as dates. Cells that start like a
-formula are neutralised as in every format.
+a point, Swedish Excel keeps them as text, or reads some as dates. The pseudonym is 'inv-'
+and its hex digits, text in any sheet (the bare digits are at times a number to Excel). Cells
+that start like a formula are neutralised as in every format.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.services.export.cells import Cells, _cell, _text_cell, csv_record
-from bot.services.export.labels import Labels
+from bot.services.export.labels import PSEUDONYM_PREFIX, Labels
 from storage.export import Filters, batches
 
 BOM = "\ufeff"
@@ -81,6 +82,7 @@ def excel_chunks(
     A batch whose ids or codes would need quoting takes the generic path, row by row.
     """
     moment, pseudonym, known = cells.moment, cells.pseudonym, cells._pseudonyms
+    prefix = PSEUDONYM_PREFIX
     kind = _labelled(labels.kind)
     status = _labelled(labels.status)
     category = _labelled(labels.category)
@@ -123,7 +125,7 @@ def excel_chunks(
             if resident_id is None:
                 resident = ""
             else:
-                resident = known.get(resident_id) or pseudonym(resident_id) or ""
+                resident = prefix + (known.get(resident_id) or pseudonym(resident_id) or "")
             records.append(
                 DELIMITER.join(
                     (

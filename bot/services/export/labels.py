@@ -11,6 +11,10 @@ Texts come from the catalogs (bot/i18n) and the deployment, in Swedish unless as
 `row` keeps numbers as numbers (coordinates, counts) and gives times as text
 ("2026-10-03 21:15"); `row(cells, dates=True)` gives naive local `datetime`s instead, for
 formats with date cells. Every lookup is cached: a million rows make this a hot path.
+
+The resident's pseudonym (16 hex digits) is shown as "inv-" and the digits: about one in a
+thousand is all digits or digits-E-digits ("1234e567..."), which Excel would read as a number
+(1,23457E+15), losing digits. A cell that starts with a letter is always text.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from bot.services.export.cells import COLUMNS
 KIND, STATUS, CATEGORY = 1, 5, 4
 CREATED, ACKNOWLEDGED, RESOLVED = 6, 7, 8
 TIMES, LATITUDE, LONGITUDE = 9, 10, 11
-ROUTED_ACTORS, LANGUAGE = 17, 18
+ROUTED_ACTORS, LANGUAGE, RESIDENT = 17, 18, 19
 #: The columns that hold a time: local ISO text in `Cells.row`.
 DATE_COLUMNS = (CREATED, ACKNOWLEDGED, RESOLVED)
 #: The columns that hold a number (or nothing): coordinates and counts.
 NUMBER_COLUMNS = (LATITUDE, LONGITUDE, 14, 15)
 #: How a time is shown: local, to the minute, as Swedish Excel and LibreOffice read a date.
 DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
+#: Before a resident's pseudonym where people read it (invånare): a spreadsheet keeps it text.
+PSEUDONYM_PREFIX = "inv-"
 
 _CACHE_BOUND = 4096  # distinct values remembered per kind of label (sets of times, actors)
 
@@ -147,7 +153,8 @@ class Labels:
 
     def row(self, cells: Sequence[Any], dates: bool = False) -> list[Any]:
         """A row of `Cells.row` as an admin reads it: labels instead of codes, times as
-        '2026-10-03 21:15' (or naive local datetimes with `dates=True`), numbers kept."""
+        '2026-10-03 21:15' (or naive local datetimes with `dates=True`), numbers kept, the
+        pseudonym as text ("inv-3f09...")."""
         shown = list(cells)
         shown[KIND] = self.kind(shown[KIND])
         shown[STATUS] = self.status(shown[STATUS])
@@ -158,4 +165,6 @@ class Labels:
         shown[TIMES] = self.times_of_day(shown[TIMES])
         shown[ROUTED_ACTORS] = self.actors(shown[ROUTED_ACTORS])
         shown[LANGUAGE] = self.language(shown[LANGUAGE])
+        if shown[RESIDENT]:
+            shown[RESIDENT] = PSEUDONYM_PREFIX + shown[RESIDENT]
         return shown
