@@ -157,6 +157,31 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
     assert update["staff_id"] is not None
 
 
+async def test_the_latest_update_shows_its_local_date(
+    bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """An update at 00:30 on 1 November in Stockholm is stored as 31 October 23:30 UTC: the
+    resident reads 1 November."""
+    from bot.handlers.promises import render
+    from storage.promises import Update
+
+    promise = running_deployment.promises[0]
+    commitment = next(
+        c for c in promise.commitments if not c.stations or "jakobsberg" in c.stations
+    )
+    stored = Update(1, commitment.id, "in_progress", 50, "Ny belysning.", None, None,
+                    "2026-10-31T23:30:00+00:00")  # fmt: skip
+    services = await Services.open(bot_settings, running_deployment, catalogs)
+    try:
+        lines = render(
+            services, "sv", promise, "jakobsberg", {}, {commitment.id: stored}, promise.start
+        )
+    finally:
+        await services.close()
+    latest = [line for line in lines if "Ny belysning." in line]
+    assert latest == ["    <i>Senast (1 nov. 2026): Ny belysning.</i>"]
+
+
 async def test_editing_the_deployment_keeps_the_timeline(
     bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:

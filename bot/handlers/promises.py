@@ -160,7 +160,7 @@ def render(
         )
         update_ = latest.get(commitment.id)
         if update_ is not None:
-            date = dt.date.fromisoformat(update_.created_at[:10])
+            date = services.updates.local_date(update_.created_at)
             lines.append(t(lang, "promise.latest", date=date, text=update_.text))
     return lines
 

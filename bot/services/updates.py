@@ -128,6 +128,11 @@ class Updates:
         """Today in the deployment's time zone: a promise runs to the end of its last day."""
         return today_in(self.zone)
 
+    def local_date(self, stored: str) -> dt.date:
+        """A stored UTC time's date in the deployment's time zone (00:30 on 1 Nov, local, is
+        still 31 Oct in UTC)."""
+        return dt.datetime.fromisoformat(stored).astimezone(self.zone).date()
+
     def timeline(self, station_id: str) -> Timeline:
         """The station's promises today: current, next, ended."""
         return timeline(self.deployment.directory.promises_at(station_id), self.today())
