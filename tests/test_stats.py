@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import pytest
@@ -257,7 +257,10 @@ async def test_statistik_in_telegram(staff_bot: Emulator, catalogs: Catalogs) ->
 
 
 async def test_export_in_telegram(
-    staff_bot: Emulator, catalogs: Catalogs, bot_settings: Settings
+    staff_bot: Emulator,
+    catalogs: Catalogs,
+    bot_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = staff_bot.world
     admin = Person(world, ADMIN, catalogs)
@@ -265,7 +268,16 @@ async def test_export_in_telegram(
     await admin.tap("Jakobsberg")
     await admin.tap(admin.t("export.kind_report"))
     await admin.tap(admin.t("stats.period_all"))
+    loads: list[list[str]] = []  # catalogs loaded by the export: none, the bot's are at hand
+    load = Catalogs.load
+
+    def counted(languages: Iterable[str]) -> Catalogs:
+        loads.append(list(languages))
+        return load(loads[-1])
+
+    monkeypatch.setattr(Catalogs, "load", counted)
     got = await admin.tap("CSV")
+    assert loads == []
     sent = next(m for m in got if "document" in m.data)
     assert sent.text == admin.t("export.done", rows=3)
     document = sent.data["document"]
@@ -283,6 +295,7 @@ async def test_export_in_telegram(
     details = json.loads(audit[0]["details"])
     assert details == {
         "format": "csv",
+        "dialect": "excel-sv",
         "rows": 3,
         "via": "telegram",
         "station": "jakobsberg",

@@ -151,7 +151,7 @@ class Services:
             updates=updates,
             staff_access=StaffAccess(deployment, staff),
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
-            admin=AdminTools(settings, deployment, audit),
+            admin=AdminTools(settings, deployment, audit, catalogs),
             membership=Membership(ChatRepository(db), deployment),
             metrics=metrics,
         )

@@ -11,8 +11,9 @@ from bot.domain.access import is_national, may_export, may_see_stats, may_start_
 from bot.domain.deployment import Deployment
 from bot.domain.exports import ExportChoice
 from bot.domain.stats import named_period
+from bot.i18n import Catalogs
 from bot.services.desk import Refused
-from bot.services.export import Exporter
+from bot.services.export import DIALECTS, Exporter
 from bot.settings import Settings
 from storage.audit import AuditRepository
 from storage.export import Filters
@@ -44,10 +45,17 @@ class ExportScope:
 
 
 class AdminTools:
-    def __init__(self, settings: Settings, deployment: Deployment, audit: AuditRepository) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        deployment: Deployment,
+        audit: AuditRepository,
+        catalogs: Catalogs | None = None,
+    ) -> None:
         self.settings = settings
         self.deployment = deployment
         self.audit = audit
+        self.catalogs = catalogs  # the bot's, loaded once: the export's labels come from them
 
     @staticmethod
     def stats_scope(member: Staff | None) -> list[str] | None:
@@ -95,9 +103,15 @@ class AdminTools:
         fmt = choice.fmt or "csv"
         filters = self.filters(choice, today)
         out = directory / f"trygghetsboten-{choice.station or 'alla'}-{today.isoformat()}.{fmt}"
-        exporter = Exporter(self.deployment)
-        rows = await asyncio.to_thread(exporter.write, fmt, self.settings.database, out, filters)
+        exporter = Exporter(self.deployment, self.catalogs)  # labelled in Swedish
+        dialect = DIALECTS[0]  # CSV for Swedish Excel
+        database = self.settings.database
+        rows = await asyncio.to_thread(
+            exporter.write, fmt, database, out, filters, None, 1, dialect
+        )
         details: dict[str, object] = {"format": fmt, "rows": rows, "via": "telegram"}
+        if fmt == "csv":
+            details["dialect"] = dialect  # as the CLI logs it
         details.update({k: v for k, v in vars(filters).items() if v is not None})
         await self.audit.log(f"staff:{member.id}", "export", details)
         size = out.stat().st_size
