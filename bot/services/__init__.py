@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.deployment import Deployment, Promise, Station
+from bot.domain.deployment import Deployment, Station
 from bot.domain.intake import Draft
 from bot.domain.models import Case, Resident
 from bot.domain.stations import Nearest, StationIndex
@@ -202,9 +202,6 @@ class Services:
 
     def station_parties(self, station_id: str | None) -> list[str]:
         return self.intake.station_parties(station_id)
-
-    def promises_at(self, station_id: str | None) -> list[Promise]:
-        return self.intake.promises_at(station_id)
 
     async def similar_reports(self, chat_id: int, draft: Draft) -> list[Case]:
         return await self.intake.similar_reports(chat_id, draft)

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from bot.domain.deployment import Deployment, Promise, Station
+from bot.domain.deployment import Deployment, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
 from bot.domain.models import Case, NewCase
@@ -102,9 +102,6 @@ class Intake:
         promise = self.updates.timeline(station_id).in_force if station_id else None
         ids = promise.parties if promise is not None else []
         return [a.name for a in self.deployment.directory.in_file_order(ids)]
-
-    def promises_at(self, station_id: str | None) -> list[Promise]:
-        return list(self.deployment.directory.promises_at(station_id))
 
     # ------------------------------------------------------------------ the draft
     async def similar_reports(self, chat_id: int, draft: Draft) -> list[Case]:
