@@ -229,7 +229,7 @@ def test_check_config_lists_all_six_stations(capsys: pytest.CaptureFixture[str])
         assert name in out
     for code in ("JKB", "HRL", "VGD", "ALS", "FLO", "LRM"):
         assert code in out
-    assert "6 stations, 2 promises, 22 commitments" in out
+    assert "Stationer: 6, löften: 2, åtaganden: 22" in out
 
 
 def test_check_config_bad_file_exits_2_without_traceback(

@@ -85,7 +85,7 @@ async def test_all_checks_pass(
     code, results, stdout = await doctor(env, process=True)  # the real command, once
     assert code == 0, stdout
     assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == "All 7 checks passed."
+    assert stdout.strip().splitlines()[-1] == "Alla 7 kontroller är godkända."
     assert "7000000001" in results["bot api"][1]  # the bot id getMe returned
     assert f"schema {LATEST_VERSION}, wal, writable, quick_check ok" in results["database"][1]
     assert "does not exist yet" in results["media"][1]
@@ -204,7 +204,7 @@ async def test_one_failure_is_reported_and_the_rest_still_pass(
     assert status == "FAIL"
     assert expected in detail
     assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == f"1 of 7 checks failed: {check}."
+    assert stdout.strip().splitlines()[-1] == f"1 av 7 kontroller underkända: {check}."
     assert WRONG_SECRET not in stdout
 
 
@@ -286,7 +286,7 @@ async def test_staff_who_never_opened_the_bot_are_named(
     assert "Inbjuden Partner" not in detail
     assert "open the bot and press Start" in detail
     assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == "1 of 7 checks failed: staff chats."
+    assert stdout.strip().splitlines()[-1] == "1 av 7 kontroller underkända: staff chats."
 
 
 async def test_staff_chats_the_bot_found_unreachable_are_named(

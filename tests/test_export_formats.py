@@ -129,6 +129,18 @@ def test_the_default_csv_is_for_swedish_excel(seeded: Settings, tmp_path: Path) 
     assert evil["Invånare (pseudonym)"] != pinned["Invånare (pseudonym)"]
 
 
+def test_the_export_says_in_swedish_what_it_wrote(
+    seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert export(seeded, tmp_path / "x.csv") == 0
+    assert capsys.readouterr().out == f"3 ärenden sparade i {tmp_path / 'x.csv'}\n"
+    assert export(seeded, tmp_path / "y.csv", "--station", "jakobsberg") == 0
+    assert capsys.readouterr().out == f"1 ärende sparat i {tmp_path / 'y.csv'}\n"
+    assert export(seeded, tmp_path / "z.csv", "--station", "nowhere") == 2
+    assert capsys.readouterr().err.startswith("Okänd station: nowhere. Välj bland: ")
+
+
 def test_rfc4180_is_the_old_form(seeded: Settings, deployment: Deployment, tmp_path: Path) -> None:
     """`--dialect rfc4180`: no BOM, commas, codes, ISO times, English column names; byte for
     byte what csv.writer writes of the cells (the export before the Swedish default)."""
@@ -346,7 +358,7 @@ def test_the_dialect_is_for_csv_only(
     seeded: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert export(seeded, tmp_path / "x.json", "--format", "json", "--dialect", "rfc4180") == 2
-    assert "--dialect is for CSV, not json" in capsys.readouterr().err
+    assert "--dialect gäller bara CSV, inte json." in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
 
 

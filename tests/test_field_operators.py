@@ -110,7 +110,7 @@ def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tup
 
 def _passes(result: tuple[int, str]) -> bool:
     code, err = result
-    return code == 0 and "Telegram would refuse" not in err and "privacy.notice" not in err
+    return code == 0 and "Telegram skulle inte ta emot" not in err and "privacy.notice" not in err
 
 
 def _with_notice(notices: str, text: str = MINIMAL) -> str:
@@ -122,6 +122,22 @@ def test_check_config_passes_a_good_notice(
 ) -> None:
     good = '<b>Integritet</b> &amp; <a href="https://example.org">mer</a> &lt;3 &#228;'
     assert _passes(_check(tmp_path, _with_notice(f"sv = '{good}', en = 'Privacy.'"), capsys))
+
+
+def test_check_config_speaks_swedish_with_plurals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check-config's summary in the file's language (Swedish), a count's noun in its form."""
+    path = tmp_path / "deployment.toml"
+    path.write_text(_with_notice("sv = 'Så hanterar vi dina uppgifter.'"), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    promise = next(line for line in out if line.startswith("  Löfte "))
+    assert promise.endswith("), 1 åtagande")  # not '1 åtaganden', nor '1 commitments'
+    assert out[1].startswith("  Stationer: 2, löften: 1, åtaganden: 1, aktörer: ")
+    code, err = _check(tmp_path, MINIMAL, capsys)  # no notice: one thing refused
+    assert code == 1
+    assert err.splitlines()[-1] == f"{path}: Telegram skulle inte ta emot 1 sak ovan"
 
 
 def test_check_config_refuses_a_notice_without_swedish(

@@ -63,6 +63,8 @@ NOT_COUNTED = {
     ("promise.item_progress", "percent"): "a percentage, written by Babel",
     ("broadcast.general", "percent"): "a percentage, written by Babel",
     ("export.too_big", "size"): "'12 MB': a unit symbol",
+    ("cli.export_progress", "done"): "'1 200 av 3 000 ärenden': the noun agrees with the total",
+    ("cli.doctor_failed", "count"): "'1 av 7 kontroller': the noun agrees with the total",
 }
 #: Sample values by placeholder name; any other name gets SAMPLE_TEXT.
 SAMPLES: dict[str, object] = {

@@ -315,7 +315,14 @@ def test_check_config_says_which_promises_have_ended(
     path.write_text(bundled_deployment_path().read_text(encoding="utf-8") + SUCCESSIVE)
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Promise jarfalla-2019-2020: Tryggare stationsområde i Jakobsberg (2019-01-01 – " in out
-    assert "2020-12-31, ended: staff can no longer publish updates), 9 commitments" in out
-    assert f"{TODAY + 300 * DAY}, running), 2 commitments" in out
-    assert f"{TODAY + 395 * DAY}, upcoming), 1 commitments" in out
+    from bot.i18n import written  # dates as Swedish reads them, by Babel: '1 jan. 2019'
+
+    assert "Löfte jarfalla-2019-2020: Tryggare stationsområde i Jakobsberg (1 jan. 2019 – " in out
+    assert (
+        "31 dec. 2020, avslutat: personalen kan inte längre publicera uppdateringar), 9 åtaganden"
+        in out
+    )
+    assert f"{written(TODAY + 300 * DAY, 'sv')}, pågår), 2 åtaganden" in out
+    assert (
+        f"{written(TODAY + 395 * DAY, 'sv')}, kommande), 1 åtagande\n" in out
+    )  # not '1 åtaganden'

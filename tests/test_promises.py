@@ -309,6 +309,6 @@ def test_digest_command(capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
 
     assert main(["digest", "--station", "floda", "--month", "2026-10"]) == 0
-    assert "queued to 0 followers" in capsys.readouterr().out
+    assert "ligger i kö till 0 följare." in capsys.readouterr().out
     assert main(["digest", "--station", "floda", "--month", "October"]) == 2
-    assert "Month must look like 2026-10" in capsys.readouterr().err
+    assert "Skriv månaden som 2026-10, inte October." in capsys.readouterr().err

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cli.context import Context
+from bot.cli.context import Context, say
 from bot.config import load_deployment
 from bot.domain.access import is_kommunpolis_at
 from bot.domain.deployment import Deployment
@@ -15,13 +16,14 @@ from bot.domain.promises import has_ended, has_started, today_in
 from bot.domain.routing import unstaffed_routes
 from bot.settings import SettingsError
 
-
-def _telegram_refusals(dep: Deployment) -> list[str]:
-    """What in the file Telegram would refuse (bot.domain.telegram_limits)."""
-    from bot.domain.telegram_limits import telegram_refusals
+if TYPE_CHECKING:
     from bot.i18n import Catalogs
 
-    catalogs = Catalogs.load(dep.deployment.languages)
+
+def _telegram_refusals(dep: Deployment, catalogs: Catalogs) -> list[str]:
+    """What in the file Telegram would refuse (bot.domain.telegram_limits)."""
+    from bot.domain.telegram_limits import telegram_refusals
+
     version = dep.privacy.notice_version
     headers = {
         lang: catalogs.text(lang, "privacy.header", version=version)
@@ -31,64 +33,93 @@ def _telegram_refusals(dep: Deployment) -> list[str]:
 
 
 def cmd_check_config(ctx: Context) -> int:
-    """Validate the file named on the command line (else TRYGG_DEPLOYMENT) and summarise it."""
+    """Validate the file named on the command line (else TRYGG_DEPLOYMENT) and summarise it,
+    in the file's own language (the problems with the file itself are the loader's)."""
+    from bot.i18n import Catalogs
+
     path = Path(ctx.args.path) if ctx.args.path else ctx.settings.deployment
     dep = load_deployment(path)
-    refused = _telegram_refusals(dep)
+    catalogs = Catalogs.load(dep.deployment.languages)
+    lang = dep.deployment.default_language
+
+    def t(key: str, **params: object) -> str:
+        return say(catalogs, lang, key, **params)
+
+    refused = _telegram_refusals(dep, catalogs)
     if refused:
         for line in refused:
             print(f"{path}: {line}", file=sys.stderr)
-        print(f"{path}: Telegram would refuse {len(refused)} thing(s) above", file=sys.stderr)
+        print(t("cli.config_refused", path=str(path), count=len(refused)), file=sys.stderr)
         return 1
-    print(f"{path}: OK: {dep.deployment.name}")
-    staff_total = len(dep.staff)
+    print(t("cli.config_ok", path=str(path), name=dep.deployment.name))
     print(
-        f"  {len(dep.stations)} stations, {len(dep.promises)} promises, "
-        f"{dep.commitment_count()} commitments, {len(dep.actors)} actors, "
-        f"{len(dep.categories)} categories, {staff_total} staff"
+        t(
+            "cli.config_summary",
+            stations=len(dep.stations),
+            promises=len(dep.promises),
+            commitments=dep.commitment_count(),
+            actors=len(dep.actors),
+            categories=len(dep.categories),
+            staff=len(dep.staff),
+        )
     )
-    print("  Stations:")
+    print(t("cli.config_stations"))
     for station in dep.stations:
         staff = dep.staff_at(station.id)
         police = sum(1 for s in staff if is_kommunpolis_at(s, station.id))
         promises = [p.id for p in dep.promises if station.id in p.stations]
         print(
-            f"    {station.code:<5} {station.name} ({station.kommun}): {len(staff)} staff "
-            f"({police} kommunpolis); promises: {', '.join(promises) or 'none'}"
+            t(
+                "cli.config_station",
+                code=f"{station.code:<5}",
+                name=station.name,
+                kommun=station.kommun,
+                staff=len(staff),
+                police=police,
+                promises=", ".join(promises) or t("cli.config_none"),
+            )
         )
         if not police:
-            print(f"          warning: no kommunpolis at {station.name}")
+            print(t("cli.config_no_police", station=station.name))
     actors = {a.id: a.name for a in dep.actors}
     for station_id, actor_id in unstaffed_routes(dep):
-        print(
-            f"  warning: reports at {dep.station(station_id).name} go to"
-            f" {actors.get(actor_id, actor_id)}, which has no staff there in this file: they"
-            " reach nobody of theirs (staff linked by an invite code are not counted)"
-        )
+        name = dep.station(station_id).name
+        print(t("cli.config_unstaffed", station=name, actor=actors.get(actor_id, actor_id)))
     today = today_in(ZoneInfo(dep.deployment.timezone))
     for promise in dep.promises:
-        when = (
-            "ended: staff can no longer publish updates"
+        state = (
+            "ended"
             if has_ended(promise, today)
             else ("running" if has_started(promise, today) else "upcoming")
         )
         print(
-            f"  Promise {promise.id}: {promise.title} ({promise.start} – {promise.end}, {when}), "
-            f"{len(promise.commitments)} commitments"
+            t(
+                "cli.config_promise",
+                id=promise.id,
+                title=promise.title,
+                start=promise.start,
+                end=promise.end,
+                state=t(f"cli.promise_{state}"),
+                count=len(promise.commitments),
+            )
         )
     return 0
 
 
 def cmd_doctor(ctx: Context) -> int:
-    """One PASS/FAIL line per check; exit status 0 only if all passed."""
+    """One PASS/FAIL line per check (their details are the checks' own), then the outcome in
+    Swedish: the deployment file may be what fails."""
     from bot.doctor import run_checks
+    from bot.i18n import SOURCE_LANGUAGE, Catalogs
+
+    catalogs = Catalogs.load([SOURCE_LANGUAGE])
 
     try:
         settings = ctx.settings
     except SettingsError as exc:
         for line in exc.lines:
             print(f"FAIL  settings: {line}")
-        print("Settings could not be read, so nothing else was checked.")
+        print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_no_settings"))
         return 1
     ctx.configure_logging(settings.smtp_password, fmt="plain")
     checks = asyncio.run(run_checks(settings))
@@ -96,7 +127,8 @@ def cmd_doctor(ctx: Context) -> int:
         print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
     failed = [check.name for check in checks if not check.ok]
     if failed:
-        print(f"{len(failed)} of {len(checks)} checks failed: {', '.join(failed)}.")
+        failures = dict(count=len(failed), total=len(checks), names=", ".join(failed))
+        print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_failed", **failures))
         return 1
-    print(f"All {len(checks)} checks passed.")
+    print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_passed", count=len(checks)))
     return 0

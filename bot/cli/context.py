@@ -30,6 +30,16 @@ class CliError(Exception):
     """A problem to report as one line (or a few) without a traceback."""
 
 
+def say(catalogs: Catalogs, lang: str, key: str, **params: object) -> str:
+    """A catalog message for the terminal (`cli.*`): plain text, so text parameters go in as
+    they are (not HTML-escaped); numbers and dates are written by Babel, the plural form
+    chosen by the count."""
+    from bot.i18n import Safe
+
+    values = {k: Safe(v) if isinstance(v, str) else v for k, v in params.items()}
+    return catalogs.text(lang, key, **values)
+
+
 async def migrate_database(path: Path) -> tuple[int, list[int]]:
     """Create or upgrade the schema of the database at `path`: (version, applied)."""
     db = await Database.open(path, migrate=False)
@@ -89,6 +99,10 @@ class Context:
         if self._catalogs is None:
             self._catalogs = Catalogs.load(self.deployment.deployment.languages)
         return self._catalogs
+
+    def say(self, key: str, **params: object) -> str:
+        """A catalog message for the terminal in the deployment's language (`say`)."""
+        return say(self.catalogs, self.deployment.deployment.default_language, key, **params)
 
     def secrets(self, *extra: SecretStr | None) -> list[str]:
         """The token and any `extra` secrets, for the log filter that hides them."""

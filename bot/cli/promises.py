@@ -16,15 +16,19 @@ def cmd_digest(ctx: Context) -> int:
 
     args = ctx.args
     deployment = ctx.deployment
-    if args.station not in {s.id for s in deployment.stations}:
-        raise CliError(f"Unknown station {args.station!r}")
+    known = sorted(s.id for s in deployment.stations)
+    if args.station not in known:
+        raise CliError(
+            ctx.say("stats.cli.unknown_station", stations=args.station, known=", ".join(known))
+        )
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
-        raise CliError(f"Month must look like 2026-10, not {args.month!r}")
+        raise CliError(ctx.say("cli.bad_month", value=args.month))
 
     async def queue(db: Database) -> int:
         updates = Updates(deployment, ctx.catalogs, PromiseRepository(db), ResidentRepository(db))
         return await updates.digest(args.station, args.month)
 
     count = ctx.with_database(queue)
-    print(f"Digest {args.month} for {args.station} queued to {count} followers.")
+    name = deployment.station(args.station).name
+    print(ctx.say("cli.digest_queued", month=args.month, station=name, count=count))
     return 0

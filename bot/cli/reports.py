@@ -15,20 +15,20 @@ from bot.cli.context import CliError, Context
 from storage import Database
 
 
-def _date(value: str | None) -> dt.date | None:
+def _date(ctx: Context, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CliError(f"Dates look like 2026-10-01, not {value!r}") from None
+        raise CliError(ctx.say("stats.cli.bad_date", value=value)) from None
 
 
-def _day(value: str | None, zone: str) -> str | None:
+def _day(ctx: Context, value: str | None, zone: str) -> str | None:
     """YYYY-MM-DD (local midnight) to the ISO UTC form stored in the database."""
     from bot.domain.stats import local_midnight_utc
 
-    return local_midnight_utc(_date(value), zone)
+    return local_midnight_utc(_date(ctx, value), zone)
 
 
 def _plain(html_text: str) -> str:
@@ -45,14 +45,16 @@ def cmd_export(ctx: Context) -> int:
     settings = ctx.settings
     deployment = ctx.deployment
     zone = deployment.deployment.timezone
-    if args.station and args.station not in {s.id for s in deployment.stations}:
-        raise CliError(f"Unknown station {args.station!r}")
+    known = sorted(s.id for s in deployment.stations)
+    if args.station and args.station not in known:
+        raise CliError(
+            ctx.say("stats.cli.unknown_station", stations=args.station, known=", ".join(known))
+        )
     if args.dialect is not None and args.format != "csv":
-        raise CliError(f"--dialect is for CSV, not {args.format}")
+        raise CliError(ctx.say("cli.dialect_csv_only", format=args.format))
     dialect = args.dialect or DIALECTS[0]
-    filters = Filters(
-        args.station, args.kind, args.status, _day(args.since, zone), _day(args.until, zone)
-    )
+    since, until = (_day(ctx, value, zone) for value in (args.since, args.until))
+    filters = Filters(args.station, args.kind, args.status, since, until)
     asyncio.run(ctx.migrate())
     out = Path(args.out)
     total = count(settings.database, filters)
@@ -60,14 +62,15 @@ def cmd_export(ctx: Context) -> int:
 
     def progress(done: int) -> None:
         if tty:
-            print(f"\r{done:,} / {total:,} rows", end="", file=sys.stderr, flush=True)
+            line = ctx.say("cli.export_progress", done=done, total=total)
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     try:
-        written = Exporter(deployment).write(
+        written = Exporter(deployment, ctx.catalogs).write(
             args.format, settings.database, out, filters, progress, args.jobs, dialect
         )
     except (OSError, RuntimeError) as exc:
-        raise CliError(f"Cannot write {out}: {exc}") from None
+        raise CliError(ctx.say("cli.write_failed", path=str(out), error=str(exc))) from None
     if tty:
         print(file=sys.stderr)
 
@@ -82,7 +85,7 @@ def cmd_export(ctx: Context) -> int:
         await AuditRepository(db).log(f"cli:{getpass.getuser()}", "export", details)
 
     ctx.with_database(audit)
-    print(f"{written} rows written to {out}")
+    print(ctx.say("cli.export_done", rows=written, path=str(out)))
     return 0
 
 
