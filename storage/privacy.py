@@ -6,8 +6,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.lifecycle import NOTIFY_RESIDENT
 from storage.database import Database
 from storage.outbox import erase_staff_copies
+
+#: The case events whose note is the resident's words or was written to the resident: their
+#: answers, and the officers' messages to them (a question, the closing note of a resolved or
+#: set-aside case), which often quote the resident's place or words. Forwarding and linking
+#: note an actor's or a commitment's id: those stay.
+RESIDENT_NOTES = ("answer", *sorted(a.value for a in NOTIFY_RESIDENT))
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ class PrivacyRepository:
         """Remove the resident's identity and personal data; cases stay, unlinked.
 
         With `keep_text=False` their cases lose the free text, place, pin and photos too, and
-        so do their answers and the copies sent to staff.
+        so do their answers, the officers' messages to them (RESIDENT_NOTES) and the copies
+        sent to staff.
         """
         async with self._db.transaction() as conn:
             async with conn.execute(
@@ -89,10 +97,11 @@ class PrivacyRepository:
                         photos = [r[0] for r in await cur.fetchall()]
                     await conn.execute(f"DELETE FROM case_photos WHERE {mine}", (rid,))
                     await erase_staff_copies(conn, rid)
+                    actions = ", ".join("?" * len(RESIDENT_NOTES))
                     await conn.execute(
-                        "UPDATE case_events SET note = NULL WHERE action = 'answer' AND case_id IN"
-                        " (SELECT id FROM cases WHERE resident_id = ?)",
-                        (rid,),
+                        f"UPDATE case_events SET note = NULL WHERE action IN ({actions}) AND"
+                        " case_id IN (SELECT id FROM cases WHERE resident_id = ?)",
+                        (*RESIDENT_NOTES, rid),
                     )
                     await conn.execute(
                         "UPDATE cases SET description = '', place_text = NULL, lat = NULL,"

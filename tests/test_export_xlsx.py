@@ -192,3 +192,92 @@ def test_formula_looking_text_stays_text(seeded: Settings, tmp_path: Path) -> No
     assert export(seeded, "ndjson", tmp_path / "x.ndjson") == 0
     lines = (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()
     assert all(tuple(json.loads(line)) == COLUMNS for line in lines)
+
+
+ASKED_NOTE = "Vid vilken lampa vid perrongen?"
+
+
+def erased_notes(settings: Settings, deployment: Deployment, catalogs: Catalogs, how: str) -> None:
+    """Resident 1 (FLO-0001, resolved with a note; FLO-0002, asked a question) leaves, with
+    keep_case_text_on_erase = false: by /radera ("erase"), or by retention ("idle": not heard
+    from in identity_days; "old": their cases older than case_days)."""
+    from bot.domain.deployment import Retention
+
+    blank = deployment.model_copy(update={"retention": Retention(keep_case_text_on_erase=False)})
+
+    async def run() -> None:
+        services = await Services.open(settings, blank, catalogs)
+        try:
+            stk = await services.desk.member(POLIS_STK)
+            await services.desk.act(stk, "FLO-0002", Action.ASK, ASKED_NOTE)
+            if how == "erase":
+                assert await services.erase(1) == 2
+                return
+            with sqlite3.connect(settings.database) as conn:
+                if how == "idle":
+                    conn.execute(
+                        "UPDATE residents SET last_seen_at = '2000-01-01T00:00:00+00:00'"
+                        " WHERE chat_id = 1"
+                    )
+                else:
+                    conn.execute(
+                        "UPDATE cases SET created_at = '2000-01-01T00:00:00+00:00'"
+                        " WHERE reference LIKE 'FLO-%'"
+                    )
+            conn.close()
+            await services.purge()
+        finally:
+            await services.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("how", ["erase", "idle", "old"])
+def test_an_erased_residents_closing_note_leaves_the_sheet(
+    seeded: Settings, tmp_path: Path, deployment: Deployment, catalogs: Catalogs, how: str
+) -> None:
+    """The officer's notes to the resident (closing note, question) often quote the resident's
+    place or words: with the case text they go too, from the database and so from the sheet.
+    Another resident's note stays."""
+    erased_notes(seeded, deployment, catalogs, how)
+    assert export(seeded, "xlsx", tmp_path / "x.xlsx") == 0
+    rows = [list(r) for r in sheet_of(tmp_path / "x.xlsx").iter_rows(values_only=True)]
+    cases = {row[0]: dict(zip((*COLUMNS, "note"), row, strict=True)) for row in rows[1:]}
+    lit = cases["FLO-0001"]
+    assert (lit["description"], lit["place_text"], lit["latitude"], lit["resident"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert lit["status"] == "åtgärdad"  # the case stays, for the statistics
+    assert lit["note"] is None
+    assert cases["JKB-0001"]["note"] == REJECTED_NOTE  # resident 2 did not leave
+    with sqlite3.connect(seeded.database) as conn:
+        notes = {n for (n,) in conn.execute("SELECT note FROM case_events") if n}
+    conn.close()
+    assert RESOLVED_NOTE not in notes
+    assert ASKED_NOTE not in notes
+    assert REJECTED_NOTE in notes
+
+
+def test_an_erasure_that_keeps_the_text_keeps_the_closing_note(
+    seeded: Settings, tmp_path: Path, catalogs: Catalogs, deployment: Deployment
+) -> None:
+    """keep_case_text_on_erase = true (the default): the officers keep the case's text, and
+    the note that answers it."""
+
+    async def run() -> None:
+        services = await Services.open(seeded, deployment, catalogs)
+        try:
+            assert await services.erase(1) == 2
+        finally:
+            await services.close()
+
+    asyncio.run(run())
+    assert export(seeded, "xlsx", tmp_path / "x.xlsx") == 0
+    rows = [list(r) for r in sheet_of(tmp_path / "x.xlsx").iter_rows(values_only=True)]
+    cases = {row[0]: dict(zip((*COLUMNS, "note"), row, strict=True)) for row in rows[1:]}
+    assert cases["FLO-0001"]["description"] == EVIL
+    assert cases["FLO-0001"]["resident"] is None
+    assert cases["FLO-0001"]["note"] == RESOLVED_NOTE

@@ -198,8 +198,8 @@ class Retention(Model):
     photo_days: int = Field(default=180, gt=0)
     case_days: int = Field(default=730, gt=0)
     #: When a resident erases their data, keep the free text of their cases for the officers
-    #: (true) or erase it as well (false): text, place, pin, photos, answers, and the copies
-    #: in messages to staff.
+    #: (true) or erase it as well (false): text, place, pin, photos, answers, the officers'
+    #: messages to the resident (questions, closing notes), and the copies in messages to staff.
     keep_case_text_on_erase: bool = True
 
 
