@@ -21,6 +21,7 @@ from bot.domain.intake import Draft
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.export import COLUMNS, Exporter, Labels
+from bot.services.export.cells import neutral, neutral_row
 from bot.settings import Settings
 from storage.export import Filters
 
@@ -102,16 +103,19 @@ def test_every_format_parses_back_with_the_same_rows(
 
     # The resident pseudonym is keyed per export, so it differs between the three files.
     for i, row in enumerate(from_csv):
-        assert row[:-1] == [norm(from_json[i][c]) for c in COLUMNS][:-1]
+        # The CSV neutralises what starts like a formula; JSON has the text as written.
+        assert row[:-1] == [norm(neutral(from_json[i][c])) for c in COLUMNS][:-1]
         shown = labels.row([from_json[i][c] for c in COLUMNS], dates=True)
-        for n in texts:  # the sheet has the text as written, without the CSV's apostrophe
-            if shown[n] and shown[n].startswith("'"):
-                shown[n] = shown[n][1:]
         assert from_xlsx[i + 1][: len(COLUMNS) - 1] == shown[:-1]  # all but the pseudonym
+        for n in texts:  # the sheet has the text as written too
+            assert from_xlsx[i + 1][n] == from_json[i][COLUMNS[n]]
     by_ref = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in from_csv}
     first = by_ref["FLO-0001"]
     assert first["description"] == "'" + EVIL  # neutral: a spreadsheet shows it as text
     assert first["place_text"] == "'@perrongen"
+    # JSON is for programs: the resident's exact text, no apostrophe.
+    assert from_json[0]["description"] == document["rows"][0]["description"] == EVIL
+    assert from_json[0]["place_text"] == "@perrongen"
     assert by_ref["JKB-0001"]["description"].startswith("'+46")
     assert first["kommun"] == "Lerum"
     assert first["times_of_day"] == "night"
@@ -254,7 +258,7 @@ def test_the_fast_csv_path_writes_what_the_csv_module_would(
         )
     exporter = Exporter(deployment)  # one exporter: the same pseudonym key for both paths
     expected = io.StringIO(newline="")
-    csv.writer(expected).writerows(exporter.rows(seeded.database, Filters()))
+    csv.writer(expected).writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
     fast = "".join(text for text, _ in exporter.csv_chunks(seeded.database, Filters()))
     assert fast == expected.getvalue()
     assert '"Hon sa ""mörkt"",\nsen gick hon"' in fast
@@ -384,7 +388,7 @@ def test_a_batch_with_odd_codes_takes_the_generic_path(
         conn.execute("INSERT INTO case_actors (case_id, actor_id) VALUES (3, 'x,y')")
     exporter = Exporter(deployment)
     expected = io.StringIO(newline="")
-    csv.writer(expected).writerows(exporter.rows(seeded.database, Filters()))
+    csv.writer(expected).writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
     fast = "".join(text for text, _ in exporter.csv_chunks(seeded.database, Filters()))
     assert fast == expected.getvalue()
     assert '"a,""b"""' in fast

@@ -26,6 +26,7 @@ from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.export import COLUMNS, Exporter, Labels, csv_record
+from bot.services.export.cells import neutral_row
 from bot.settings import Settings
 from storage.export import Filters
 from tests.people import Person
@@ -159,7 +160,7 @@ def test_rfc4180_is_the_old_form(seeded: Settings, deployment: Deployment, tmp_p
     expected = io.StringIO(newline="")
     writer = csv.writer(expected)
     writer.writerow(COLUMNS)
-    writer.writerows(exporter.rows(seeded.database, Filters()))
+    writer.writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
     assert (tmp_path / "y.csv").read_bytes() == expected.getvalue().encode("utf-8")
 
 
@@ -187,7 +188,7 @@ def test_the_fast_swedish_path_writes_what_the_labels_give(
         writer = csv.writer(out, delimiter=";")
         writer.writerow(labels.headings())
         for cells in exporter.rows(seeded.database, Filters()):
-            shown = labels.row(cells)
+            shown = neutral_row(labels.row(cells))
             writer.writerow(
                 [str(v).replace(".", ",") if isinstance(v, float) else v for v in shown]
             )
@@ -352,6 +353,129 @@ def test_ndjson_is_one_object_a_line(seeded: Settings, tmp_path: Path) -> None:
     rows = [json.loads(line) for line in lines]
     assert [row["reference"] for row in rows] == ["FLO-0001", "FLO-0002", "JKB-0001"]
     assert rows[1]["description"] == TRICKY
+
+
+def test_json_keeps_the_residents_exact_text(seeded: Settings, tmp_path: Path) -> None:
+    """JSON and NDJSON are for programs: the resident's text exactly as written, '=1+1' and
+    '@x' too. The CSVs (both dialects) are for spreadsheets: there it is neutralised."""
+    with sqlite3.connect(seeded.database) as conn:
+        conn.execute("UPDATE cases SET description = '=1+1' WHERE reference = 'FLO-0002'")
+        conn.execute("UPDATE cases SET description = '@x' WHERE reference = 'JKB-0001'")
+    conn.close()
+    written = {
+        "FLO-0001": (EVIL, "@perrongen"),
+        "FLO-0002": ("=1+1", None),
+        "JKB-0001": ("@x", "@perrongen"),
+    }
+    assert export(seeded, tmp_path / "x.json", "--format", "json") == 0
+    with (tmp_path / "x.json").open(encoding="utf-8") as handle:
+        rows = json.load(handle)["rows"]
+    assert {r["reference"]: (r["description"], r["place_text"]) for r in rows} == written
+    assert export(seeded, tmp_path / "x.ndjson", "--format", "ndjson") == 0
+    lines = (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert {r["reference"]: (r["description"], r["place_text"]) for r in rows} == written
+
+    neutralised = {
+        "FLO-0001": ("'" + EVIL, "'@perrongen"),
+        "FLO-0002": ("'=1+1", ""),
+        "JKB-0001": ("'@x", "'@perrongen"),
+    }
+    assert export(seeded, tmp_path / "x.csv", "--dialect", "rfc4180") == 0
+    with (tmp_path / "x.csv").open(encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    assert {r["reference"]: (r["description"], r["place_text"]) for r in records} == neutralised
+    assert export(seeded, tmp_path / "sv.csv") == 0
+    sheet = swedish_rows((tmp_path / "sv.csv").read_bytes())
+    shown = {r[0]: (r[13], r[12]) for r in sheet[1:]}
+    assert shown == neutralised
+
+
+def live(cell: str) -> bool:
+    """Whether a spreadsheet would run the cell as a formula: it starts with = + - @, a tab or
+    a carriage return, and is not a number (a negative coordinate is one)."""
+    if not cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return False
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def test_names_and_codes_that_start_like_a_formula_are_neutralised_in_every_csv(
+    seeded: Settings, deployment: Deployment, tmp_path: Path
+) -> None:
+    """Not only the resident's text: a deployment's names (station, kommun, category, actors)
+    and the stored codes are cells too, in both CSV dialects, by the fast path and by the
+    generic one. Byte for byte what csv.writer writes of the neutralised cells."""
+    formula = '=HYPERLINK("http://x";"Belysning")'
+    evil = deployment.model_copy(
+        update={
+            "stations": [
+                s.model_copy(update={"name": "@Floda", "kommun": "+Lerum"})
+                if s.id == "floda"
+                else s
+                for s in deployment.stations
+            ],
+            "categories": [
+                c.model_copy(update={"name": {**c.name, "sv": formula}})
+                if c.id == "belysning"
+                else c
+                for c in deployment.categories
+            ],
+            "actors": [a.model_copy(update={"name": "-" + a.name}) for a in deployment.actors],
+        }
+    )
+    with sqlite3.connect(seeded.database) as conn:  # codes no intake writes
+        conn.execute(
+            "UPDATE cases SET category = '=cmd', commitment_id = '@c', times = '[\"-x\"]',"
+            " lat = -33.9, lon = -70.6 WHERE reference = 'JKB-0001'"
+        )
+    conn.close()
+    labels = Labels(evil)
+    for dialect, path in (("excel-sv", "sv.csv"), ("rfc4180", "rfc.csv")):
+        exporter = Exporter(evil)
+        exporter.write("csv", seeded.database, tmp_path / path, Filters(), dialect=dialect)
+        raw = (tmp_path / path).read_bytes()
+        expected = io.StringIO(newline="")
+        if dialect == "excel-sv":
+            writer = csv.writer(expected, delimiter=";")
+            writer.writerow(labels.headings())
+            for cells in exporter.rows(seeded.database, Filters()):
+                shown = neutral_row(labels.row(cells))
+                writer.writerow(
+                    [str(v).replace(".", ",") if isinstance(v, float) else v for v in shown]
+                )
+            assert raw == BOM + expected.getvalue().encode("utf-8")
+            rows = swedish_rows(raw)
+            by_ref = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+            lit = by_ref["FLO-0001"]
+            assert (lit["Station"], lit["Kommun"], lit["Kategori"]) == (
+                "'@Floda",
+                "'+Lerum",
+                "'" + formula,
+            )
+            assert lit["Skickat till"].startswith("'-")
+            assert (by_ref["JKB-0001"]["Kategori"], by_ref["JKB-0001"]["Åtagande"]) == (
+                "'=cmd",
+                "'@c",
+            )
+            assert by_ref["JKB-0001"]["Latitud"] == "-33,9"  # a number, not neutralised
+        else:
+            writer = csv.writer(expected)
+            writer.writerow(COLUMNS)
+            writer.writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
+            assert raw == expected.getvalue().encode("utf-8")
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+            by_ref = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]}
+            lit = by_ref["FLO-0001"]
+            assert (lit["station"], lit["kommun"]) == ("'@Floda", "'+Lerum")
+            pinned = by_ref["JKB-0001"]
+            assert (pinned["category"], pinned["linked_commitment"]) == ("'=cmd", "'@c")
+            assert pinned["times_of_day"] == "'-x"
+            assert pinned["latitude"] == "-33.9"
+        assert [cell for row in rows[1:] for cell in row if live(cell)] == []
 
 
 def test_the_dialect_is_for_csv_only(

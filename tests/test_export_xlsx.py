@@ -281,3 +281,29 @@ def test_an_erasure_that_keeps_the_text_keeps_the_closing_note(
     assert cases["FLO-0001"]["description"] == EVIL
     assert cases["FLO-0001"]["resident"] is None
     assert cases["FLO-0001"]["note"] == RESOLVED_NOTE
+
+
+def test_text_like_an_excel_error_stays_text(seeded: Settings, tmp_path: Path) -> None:
+    """A resident who writes '#N/A' or '#REF!' gets a text cell with that text, not an
+    error cell (openpyxl types a plain str equal to an error code as an error, t="e")."""
+    with sqlite3.connect(seeded.database) as conn:
+        conn.execute("UPDATE cases SET description = '#N/A' WHERE reference = 'FLO-0002'")
+        conn.execute(
+            "UPDATE cases SET description = '#REF!', place_text = '#DIV/0!'"
+            " WHERE reference = 'JKB-0002'"
+        )
+    conn.close()
+    assert export(seeded, "xlsx", tmp_path / "x.xlsx") == 0
+    sheet = sheet_of(tmp_path / "x.xlsx")
+    description = COLUMNS.index("description")
+    place = COLUMNS.index("place_text")
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    for cell, text in (
+        (rows["FLO-0002"][description], "#N/A"),
+        (rows["JKB-0002"][description], "#REF!"),
+        (rows["JKB-0002"][place], "#DIV/0!"),
+    ):
+        assert (cell.value, cell.data_type) == (text, "s")
+        assert cell.quotePrefix  # and stays text when someone edits the cell
+    plain = rows["JKB-0001"][description]
+    assert (plain.value, plain.data_type, plain.quotePrefix) == (PLUS, "s", True)

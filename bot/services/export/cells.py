@@ -5,7 +5,9 @@ names): CSV in its RFC 4180 form, JSON and NDJSON. The forms made for people bui
 cells with bot/services/export/labels.py (the Swedish CSV's fast path: excel.py).
 
 Pseudonymised: no Telegram ids or names; a keyed hash, new for every export, groups one
-resident's rows. Cells a spreadsheet would run as a formula are neutralised.
+resident's rows. The cells are the data as stored: JSON and NDJSON carry the resident's exact
+text. A CSV goes to spreadsheets: there every text cell that starts like a formula is
+neutralised (`neutral`), the resident's texts as well as the deployment's names and the codes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import json
 import operator
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +51,8 @@ FORMATS = ("csv", "json", "ndjson", "xlsx", "geojson")
 #: CSV's two forms: for Swedish Excel (the default), and today's machine-friendly RFC 4180.
 DIALECTS = ("excel-sv", "rfc4180")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A cell that starts like a formula, in a column's cells joined with '|' after a '|'.
+_FORMULA_MARKS = tuple("|" + start for start in _FORMULA_START)
 PSEUDONYM_CACHE = 20_000  # residents remembered per export (about 4 MB), shared by its processes
 
 _MINUTES_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
@@ -78,6 +82,11 @@ def neutral(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def neutral_row(row: Sequence[Any]) -> list[Any]:
+    """A row with every text cell that starts like a formula neutralised (for the CSVs)."""
+    return [neutral(value) for value in row]
 
 
 class Cells:
@@ -185,8 +194,8 @@ class Cells:
             self.times_of_day(times),
             lat,
             lon,
-            neutral(place_text),
-            neutral(description),
+            place_text,
+            description,
             batch.photos.get(case_id, 0),
             batch.supporters.get(case_id, 0),
             commitment_id,
@@ -218,17 +227,20 @@ class Cells:
 
         The same cells as `rows`, but a million rows make the generic path (a list per row,
         a type check per cell) most of an export's time, so the cells are joined straight
-        from the row. Only the free-text cells (place, description) and the station names
-        may need quoting, and are quoted cell by cell. The other cells are ids, codes, times
-        and numbers that never do: a batch where one does after all (see `_plain`) takes the
-        generic path, row by row.
+        from the row. Only the free-text cells (place, description), the station names and
+        the times of day may need quoting or neutralising, and are made cell by cell (the
+        names and times once per export). The other cells are ids, codes, times and numbers
+        that never do: a batch where one does after all (see `_plain`) takes the generic path,
+        row by row.
         """
         local, pseudonym, known = self.local, self.pseudonym, self._pseudonyms
         times_cells: dict[str, str] = {}
-        stations = {s: (_cell(self.names[s]), _cell(self.kommun[s])) for s in self.names}
+        stations = {s: (_text_cell(self.names[s]), _text_cell(self.kommun[s])) for s in self.names}
         for batch in batches(database, filters, first_id, stop_id):
             if not _plain(batch):
-                text = "".join(csv_record(self.row(case, batch)) for case in batch.cases)
+                text = "".join(
+                    csv_record(neutral_row(self.row(case, batch))) for case in batch.cases
+                )
                 yield text, len(batch.cases)
                 continue
             # Most cases have no photo and no supporter: their cells come from the default.
@@ -255,10 +267,10 @@ class Cells:
                 language,
                 resident_id,
             ) in batch.cases:
-                name, municipality = stations.get(station_id) or (_cell(station_id), "")
+                name, municipality = stations.get(station_id) or (_text_cell(station_id), "")
                 times_cell = times_cells.get(times or "")
                 if times_cell is None:
-                    times_cell = _cell(self.times_of_day(times))
+                    times_cell = _text_cell(self.times_of_day(times))
                     if len(times_cells) < 4096:
                         times_cells[times or ""] = times_cell
                 if resident_id is None:
@@ -323,14 +335,20 @@ _PLAIN_COLUMNS = tuple(map(operator.itemgetter, (1, 2, 4, 5, 14, 15)))
 
 def _plain(batch: Batch, delimiter: str = ",") -> bool:
     """Whether the batch's id and code cells (reference, kind, category, status, linked
-    commitment, language, routed actors) are all free of what CSV would have to quote. What the
-    intake writes always is; checked a batch at a time, one scan per column."""
+    commitment, language, routed actors) are all CSV cells as they are (see `plain_codes`)."""
     columns = [map(get, batch.cases) for get in _PLAIN_COLUMNS]
-    for values in (*columns, batch.actors.values()):
-        text = "|".join(filter(None, values))
-        if delimiter in text or '"' in text or "\n" in text or "\r" in text:
-            return False
-    return True
+    return all(plain_codes(values, delimiter) for values in (*columns, batch.actors.values()))
+
+
+def plain_codes(values: Iterable[str | None], delimiter: str) -> bool:
+    """Whether stored codes (one column of a batch) are all CSV cells as they are: nothing to
+    quote (the delimiter, a quote, a line break), none that starts like a formula. What the
+    intake writes always is; checked over the column joined, a few scans at C speed (a '|' in
+    a code can only make it say no, and send the batch the generic way)."""
+    text = "|" + "|".join(filter(None, values))
+    if delimiter in text or '"' in text or "\n" in text or "\r" in text:
+        return False
+    return not any(mark in text for mark in _FORMULA_MARKS)
 
 
 def _one_per_line(text: str) -> str:

@@ -7,8 +7,9 @@ files.py, before the headings), ';' between cells, CRLF, Swedish headings and la
 (labels.py), local times as '2026-10-03 21:15' (Excel and LibreOffice read that as a date and
 time) and coordinates with a decimal comma, so that they are numbers in a Swedish sheet: with
 a point, Swedish Excel keeps them as text, or reads some as dates. The pseudonym is 'inv-'
-and its hex digits, text in any sheet (the bare digits are at times a number to Excel). Cells
-that start like a formula are neutralised as in every format.
+and its hex digits, text in any sheet (the bare digits are at times a number to Excel). Every
+text cell that starts like a formula is neutralised as in every CSV: the resident's texts,
+the deployment's names (station, kommun, category, actors), the labels and the codes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.services.export.cells import Cells, _cell, _text_cell, csv_record
+from bot.services.export.cells import Cells, _text_cell, csv_record, neutral, plain_codes
 from bot.services.export.labels import PSEUDONYM_PREFIX, Labels
 from storage.export import Filters, batches
 
@@ -30,8 +31,9 @@ _AS_STORED = tuple(map(operator.itemgetter, (1, 14)))
 
 
 def excel_record(row: Sequence[Any]) -> str:
-    """A row of `Labels.row` as one record: ';' between cells, numbers with a decimal comma."""
-    return csv_record([_number(v) if isinstance(v, float) else v for v in row], DELIMITER)
+    """A row of `Labels.row` as one record: ';' between cells, numbers with a decimal comma,
+    text that starts like a formula neutralised."""
+    return csv_record([_number(v) if isinstance(v, float) else neutral(v) for v in row], DELIMITER)
 
 
 def excel_header(labels: Labels) -> str:
@@ -40,13 +42,9 @@ def excel_header(labels: Labels) -> str:
 
 
 def _plain(cases: Sequence[Sequence[Any]]) -> bool:
-    """Whether the batch's references and linked commitments need no quoting (what the intake
-    writes never does); checked a batch at a time, one scan per column."""
-    for get in _AS_STORED:
-        text = "|".join(filter(None, map(get, cases)))
-        if DELIMITER in text or '"' in text or "\n" in text or "\r" in text:
-            return False
-    return True
+    """Whether the batch's references and linked commitments need neither quoting nor
+    neutralising (what the intake writes never does); checked a batch at a time, per column."""
+    return all(plain_codes(map(get, cases), DELIMITER) for get in _AS_STORED)
 
 
 def _number(value: float) -> str:
@@ -54,14 +52,15 @@ def _number(value: float) -> str:
 
 
 def _labelled(label: Callable[[str], str | None]) -> Callable[[str | None], str]:
-    """A label lookup as a cached CSV cell: a code's cell is made once per export."""
+    """A label lookup as a cached CSV cell, quoted and neutralised as needed: a code's cell is
+    made once per export."""
     cache: dict[str | None, str] = {None: "", "": ""}
 
     def cell(code: str | None) -> str:
         try:
             return cache[code]
         except KeyError:
-            made = cache[code] = _cell(label(code) if code else "", DELIMITER)
+            made = cache[code] = _text_cell(label(code) if code else "", DELIMITER)
             return made
 
     return cell
@@ -90,7 +89,7 @@ def excel_chunks(
     actors = _labelled(labels.actors)
     language = _labelled(labels.language)
     stations = {
-        s: (_cell(cells.names[s], DELIMITER), _cell(cells.kommun[s], DELIMITER))
+        s: (_text_cell(cells.names[s], DELIMITER), _text_cell(cells.kommun[s], DELIMITER))
         for s in cells.names
     }
     for batch in batches(database, filters, first_id, stop_id):
@@ -121,7 +120,10 @@ def excel_chunks(
             language_code,
             resident_id,
         ) in batch.cases:
-            name, municipality = stations.get(station_id) or (_cell(station_id, DELIMITER), "")
+            name, municipality = stations.get(station_id) or (
+                _text_cell(station_id, DELIMITER),
+                "",
+            )
             if resident_id is None:
                 resident = ""
             else:

@@ -9,9 +9,11 @@ The sheet is written in openpyxl's write-only mode, row by row, so memory stays 
 heading row, widths and frozen pane go out before the first row, the autofilter (written
 after the rows) gets its range once the rows are counted.
 
-Text that starts like a formula (= + - @) is the resident's exact text in a text cell marked
-as Excel marks a typed apostrophe (quotePrefix): it is shown and kept as text, even when
-someone edits the cell, and no apostrophe is added to the data.
+Every text is a text cell with the exact text. Text that Excel would read as something else
+when typed, one that starts like a formula (= + - @) or is an error code ('#N/A', '#REF!'),
+is marked as Excel marks a typed apostrophe (quotePrefix): it is shown and kept as text, even
+when someone edits the cell, and no apostrophe is added to the data. (openpyxl itself would
+write a str starting with '=' as a formula, and one equal to an error code as an error cell.)
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ WIDTHS = {
     NOTE_COLUMN: 48,
 }
 _CLOSED = frozenset(s.value for s in CLOSED)
-_PLACE, _DESCRIPTION = COLUMNS.index("place_text"), COLUMNS.index("description")
 _FILTER_BUTTON = 3  # characters the autofilter's button covers at a heading's right
 
 
@@ -79,6 +80,7 @@ def write_xlsx(
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ERROR_CODES
         from openpyxl.styles import Font
     except ImportError:  # the optional extra
         raise RuntimeError("XLSX needs openpyxl: pip install 'trygghetsbot[xlsx]'") from None
@@ -91,6 +93,7 @@ def write_xlsx(
         sheet.column_dimensions[column_letter(number)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
+    errors = frozenset(ERROR_CODES)
 
     def heading_cell(text: str) -> Any:
         cell = WriteOnlyCell(sheet, value=text)
@@ -108,10 +111,10 @@ def write_xlsx(
         if not value:
             return value
         value = xml_safe(value)  # XML cannot hold most control characters
-        if not value.startswith(_FORMULA_START):
-            return value
+        if not value.startswith(_FORMULA_START) and value not in errors:
+            return value  # a plain str: openpyxl writes it as a string cell
         cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would take a leading '=' for a formula
+        cell.data_type = "s"  # openpyxl would take it for a formula or an error
         cell.quotePrefix = True
         return cell
 
@@ -120,9 +123,8 @@ def write_xlsx(
     for batch in batches(database, filters, notes=True):
         for case in batch.cases:
             # In the column order of storage.export.CASES_SQL.
-            case_id, status, place, description = case[0], case[5], case[12], case[13]
-            row = labels.row(cells.row(case, batch), dates=True)
-            row[_PLACE], row[_DESCRIPTION] = place, description  # as written, not neutralised
+            case_id, status = case[0], case[5]
+            row = labels.row(cells.row(case, batch), dates=True)  # the texts as written
             # A reopened case's earlier note no longer tells how it ended.
             row.append(batch.notes.get(case_id) if status in _CLOSED else None)
             for index in DATE_COLUMNS:
