@@ -28,6 +28,7 @@ from bot.i18n import (
     read_catalog,
     written,
 )
+from bot.services.stats import duration
 
 LANGUAGES = available_languages()
 STATUSES = ("new", "acknowledged", "in_progress", "resolved", "not_actionable", "closed")
@@ -239,27 +240,59 @@ PLURAL_NOUNS = {
         "cases|photos|hours|days|people|characters|commitments|recipients",
         "case|photo|hour|day|person|character|commitment|recipient",
     ),
-    "fi": ("tapausta|kuvaa|päivää|henkilöä|merkkiä", "tapaus|kuva|päivä|henkilö|merkki"),
+    "fi": (
+        "tapausta|kuvaa|päivää|henkilöä|merkkiä|tuntia",
+        "tapaus|kuva|päivä|henkilö|merkki|tunti",
+    ),
 }
 
 
-@pytest.mark.parametrize("lang", sorted(PLURAL_NOUNS))
-def test_counted_nouns_agree_with_their_number(every: Catalogs, lang: str) -> None:
+def disagreements(lang: str, texts: list[tuple[str, str]]) -> list[str]:
+    """Texts where 1 is followed by a plural noun, or another count by a singular one."""
     plural, singular = PLURAL_NOUNS[lang]
     after_one = re.compile(rf"(?<![\d,.\u00a0–])1 ({plural})\b")
     after_more = re.compile(rf"(?<![\d,.\u00a0–])(?!1 )\d+ ({singular})\b")
     wrong = []
-    for key in sorted(every._messages[SOURCE_LANGUAGE]):
-        for label, text in renderings(every, lang, key):
-            wrong += [f"{label}: {m.group(0)!r}" for m in after_one.finditer(text)]
-            wrong += [f"{label}: {m.group(0)!r}" for m in after_more.finditer(text)]
-    assert wrong == []
+    for label, text in texts:
+        wrong += [f"{label}: {m.group(0)!r}" for m in after_one.finditer(text)]
+        wrong += [f"{label}: {m.group(0)!r}" for m in after_more.finditer(text)]
+    return wrong
+
+
+@pytest.mark.parametrize("lang", sorted(PLURAL_NOUNS))
+def test_counted_nouns_agree_with_their_number(every: Catalogs, lang: str) -> None:
+    texts = [
+        rendered
+        for key in sorted(every._messages[SOURCE_LANGUAGE])
+        for rendered in renderings(every, lang, key)
+    ]
+    assert disagreements(lang, texts) == []
     assert every.plural(lang, "stats.title", 1, period="x").endswith(
         {"sv": "1 ärende", "en": "1 case", "fi": "1 tapaus"}[lang]
     )
     assert every.plural(lang, "stats.title", 3, period="x").endswith(
         {"sv": "3 ärenden", "en": "3 cases", "fi": "3 tapausta"}[lang]
     )
+
+
+#: Hours that round to a whole number shown: Babel must not pick the form from the rest.
+ROUNDED_HOURS = [n + d for n in (0, 1, 2, 3, 24) for d in (-0.06, -0.04, 0, 0.04, 0.05)] + [
+    24 * n + d for n in (2, 3) for d in (-1.0, 1.0)
+]
+
+
+@pytest.mark.parametrize("lang", sorted(PLURAL_NOUNS))
+def test_a_rounded_duration_agrees_with_the_number_shown(lang: str) -> None:
+    """The waits in /statistik and `trygghetsbot stats`: 1.04 hours is '1 timme', not
+    '1 timmar' (Babel chose the plural form from the unrounded number)."""
+    texts = [
+        (f"{lang}: {hours:.2f} h", duration(hours, lang)) for hours in ROUNDED_HOURS if hours > 0
+    ]
+    assert disagreements(lang, texts) == []
+    one = {"sv": "1 timme", "en": "1 hour", "fi": "1 tunti"}[lang]
+    assert duration(1.04, lang) == one
+    assert duration(0.96, lang) == one
+    assert duration(1.5, lang) == {"sv": "1,5 timmar", "en": "1.5 hours", "fi": "1,5 tuntia"}[lang]
 
 
 def test_arabic_has_its_six_forms(every: Catalogs) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -18,6 +19,7 @@ from bot.i18n import Catalogs, written
 from storage.stats import StatsRepository
 
 MAX_TEXT = 3900  # Telegram allows 4096 characters; leave room for the last line
+TENTH = Decimal("0.1")  # durations are shown to one decimal
 
 
 class Statistics:
@@ -81,8 +83,7 @@ class Statistics:
 
     def duration(self, hours: float) -> str:
         """'4 timmar', '1,5 timmar', '2,1 dygn': hours up to two days, then days."""
-        unit, value = ("duration-hour", hours) if hours < 48 else ("duration-day", hours / 24)
-        return format_unit(value, unit, length="long", format="#,##0.#", locale=self.lang)
+        return duration(hours, self.lang)
 
     def wait_line(self, key: str, d: Durations) -> str:
         if not d.count or d.median_hours is None or d.p90_hours is None:
@@ -166,6 +167,17 @@ class Statistics:
             {c: self.category_name(c) for c in report.per_week},
             self.t("stats.empty"),
         )
+
+
+def duration(hours: float, lang: str) -> str:
+    """'1 timme', '1,5 timmar', '2,1 dygn' in `lang`: hours up to two days, then days, to one
+    decimal. The number is rounded before Babel picks the plural form, so 0.96 and 1.04 hours
+    read '1 timme' like the 1 shown (Babel would choose the form from the unrounded value)."""
+    unit, value = ("duration-hour", hours) if hours < 48 else ("duration-day", hours / 24)
+    shown = Decimal(repr(value)).quantize(TENTH, rounding=ROUND_HALF_EVEN)
+    whole = shown == shown.to_integral_value()
+    number: int | Decimal = int(shown) if whole else shown
+    return format_unit(number, unit, length="long", format="#,##0.#", locale=lang)
 
 
 def plain(html_text: str) -> str:
