@@ -31,6 +31,38 @@ def _day(ctx: Context, value: str | None, zone: str) -> str | None:
     return local_midnight_utc(_date(ctx, value), zone)
 
 
+def _in_order(ctx: Context, since: dt.date | None, until: dt.date | None) -> None:
+    """--until is the first day left out: a period needs --since before it."""
+    if since is not None and until is not None and since >= until:
+        raise CliError(
+            ctx.say("cli.dates_reversed", since=since.isoformat(), until=until.isoformat())
+        )
+
+
+def _status(ctx: Context, value: str | None) -> str | None:
+    """A status code from its code or its label ('resolved', 'åtgärdad', 'Åtgärdad'), in the
+    deployment's language or Swedish; anything else is refused with the valid values."""
+    from bot.domain.lifecycle import Status
+
+    if value is None:
+        return None
+    lang = ctx.deployment.deployment.default_language
+
+    def label(code: Status, in_lang: str = lang) -> str:
+        return ctx.catalogs.text(in_lang, f"status.{code.value}")
+
+    wanted = value.strip().casefold()
+    found = [
+        code
+        for code in Status
+        if wanted in {code.value, label(code).casefold(), label(code, "sv").casefold()}
+    ]
+    if len(found) == 1:
+        return found[0].value
+    valid = ", ".join(f"{code.value} ({label(code)})" for code in Status)
+    raise CliError(ctx.say("cli.bad_status", value=value, valid=valid))
+
+
 def _plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
@@ -53,8 +85,10 @@ def cmd_export(ctx: Context) -> int:
     if args.dialect is not None and args.format != "csv":
         raise CliError(ctx.say("cli.dialect_csv_only", format=args.format))
     dialect = args.dialect or DIALECTS[0]
+    status = _status(ctx, args.status)
+    _in_order(ctx, _date(ctx, args.since), _date(ctx, args.until))
     since, until = (_day(ctx, value, zone) for value in (args.since, args.until))
-    filters = Filters(args.station, args.kind, args.status, since, until)
+    filters = Filters(args.station, args.kind, status, since, until)
     asyncio.run(ctx.migrate())
     out = Path(args.out)
     total = count(settings.database, filters)
@@ -116,6 +150,7 @@ def cmd_stats(ctx: Context) -> int:
             t("stats.cli.unknown_station", stations=", ".join(bad), known=", ".join(sorted(known)))
         )
     since, until = day(args.since), day(args.until)
+    _in_order(ctx, since, until)
     asyncio.run(ctx.migrate())
 
     async def compute(db: Database) -> tuple[list[str], bytes | None]:
