@@ -73,13 +73,20 @@ class Statistics:
         return station.name if station is not None else station_id
 
     def period_label(self, period: Period) -> str:
-        """'1 okt. 2026 – 31 okt. 2026': the period's first and last day, the language's way."""
+        """'1 okt. 2026 – 31 okt. 2026': the period's first and last day, the language's way;
+        'sedan start', 'från 1 okt. 2026' or 'till och med 31 okt. 2026' when open-ended."""
 
-        def day(value: dt.date | None) -> str:
-            return format_date(value, "medium", locale=self.lang) if value else "…"
+        def day(value: dt.date) -> str:
+            return format_date(value, "medium", locale=self.lang)
 
         last = period.until - dt.timedelta(days=1) if period.until else None
-        return f"{day(period.since)} – {day(last)}"
+        if period.since and last:
+            return f"{day(period.since)} – {day(last)}"
+        if period.since:
+            return self.t("stats.from", date=day(period.since))
+        if last:
+            return self.t("stats.through", date=day(last))
+        return self.t("stats.since_start")
 
     def duration(self, hours: float) -> str:
         """'4 timmar', '1,5 timmar', '2,1 dygn': hours up to two days, then days."""
