@@ -295,6 +295,18 @@ def test_a_rounded_duration_agrees_with_the_number_shown(lang: str) -> None:
     assert duration(1.5, lang) == {"sv": "1,5 timmar", "en": "1.5 hours", "fi": "1,5 tuntia"}[lang]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_commitment_that_ends_a_sentence_keeps_one_full_stop(every: Catalogs, lang: str) -> None:
+    """The monthly digest's change line: the commitment's text ends with '.', so no ':' may
+    follow it ('Better lighting in the underpass.: Gjort.')."""
+    said = every.text(
+        lang, "digest.change", commitment="Bättre belysning i tunneln.", text="Gjort."
+    )
+    assert not re.search(r"\.\u2069?[:.,;]", said), said
+    assert said.count("Bättre belysning i tunneln.") == 1
+    assert said.count("Gjort.") == 1
+
+
 def test_arabic_has_its_six_forms(every: Catalogs) -> None:
     said = [every.plural("ar", "unit.days", n) for n in (0, 1, 2, 3, 11, 100)]
     assert said == [

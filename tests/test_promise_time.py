@@ -301,9 +301,11 @@ async def test_the_digest_names_the_months_commitments_in_the_followers_language
         bot_settings, "SELECT payload FROM outbox WHERE recipient = ? ORDER BY id", str(FOLLOWER)
     )
     text = json.loads(digest["payload"])["text"]
-    assert "Better lighting in the underpass.: Gjort." in text
+    # The commitment on its own line (was 'Better lighting in the underpass.: Gjort.').
+    assert "• Better lighting in the underpass.\n  Gjort." in text
+    assert ".:" not in text
     swedish = "Polisen finns på plats fredagskvällar."
-    assert catalogs.text("en", "promise.in_swedish", text=swedish) + ": Gjort." in text
+    assert catalogs.text("en", "promise.in_swedish", text=swedish) + "\n  Gjort." in text
 
 
 def test_check_config_says_which_promises_have_ended(
