@@ -307,6 +307,41 @@ def test_a_commitment_that_ends_a_sentence_keeps_one_full_stop(every: Catalogs, 
     assert said.count("Gjort.") == 1
 
 
+def test_a_case_and_its_status_have_one_word_each(every: Catalogs) -> None:
+    """Arabic: a case is بلاغ, as residents read it; حالة (also 'status') is not used for a
+    case in statistics, exports and the terminal, and their status headings agree. Finnish
+    and Swedish wordings from the issue 18 review."""
+    case_as_status = re.compile(r"حال(ة|ات|تان|تين)\b")
+    staff_keys = [
+        key
+        for key in every._messages["ar"]
+        if key.startswith(("stats.", "export.", "cli.", "alert.fallback", "alert.refused"))
+    ]
+    wrong = [
+        label
+        for key in staff_keys
+        for label, text in renderings(every, "ar", key)
+        if case_as_status.search(text)
+    ]
+    assert wrong == []
+    status = every.text("ar", "export.column.status")
+    assert every.text("ar", "stats.cli.status") == status
+    assert status + ":" in every.text("ar", "desk.card", **{n: sample(n) for n in DESK_CARD})
+    assert every.text("ar", "export.column.reference") == "رقم البلاغ"
+    assert every.text("fi", "export.column.routed_actors") == "Vastaanottajat"
+    assert every.text("fi", "export.column.photo_count") == "Kuvien määrä"
+    one = every.plural("fi", "promise.outcome", 1, done=1)
+    assert "sitoumusta" not in one
+    assert one == "Tulos: toteutettuja sitoumuksia 1/1."
+    said = every.plural("sv", "stats.to_resolve", 2, median="4 timmar", p90="2,1 dygn")
+    assert said.startswith("Tid till åtgärd: median 4 timmar")
+    assert every.text("sv", "stats.to_resolve_none").startswith("Tid till åtgärd: ")
+
+
+DESK_CARD = ("kind", "reference", "station", "category", "place", "times", "description",
+             "photos", "supporters", "received", "status")  # fmt: skip
+
+
 def test_arabic_has_its_six_forms(every: Catalogs) -> None:
     said = [every.plural("ar", "unit.days", n) for n in (0, 1, 2, 3, 11, 100)]
     assert said == [
@@ -327,7 +362,7 @@ STATES = [
     ("in_progress", "arbetet med ärendet pågår", "the case is in progress", "asia on työn alla"),
     ("resolved", "ärendet är åtgärdat", "the case is resolved", "asia on korjattu"),
     ("not_actionable", "ärendet kan inte åtgärdas", "the case cannot be acted on",
-     "asiaa ei voida toteuttaa"),
+     "asialle ei voida tehdä mitään"),
     ("closed", "ärendet är avslutat", "the case is closed", "asia on suljettu"),
 ]  # fmt: skip
 

@@ -203,7 +203,7 @@ def test_stats_command(
         del os.environ["TRYGG_DATABASE"]
     # Swedish through and through: headings, status labels, dates, plural, decimal comma.
     assert "Period 1 okt. 2026 – 31 okt. 2026: 5 ärenden" in out
-    assert "Tid till åtgärdat: median 35 timmar, 90 % inom 2,1 dygn (2 ärenden)." in out
+    assert "Tid till åtgärd: median 35 timmar, 90 % inom 2,1 dygn (2 ärenden)." in out
     assert f"Diagrammet (ärenden per vecka och kategori) är sparat i {chart}." in out
     lines = [line.split() for line in out.splitlines()]
     assert lines[0] == ["Station", "Kategori", "Status", "Antal"]
