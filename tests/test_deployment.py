@@ -171,6 +171,17 @@ def test_no_real_contact_data_in_the_repository() -> None:
             ('owners = ["polisen"]', 'owners = ["sl"]'),
             "test.toml: promises[0] (p1).commitments[0] (c1).owners: unknown actor 'sl'",
         ),
+        # a commitment at a station that exists but is not the promise's
+        (
+            ('owners = ["polisen"]', 'owners = ["polisen"]\nstations = ["floda"]'),
+            "test.toml: promises[0] (p1).commitments[0] (c1).stations: station 'floda' is not"
+            " one of the promise's stations ('jakobsberg')",
+        ),
+        # a commitment at a station that does not exist at all
+        (
+            ('owners = ["polisen"]', 'owners = ["polisen"]\nstations = ["gotham"]'),
+            "test.toml: promises[0] (p1).commitments[0] (c1).stations: unknown station 'gotham'",
+        ),
         # unknown key (a typo)
         (
             ('kommun = "Lerum"', 'kommun = "Lerum"\nlatitude = 1'),

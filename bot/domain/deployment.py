@@ -350,7 +350,16 @@ def find_problems(dep: Deployment) -> list[Problem]:
         for j, commitment in enumerate(promise.commitments):
             cwhere = f"{where}.commitments[{j}] ({commitment.id})"
             unknown(cwhere, "owners", commitment.owners, actors, "actor")
-            unknown(cwhere, "stations", commitment.stations, set(promise.stations), "station")
+            unknown(cwhere, "stations", commitment.stations, stations, "station")
+            for value in commitment.stations:
+                if value in stations and value not in promise.stations:
+                    shown = ", ".join(repr(s) for s in promise.stations)
+                    problems.append(
+                        Problem(
+                            f"{cwhere}.stations",
+                            f"station {value!r} is not one of the promise's stations ({shown})",
+                        )
+                    )
 
     for i, member in enumerate(dep.staff):
         where = _label("staff", i, member.name)
