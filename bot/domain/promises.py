@@ -77,6 +77,12 @@ class Timeline:
         return tuple(p for p in (self.upcoming, self.latest_ended) if p is not None)
 
     @property
+    def announced(self) -> Promise | None:
+        """The next promise, named in one line under the current one (without a current
+        promise, the next is shown in full: `shown`)."""
+        return self.upcoming if self.current is not None else None
+
+    @property
     def latest_ended(self) -> Promise | None:
         return self.ended[0] if self.ended else None
 

@@ -18,6 +18,9 @@ from bot.domain.deployment import Deployment
 from bot.domain.intake import TOKEN_BYTES, Action
 
 MAX_TEXT = 4096  # characters of a message after its entities are parsed (UTF-16 code units)
+#: Characters of a button's text, our limit: a phone shows about this much of a wide button
+#: (Telegram cuts a longer one where the screen ends, at no word boundary).
+MAX_BUTTON_TEXT = 60
 
 #: Tags Telegram knows; the attributes it needs are checked in `_check_tag`.
 TAGS = frozenset(

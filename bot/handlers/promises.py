@@ -67,6 +67,7 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
         # Each commitment's latest update is staff text: a long promise takes several messages.
         for message in in_messages(
             render(services, lang, promise, station.id, states, latest, today)
+            + _next_line(services, lang, line.announced if promise is line.current else None)
         )
     ]
     markup = None
@@ -75,6 +76,14 @@ async def show(update: Update, context: AppContext, station_id: str | None = Non
         markup = keyboard([[(label, callbacks.menu(HISTORY, station.id))]])
     for n, message in enumerate(messages):
         await send(update, context, message, markup if n == len(messages) - 1 else None)
+
+
+def _next_line(services: Services, lang: str, upcoming: Promise | None) -> list[str]:
+    """Under the current promise, the next one already published: its title and start."""
+    if upcoming is None:
+        return []
+    title = services.updates.text_in(lang, title_in(upcoming, lang))
+    return ["", services.text(lang, "promise.next", title=title, start=upcoming.start)]
 
 
 async def show_history(update: Update, context: AppContext, station_id: str) -> None:

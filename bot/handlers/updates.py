@@ -22,6 +22,8 @@ from bot.domain import callbacks
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.models import Staff
 from bot.domain.paging import own_first, page_number, page_of
+from bot.domain.promises import has_started, title_in
+from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.domain.text import TooLong
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
@@ -35,6 +37,7 @@ from bot.handlers.common import (
     send,
 )
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
+from bot.i18n import Safe
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice, PromiseEnded
 
@@ -70,40 +73,74 @@ async def begin(update: Update, context: AppContext) -> int:
     return PICK
 
 
+def clip(text: str, limit: int = MAX_BUTTON_TEXT) -> str:
+    """`text` on one line, cut to `limit` characters with "…" where it was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def choice_rows(
     t: Callable[[str], str],
     choices: Sequence[Choice],
     own: int,
     number: int | None,
     positions: Sequence[int] | None = None,
+    label: Callable[[Choice], str] | None = None,
 ) -> list[list[Button]] | None:
     """Page `number` of a member's commitments `choices`, a button each, and Avbryt; the
     first `own` are their own actor's, the others come under "Fler…". None: no such page.
     A button carries the commitment's position in the member's whole list (`positions`,
-    when `choices` leaves out those of ended promises), else in `choices`."""
+    when `choices` leaves out those of ended promises), else in `choices`. Its text is
+    `label` (the commitment and its promise), else the commitment's text."""
     page = None if number is None else page_of(choices[:own], number, more=choices[own:])
     if page is None:
         return None
     at = positions or range(len(choices))
-    buttons = [
-        (c.commitment.text[:60], _cb("c", str(at[page.start + k])))
-        for k, c in enumerate(page.items)
-    ]
+    text = label or (lambda choice: choice.commitment.text[:MAX_BUTTON_TEXT])
+    buttons = [(text(c), _cb("c", str(at[page.start + k]))) for k, c in enumerate(page.items)]
     rows = paged_rows(in_rows(buttons, 1), page, t, lambda n: _cb("p", str(n)))
     return [*rows, [(t("nav.cancel"), _cb("x"))]]
+
+
+#: Characters of a promise's title on a commitment's button, so the commitment has room.
+SHORT_TITLE = 24
+
+
+def labelled(context: AppContext, choice: Choice) -> str:
+    """A commitment's button text with its promise, in the staff's language: the promise's
+    short title, and from when it runs if it has not started ("Tryggare Jakobsberg, från
+    1 jan. 2027 · Mer belysning"), then the commitment, cut to the button's limit."""
+    desk = context.services.desk
+    promise = choice.promise
+    # A button's text is plain, not HTML: the texts go in as they are written (Safe).
+    title = Safe(clip(title_in(promise, desk.lang).text, SHORT_TITLE))
+    commitment = Safe(clip(choice.commitment.text, MAX_BUTTON_TEXT))
+    if has_started(promise, context.services.updates.today()):
+        text = desk.t("update.label_current", title=title, commitment=commitment)
+    else:
+        text = desk.t(
+            "update.label_upcoming", title=title, start=promise.start, commitment=commitment
+        )
+    return clip(text)
 
 
 def _choice_rows(
     context: AppContext, member: Staff, choices: list[Choice], number: int | None
 ) -> list[list[Button]] | None:
     """The page of the commitments whose promise has not ended (an ended promise takes no
-    updates: no button), each button with its position in `choices`."""
+    updates: no button), each button with its position in `choices`. When they belong to
+    more than one promise (the running one and the next, say), each button names its own."""
     updates = context.services.updates
     shown = [(n, c) for n, c in enumerate(choices) if updates.is_open(c)]
     own, _ = own_first(choices, lambda c: updates.own(member, c))
     mine = sum(1 for n, _ in shown if n < len(own))
     return choice_rows(
-        context.services.desk.t, [c for _, c in shown], mine, number, [n for n, _ in shown]
+        context.services.desk.t,
+        [c for _, c in shown],
+        mine,
+        number,
+        [n for n, _ in shown],
+        (lambda c: labelled(context, c)) if len({c.promise.id for _, c in shown}) > 1 else None,
     )
 
 
