@@ -366,7 +366,7 @@ def test_a_failing_worker_fails_the_export_in_one_line(
     original = Exporter._write_run
 
     def fail_in_worker(self: Exporter, fmt: str, database: Path, out: Path, *rest: Any) -> int:
-        if out.name.startswith("."):  # a worker's part (the fork inherits this patch)
+        if out.name.endswith(".part1"):  # a worker's part (the fork inherits this patch)
             raise OSError(28, "No space left on device")
         return original(self, fmt, database, out, *rest)
 
@@ -374,7 +374,7 @@ def test_a_failing_worker_fails_the_export_in_one_line(
     monkeypatch.setattr(Exporter, "_write_run", fail_in_worker)
     with pytest.raises(RuntimeError, match=r"^OSError: \[Errno 28\] No space left on device$"):
         Exporter(deployment).write("csv", many, tmp_path / "x.csv", Filters(), jobs=2)
-    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no part left behind
+    assert [p.name for p in tmp_path.iterdir()] == []  # no part, no partial file left behind
 
 
 def test_a_batch_with_odd_codes_takes_the_generic_path(
@@ -419,14 +419,16 @@ def running_export(database: Path, out: Path) -> Iterator[subprocess.Popen[str]]
 
 
 def wait_for_part(out: Path) -> Path:
-    """The worker's part, once both it and the parent's file are being written."""
+    """The worker's part, once both it and the parent's file (the hidden partial file that
+    becomes `out` when complete) are being written."""
     import time
 
-    part = out.with_name(f".{out.name}.part1")
     deadline = time.monotonic() + 30
-    while not (part.exists() and out.exists()):
+    while not (parts := list(out.parent.glob(f".{out.name}.partial-*.part1"))):
         assert time.monotonic() < deadline, "no worker started"
         time.sleep(0.01)
+    part = parts[0]
+    assert part.with_suffix("").exists()  # the parent's
     return part
 
 
@@ -440,8 +442,9 @@ def test_ctrl_c_stops_a_two_process_export_quietly(big: Path, tmp_path: Path) ->
         os.killpg(export.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers too
         _, stderr = export.communicate(timeout=30)
     assert export.returncode == 130
-    assert stderr == ""  # no traceback, from the parent or the worker
-    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # the worker's part removed
+    # One line, no traceback, from the parent or the worker.
+    assert stderr == f"Exporten avbröts. Inget skrevs till {out}.\n"
+    assert [p.name for p in tmp_path.iterdir()] == []  # the partial file and worker's part removed
 
 
 def test_a_worker_stops_when_its_export_is_killed(big: Path, tmp_path: Path) -> None:

@@ -175,9 +175,12 @@ def test_the_collection_is_written_a_batch_at_a_time(
     seed(database, 5000, deployment)
     out = tmp_path / "many.geojson"
     on_disk: list[tuple[int, int]] = []
-    written = Exporter(deployment).write(
-        "geojson", database, out, Filters(), lambda n: on_disk.append((n, out.stat().st_size))
-    )
+
+    def seen(rows: int) -> None:  # the hidden file that becomes `out` once complete
+        (partial,) = tmp_path.glob(".many.geojson.partial-*")
+        on_disk.append((rows, partial.stat().st_size))
+
+    written = Exporter(deployment).write("geojson", database, out, Filters(), seen)
     assert written == 5000
     size = out.stat().st_size
     first_rows, first_size = on_disk[0]

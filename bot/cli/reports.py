@@ -69,7 +69,7 @@ def _plain(html_text: str) -> str:
 
 def cmd_export(ctx: Context) -> int:
     """Stream the cases to CSV (for Swedish Excel, or RFC 4180), JSON, NDJSON or XLSX."""
-    from bot.services.export import DIALECTS, Exporter
+    from bot.services.export import DIALECTS, Exporter, ExportStopped, TooManyRows
     from storage.audit import AuditRepository
     from storage.export import Filters, count
 
@@ -103,8 +103,15 @@ def cmd_export(ctx: Context) -> int:
         written = Exporter(deployment, ctx.catalogs).write(
             args.format, settings.database, out, filters, progress, args.jobs, dialect
         )
-    except (OSError, RuntimeError) as exc:
-        raise CliError(ctx.say("cli.write_failed", path=str(out), error=str(exc))) from None
+    except (OSError, RuntimeError) as exc:  # an OSError's strerror: not the hidden file's name
+        error = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        raise CliError(ctx.say("cli.write_failed", path=str(out), error=error)) from None
+    except TooManyRows as many:
+        raise CliError(ctx.say("cli.xlsx_too_many", rows=many.rows)) from None
+    except ExportStopped as stopped:  # Ctrl-C or SIGTERM: the file at `out` is untouched
+        stop = ctx.say("cli.export_stopped", path=str(out))
+        print(f"\n{stop}" if tty else stop, file=sys.stderr)
+        return 128 + stopped.signum
     if tty:
         print(file=sys.stderr)
 

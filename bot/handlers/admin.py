@@ -23,6 +23,7 @@ from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send, 
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
+from bot.services.export import TooManyRows
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,8 @@ async def on_export_button(update: Update, context: AppContext) -> None:
             await refuse(update, context)
         except TooLarge as big:
             await send(update, context, t("export.too_big", size=f"{big.megabytes:.0f}"))
+        except TooManyRows as many:  # XLSX only: more cases than an Excel sheet holds
+            await send(update, context, t("export.xlsx_too_many", rows=many.rows))
         except (OSError, RuntimeError, NetworkError):
             log.exception("Export from Telegram failed")
             await send(update, context, t("export.failed"))

@@ -6,16 +6,19 @@
 """
 
 from bot.services.export.cells import COLUMNS, DIALECTS, FORMATS, csv_record
-from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, default_jobs
+from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, ExportStopped, default_jobs
 from bot.services.export.labels import Labels
+from bot.services.export.xlsx import TooManyRows
 
 __all__ = [
     "COLUMNS",
     "DIALECTS",
     "FORMATS",
     "PARALLEL_MIN_ROWS",
+    "ExportStopped",
     "Exporter",
     "Labels",
+    "TooManyRows",
     "csv_record",
     "default_jobs",
 ]

@@ -11,15 +11,17 @@ JSON and NDJSON keep the codes and ISO times: they are for programs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +95,35 @@ class Exporter(Cells):
         safe, so it runs in one process. (Counting threads instead would race: the CLI's
         database thread from the migration check may still be ending.) `processes` tells
         afterwards how many processes wrote it.
+
+        Every format is written to a hidden file beside `out` (`.name.partial-…`), renamed to
+        `out` once complete: an export stopped half-way (Ctrl-C, SIGTERM, a full disk, a
+        failure) leaves neither a truncated file nor its parts, and a file already at `out`
+        stays as it was. Stopped by a signal, it raises ExportStopped.
         """
         self.processes = 1
+        with _sigterm_stops():
+            partial = _partial(out)
+            try:
+                written = self._write(fmt, database, partial, filters, progress, jobs, dialect)
+                os.replace(partial, out)
+            except BaseException as exc:
+                partial.unlink(missing_ok=True)
+                if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, ExportStopped):
+                    raise ExportStopped(signal.SIGINT) from None
+                raise
+        return written
+
+    def _write(
+        self,
+        fmt: str,
+        database: Path,
+        out: Path,
+        filters: Filters,
+        progress: Callable[[int], None] | None,
+        jobs: int,
+        dialect: str,
+    ) -> int:
         if fmt in ("xlsx", "geojson"):  # in one process, by xlsx.py and geojson.py
             write = write_xlsx if fmt == "xlsx" else write_geojson
             return write(self, self.labels, database, out, filters, progress)
@@ -179,7 +208,7 @@ class Exporter(Cells):
         self.processes = len(runs)
         context = multiprocessing.get_context("fork")
         done = context.Array("q", len(runs), lock=False)  # rows written, per run
-        parts = [out.with_name(f".{out.name}.part{n}") for n in range(len(runs))]
+        parts = [out.with_name(f"{out.name}.part{n}") for n in range(len(runs))]  # hidden: out is
         self._pseudonym_bound = PSEUDONYM_CACHE // len(runs)
         workers = []
         try:
@@ -244,6 +273,7 @@ class Exporter(Cells):
         gone (killed) stops at its next batch rather than write on for nobody.
         """
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's ExportStopped
         parent = os.getppid()
 
         def tick(rows: int) -> None:
@@ -264,3 +294,43 @@ class Exporter(Cells):
 
 class _Orphaned(Exception):
     """An export worker's parent is gone."""
+
+
+class ExportStopped(KeyboardInterrupt):
+    """The export was stopped by a signal (Ctrl-C, SIGTERM) before it was complete; nothing
+    was written to its file. A KeyboardInterrupt: nothing on the way catches it by mistake."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _partial(out: Path) -> Path:
+    """A new hidden file beside `out`, to write the export into: in the same folder, so that
+    the rename into place is atomic; created as `out` would be (the umask's permissions)."""
+    while True:
+        partial = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
+        try:
+            partial.touch(exist_ok=False)
+        except FileExistsError:
+            continue
+        return partial
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """On the main thread (the CLI's), SIGTERM stops the export as Ctrl-C does, so that the
+    partial file is removed: by default SIGTERM ends the process at once. In the bot the
+    export runs in a worker thread, and the event loop handles the signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise ExportStopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

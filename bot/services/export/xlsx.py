@@ -18,6 +18,7 @@ write a str starting with '=' as a formula, and one equal to an error code as an
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,11 @@ from bot.domain.lifecycle import CLOSED
 from bot.domain.text import xml_safe
 from bot.services.export.cells import _FORMULA_START, COLUMNS, Cells
 from bot.services.export.labels import DATE_COLUMNS, Labels
-from storage.export import Filters, batches
+from storage.export import Filters, batches, count
 
 SHEET = "Ärenden"
+#: Rows an Excel sheet holds, the heading row included: Excel opens a longer sheet cut off.
+MAX_ROWS = 1_048_576
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 NOTE_COLUMN = "resolution_note"
 #: Characters a column is wide (Excel's unit), by column: room for what it usually holds.
@@ -68,6 +71,14 @@ def column_letter(number: int) -> str:
     return letters
 
 
+class TooManyRows(Exception):
+    """The export has more cases than one Excel sheet holds (MAX_ROWS, with the headings)."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows
+
+
 def write_xlsx(
     cells: Cells,
     labels: Labels,
@@ -76,7 +87,11 @@ def write_xlsx(
     filters: Filters,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the sheet to `out`; returns the number of rows (cases)."""
+    """Write the sheet to `out`; returns the number of rows (cases). Refused, before anything
+    is written, with TooManyRows when the cases would not fit in the sheet."""
+    total = count(database, filters)
+    if total >= MAX_ROWS:  # one row is the headings'
+        raise TooManyRows(total)
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
@@ -120,21 +135,41 @@ def write_xlsx(
 
     sheet.append([heading_cell(h) for h in headings])
     written = 0
-    for batch in batches(database, filters, notes=True):
-        for case in batch.cases:
-            # In the column order of storage.export.CASES_SQL.
-            case_id, status = case[0], case[5]
-            row = labels.row(cells.row(case, batch), dates=True)  # the texts as written
-            # A reopened case's earlier note no longer tells how it ended.
-            row.append(batch.notes.get(case_id) if status in _CLOSED else None)
-            for index in DATE_COLUMNS:
-                row[index] = date_cell(row[index])
-            sheet.append([text_cell(v) if isinstance(v, str) else v for v in row])
-            written += 1
-            if progress and written % 10_000 == 0:
-                progress(written)
-    sheet.auto_filter.ref = f"A1:{column_letter(len(columns))}{written + 1}"
-    book.save(out)
+    try:
+        for batch in batches(database, filters, notes=True):
+            if written + len(batch.cases) >= MAX_ROWS:  # cases came in since the count
+                raise TooManyRows(written + len(batch.cases))
+            for case in batch.cases:
+                # In the column order of storage.export.CASES_SQL.
+                case_id, status = case[0], case[5]
+                row = labels.row(cells.row(case, batch), dates=True)  # the texts as written
+                # A reopened case's earlier note no longer tells how it ended.
+                row.append(batch.notes.get(case_id) if status in _CLOSED else None)
+                for index in DATE_COLUMNS:
+                    row[index] = date_cell(row[index])
+                sheet.append([text_cell(v) if isinstance(v, str) else v for v in row])
+                written += 1
+                if progress and written % 10_000 == 0:
+                    progress(written)
+        sheet.auto_filter.ref = f"A1:{column_letter(len(columns))}{written + 1}"
+        book.save(out)
+    except BaseException:
+        _discard(sheet)
+        raise
     if progress:
         progress(written)
     return written
+
+
+def _discard(sheet: Any) -> None:
+    """Close an unsaved write-only sheet and remove its temporary file: left to the garbage
+    collector, its row writer writes to a closed file ("Exception ignored in: <generator
+    object WriteOnlyWorksheet._write_rows>" on stderr) and the file stays until exit."""
+    if sheet.closed:  # saved: openpyxl has removed it
+        return
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer = sheet._writer  # openpyxl's; None before the first row
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.cleanup()
