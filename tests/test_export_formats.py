@@ -27,6 +27,7 @@ from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.export import COLUMNS, Exporter, Labels, csv_record
 from bot.services.export.cells import neutral_row
+from bot.services.export.geojson import EXCLUDED, PROPERTIES
 from bot.settings import Settings
 from storage.export import Filters
 from tests.people import Person
@@ -278,6 +279,29 @@ def test_csv_records_with_semicolons_are_what_the_csv_module_writes() -> None:
         expected = io.StringIO()
         csv.writer(expected, delimiter=";").writerow(row)
         assert csv_record(row, ";") == expected.getvalue(), row
+
+
+#: The CSV columns a GeoJSON feature must not carry: the personal ones and the coordinates.
+NOT_ON_A_MAP = {"latitude", "longitude", "place_text", "description", "language", "resident"}
+
+
+def test_the_geojson_properties_are_the_csv_columns_less_the_excluded(
+    seeded: Settings, tmp_path: Path
+) -> None:
+    """One list of columns: a column the CSV gains is a property of every feature too,
+    unless it is named as left out (bot/services/export/geojson.py, EXCLUDED)."""
+    assert EXCLUDED == NOT_ON_A_MAP
+    assert export(seeded, tmp_path / "x.csv", "--dialect", "rfc4180") == 0
+    assert export(seeded, tmp_path / "x.geojson", "--format", "geojson") == 0
+    header = (tmp_path / "x.csv").read_bytes().decode().split("\r\n", 1)[0].split(",")
+    assert header == list(COLUMNS)
+    expected = [column for column in header if column not in NOT_ON_A_MAP]
+    assert len(expected) == len(header) - len(NOT_ON_A_MAP)  # each left-out one is a column
+    features = json.loads((tmp_path / "x.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(features) == 3
+    for feature in features:
+        assert list(feature["properties"]) == expected
+    assert list(PROPERTIES) == expected
 
 
 @pytest.fixture(scope="module")

@@ -26,28 +26,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot.domain.open311 import PIN_DECIMALS
-from bot.services.export.cells import Cells
+from bot.services.export.cells import COLUMNS, Cells
 from bot.services.export.labels import Labels
 from storage.export import Filters, batches
 
-#: The properties of a feature, in this order: the CSV's columns less the personal ones and
-#: the coordinates (the geometry holds those).
-PROPERTIES = (
-    "reference",
-    "kind",
-    "station",
-    "kommun",
-    "category",
-    "status",
-    "created",
-    "acknowledged",
-    "resolved",
-    "times_of_day",
-    "photo_count",
-    "supporters",
-    "linked_commitment",
-    "routed_actors",
-)
+#: The CSV's columns a map layer leaves out: the personal ones (see above) and the
+#: coordinates (the geometry holds those).
+EXCLUDED = frozenset({"latitude", "longitude", "place_text", "description", "language", "resident"})
+#: The properties of a feature, in this order: the CSV's columns less EXCLUDED.
+PROPERTIES = tuple(column for column in COLUMNS if column not in EXCLUDED)
 HEADER = '{"type": "FeatureCollection", "features": [\n'
 SEPARATOR = ",\n"  # between features, one a line
 FOOTER = "\n]}\n"
