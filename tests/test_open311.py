@@ -5,42 +5,35 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import signal
 import socket
-import sqlite3
-import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.cli import main
 from bot.domain.deployment import Deployment
-from bot.domain.intake import Draft
-from bot.domain.lifecycle import Action
 from bot.i18n import Catalogs
-from bot.open311 import PREFIX, make_open311_app
-from bot.services import Services
-from bot.settings import Settings, SettingsError, load_settings
-from storage import Database
-from tests.images import jpeg
+from bot.open311 import PREFIX
+from bot.settings import SettingsError, load_settings
+from tests.open311_seed import (
+    CHAT_A,
+    CHAT_B,
+    NOTE,
+    Client,
+    Seeded,
+    ago,
+    open311_client,
+    running_api,
+    seed_cases,
+)
 
-CHAT_A, CHAT_B = 7_654_321, 7_654_322
-POLIS_STK = 100000003
-POLIS_JKB = 100000001
-#: An officer's resolution note: it may name people, so it must never be published.
-NOTE = "Lampan bytt av Anna Andersson, ring 070-1234567"
 KEY = "open-sesame-311"
-
-Client = TestClient[web.Request, web.Application]
 
 # ---------------------------------------------------------------------- the spec's fields
 #: Every field a GeoReport v2 service request may have; the ones we fill, with their types.
@@ -127,142 +120,14 @@ def check_error(body: Any, code: int) -> str:
 
 
 # ---------------------------------------------------------------------- fixtures
-@dataclass(frozen=True)
-class Seeded:
-    settings: Settings
-    photo: str
-    lit: str  # a report, resolved (closed)
-    idea: str  # an idea (no category)
-    pin: str  # a report with the resident's pin, no place text
-    old: str  # a report 200 days old
-    unseen: str  # a new report no officer has taken in: never published
-    rejected: str  # set aside as not actionable: never published
-
-
-def ago(days: int) -> dt.datetime:
-    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-
-
 @pytest.fixture
 async def seeded(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Seeded:
-    settings = Settings(database=tmp_path / "open311.sqlite3", media_dir=tmp_path / "media")
-    services = await Services.open(settings, deployment, catalogs)
-    try:
-        photo = await services.save_photo(jpeg())
-        lit = await services.submit(
-            CHAT_A,
-            Draft(
-                kind="report",
-                station="floda",
-                category="belysning",
-                place_text="Vid cykelstället",
-                times=["night"],
-                description="Lampan vid cykelstället är trasig.",
-                photos=[photo],
-            ),
-            "sv",
-        )
-        idea = await services.submit(
-            CHAT_A,
-            Draft(kind="idea", station="floda", description="Fler bänkar på perrongen, tack."),
-            "sv",
-        )
-        pin = await services.submit(
-            CHAT_B,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="perrong",
-                lat=59.4241,
-                lon=17.8331,
-                times=["evening"],
-                description="Halt och mörkt på perrongens norra del.",
-            ),
-            "sv",
-        )
-        old = await services.submit(
-            CHAT_B,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="belysning",
-                place_text="Gångtunneln",
-                times=["night"],
-                description="Mörkt i gångtunneln sedan länge.",
-            ),
-            "sv",
-        )
-        unseen = await services.submit(
-            CHAT_B,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="klotter",
-                place_text="Hemma hos mig",
-                times=["night"],
-                description="Ingen har läst det här än.",
-            ),
-            "sv",
-        )
-        rejected = await services.submit(
-            CHAT_A,
-            Draft(
-                kind="report",
-                station="floda",
-                category="annat",
-                place_text="Perrongen",
-                times=["night"],
-                description="Något som inte hör hit.",
-            ),
-            "sv",
-        )
-        member = await services.desk.member(POLIS_STK)
-        await services.desk.act(member, lit.reference, Action.ACKNOWLEDGE)
-        await services.desk.act(member, lit.reference, Action.RESOLVE, NOTE)
-        await services.desk.act(member, idea.reference, Action.ACKNOWLEDGE)
-        await services.desk.act(member, rejected.reference, Action.REJECT, "Inte för oss.")
-        officer = await services.desk.member(POLIS_JKB)
-        for case in (pin, old):
-            await services.desk.act(officer, case.reference, Action.ACKNOWLEDGE)
-    finally:
-        await services.close()
-    then = ago(200).isoformat(timespec="seconds")
-    with sqlite3.connect(settings.database) as conn:  # the test's own clock: backdate one case
-        conn.execute("UPDATE cases SET created_at = ? WHERE reference = ?", (then, old.reference))
-        conn.execute(
-            "UPDATE case_events SET created_at = ? WHERE case_id ="
-            " (SELECT id FROM cases WHERE reference = ?)",
-            (then, old.reference),
-        )
-    conn.close()
-    return Seeded(
-        settings,
-        photo,
-        lit.reference,
-        idea.reference,
-        pin.reference,
-        old.reference,
-        unseen.reference,
-        rejected.reference,
-    )
-
-
-async def _client(
-    seeded: Seeded, deployment: Deployment, catalogs: Catalogs, key: str | None
-) -> AsyncIterator[Client]:
-    db = await Database.open(seeded.settings.database)
-    try:
-        app = make_open311_app(deployment, db, catalogs, key)
-        server = TestServer(app, host="127.0.0.1")
-        async with server, TestClient(server) as client:
-            yield client
-    finally:
-        await db.close()
+    return await seed_cases(tmp_path, deployment, catalogs, history=True)
 
 
 @pytest.fixture
 async def api(seeded: Seeded, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[Client]:
-    async for client in _client(seeded, deployment, catalogs, None):
+    async with open311_client(seeded, deployment, catalogs, None) as client:
         yield client
 
 
@@ -270,7 +135,7 @@ async def api(seeded: Seeded, deployment: Deployment, catalogs: Catalogs) -> Asy
 async def keyed_api(
     seeded: Seeded, deployment: Deployment, catalogs: Catalogs
 ) -> AsyncIterator[Client]:
-    async for client in _client(seeded, deployment, catalogs, KEY):
+    async with open311_client(seeded, deployment, catalogs, KEY) as client:
         yield client
 
 
@@ -556,45 +421,20 @@ def test_cli_port_in_use_is_one_line(
 
 
 async def test_cli_serves_and_stops_on_sigterm(seeded: Seeded) -> None:
-    env = {
-        **os.environ,
-        "TRYGG_DATABASE": str(seeded.settings.database),
-        "TRYGG_OPEN311_API_KEY": KEY,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "api",
-        "--port",
-        "0",
-        cwd=seeded.settings.database.parent,  # no .env file from the checkout
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    try:
-        port = None
-        while port is None:
-            line = (await asyncio.wait_for(process.stderr.readline(), 20)).decode()
-            assert line, "the API exited before listening"
-            assert KEY not in line
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-            port = int(found.group(1)) if found else None
+    command = [sys.executable, "-m", "bot"]
+    key = {"TRYGG_OPEN311_API_KEY": KEY}
+    async with running_api(command, seeded.settings.database, key, 20) as api:
+        assert [line for line in api.log if KEY in line] == []
         async with (
             aiohttp.ClientSession() as http,
             http.get(
-                f"http://127.0.0.1:{port}{PREFIX}/requests.json", params={"api_key": KEY}
+                f"http://127.0.0.1:{api.port}{PREFIX}/requests.json", params={"api_key": KEY}
             ) as response,
         ):
             assert response.status == 200
             assert refs(await response.json()) == [seeded.pin, seeded.idea, seeded.lit]
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        api.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(api.process.wait(), 20) == 0
 
 
 @pytest.mark.parametrize("padding", [0, 55], ids=["whole key", "cut-off key"])

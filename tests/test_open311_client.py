@@ -12,10 +12,8 @@ interop` runs this file.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,46 +22,40 @@ from typing import Any, TypeVar
 import pytest
 import requests
 import xmltodict
-from aiohttp.test_utils import TestServer
 from georeport import GeoReport
 
 from bot.domain.deployment import Deployment
 from bot.i18n import Catalogs
-from bot.open311 import PREFIX, make_open311_app
-from storage import Database
+from bot.open311 import PREFIX
+from tests.open311_seed import Seeded, open311_server, running_api
 from tests.test_open311 import KEY, check_request, check_service
-from tests.test_open311_formats import PLACE, SECRET, TRICKY, Tricky, seed_cases
+from tests.test_open311_formats import PLACE, SECRET, TRICKY, seed_tricky
 
 T = TypeVar("T")
 
 
 @pytest.fixture
-async def tricky(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Tricky:
-    return await seed_cases(tmp_path, deployment, catalogs)
+async def tricky(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Seeded:
+    return await seed_tricky(tmp_path, deployment, catalogs)
 
 
 async def _serve(
-    seeded: Tricky, deployment: Deployment, catalogs: Catalogs, key: str | None
+    seeded: Seeded, deployment: Deployment, catalogs: Catalogs, key: str | None
 ) -> AsyncIterator[str]:
     """The API on a free local port; yields its root address."""
-    db = await Database.open(seeded.settings.database)
-    try:
-        server = TestServer(make_open311_app(deployment, db, catalogs, key), host="127.0.0.1")
-        async with server:
-            yield f"http://127.0.0.1:{server.port}{PREFIX}"
-    finally:
-        await db.close()
+    async with open311_server(seeded.settings.database, deployment, catalogs, key) as server:
+        yield f"http://127.0.0.1:{server.port}{PREFIX}"
 
 
 @pytest.fixture
-async def root(tricky: Tricky, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[str]:
+async def root(tricky: Seeded, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[str]:
     async for address in _serve(tricky, deployment, catalogs, None):
         yield address
 
 
 @pytest.fixture
 async def keyed_root(
-    tricky: Tricky, deployment: Deployment, catalogs: Catalogs
+    tricky: Seeded, deployment: Deployment, catalogs: Catalogs
 ) -> AsyncIterator[str]:
     async for address in _serve(tricky, deployment, catalogs, KEY):
         yield address
@@ -102,7 +94,7 @@ def client_error(call_it: Callable[[], object]) -> requests.Response:
     return response
 
 
-def check_with_the_client(address: str, tricky: Tricky) -> None:
+def check_with_the_client(address: str, tricky: Seeded) -> None:
     """Every read the client library offers, in JSON and in XML, and the same data in both."""
     as_json = GeoReport(address, output_format="json")
     as_xml = GeoReport(address, output_format="xml")
@@ -173,7 +165,7 @@ def check_with_the_client(address: str, tricky: Tricky) -> None:
             assert SECRET not in response.text
 
 
-async def test_the_client_reads_every_endpoint_in_both_formats(root: str, tricky: Tricky) -> None:
+async def test_the_client_reads_every_endpoint_in_both_formats(root: str, tricky: Seeded) -> None:
     await call(check_with_the_client, root, tricky)
 
 
@@ -197,32 +189,11 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
 
 
-async def test_the_client_against_a_live_trygghetsbot_api(tricky: Tricky) -> None:
-    env = {**os.environ, "TRYGG_DATABASE": str(tricky.settings.database)}
-    process = await asyncio.create_subprocess_exec(
-        *_command(),
-        "api",
-        "--port",
-        "0",
-        cwd=tricky.settings.database.parent,  # no .env file from the checkout
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    try:
-        port = None
-        while port is None:
-            line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-            assert line, "the API exited before listening"
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-            port = int(found.group(1)) if found else None
-        await call(check_with_the_client, f"http://127.0.0.1:{port}{PREFIX}", tricky)
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+async def test_the_client_against_a_live_trygghetsbot_api(tricky: Seeded) -> None:
+    async with running_api(_command(), tricky.settings.database, {}, 30) as api:
+        await call(check_with_the_client, f"http://127.0.0.1:{api.port}{PREFIX}", tricky)
+        api.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(api.process.wait(), 20) == 0
 
 
 def test_the_client_is_what_pyproject_installs() -> None:

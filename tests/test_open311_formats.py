@@ -19,31 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.domain.deployment import Deployment
-from bot.domain.intake import Draft
-from bot.domain.lifecycle import Action
 from bot.i18n import Catalogs
-from bot.open311 import PREFIX, make_open311_app
-from bot.services import Services
-from bot.settings import Settings
-from storage import Database
-from tests.images import jpeg
-from tests.test_open311 import (
-    CHAT_A,
-    CHAT_B,
-    KEY,
-    NOTE,
-    POLIS_JKB,
-    POLIS_STK,
-    check_error,
-    check_request,
-    check_service,
-)
-
-Client = TestClient[web.Request, web.Application]
+from bot.open311 import PREFIX
+from tests.open311_seed import CHAT_A, CHAT_B, NOTE, Client, Seeded, open311_client, seed_cases
+from tests.test_open311 import KEY, check_error, check_request, check_service
 
 #: A resident's description with everything XML must escape, text it must carry as UTF-8, and
 #: characters XML 1.0 cannot hold (vertical tab: a line break; ESC: left out).
@@ -56,104 +37,37 @@ SECRET = "Hemligt <&> ärende"
 SECRET_PLACE = "Hemma hos mig på Storgatan"
 
 
-@dataclass(frozen=True)
-class Tricky:
-    settings: Settings
-    photo: str
-    lit: str  # a report with TRICKY text, resolved (closed)
-    idea: str  # an idea, acknowledged (open)
-    pin: str  # a report with a pin, acknowledged (open), another category
-    unseen: str  # never taken in
-
-
-async def seed_cases(path: Path, deployment: Deployment, catalogs: Catalogs) -> Tricky:
-    """Cases with text to escape; one a resident sent that no officer has taken in."""
-    settings = Settings(database=path / "open311.sqlite3", media_dir=path / "media")
-    services = await Services.open(settings, deployment, catalogs)
-    try:
-        photo = await services.save_photo(jpeg())
-        lit = await services.submit(
-            CHAT_A,
-            Draft(
-                kind="report",
-                station="floda",
-                category="belysning",
-                place_text=PLACE,
-                times=["night"],
-                description=TRICKY,
-                photos=[photo],
-            ),
-            "sv",
-        )
-        idea = await services.submit(
-            CHAT_A,
-            Draft(kind="idea", station="floda", description="Fler bänkar på perrongen, tack."),
-            "sv",
-        )
-        pin = await services.submit(
-            CHAT_B,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="perrong",
-                lat=59.4241,
-                lon=17.8331,
-                times=["evening"],
-                description="Halt och mörkt på perrongens norra del.",
-            ),
-            "sv",
-        )
-        unseen = await services.submit(
-            CHAT_B,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="belysning",
-                place_text=SECRET_PLACE,
-                times=["night"],
-                description=SECRET,
-            ),
-            "sv",
-        )
-        member = await services.desk.member(POLIS_STK)
-        await services.desk.act(member, lit.reference, Action.ACKNOWLEDGE)
-        await services.desk.act(member, lit.reference, Action.RESOLVE, NOTE)
-        await services.desk.act(member, idea.reference, Action.ACKNOWLEDGE)
-        officer = await services.desk.member(POLIS_JKB)
-        await services.desk.act(officer, pin.reference, Action.ACKNOWLEDGE)
-    finally:
-        await services.close()
-    return Tricky(settings, photo, lit.reference, idea.reference, pin.reference, unseen.reference)
+async def seed_tricky(path: Path, deployment: Deployment, catalogs: Catalogs) -> Seeded:
+    """The Open311 cases (tests/open311_seed.py): the resolved report (lit) with TRICKY text,
+    the unseen one a belysning with SECRET text."""
+    return await seed_cases(
+        path,
+        deployment,
+        catalogs,
+        lit_place=PLACE,
+        lit_text=TRICKY,
+        unseen_category="belysning",
+        unseen_place=SECRET_PLACE,
+        unseen_text=SECRET,
+    )
 
 
 @pytest.fixture
-async def tricky(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Tricky:
-    return await seed_cases(tmp_path, deployment, catalogs)
-
-
-async def _client(
-    seeded: Tricky, deployment: Deployment, catalogs: Catalogs, key: str | None
-) -> AsyncIterator[Client]:
-    db = await Database.open(seeded.settings.database)
-    try:
-        server = TestServer(make_open311_app(deployment, db, catalogs, key), host="127.0.0.1")
-        async with server, TestClient(server) as client:
-            yield client
-    finally:
-        await db.close()
+async def tricky(tmp_path: Path, deployment: Deployment, catalogs: Catalogs) -> Seeded:
+    return await seed_tricky(tmp_path, deployment, catalogs)
 
 
 @pytest.fixture
-async def api(tricky: Tricky, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[Client]:
-    async for client in _client(tricky, deployment, catalogs, None):
+async def api(tricky: Seeded, deployment: Deployment, catalogs: Catalogs) -> AsyncIterator[Client]:
+    async with open311_client(tricky, deployment, catalogs, None) as client:
         yield client
 
 
 @pytest.fixture
 async def keyed_api(
-    tricky: Tricky, deployment: Deployment, catalogs: Catalogs
+    tricky: Seeded, deployment: Deployment, catalogs: Catalogs
 ) -> AsyncIterator[Client]:
-    async for client in _client(tricky, deployment, catalogs, KEY):
+    async with open311_client(tricky, deployment, catalogs, KEY) as client:
         yield client
 
 
@@ -317,7 +231,7 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("path", "root"), ENDPOINTS)
 async def test_every_endpoint_answers_in_xml_with_what_json_carries(
-    api: Client, tricky: Tricky, path: str, root: str
+    api: Client, tricky: Seeded, path: str, root: str
 ) -> None:
     path = path.format(lit=tricky.lit, pin=tricky.pin)
     as_json = await fetch(api, f"{path}.json")
@@ -329,7 +243,7 @@ async def test_every_endpoint_answers_in_xml_with_what_json_carries(
     assert spark(document) == as_text(body)  # the same data, element for key, nothing more
 
 
-async def test_the_json_bodies_keep_their_shape(api: Client, tricky: Tricky) -> None:
+async def test_the_json_bodies_keep_their_shape(api: Client, tricky: Seeded) -> None:
     services = parsed_json(await fetch(api, "/services.json"))
     for service in services:
         check_service(service)
@@ -343,7 +257,7 @@ async def test_the_json_bodies_keep_their_shape(api: Client, tricky: Tricky) -> 
     assert discovery["endpoints"][0]["formats"] == ["text/xml", "application/json"]
 
 
-async def test_xml_is_the_spec_examples_shape(api: Client, tricky: Tricky) -> None:
+async def test_xml_is_the_spec_examples_shape(api: Client, tricky: Seeded) -> None:
     services = strict_xml(await fetch(api, "/services.xml"))
     first = services.find("service")
     assert first is not None
@@ -386,7 +300,7 @@ async def test_xml_is_the_spec_examples_shape(api: Client, tricky: Tricky) -> No
         assert discovery.find(field) is not None, field
 
 
-async def test_fixmystreet_reads_the_xml(api: Client, tricky: Tricky) -> None:
+async def test_fixmystreet_reads_the_xml(api: Client, tricky: Seeded) -> None:
     """What perllib/Open311.pm and its callers take from each answer."""
     services = fms_xmlin((await fetch(api, "/services.xml")).body)
     codes = [service["service_code"] for service in services["service"]]
@@ -509,7 +423,7 @@ async def test_read_only_in_xml(api: Client) -> None:
 )
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 async def test_service_code_lists(
-    api: Client, tricky: Tricky, codes: str, expected: list[str], fmt: str
+    api: Client, tricky: Seeded, codes: str, expected: list[str], fmt: str
 ) -> None:
     answer = await fetch(api, f"/requests.{fmt}", service_code=codes)
     assert answer.status == 200
@@ -519,7 +433,7 @@ async def test_service_code_lists(
 
 
 async def test_service_code_lists_combine_with_the_other_filters(
-    api: Client, tricky: Tricky
+    api: Client, tricky: Seeded
 ) -> None:
     answer = await fetch(api, "/requests.json", service_code="belysning,idea,perrong")
     assert refs(parsed_json(answer)) == [tricky.pin, tricky.idea, tricky.lit]
@@ -537,7 +451,7 @@ async def test_service_code_lists_combine_with_the_other_filters(
 
 
 # ---------------------------------------------------------------------- text and privacy
-async def test_text_is_escaped_and_utf8(api: Client, tricky: Tricky) -> None:
+async def test_text_is_escaped_and_utf8(api: Client, tricky: Seeded) -> None:
     answer = await fetch(api, f"/requests/{tricky.lit}.xml")
     raw = answer.body
     # Markup in a resident's text is text: escaped, never elements.
@@ -558,7 +472,7 @@ async def test_text_is_escaped_and_utf8(api: Client, tricky: Tricky) -> None:
 
 
 async def test_nothing_unpublished_reaches_xml_or_json(
-    api: Client, tricky: Tricky, deployment: Deployment
+    api: Client, tricky: Seeded, deployment: Deployment
 ) -> None:
     texts: list[str] = []
     for fmt in ("xml", "json"):
