@@ -56,6 +56,29 @@ def subprocess_env(seeded: Seeded) -> dict[str, str]:
     }
 
 
+def report(
+    station: str,
+    category: str,
+    description: str,
+    *,
+    place: str | None = None,
+    pin: tuple[float, float] | None = None,
+    times: list[str] | None = None,
+) -> Draft:
+    """A resident's report as the bot's intake writes it: at night unless `times` says."""
+    lat, lon = pin if pin else (None, None)
+    return Draft(
+        kind="report",
+        station=station,
+        category=category,
+        place_text=place,
+        lat=lat,
+        lon=lon,
+        times=times or ["night"],
+        description=description,
+    )
+
+
 async def _seed(work: Path) -> Seeded:
     deployment = load_deployment(bundled_deployment_path())
     catalogs = Catalogs.load(available_languages())
@@ -64,66 +87,48 @@ async def _seed(work: Path) -> Seeded:
     drafts = {
         "tricky": (
             1,
-            Draft(
-                kind="report",
-                station="floda",
-                category="belysning",
-                place_text="Trappan upp till perrongen",
-                lat=57.80974,
-                lon=12.36142,
+            report(
+                "floda",
+                "belysning",
+                TRICKY,
+                place="Trappan upp till perrongen",
+                pin=(57.80974, 12.36142),
                 times=["evening", "night"],
-                description=TRICKY,
             ),
         ),
-        "formula": (
-            2,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="perrong",
-                lat=59.42412,
-                lon=17.83307,
-                times=["night"],
-                description=FORMULA,
-            ),
-        ),
+        "formula": (2, report("jakobsberg", "perrong", FORMULA, pin=(59.42412, 17.83307))),
         "idea": (
             1,
             Draft(kind="idea", station="floda", description="Fler bänkar på perrongen, tack."),
         ),
         "klotter": (
             3,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="klotter",
-                place_text="Gångtunneln; norra änden",
-                lat=59.42301,
-                lon=17.83155,
+            report(
+                "jakobsberg",
+                "klotter",
+                "Klotter på väggarna i gångtunneln, både färg och ristningar.",
+                place="Gångtunneln; norra änden",
+                pin=(59.42301, 17.83155),
                 times=["morning"],
-                description="Klotter på väggarna i gångtunneln, både färg och ristningar.",
             ),
         ),
         "new": (
             2,
-            Draft(
-                kind="report",
-                station="jakobsberg",
-                category="belysning",
-                place_text="Busshållplats läge C",
-                times=["night"],
-                description="Ingen har tagit emot den här än: den visas inte i Open311.",
+            report(
+                "jakobsberg",
+                "belysning",
+                "Ingen har tagit emot den här än: den visas inte i Open311.",
+                place="Busshållplats läge C",
             ),
         ),
         "rejected": (
             3,
-            Draft(
-                kind="report",
-                station="floda",
-                category="annat",
-                place_text="Perrongen",
+            report(
+                "floda",
+                "annat",
+                "Något som inte hör hit, ärendet läggs åt sidan.",
+                place="Perrongen",
                 times=["day"],
-                description="Något som inte hör hit, ärendet läggs åt sidan.",
             ),
         ),
     }
