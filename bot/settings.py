@@ -118,11 +118,13 @@ class Settings(BaseSettings):
 
 
 class SettingsError(Exception):
-    """Settings could not be read; `lines` holds one human-readable line per problem."""
+    """Settings could not be read; `lines` holds one human-readable line per problem, and
+    `problems` the same as (variable, the validator's message)."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], problems: list[tuple[str, str]] | None = None) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
+        self.problems = problems if problems is not None else [("", line) for line in lines]
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -130,8 +132,9 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        lines, problems = [], []
         for error in exc.errors(include_input=False, include_url=False):
             field = ".".join(str(part) for part in error["loc"])
+            problems.append((f"{ENV_PREFIX}{field.upper()}", error["msg"]))
             lines.append(f"Invalid setting {ENV_PREFIX}{field.upper()}: {error['msg']}")
-        raise SettingsError(lines) from None
+        raise SettingsError(lines, problems) from None

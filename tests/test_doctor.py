@@ -4,6 +4,7 @@ which reads the same output without paying a Python start-up per case."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,7 +18,21 @@ from storage import Database
 from storage.migrations import LATEST_VERSION
 from tests.processes import Sink, bot_env, cli, cli_here, free_port
 
-CHECKS = ["settings", "deployment", "bot api", "staff chats", "database", "media", "smtp"]
+CHECKS = [
+    "inställningar",
+    "driftfil",
+    "Telegram",
+    "personalens chattar",
+    "databas",
+    "mediemapp",
+    "e-post",
+]
+PASS, FAIL = "GODKÄND", "UNDERKÄND"
+#: Words of the English lines the doctor wrote before they were Swedish.
+ENGLISH = re.compile(
+    r"\b(PASS|FAIL|cannot|not|missing|skipped|writable|exist|free|staff|stations|directory"
+    r"|reached|within|current|open|case)\b"
+)
 WRONG_SECRET = "not-the-emulator-secret"
 
 
@@ -49,7 +64,7 @@ Doctor = Callable[..., Awaitable[Outcome]]
 @pytest.fixture
 def doctor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Doctor:
     """Run the doctor in this process (`process=True`: as its own process); return its exit
-    code, {check: (PASS|FAIL, detail)} and all output."""
+    code, {check: (GODKÄND|UNDERKÄND, detail)} and all output."""
 
     async def run(env: dict[str, str], *, process: bool = False) -> Outcome:
         if process:
@@ -72,8 +87,12 @@ def parse(env: dict[str, str], code: int, stdout: str, stderr: str) -> Outcome:
     lines = stdout.strip().splitlines()
     results = {}
     for line in lines[:-1]:
-        status, _, rest = line.partition("  ")
-        name, _, detail = rest.partition(": ")
+        # The status in a column as wide as the longer word, two spaces, the check's name.
+        assert line[len(FAIL) : len(FAIL) + 2] == "  ", line
+        assert line[len(FAIL) + 2] != " ", line
+        status, _, rest = line.partition(" ")
+        assert status in (PASS, FAIL), line
+        name, _, detail = rest.lstrip(" ").partition(": ")
         results[name] = (status, detail)
     assert list(results) == CHECKS, stdout
     return code, results, stdout
@@ -84,12 +103,13 @@ async def test_all_checks_pass(
 ) -> None:
     code, results, stdout = await doctor(env, process=True)  # the real command, once
     assert code == 0, stdout
-    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert all(status == PASS for status, _ in results.values()), stdout
     assert stdout.strip().splitlines()[-1] == "Alla 7 kontroller är godkända."
-    assert "7000000001" in results["bot api"][1]  # the bot id getMe returned
-    assert f"schema {LATEST_VERSION}, wal, writable, quick_check ok" in results["database"][1]
-    assert "does not exist yet" in results["media"][1]
-    assert "EHLO ok" in results["smtp"][1]
+    assert "(7000000001) hos " in results["Telegram"][1]  # the bot id getMe returned
+    seen = f"schema {LATEST_VERSION}, journalläge wal, skrivbar, quick_check ok"
+    assert seen in results["databas"][1]
+    assert "finns inte än; den kan skapas i" in results["mediemapp"][1]
+    assert "EHLO ok, utan inloggning" in results["e-post"][1]
     assert smtp[0].messages == []  # the doctor sends no mail
     assert not (tmp_path / "media").exists()  # nor creates anything
 
@@ -100,7 +120,8 @@ async def test_without_smtp_the_check_says_email_is_off(
     del env["TRYGG_SMTP_HOST"]
     code, results, stdout = await doctor(env)
     assert code == 0, stdout
-    assert results["smtp"] == ("PASS", "skipped: TRYGG_SMTP_HOST is not set, e-mail is off")
+    off = "hoppades över: TRYGG_SMTP_HOST är tomt, så e-post är avstängd"
+    assert results["e-post"] == (PASS, off)
 
 
 def set_user_version(version: int) -> Callable[[dict[str, str]], None]:
@@ -128,52 +149,57 @@ def bad_deployment(env: dict[str, str]) -> None:
     [
         (
             lambda env: env.update(TRYGG_BOT_TOKEN=f"7000000001:{WRONG_SECRET}"),
-            "bot api",
-            "token refused by http://127.0.0.1:",
+            "Telegram",
+            "http://127.0.0.1:",
         ),
         (
             lambda env: env.update(TRYGG_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot"),
-            "bot api",
-            "cannot reach http://127.0.0.1:",
+            "Telegram",
+            "går inte att nå http://127.0.0.1:",
         ),
         (
             lambda env: env.pop("TRYGG_BOT_TOKEN"),
-            "bot api",
-            "TRYGG_BOT_TOKEN is not set",
+            "Telegram",
+            "TRYGG_BOT_TOKEN saknas",
         ),
         (
             lambda env: Path(env["TRYGG_DATABASE"]).unlink(),
-            "database",
-            "does not exist; `trygghetsbot migrate` creates it (run does too)",
+            "databas",
+            "finns inte; `trygghetsbot migrate` skapar den (det gör run också)",
         ),
         (
             set_user_version(LATEST_VERSION - 1),
-            "database",
-            f"schema {LATEST_VERSION - 1}, current {LATEST_VERSION}: run trygghetsbot migrate",
+            "databas",
+            f"schema {LATEST_VERSION - 1}, det aktuella är {LATEST_VERSION}: "
+            "kör trygghetsbot migrate",
         ),
         (
             set_user_version(LATEST_VERSION + 1),
-            "database",
-            f"schema {LATEST_VERSION + 1} is newer than this program ({LATEST_VERSION})",
+            "databas",
+            f"schema {LATEST_VERSION + 1} är nyare än programmet ({LATEST_VERSION})",
         ),
-        (journal_delete, "database", "journal mode delete, not wal"),
+        (journal_delete, "databas", "journalläge delete, inte wal"),
         (
             lambda env: Path(env["TRYGG_DATABASE"]).write_bytes(b"not a database" * 100),
-            "database",
-            "file is not a database",
+            "databas",
+            "file is not a database",  # SQLite's own words
         ),
-        (bad_deployment, "deployment", "deployment.toml: not valid TOML"),
+        (bad_deployment, "driftfil", "deployment.toml: not valid TOML"),  # the loader's
         (
             lambda env: env.update(TRYGG_DEPLOYMENT="/nonexistent/deployment.toml"),
-            "deployment",
+            "driftfil",
             "/nonexistent/deployment.toml: deployment file not found",
         ),
         (
             lambda env: env.update(TRYGG_MEDIA_DIR=env["TRYGG_DATABASE"]),
-            "media",
-            "is not a directory",
+            "mediemapp",
+            "är inte en mapp",
         ),
-        (lambda env: env.update(TRYGG_SMTP_PORT=str(free_port())), "smtp", "Error connecting"),
+        (
+            lambda env: env.update(TRYGG_SMTP_PORT=str(free_port())),
+            "e-post",
+            "(none): Error connecting",  # aiosmtplib's words after ours
+        ),
     ],
     ids=[
         "wrong-token",
@@ -201,9 +227,9 @@ async def test_one_failure_is_reported_and_the_rest_still_pass(
     code, results, stdout = await doctor(env)
     assert code == 1
     status, detail = results.pop(check)
-    assert status == "FAIL"
+    assert status == FAIL
     assert expected in detail
-    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert all(status == PASS for status, _ in results.values()), stdout
     assert stdout.strip().splitlines()[-1] == f"1 av 7 kontroller underkända: {check}."
     assert WRONG_SECRET not in stdout
 
@@ -220,7 +246,7 @@ async def test_a_running_writer_holding_the_lock_is_not_a_failure(
     finally:
         conn.close()
     assert code == 0, stdout
-    assert "locked by another writer" in results["database"][1]
+    assert "låst av en annan skrivare (en bot som kör?)" in results["databas"][1]
 
 
 async def test_invalid_settings_are_a_failed_check(
@@ -229,7 +255,7 @@ async def test_invalid_settings_are_a_failed_check(
     env["TRYGG_LOG_LEVEL"] = "LOUD"
     code, out, _ = await cli_here(env, "doctor", capsys=capsys, monkeypatch=monkeypatch)
     assert code == 1
-    assert out.startswith("FAIL  settings: Invalid setting TRYGG_LOG_LEVEL")
+    assert out.startswith("UNDERKÄND  inställningar: ogiltig inställning TRYGG_LOG_LEVEL: ")
 
 
 async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
@@ -249,13 +275,13 @@ async def test_open_cases_at_a_station_the_file_no_longer_has_are_named(
             )
     code, results, stdout = await doctor(env)
     assert code == 1
-    status, detail = results.pop("deployment")
-    assert status == "FAIL"
-    assert "1 open case at stations the file no longer has" in detail
+    status, detail = results.pop("driftfil")
+    assert status == FAIL
+    assert "1 öppet ärende vid stationer som filen inte längre har" in detail
     assert "GML-0001 (gamla-stan)" in detail
     assert "GML-0002" not in detail  # closed: nobody needs reminding
     assert "JKB-0001" not in detail
-    assert all(status == "PASS" for status, _ in results.values()), stdout
+    assert all(status == PASS for status, _ in results.values()), stdout
 
 
 async def test_staff_who_never_opened_the_bot_are_named(
@@ -277,16 +303,16 @@ async def test_staff_who_never_opened_the_bot_are_named(
     world.block(4343)  # linked, then blocked the bot
     code, results, stdout = await doctor(env)
     assert code == 1, stdout
-    status, detail = results.pop("staff chats")
-    assert status == "FAIL"
-    assert detail.startswith("2 of 7 staff cannot be reached on Telegram: ")
+    status, detail = results.pop("personalens chattar")
+    assert status == FAIL
+    assert detail.startswith("2 av 7 i personalen går inte att nå på Telegram: ")
     never = "Trygghetssamordnare Järfälla kommun (platshållare) (100000002): Chat not found"
     assert never in detail
     assert "Blockerad Partner (4343): Forbidden: bot was blocked by the user" in detail
     assert "Inbjuden Partner" not in detail
-    assert "open the bot and press Start" in detail
-    assert all(status == "PASS" for status, _ in results.values()), stdout
-    assert stdout.strip().splitlines()[-1] == "1 av 7 kontroller underkända: staff chats."
+    assert "De får inga kort där förrän de öppnar boten och trycker på Starta" in detail
+    assert all(status == PASS for status, _ in results.values()), stdout
+    assert stdout.strip().splitlines()[-1] == "1 av 7 kontroller underkända: personalens chattar."
 
 
 async def test_staff_chats_the_bot_found_unreachable_are_named(
@@ -300,8 +326,35 @@ async def test_staff_chats_the_bot_found_unreachable_are_named(
         await ChatRepository(db).set_active(100000001, False, "my_chat_member: kicked")
     code, results, stdout = await doctor(env)
     assert code == 1, stdout
-    status, detail = results["staff chats"]
-    assert status == "FAIL"
-    assert detail.startswith("1 of 5 staff cannot be reached on Telegram: "), detail
-    assert "(100000001): marked unreachable: my_chat_member: kicked" in detail
+    status, detail = results["personalens chattar"]
+    assert status == FAIL
+    assert detail.startswith("1 av 5 i personalen går inte att nå på Telegram: "), detail
+    marked = "(100000001): boten har noterat att chatten inte går att nå: my_chat_member: kicked"
+    assert marked in detail
+    assert "Hen får inga kort där förrän hen öppnar boten och trycker på Starta" in detail
     assert emulator.world.users[100000001].started  # Telegram itself still answers getChat
+
+
+async def test_every_line_the_doctor_writes_is_swedish(env: dict[str, str], doctor: Doctor) -> None:
+    """Each check's line, its name and its detail are Swedish, as the closing lines are; only
+    a library's own error text may be English, and none is in these set-ups."""
+    _, _, passing = await doctor(env)
+    break_three(env)
+    code, results, failing = await doctor(env)
+    assert code == 1
+    assert [name for name, (status, _) in results.items() if status == FAIL] == [
+        "Telegram",
+        "databas",
+        "mediemapp",
+    ], failing
+    for output in (passing, failing):
+        assert ENGLISH.findall(output) == [], output
+
+
+def break_three(env: dict[str, str]) -> None:
+    """A refused token, no database, a file where the media folder should be; no SMTP."""
+    media = Path(env["TRYGG_DATABASE"]).with_name("media.txt")
+    media.write_text("x", encoding="utf-8")
+    Path(env["TRYGG_DATABASE"]).unlink()
+    env.update(TRYGG_BOT_TOKEN=f"7000000001:{WRONG_SECRET}", TRYGG_MEDIA_DIR=str(media))
+    del env["TRYGG_SMTP_HOST"]

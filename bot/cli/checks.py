@@ -107,28 +107,38 @@ def cmd_check_config(ctx: Context) -> int:
 
 
 def cmd_doctor(ctx: Context) -> int:
-    """One PASS/FAIL line per check (their details are the checks' own), then the outcome in
-    Swedish: the deployment file may be what fails."""
-    from bot.doctor import run_checks
+    """One line per check, then the outcome: all in Swedish, since the deployment file (and
+    its languages) may be what fails. Library error texts inside a line stay as they come."""
+    from bot.doctor import Check, run_checks, said
     from bot.i18n import SOURCE_LANGUAGE, Catalogs
 
     catalogs = Catalogs.load([SOURCE_LANGUAGE])
+    lang = SOURCE_LANGUAGE
+    words = {
+        ok: catalogs.text(lang, "doctor.pass" if ok else "doctor.fail") for ok in (True, False)
+    }
+    width = max(map(len, words.values()))
+
+    def line(check: Check) -> str:
+        name, detail = check.title(catalogs, lang), check.detail.text(catalogs, lang)
+        return f"{words[check.ok]:<{width}}  {name}: {detail}"
 
     try:
         settings = ctx.settings
     except SettingsError as exc:
-        for line in exc.lines:
-            print(f"FAIL  settings: {line}")
-        print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_no_settings"))
+        for variable, error in exc.problems:
+            invalid = said("settings.invalid", variable=variable, error=error)
+            print(line(Check("settings", False, invalid)))
+        print(say(catalogs, lang, "cli.doctor_no_settings"))
         return 1
     ctx.configure_logging(settings.smtp_password, fmt="plain")
     checks = asyncio.run(run_checks(settings))
     for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
-    failed = [check.name for check in checks if not check.ok]
+        print(line(check))
+    failed = [check.title(catalogs, lang) for check in checks if not check.ok]
     if failed:
         failures = dict(count=len(failed), total=len(checks), names=", ".join(failed))
-        print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_failed", **failures))
+        print(say(catalogs, lang, "cli.doctor_failed", **failures))
         return 1
-    print(say(catalogs, SOURCE_LANGUAGE, "cli.doctor_passed", count=len(checks)))
+    print(say(catalogs, lang, "cli.doctor_passed", count=len(checks)))
     return 0
