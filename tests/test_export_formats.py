@@ -90,6 +90,27 @@ def swedish_rows(raw: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
+def swedish_csv(exporter: Exporter, labels: Labels, database: Path) -> bytes:
+    """What the Swedish CSV must be: csv.writer (Excel dialect, ';') over Labels.row of every
+    row, neutralised, floats with a decimal comma, after the BOM."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(labels.headings())
+    for cells in exporter.rows(database, Filters()):
+        shown = neutral_row(labels.row(cells))
+        writer.writerow([str(v).replace(".", ",") if isinstance(v, float) else v for v in shown])
+    return BOM + out.getvalue().encode("utf-8")
+
+
+def rfc4180_csv(exporter: Exporter, database: Path) -> bytes:
+    """What the RFC 4180 CSV must be: csv.writer over the neutralised cells of every row."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerows(map(neutral_row, exporter.rows(database, Filters())))
+    return out.getvalue().encode("utf-8")
+
+
 def test_the_default_csv_is_for_swedish_excel(seeded: Settings, tmp_path: Path) -> None:
     assert export(seeded, tmp_path / "x.csv") == 0
     raw = (tmp_path / "x.csv").read_bytes()
@@ -158,11 +179,7 @@ def test_rfc4180_is_the_old_form(seeded: Settings, deployment: Deployment, tmp_p
 
     exporter = Exporter(deployment)  # one key for both: the same pseudonyms
     exporter.write("csv", seeded.database, tmp_path / "y.csv", Filters(), dialect="rfc4180")
-    expected = io.StringIO(newline="")
-    writer = csv.writer(expected)
-    writer.writerow(COLUMNS)
-    writer.writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
-    assert (tmp_path / "y.csv").read_bytes() == expected.getvalue().encode("utf-8")
+    assert (tmp_path / "y.csv").read_bytes() == rfc4180_csv(exporter, seeded.database)
 
 
 def test_the_fast_swedish_path_writes_what_the_labels_give(
@@ -184,26 +201,15 @@ def test_the_fast_swedish_path_writes_what_the_labels_give(
 
     monkeypatch.setattr(bot.services.export.excel, "excel_record", counted)
 
-    def expected() -> bytes:
-        out = io.StringIO(newline="")
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(labels.headings())
-        for cells in exporter.rows(seeded.database, Filters()):
-            shown = neutral_row(labels.row(cells))
-            writer.writerow(
-                [str(v).replace(".", ",") if isinstance(v, float) else v for v in shown]
-            )
-        return BOM + out.getvalue().encode("utf-8")
-
     exporter.write("csv", seeded.database, tmp_path / "fast.csv", Filters())
     assert len(generic) == 1  # the headings only: every case took the fast path
-    assert (tmp_path / "fast.csv").read_bytes() == expected()
+    assert (tmp_path / "fast.csv").read_bytes() == swedish_csv(exporter, labels, seeded.database)
     generic.clear()
     with sqlite3.connect(seeded.database) as conn:
         conn.execute("UPDATE cases SET commitment_id = 'a;\"b\"' WHERE reference = 'FLO-0002'")
     exporter.write("csv", seeded.database, tmp_path / "odd.csv", Filters())
     assert len(generic) == 1 + 3  # the headings, then the batch row by row
-    assert (tmp_path / "odd.csv").read_bytes() == expected()
+    assert (tmp_path / "odd.csv").read_bytes() == swedish_csv(exporter, labels, seeded.database)
     assert b';"a;""b"""' in (tmp_path / "odd.csv").read_bytes()
 
 
@@ -313,15 +319,21 @@ def many(tmp_path_factory: pytest.TempPathFactory, deployment: Deployment) -> Pa
     return database
 
 
-def test_a_two_process_csv_has_one_bom_and_one_header(
-    many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def in_processes(
+    exporter: Exporter, fmt: str, jobs: int, many: Path, out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Write `many` (3000 cases) in `jobs` forked workers, however few its rows."""
     import bot.services.export.files
 
     monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
-    exporter = Exporter(deployment)
-    assert exporter.write("csv", many, tmp_path / "x.csv", Filters(), jobs=2) == 3000
-    assert exporter.processes == 2
+    assert exporter.write(fmt, many, out, Filters(), jobs=jobs) == 3000
+    assert exporter.processes == jobs
+
+
+def test_a_two_process_csv_has_one_bom_and_one_header(
+    many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_processes(Exporter(deployment), "csv", 2, many, tmp_path / "x.csv", monkeypatch)
     raw = (tmp_path / "x.csv").read_bytes()
     assert raw.startswith(BOM)
     assert raw.count(BOM) == 1
@@ -357,12 +369,8 @@ def test_json_is_one_document(
 def test_a_two_process_json_document_loads(
     many: Path, deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.services.export.files
-
-    monkeypatch.setattr(bot.services.export.files, "PARALLEL_MIN_ROWS", 0)
     exporter = Exporter(deployment)
-    assert exporter.write("json", many, tmp_path / "x.json", Filters(), jobs=3) == 3000
-    assert exporter.processes == 3
+    in_processes(exporter, "json", 3, many, tmp_path / "x.json", monkeypatch)
     with (tmp_path / "x.json").open(encoding="utf-8") as handle:
         rows = json.load(handle)["rows"]
     assert [row["reference"] for row in rows] == [
@@ -462,16 +470,8 @@ def test_names_and_codes_that_start_like_a_formula_are_neutralised_in_every_csv(
         exporter = Exporter(evil)
         exporter.write("csv", seeded.database, tmp_path / path, Filters(), dialect=dialect)
         raw = (tmp_path / path).read_bytes()
-        expected = io.StringIO(newline="")
         if dialect == "excel-sv":
-            writer = csv.writer(expected, delimiter=";")
-            writer.writerow(labels.headings())
-            for cells in exporter.rows(seeded.database, Filters()):
-                shown = neutral_row(labels.row(cells))
-                writer.writerow(
-                    [str(v).replace(".", ",") if isinstance(v, float) else v for v in shown]
-                )
-            assert raw == BOM + expected.getvalue().encode("utf-8")
+            assert raw == swedish_csv(exporter, labels, seeded.database)
             rows = swedish_rows(raw)
             by_ref = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
             lit = by_ref["FLO-0001"]
@@ -487,10 +487,7 @@ def test_names_and_codes_that_start_like_a_formula_are_neutralised_in_every_csv(
             )
             assert by_ref["JKB-0001"]["Latitud"] == "-33,9"  # a number, not neutralised
         else:
-            writer = csv.writer(expected)
-            writer.writerow(COLUMNS)
-            writer.writerows(map(neutral_row, exporter.rows(seeded.database, Filters())))
-            assert raw == expected.getvalue().encode("utf-8")
+            assert raw == rfc4180_csv(exporter, seeded.database)
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
             by_ref = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]}
             lit = by_ref["FLO-0001"]

@@ -29,7 +29,7 @@ from bot.i18n import Catalogs
 from bot.open311 import PREFIX
 from tests.open311_seed import Seeded, open311_server, running_api
 from tests.test_open311 import KEY, check_request, check_service
-from tests.test_open311_formats import PLACE, SECRET, TRICKY, seed_tricky
+from tests.test_open311_formats import PLACE, SECRET, TRICKY, as_text, seed_tricky
 
 T = TypeVar("T")
 
@@ -74,15 +74,7 @@ def as_list(found: Any) -> list[Any]:
 def as_xmltodict(value: Any) -> Any:
     """A JSON body as xmltodict reads the same data from XML: every value text, empty ones
     None; what XML cannot hold left out (bot.domain.text.xml_safe)."""
-    if isinstance(value, dict):
-        return {key: as_xmltodict(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_xmltodict(item) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None or value == "":
-        return None
-    return str(value).replace("\x0b", "\n").replace("\x1b", "")
+    return as_text(value, None)
 
 
 def client_error(call_it: Callable[[], object]) -> requests.Response:

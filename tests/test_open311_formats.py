@@ -131,16 +131,17 @@ def spark(element: ET.Element) -> Any:
     return element.text or ""
 
 
-def as_text(value: Any) -> Any:
-    """A JSON body with every value written as the XML writes it."""
+def as_text(value: Any, empty: str | None = "") -> Any:
+    """A JSON body with every value written as the XML writes it; an empty value (null or "")
+    as `empty`: "" is what the Spark mapping reads (spark), None what xmltodict reads."""
     if isinstance(value, dict):
-        return {key: as_text(item) for key, item in value.items()}
+        return {key: as_text(item, empty) for key, item in value.items()}
     if isinstance(value, list):
-        return [as_text(item) for item in value]
+        return [as_text(item, empty) for item in value]
     if isinstance(value, bool):
         return "true" if value else "false"
-    if value is None:
-        return ""
+    if value is None or value == "":
+        return empty
     text = str(value)
     return text.replace("\x0b", "\n").replace("\x1b", "")  # as bot.domain.text.xml_safe
 
