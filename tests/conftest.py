@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.app import build_application, running
+from bot.cli import main
 from bot.config import load_deployment
 from bot.domain.deployment import Deployment
 from bot.emulator import EMULATOR_TOKEN, Emulator
@@ -119,3 +121,19 @@ def smtp() -> Iterator[tuple[Sink, int]]:
         yield sink, port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 cases: the size from which the CLI writes a CSV or JSON with two processes,
+    and an export is still running when a test stops it. One per test module."""
+    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
+    assert main(["migrate", "--database", str(database)]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.executemany(
+            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
+            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', ?, '[\"night\"]',"
+            " '2026-10-01T10:00:00+00:00')",
+            ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
+        )
+    return database

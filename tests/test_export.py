@@ -153,21 +153,6 @@ def test_filters_and_the_audit_log(
     assert '"station": "floda"' in log
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """100,000 cases: the size from which the CLI writes with two processes."""
-    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
-    assert main(["migrate", "--database", str(database)]) == 0
-    with sqlite3.connect(database) as conn:
-        conn.executemany(
-            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
-            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', ?, '[\"night\"]',"
-            " '2026-10-01T10:00:00+00:00')",
-            ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
-        )
-    return database
-
-
 def test_a_two_process_export_stays_under_the_memory_bound(many: Path, tmp_path: Path) -> None:
     """`trygghetsbot export --jobs 2` in a process of its own: every row, two processes, under
     150 MB. At 100,000 and a million rows, the size where it counts: bench/export.py's

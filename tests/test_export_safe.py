@@ -27,22 +27,6 @@ from tests.people import Person
 from tests.test_stats import ADMIN, staff_bot  # noqa: F401 (a fixture)
 
 PREVIOUS = b"the previous export, complete\r\n"
-CASES = 100_000  # from this many, the CLI writes a CSV or JSON in two processes
-
-
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Enough cases that an export is still running when the test stops it."""
-    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
-    assert main(["migrate", "--database", str(database)]) == 0
-    with sqlite3.connect(database) as conn:
-        conn.executemany(
-            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
-            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', ?, '[\"night\"]',"
-            " '2026-10-01T10:00:00+00:00')",
-            ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, CASES + 1)),
-        )
-    return database
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -50,6 +34,32 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.005)
+
+
+def stop_while_writing(
+    export: subprocess.Popen[str], folder: Path, fmt: str, sig: signal.Signals
+) -> None:
+    """Send `sig` while the export is certainly still writing: frozen (SIGSTOP) with its
+    partial file there, so that a fast export cannot finish between the look and the signal."""
+    for _ in range(10_000):
+        export.send_signal(signal.SIGSTOP)
+        wait_for(lambda: stopped(export), "the export did not stop")
+        if any(folder.glob(f".x.{fmt}.partial-*")):
+            export.send_signal(sig)  # delivered when it runs again, where it was
+            export.send_signal(signal.SIGCONT)
+            return
+        export.send_signal(signal.SIGCONT)
+        assert export.poll() is None, "the export finished before it could be stopped"
+    raise AssertionError("never caught the export writing")
+
+
+def stopped(process: subprocess.Popen[str]) -> bool:
+    """The process is stopped (state T in /proc), or already gone."""
+    try:
+        stat = Path(f"/proc/{process.pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t", "Z")
 
 
 def run(database: Path, *args: str) -> subprocess.Popen[str]:
@@ -84,7 +94,7 @@ def test_a_stopped_export_leaves_nothing_behind(
             # Stopped while it writes: the temporary file (and a worker's part) exists.
             part = ".part1" if jobs == "2" else ""
             wait_for(lambda: any(tmp_path.glob(f".x.{fmt}.partial-*{part}")), "no partial file")
-            export.send_signal(sig)
+            stop_while_writing(export, tmp_path, fmt, sig)
             _, stderr = export.communicate(timeout=60)
         finally:
             if export.poll() is None:
