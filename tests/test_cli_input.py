@@ -53,6 +53,56 @@ def test_a_status_by_its_code_or_its_swedish_label(
     assert sorted(cases_in(out)) == ["FLO-0001", "FLO-0002"]
 
 
+@pytest.mark.parametrize(
+    ("status", "cases"),
+    [
+        ("a\u030atga\u0308rdad", ["JKB-0001"]),  # NFD, as pasted from a Mac
+        ("A\u030aTGA\u0308RDAD", ["JKB-0001"]),
+        ("kan  inte\tåtgärdas", []),  # spaces inside the label, as typed
+        (" Kan inte  Åtgärdas ", []),
+    ],
+)
+def test_a_status_label_as_pasted_or_typed(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    status: str,
+    cases: list[str],
+) -> None:
+    out = tmp_path / "x.csv"
+    assert export(seeded, out, "--status", status) == 0, capsys.readouterr().err
+    assert cases_in(out) == cases
+
+
+def test_a_label_of_two_statuses_is_named_ambiguous(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A catalog where two statuses read alike: the label is refused as ambiguous, with
+    both candidates named, not as unknown."""
+    from bot.i18n import Catalogs
+
+    text = Catalogs.text
+
+    def alike(self: Catalogs, lang: str, key: str, **params: object) -> str:
+        return (
+            "klar"
+            if key in {"status.resolved", "status.not_actionable"}
+            else text(self, lang, key, **params)
+        )
+
+    monkeypatch.setattr(Catalogs, "text", alike)
+    capsys.readouterr()
+    out = tmp_path / "x.csv"
+    assert export(seeded, out, "--status", "Klar") == 2
+    assert capsys.readouterr().err == (
+        "Statusen Klar kan betyda flera: resolved (klar), not_actionable (klar). Skriv koden.\n"
+    )
+    assert not out.exists()
+
+
 def test_a_period_that_ends_before_it_starts_is_refused(
     seeded: Settings,  # noqa: F811
     tmp_path: Path,

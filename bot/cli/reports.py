@@ -9,6 +9,7 @@ import getpass
 import html
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 from bot.cli.context import CliError, Context
@@ -51,14 +52,21 @@ def _status(ctx: Context, value: str | None) -> str | None:
     def label(code: Status, in_lang: str = lang) -> str:
         return ctx.catalogs.text(in_lang, f"status.{code.value}")
 
-    wanted = value.strip().casefold()
+    def key(text: str) -> str:  # "Kan  inte åtgärdas", NFD "åtgärdad" from a Mac: as typed
+        folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+        return " ".join(folded.split())
+
+    wanted = key(value)
     found = [
         code
         for code in Status
-        if wanted in {code.value, label(code).casefold(), label(code, "sv").casefold()}
+        if wanted in {key(code.value), key(label(code)), key(label(code, "sv"))}
     ]
     if len(found) == 1:
         return found[0].value
+    if found:
+        among = ", ".join(f"{code.value} ({label(code)})" for code in found)
+        raise CliError(ctx.say("cli.ambiguous_status", value=value, among=among))
     valid = ", ".join(f"{code.value} ({label(code)})" for code in Status)
     raise CliError(ctx.say("cli.bad_status", value=value, valid=valid))
 
