@@ -5,6 +5,10 @@ when a promise ends while the list is open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import cast
+
 import pytest
 
 from bot.config import parse_deployment
@@ -12,7 +16,9 @@ from bot.domain import callbacks
 from bot.domain.deployment import Deployment
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, Safe, written
+from bot.handlers.updates import choice_rows, clip
+from bot.i18n import FSI, PDI, Catalogs, Safe, written
+from bot.services.updates import Choice
 from bot.settings import Settings, bundled_deployment_path
 from tests.bots import in_process
 from tests.people import Person
@@ -146,3 +152,91 @@ async def test_an_officer_sees_which_promise_each_commitment_belongs_to(
                 end=choices[old].promise.end,
             )
         )
+
+
+#: What reads as one character but is several code points: a family (a ZWJ sequence), a flag
+#: (a pair of regional indicators), an accented letter (e and a combining acute accent).
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
+FLAG = "\U0001f1f8\U0001f1ea"
+ACCENT = "e\u0301"
+
+
+def cut_inside(cluster: str) -> list[tuple[str, str]]:
+    """Texts cut to a button inside `cluster` at each of its inner positions, with the text
+    the button shows: up to the cluster, which goes whole. And one where it fits whole."""
+    cut = MAX_BUTTON_TEXT - 1  # the characters kept before "…"
+    inside = [
+        ("a" * (cut - k) + cluster + "b" * 9, "a" * (cut - k) + "…") for k in range(1, len(cluster))
+    ]
+    fits = "a" * (cut - len(cluster)) + cluster
+    return [*inside, (fits + "b" * 9, fits + "…")]
+
+
+CUTS = [pair for cluster in (FAMILY, FLAG, ACCENT) for pair in cut_inside(cluster)]
+
+
+@pytest.mark.parametrize(("text", "shown"), CUTS)
+def test_a_button_is_cut_between_characters_as_read(text: str, shown: str) -> None:
+    """Both /uppdatera paths: a labelled button (clip) and a single promise's (choice_rows)."""
+    assert clip(text) == shown
+    assert len(shown) <= MAX_BUTTON_TEXT
+    choice = cast(Choice, SimpleNamespace(commitment=SimpleNamespace(text=text)))
+    rows = choice_rows(lambda key: key, [choice], 1, 0)
+    assert rows is not None
+    assert rows[0][0][0] == shown
+
+
+def test_flags_in_a_row_are_cut_between_two_flags() -> None:
+    text = "a" * (MAX_BUTTON_TEXT - 4) + FLAG + FLAG + "b"  # the cut falls in the second flag
+    assert clip(text) == "a" * (MAX_BUTTON_TEXT - 4) + FLAG + "…"
+    text = "a" * (MAX_BUTTON_TEXT - 5) + FLAG + FLAG + "bb"  # after the second flag
+    assert clip(text) == "a" * (MAX_BUTTON_TEXT - 5) + FLAG + FLAG + "…"
+
+
+async def test_in_arabic_a_button_isolates_the_title_and_the_commitment(
+    emulator: Emulator,
+    bot_settings: Settings,
+    following: Deployment,
+    catalogs: Catalogs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Swedish title and commitment in an Arabic label: each in its own isolate, whole (the
+    commitment is cut inside it, its PDI kept), so they keep their order around the Arabic."""
+    world = emulator.world
+    world.user(POLIS_JKB).started = True
+    async with in_process(emulator, bot_settings, following) as app:
+        services = app.bot_data.services
+        assert services is not None
+        monkeypatch.setattr(services.desk, "lang", "ar")
+        officer = Person(world, POLIS_JKB, catalogs)
+        listing = (await officer.say("/uppdatera"))[-1]
+        labels = [b["text"] for b in listing.inline_buttons][:-1]
+        title = f"{FSI}Tryggare Jakobsberg, nä…{PDI}"
+
+        def current(commitment: str) -> str:
+            return catalogs.text(
+                "ar", "update.label_current", title=Safe(title), commitment=Safe(commitment)
+            )
+
+        def upcoming(commitment: str) -> str:
+            return catalogs.text(
+                "ar",
+                "update.label_upcoming",
+                title=Safe(f"{FSI}Jakobsberg 2027{PDI}"),
+                start=NEXT_START,
+                commitment=Safe(commitment),
+            )
+
+        def fitted(label: Callable[[str], str], commitment: str) -> str:
+            """The label with the commitment cut to the room the rest leaves, isolated."""
+            room = MAX_BUTTON_TEXT - len(label("")) - 2  # the isolate's FSI and PDI
+            return label(f"{FSI}{clip(commitment, room)}{PDI}")
+
+        assert labels == [
+            fitted(current, "Bättre belysning i gångtunneln."),
+            fitted(current, "Polisen finns på plats fredagskvällar."),
+            fitted(upcoming, "Kameror vid busstorget."),
+        ]
+        assert all(label.endswith(f"…{PDI}") for label in labels)  # each cut, inside
+        assert all(len(label) <= MAX_BUTTON_TEXT for label in labels)
+        assert all(label.count(FSI) == label.count(PDI) for label in labels)

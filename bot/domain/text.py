@@ -119,3 +119,48 @@ def in_messages(parts: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     if current:
         messages.append("\n".join(current).strip("\n"))
     return [m for m in messages if m]
+
+
+_ZWJ = "\u200d"
+
+
+def _regional(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
+def _extends(char: str) -> bool:
+    """A character that belongs to the one before it: a combining mark, a variation selector,
+    a skin tone, a tag (of a subdivision flag)."""
+    return (
+        unicodedata.category(char) in {"Mn", "Mc", "Me"}
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U000e0100" <= char <= "\U000e01ef"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"
+    )
+
+
+def _breaks_at(text: str, at: int) -> bool:
+    """Whether `text` may be cut before `text[at]` without splitting what reads as one
+    character: an accent from its letter, a ZWJ sequence (a family emoji), a flag's pair."""
+    before, after = text[at - 1], text[at]
+    if _extends(after) or _ZWJ in (before, after):
+        return False
+    if _regional(before) and _regional(after):
+        run = 0  # regional indicators pair up from the first of a run
+        while at - run - 1 >= 0 and _regional(text[at - run - 1]):
+            run += 1
+        return run % 2 == 0
+    return True
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text` on one line, cut to at most `limit` characters with "…" where it was cut, never
+    inside what reads as one character (an accented letter, an emoji sequence, a flag)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    at = max(limit - 1, 0)
+    while at > 0 and not _breaks_at(text, at):
+        at -= 1
+    return text[:at].rstrip() + "…"

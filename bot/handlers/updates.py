@@ -24,7 +24,7 @@ from bot.domain.models import Staff
 from bot.domain.paging import own_first, page_number, page_of
 from bot.domain.promises import has_started, title_in
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
-from bot.domain.text import TooLong
+from bot.domain.text import TooLong, clipped
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
     Button,
@@ -37,7 +37,7 @@ from bot.handlers.common import (
     send,
 )
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
-from bot.i18n import Safe
+from bot.i18n import FSI, PDI, RTL_LANGUAGES, Safe
 from bot.media import PhotoError
 from bot.services.updates import AlreadyPublished, Choice, PromiseEnded
 
@@ -74,9 +74,9 @@ async def begin(update: Update, context: AppContext) -> int:
 
 
 def clip(text: str, limit: int = MAX_BUTTON_TEXT) -> str:
-    """`text` on one line, cut to `limit` characters with "…" where it was cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` on one line, cut to `limit` characters with "…" where it was cut (never inside
+    an accented letter, an emoji sequence or a flag)."""
+    return clipped(text, limit)
 
 
 def choice_rows(
@@ -96,7 +96,7 @@ def choice_rows(
     if page is None:
         return None
     at = positions or range(len(choices))
-    text = label or (lambda choice: choice.commitment.text[:MAX_BUTTON_TEXT])
+    text = label or (lambda choice: clip(choice.commitment.text))
     buttons = [(text(c), _cb("c", str(at[page.start + k]))) for k, c in enumerate(page.items)]
     rows = paged_rows(in_rows(buttons, 1), page, t, lambda n: _cb("p", str(n)))
     return [*rows, [(t("nav.cancel"), _cb("x"))]]
@@ -112,16 +112,25 @@ def labelled(context: AppContext, choice: Choice) -> str:
     1 jan. 2027 · Mer belysning"), then the commitment, cut to the button's limit."""
     desk = context.services.desk
     promise = choice.promise
+    rtl = desk.lang in RTL_LANGUAGES  # each text isolated, so a Latin title keeps its order
+
+    def isolated(text: str) -> str:
+        return f"{FSI}{text}{PDI}" if rtl else text
+
     # A button's text is plain, not HTML: the texts go in as they are written (Safe).
-    title = Safe(clip(title_in(promise, desk.lang).text, SHORT_TITLE))
-    commitment = Safe(clip(choice.commitment.text, MAX_BUTTON_TEXT))
-    if has_started(promise, context.services.updates.today()):
-        text = desk.t("update.label_current", title=title, commitment=commitment)
-    else:
-        text = desk.t(
-            "update.label_upcoming", title=title, start=promise.start, commitment=commitment
+    title = Safe(isolated(clip(title_in(promise, desk.lang).text, SHORT_TITLE)))
+    started = has_started(promise, context.services.updates.today())
+
+    def label(commitment: str) -> str:
+        if started:
+            return desk.t("update.label_current", title=title, commitment=Safe(commitment))
+        return desk.t(
+            "update.label_upcoming", title=title, start=promise.start, commitment=Safe(commitment)
         )
-    return clip(text)
+
+    # The commitment is cut to the room the rest leaves, so its isolate stays whole.
+    room = MAX_BUTTON_TEXT - (len(" ".join(label("x").split())) - 1) - (2 if rtl else 0)
+    return clip(label(isolated(clip(choice.commitment.text, max(room, 1)))))
 
 
 def _choice_rows(
