@@ -18,6 +18,7 @@ from bot.domain.promises import (
     promise_progress,
     small_count,
 )
+from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.emulator import Emulator
 from bot.emulator.state import Event, World
 from bot.i18n import Catalogs
@@ -134,7 +135,10 @@ async def test_staff_update_reaches_followers_and_linked_reporters(
         officer = Person(world, POLIS_JKB, catalogs)
         await world.wait_for(POLIS_JKB, lambda m: "JKB-0001" in m.text)
         await world.wait_idle(quiet=1.2)  # the card's photo-less parts are delivered
-        await officer.tap("Koppla till löftet")
+        offered = await officer.tap("Koppla till löftet")
+        labels = [b["text"] for m in offered for b in m.inline_buttons]
+        assert "Årlig trygghetsbesiktning av området med syfte att förbättr…" in labels
+        assert all(len(label) <= MAX_BUTTON_TEXT for label in labels)
         await officer.tap("Kommunen har trygghetsskapande personal")
         await officer.say("/uppdatera")
         await officer.tap("Kommunen har trygghetsskapande personal")

@@ -23,6 +23,8 @@ from bot.domain.deployment import Actor
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.domain.models import Case, Staff
 from bot.domain.paging import page_number, page_of
+from bot.domain.telegram_limits import MAX_BUTTON_TEXT
+from bot.domain.text import clipped
 from bot.handlers.access import member_of, refuse
 from bot.handlers.common import (
     Button,
@@ -124,7 +126,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             )
         elif cb.action == "link":
             options = desk.linkable_at(case.station_id)
-            commitments = [(c.text[:60], str(i)) for i, c in options]
+            commitments = [(clipped(c.text, MAX_BUTTON_TEXT), str(i)) for i, c in options]
             await offer(update, context, "desk.link_prompt", case.reference, "lk", commitments)
         elif cb.action == "lk":
             commitment = await desk.link(member, case.reference, int(extra))
