@@ -409,7 +409,7 @@ def wait_for_part(out: Path) -> Path:
     import time
 
     deadline = time.monotonic() + 30
-    while not (parts := list(out.parent.glob(f".{out.name}.partial-*.part1"))):
+    while not (parts := list(out.parent.glob(".trygg-export-*.partial.part1"))):
         assert time.monotonic() < deadline, "no worker started"
         time.sleep(0.01)
     part = parts[0]

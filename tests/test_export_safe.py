@@ -5,12 +5,18 @@ refuses an export longer than an Excel sheet."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +27,7 @@ from bot.cli import main
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
-from bot.services.export import Exporter
+from bot.services.export import Exporter, ExportStopped
 from storage.export import Filters
 from tests.people import Person
 from tests.test_stats import ADMIN, staff_bot  # noqa: F401 (a fixture)
@@ -44,7 +50,7 @@ def stop_while_writing(
     for _ in range(10_000):
         export.send_signal(signal.SIGSTOP)
         wait_for(lambda: stopped(export), "the export did not stop")
-        if any(folder.glob(f".x.{fmt}.partial-*")):
+        if any(folder.glob(".trygg-export-*.partial")):
             export.send_signal(sig)  # delivered when it runs again, where it was
             export.send_signal(signal.SIGCONT)
             return
@@ -93,7 +99,9 @@ def test_a_stopped_export_leaves_nothing_behind(
         try:
             # Stopped while it writes: the temporary file (and a worker's part) exists.
             part = ".part1" if jobs == "2" else ""
-            wait_for(lambda: any(tmp_path.glob(f".x.{fmt}.partial-*{part}")), "no partial file")
+            wait_for(
+                lambda: any(tmp_path.glob(f".trygg-export-*.partial{part}")), "no partial file"
+            )
             stop_while_writing(export, tmp_path, fmt, sig)
             _, stderr = export.communicate(timeout=60)
         finally:
@@ -118,7 +126,7 @@ def test_a_failed_write_leaves_nothing_behind(
     partials: list[int] = []
 
     def disk_full(rows: int) -> None:
-        partials.extend(p.stat().st_size for p in tmp_path.glob(".*partial-*"))
+        partials.extend(p.stat().st_size for p in tmp_path.glob(".trygg-export-*.partial"))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with pytest.raises(OSError, match="No space left"):
@@ -211,3 +219,211 @@ async def test_the_bots_export_refuses_an_xlsx_longer_than_a_sheet(
     got = await admin.tap(admin.t("export.format_xlsx"))
     assert admin.t("export.xlsx_too_many", rows=3) in [m.text for m in got]
     assert not any("document" in m.data for m in got)
+
+
+# The target: what it is stays what it is (a FIFO, a symlink, its mode); only its bytes change.
+
+
+@pytest.fixture
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three cases."""
+    database = tmp_path_factory.mktemp("small") / "small.sqlite3"
+    assert main(["migrate", "--database", str(database)]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.executemany(
+            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
+            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', 'Mörkt.',"
+            " '[\"night\"]', '2026-10-01T10:00:00+00:00')",
+            ((f"FLO-{n:06d}", n) for n in range(1, 4)),
+        )
+    return database
+
+
+def export(
+    database: Path, out: str, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """`trygghetsbot export --out out`, in this process: exit code, stdout, stderr."""
+    capsys.readouterr()
+    os.environ["TRYGG_DATABASE"] = str(database)
+    try:
+        code = main(["export", "--out", out, *args])
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+    got = capsys.readouterr()
+    return code, got.out, got.err
+
+
+def test_a_fifo_target_gets_the_export_and_stays_a_fifo(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `--out /dev/stdout` does: streamed into it, not replaced by a regular file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, out, err = export(small, str(fifo), capsys, "--format", "json")
+    reader.join(timeout=60)  # a deadline: returns as soon as the export has closed the FIFO
+    assert (code, err) == (0, "")
+    assert "3 ärenden sparade" in out
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert read, "nothing was written into the FIFO"
+    assert len(json.loads(read[0])["rows"]) == 3  # the JSON footer too, in the same open
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_symlinked_target_updates_the_file_it_points_to(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "x.csv"
+    real.write_bytes(PREVIOUS)
+    link = tmp_path / "x.csv"
+    link.symlink_to(real)
+    code, _, err = export(small, str(link), capsys)
+    assert (code, err) == (0, "")
+    assert link.is_symlink()
+    assert link.resolve() == real
+    assert real.read_bytes().count(b"FLO-") == 3
+    assert [p.name for p in (tmp_path / "real").iterdir()] == ["x.csv"]  # no partial left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "x.csv"]
+
+
+def test_the_targets_mode_is_kept_and_the_partial_file_is_private(
+    small: Path, tmp_path: Path, deployment: Deployment
+) -> None:
+    """An operator's 0600 export stays 0600; while it is written, only its owner may read it;
+    a new file gets the umask's mode."""
+    private = tmp_path / "private.csv"
+    private.write_bytes(PREVIOUS)
+    private.chmod(0o600)
+    new = tmp_path / "new.csv"
+    seen: list[int] = []
+
+    def progress(rows: int) -> None:
+        seen.extend(stat.S_IMODE(p.stat().st_mode) for p in tmp_path.glob(".*"))
+
+    umask = os.umask(0o002)
+    try:
+        for out in (private, new):
+            assert Exporter(deployment).write("csv", small, out, Filters(), progress) == 3
+    finally:
+        os.umask(umask)
+    assert seen
+    assert set(seen) == {0o600}
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert stat.S_IMODE(new.stat().st_mode) == 0o664
+    assert private.read_bytes() == new.read_bytes()
+
+
+def test_a_target_this_user_may_not_write_is_refused(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not replaced (the folder is writable, so a rename could): refused in one line. Run as
+    `nobody` (in a forked child) when the tests run as root, who may write any file."""
+    folder = Path(tempfile.mkdtemp())  # in /tmp: `nobody` can reach it
+    try:
+        folder.chmod(0o777)
+        database = folder / "db.sqlite3"
+        shutil.copyfile(small, database)
+        database.chmod(0o666)
+        assert export(database, str(folder / "warm.csv"), capsys)[0] == 0  # all imported
+        (folder / "warm.csv").unlink()
+        out = folder / "x.csv"
+        out.write_bytes(PREVIOUS)
+        out.chmod(0o444)
+        code, err = as_nobody(lambda: export(database, str(out), capsys), folder)
+        assert code == 2
+        assert err == f"Det gick inte att skriva {out}: Permission denied\n"
+        assert out.read_bytes() == PREVIOUS
+        assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no partial
+    finally:
+        shutil.rmtree(folder)
+
+
+def as_nobody(run: Callable[[], tuple[int, str, str]], cwd: Path) -> tuple[int, str]:
+    """`run`'s exit code and stderr, run in `cwd` in a forked child, as user `nobody` when
+    root."""
+    receive, send = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        try:
+            os.close(receive)
+            os.chdir(cwd)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+            code, _, err = run()
+            os.write(send, json.dumps([code, err]).encode())
+        except BaseException:
+            os.write(send, json.dumps([None, traceback.format_exc()]).encode())
+        finally:
+            os._exit(0)
+    os.close(send)
+    with os.fdopen(receive, "rb") as pipe:
+        got = pipe.read()
+    os.waitpid(child, 0)
+    code, err = json.loads(got)
+    return code, err
+
+
+@pytest.mark.parametrize("target", [".", "", "/"])
+def test_a_folder_as_target_says_one_line(
+    small: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = export(small, target, capsys)
+    assert code == 2
+    assert err == f"Det gick inte att skriva {Path(target)}: Is a directory\n"
+
+
+def test_the_longest_file_name_works(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / ("x" * 240 + ".csv")  # 244 characters; 255 is the limit
+    code, _, err = export(small, str(out), capsys)
+    assert (code, err) == (0, "")
+    assert out.read_bytes().count(b"FLO-") == 3
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_signal_lost_in_a_finaliser_still_stops_the_export(
+    small: Path, tmp_path: Path, deployment: Deployment
+) -> None:
+    """The handler's ExportStopped, raised inside a __del__, is dropped by Python ("Exception
+    ignored in ..."): the export looks at the signal again before the rename."""
+    assert threading.current_thread() is threading.main_thread()  # the handler is installed
+
+    class SignalledWhileFinalised:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10_000):  # the handler runs here, between two bytecodes
+                pass
+
+    def progress(rows: int) -> None:
+        SignalledWhileFinalised()
+
+    out = tmp_path / "x.csv"
+    with pytest.raises(ExportStopped) as stopped:
+        Exporter(deployment).write("csv", small, out, Filters(), progress)
+    assert stopped.value.signum == signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_after_the_rename_does_not_undo_the_export(
+    small: Path, tmp_path: Path, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the file is in place the export is complete: it returns its rows."""
+    assert threading.current_thread() is threading.main_thread()  # the handler is installed
+    replace = os.replace
+
+    def replace_then_signal(source: Path, target: Path) -> None:
+        replace(source, target)
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10_000):  # the handler runs here, between two bytecodes
+            pass
+
+    monkeypatch.setattr(os, "replace", replace_then_signal)
+    out = tmp_path / "x.csv"
+    assert Exporter(deployment).write("csv", small, out, Filters()) == 3
+    assert out.read_bytes().count(b"FLO-") == 3

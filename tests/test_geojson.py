@@ -177,7 +177,7 @@ def test_the_collection_is_written_a_batch_at_a_time(
     on_disk: list[tuple[int, int]] = []
 
     def seen(rows: int) -> None:  # the hidden file that becomes `out` once complete
-        (partial,) = tmp_path.glob(".many.geojson.partial-*")
+        (partial,) = tmp_path.glob(".trygg-export-*.partial")
         on_disk.append((rows, partial.stat().st_size))
 
     written = Exporter(deployment).write("geojson", database, out, Filters(), seen)

@@ -5,8 +5,9 @@
 `files`: an export written to a file, in several processes when it is big.
 """
 
+from bot.services.export.atomic import ExportStopped
 from bot.services.export.cells import COLUMNS, DIALECTS, FORMATS, csv_record
-from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, ExportStopped, default_jobs
+from bot.services.export.files import PARALLEL_MIN_ROWS, Exporter, default_jobs
 from bot.services.export.labels import Labels
 from bot.services.export.xlsx import TooManyRows
 

@@ -11,22 +11,23 @@ JSON and NDJSON keep the codes and ISO times: they are for programs.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import errno
 import itertools
 import json
 import multiprocessing
 import os
-import secrets
 import shutil
 import signal
+import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.domain.deployment import Deployment
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.services.export.atomic import ExportStopped, new_partial, signals_stop, umask
 from bot.services.export.cells import (
     COLUMNS,
     DIALECTS,
@@ -96,19 +97,42 @@ class Exporter(Cells):
         database thread from the migration check may still be ending.) `processes` tells
         afterwards how many processes wrote it.
 
-        Every format is written to a hidden file beside `out` (`.name.partial-…`), renamed to
-        `out` once complete: an export stopped half-way (Ctrl-C, SIGTERM, a full disk, a
-        failure) leaves neither a truncated file nor its parts, and a file already at `out`
-        stays as it was. Stopped by a signal, it raises ExportStopped.
+        Every format is written to a new hidden file (`.trygg-export-XXXXXXXX.partial`, mode
+        0600 while it is written) in the folder of the file `out` names (a symlink's target),
+        which is renamed to it once complete, with the mode the file has (or a new file would
+        get): an export stopped half-way (Ctrl-C, SIGTERM, a full disk, a failure) leaves
+        neither a truncated file nor its parts, and a file already there stays as it was. A
+        file this user may not write is refused (PermissionError). When `out` is not a
+        regular file (a device, a FIFO, a folder) it is written to directly, as a stream.
+        Stopped by a signal before the rename, it raises ExportStopped; once renamed, the
+        export is complete and returns.
         """
         self.processes = 1
-        with _sigterm_stops():
-            partial = _partial(out)
+        with signals_stop() as stop:
+            target = Path(os.path.realpath(out))
             try:
+                mode: int | None = os.stat(target).st_mode
+            except FileNotFoundError:
+                mode = None
+            if mode is not None and not stat.S_ISREG(mode):  # a stream: no rename over it
+                return self._write(fmt, database, out, filters, progress, 1, dialect)
+            if mode is not None and not os.access(target, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
+            created: list[Path] = []
+            try:
+                partial = new_partial(target.parent, created)
                 written = self._write(fmt, database, partial, filters, progress, jobs, dialect)
-                os.replace(partial, out)
+                if mode is None:
+                    os.chmod(partial, 0o666 & ~umask())
+                else:
+                    shutil.copymode(target, partial)
+                stop.committing = True  # from here a signal no longer stops the export
+                if stop.signum is not None:  # one came while a finaliser ran, and was lost
+                    raise ExportStopped(stop.signum)
+                os.replace(partial, target)
             except BaseException as exc:
-                partial.unlink(missing_ok=True)
+                for path in created:
+                    path.unlink(missing_ok=True)
                 if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, ExportStopped):
                     raise ExportStopped(signal.SIGINT) from None
                 raise
@@ -141,9 +165,10 @@ class Exporter(Cells):
                 with out.open("a", newline="", encoding="utf-8") as handle:
                     handle.write(footer)
                 return written
-        written = self._write_run(form, database, out, filters, None, None, header, progress)
-        with out.open("a", newline="", encoding="utf-8") as handle:
-            handle.write(footer)
+        # The footer in the same open: a FIFO's reader stops at the first close.
+        written = self._write_run(
+            form, database, out, filters, None, None, header, progress, footer
+        )
         if progress:
             progress(written)
         return written
@@ -175,6 +200,7 @@ class Exporter(Cells):
         stop_id: int | None,
         header: str,
         progress: Callable[[int], None] | None,
+        footer: str = "",
     ) -> int:
         if form == "csv":
             chunks = excel_chunks(self, self.labels, database, filters, first_id, stop_id)
@@ -192,6 +218,7 @@ class Exporter(Cells):
                 written += rows
                 if progress:
                     progress(written)
+            handle.write(footer)
         return written
 
     def _write_parts(
@@ -294,43 +321,3 @@ class Exporter(Cells):
 
 class _Orphaned(Exception):
     """An export worker's parent is gone."""
-
-
-class ExportStopped(KeyboardInterrupt):
-    """The export was stopped by a signal (Ctrl-C, SIGTERM) before it was complete; nothing
-    was written to its file. A KeyboardInterrupt: nothing on the way catches it by mistake."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _partial(out: Path) -> Path:
-    """A new hidden file beside `out`, to write the export into: in the same folder, so that
-    the rename into place is atomic; created as `out` would be (the umask's permissions)."""
-    while True:
-        partial = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
-        try:
-            partial.touch(exist_ok=False)
-        except FileExistsError:
-            continue
-        return partial
-
-
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """On the main thread (the CLI's), SIGTERM stops the export as Ctrl-C does, so that the
-    partial file is removed: by default SIGTERM ends the process at once. In the bot the
-    export runs in a worker thread, and the event loop handles the signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise ExportStopped(signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
