@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.domain.deployment import Deployment, Limits
 from bot.emulator import Emulator
+from bot.emulator.state import Message
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from tests.bots import build, in_process, serving
@@ -31,27 +34,47 @@ async def test_a_flooding_resident_is_slowed_and_others_are_not(
         assert "Tips om brott" in reply[-1].text
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
 async def test_reports_per_hour_limit_keeps_the_draft(
-    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    lang: str,
 ) -> None:
     strict = deployment.model_copy(update={"limits": Limits(reports_per_hour=1)})
     async with in_process(emulator, bot_settings, strict):
-        person = Person(emulator.world, 1001, catalogs)
+        person = Person(emulator.world, 1001, catalogs, lang)
 
-        async def idea(text: str) -> None:
-            await person.say("/ide")
+        async def idea(text: str) -> list[Message]:
+            await person.say("/idea")
             await person.tap("Floda")
             if person.t("privacy.agree") in str(person.world.last(person.id).inline_buttons):
                 await person.tap(person.t("privacy.agree"))
             await person.say(text)
             await person.tap(person.t("nav.skip"))
-            await person.tap(person.t("summary.send"))
+            return await person.tap(person.t("summary.send"))
 
         await idea("Första idén om bättre ljus.")
         assert "FLO-0001" in person.last_text()
-        await idea("Andra idén om fler bänkar.")
-        assert "många rapporter den senaste timmen" in person.answer(), person.texts()[-4:]
-        assert "Kontrollera din idé" in person.last_text()  # still at the summary: nothing lost
+        refused = await idea("Andra idén om fler bänkar.")
+        # Told in a message the resident can read again, in the resident's language; the
+        # press itself is answered without text (no toast or alert that vanishes).
+        limit = person.t("limits.reports")
+        assert [m.text for m in refused] == [limit], person.texts()[-4:]
+        assert person.world.callback_answers[person.last_query] == {
+            "text": "",
+            "show_alert": False,
+        }
+        summary, _ = person.button(person.t("summary.send"))  # still there: nothing lost
+        assert person.t("summary.idea").removeprefix("<b>").removesuffix("</b>") in summary.text
+        # Pressed again while the limit holds: a short answer, the message is not repeated.
+        again = await person.tap(person.t("summary.send"))
+        assert again == []
+        assert person.answer() == person.t("limits.reports_again")
+        assert len(person.answer()) < 60
+        assert person.texts().count(limit) == 1
+        assert db_rows(bot_settings, "SELECT COUNT(*) AS n FROM cases")[0]["n"] == 1
 
 
 async def test_errors_are_told_plainly_and_ops_hears_once_a_minute(

@@ -23,7 +23,7 @@ from bot.services.admin import AdminTools
 from bot.services.cards import Cards
 from bot.services.desk import Desk
 from bot.services.escalation import Escalation
-from bot.services.intake import CrimeTip, Intake, Submitted
+from bot.services.intake import CrimeTip, Intake, ReportLimit, Submitted
 from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
@@ -45,7 +45,7 @@ from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
 from storage.stats import StatsRepository
 
-__all__ = ["CrimeTip", "LazyDatabase", "Services", "Submitted"]
+__all__ = ["CrimeTip", "LazyDatabase", "ReportLimit", "Services", "Submitted"]
 
 
 class LazyDatabase:

@@ -33,6 +33,10 @@ class CrimeTip(TextProblem):
     """The draft as a whole names a person and an offence: it is never stored."""
 
 
+class ReportLimit(TextProblem):
+    """The resident has sent the deployment's reports_per_hour: the draft is kept, not sent."""
+
+
 @dataclass(frozen=True)
 class Submitted:
     """A draft sent: its case, and whether this send wrote it (False: it was sent before).
@@ -203,7 +207,7 @@ class Intake:
             return Submitted(earlier, new=False)
         case, routed = written.case, written.routed
         if case is None or routed is None:
-            raise TextProblem("limits.reports")
+            raise ReportLimit("limits.reports")
         self.on_enqueue()
         log.info("Case %s submitted (%s at %s)", case.reference, case.kind.value, station.id)
         if self.metrics is not None:

@@ -17,17 +17,19 @@ from bot.handlers.intake.turn import (
     EDITS_NOTED,
     END,
     FIELD_KEYS,
+    LIMIT_TOLD,
     SENT,
     SENT_KEPT,
     Turn,
 )
-from bot.services import CrimeTip
+from bot.services import CrimeTip, ReportLimit
 
 
 async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     """Start a new draft (discarding an unfinished one) at consent or station choice."""
     assert context.user_data is not None
     context.user_data.pop(EDITS_NOTED, None)  # outside flows, said once between flows
+    context.user_data.pop(LIMIT_TOLD, None)  # an earlier draft's
     if update.callback_query:
         await answer_query(update.callback_query)
     old = context.user_data.get(DRAFT)
@@ -198,7 +200,7 @@ async def choose_station(turn: Turn, station_id: str) -> int:
     return await show(turn, turn.draft.after(Step.STATION))
 
 
-async def submit(turn: Turn) -> int:
+async def submit(turn: Turn) -> int | None:
     """Write the case, then (and only then) show its reference.
 
     Once per draft, however often "Skicka" arrives (Services.submit_draft): a repeated press
@@ -215,8 +217,11 @@ async def submit(turn: Turn) -> int:
         # Redirected, and the draft with its texts and photos is dropped, never kept.
         await turn.taken()
         return await finish(turn, tip.key, discard=True)
-    # Answered once the case is stored (a refusal, as the hourly limit, is an alert instead),
-    # before the slower sends; Telegram refusing a late answer is harmless.
+    except ReportLimit as limit:
+        await refuse_over_limit(turn, limit)
+        return None
+    # Answered once the case is stored (a refusal of the draft is an alert instead), before
+    # the slower sends; Telegram refusing a late answer is harmless.
     await turn.taken()
     case = sent.case
     remember_sent(turn.context, turn.draft.token, case.reference)
@@ -245,3 +250,18 @@ async def submit(turn: Turn) -> int:
             station=turn.station_name,
         )
     return END
+
+
+async def refuse_over_limit(turn: Turn, limit: ReportLimit) -> None:
+    """The hourly limit, said in a message the resident can read again (an answer to the press
+    vanishes), once per draft: a press again while it holds gets a short answer, the message
+    stands above. The summary keeps its buttons, to send the draft later."""
+    query = turn.update.callback_query
+    assert query is not None
+    assert turn.context.user_data is not None
+    if turn.context.user_data.get(LIMIT_TOLD) == turn.draft.token:
+        await answer_query(query, turn.t("limits.reports_again"))
+        return
+    await answer_query(query)
+    turn.context.user_data[LIMIT_TOLD] = turn.draft.token
+    await turn.say(turn.t(limit.key, **limit.params))

@@ -20,6 +20,9 @@ SENT = "sent"
 SENT_KEPT = 5
 #: user_data: the resident was told, outside a flow, that edited messages are not read.
 EDITS_NOTED = "edits_noted"
+#: user_data: the token of the draft the hourly limit was explained for, in a message; a
+#: press of its "Skicka" again while the limit holds gets a short answer, not that message again.
+LIMIT_TOLD = "limit_told"
 #: chat_data: the album (media group) last answered outside a flow; its other photos, each
 #: a message of its own, get no answer of their own.
 ALBUM_ANSWERED = "album_answered"
