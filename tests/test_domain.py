@@ -160,3 +160,46 @@ def test_draft_rules_and_round_trip() -> None:
         draft.add_photo("p4.jpg", None)
     again = Draft.from_dict(draft.to_dict() | {"unknown_old_field": 1})
     assert again == draft
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("Lampan är trasig 👍", None),  # Swedish, words plus emoji
+        ("🔥🔥 Det brinner i soptunnan", None),
+        ("Valot eivät toimi, täällä on pimeää.", None),  # Finnish
+        ("الإنارة معطلة عند الدرج", None),  # Arabic
+        ("رصيف ٣ مظلم جدا", None),  # Arabic letters and an Arabic-Indic digit
+        ("Buss 112 stannar inte här", None),
+        # Digits count as words (a line, a platform, a lamp post's number: "Stolpe 4711"); a
+        # bare "112" is refused by the minimum length, not taken for a description.
+        ("0701234567", None),
+        ("112", "report.description.too_short"),
+        ("kort", "report.description.too_short"),  # words, too few: the length rule speaks
+        ("👍👍", "report.description.no_words"),
+        ("!!!", "report.description.no_words"),
+        ("...", "report.description.no_words"),
+        ("🔥 🔥 ?", "report.description.no_words"),
+        ("!!!!!!!!!!!!", "report.description.no_words"),  # long enough, still no words
+        ("🔥 🔥 🔥 🔥 🔥 ?!", "report.description.no_words"),
+        # ZWJ sequences (two families)
+        ("👨\u200d👩\u200d👧\u200d👦👨\u200d👩\u200d👧\u200d👦", "report.description.no_words"),
+        ("👍🏽👍🏽👍🏽👍🏽👍🏽👍🏽", "report.description.no_words"),  # skin tones
+        ("🇸🇪🇸🇪🇸🇪🇸🇪🇸🇪🇸🇪", "report.description.no_words"),  # flags
+        ("❤️❤️❤️❤️❤️❤️", "report.description.no_words"),  # variation selectors
+        ("1️⃣1️⃣2️⃣ 1️⃣1️⃣2️⃣", "report.description.no_words"),  # keycaps hold a digit: emoji
+        ("#️⃣#️⃣#️⃣#️⃣#️⃣", "report.description.no_words"),
+        ("→→→ ©®™ —–- ***", "report.description.no_words"),  # symbols and dashes
+        ("  \n\t  \u3000 ", "report.description.no_words"),  # only white space
+    ],
+)
+def test_a_description_needs_words_in_any_script(text: str, refusal: str | None) -> None:
+    draft = Draft(kind="report")
+    if refusal is None:
+        draft.set_description(text)
+        assert draft.description == text.strip()
+        return
+    with pytest.raises(TextProblem) as problem:
+        draft.set_description(text)
+    assert problem.value.key == refusal
+    assert draft.description is None

@@ -298,11 +298,12 @@ async def test_a_description_is_measured_as_telegram_counts_so_the_card_arrives(
     resident = Person(world, RESIDENT, catalogs)
     place = "🚉" * (PLACE_MAX // 2)
     await to_description(resident, "Jakobsberg", "Belysning", place)
-    await resident.say("💡" * DESCRIPTION_MAX)
+    # A word first: emoji alone are refused for want of words (test_domain), not for length.
+    await resident.say("Ljus" + "💡" * (DESCRIPTION_MAX - 2))
     assert resident.last_text() == resident.t(
         "error.too_long", limit=DESCRIPTION_MAX, length=2 * DESCRIPTION_MAX
     )
-    description = "💡" * (DESCRIPTION_MAX // 2)
+    description = "Ljus" + "💡" * (DESCRIPTION_MAX // 2 - 2)  # just at the limit, as counted
     await resident.say(description)
     await resident.tap(resident.t("nav.skip"))
     done = await resident.tap(resident.t("summary.send"))

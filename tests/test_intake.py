@@ -263,6 +263,34 @@ async def test_crime_tip_is_redirected_and_never_stored(
     assert "knark" not in dump
 
 
+async def test_a_description_of_only_emoji_asks_for_words(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """Emoji or punctuation alone is refused with one line in the resident's language; the
+    step stays, and a description in words goes on."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await to_description(alice, "Jakobsberg", "Annat", "Vid busshållplatsen")
+    for typed in ("👍👍", "🔥 🔥 🔥 🔥 🔥 ?!", "!!!!!!!!!!!!"):
+        replies = await alice.say(typed)
+        assert [r.text for r in replies] == [alice.t("report.description.no_words")], typed
+        assert "ord" in replies[0].text
+    await alice.say("Det är mörkt vid busshållplatsen 🔥")
+    assert "foton" in alice.last_text()  # the flow went on from the description step
+    await alice.tap(alice.t("nav.skip"))
+    await alice.tap(alice.t("summary.send"))
+    (case,) = db_rows(bot_settings, "SELECT description FROM cases")
+    assert case["description"] == "Det är mörkt vid busshållplatsen 🔥"
+    bob = Person(live_bot.world, BOB, catalogs, lang="ar")  # an idea, in Arabic
+    await bob.say("/idea")
+    await bob.tap("Floda")
+    await agree(bob)
+    replies = await bob.say("👍👍👍👍👍👍")
+    assert [r.text for r in replies] == [bob.t("report.description.no_words")]
+    assert "بالكلمات" in replies[0].text
+    await bob.say("إضاءة أكثر في النفق من فضلكم")
+    assert bob.t("idea.photo.prompt") in bob.last_text()
+
+
 async def test_non_text_where_text_is_expected_reprompts(
     live_bot: Emulator, catalogs: Catalogs
 ) -> None:

@@ -105,6 +105,16 @@ def may_open(member: StaffLike, station_id: str, actors: Collection[str]) -> boo
     return sees_every_actor(member) or member.actor_id in actors
 
 
+def may_learn_absent(member: StaffLike, station_id: str | None) -> bool:
+    """Whether a member may be told that a reference at this station (None: no station has
+    its code) names no case: only if they would see every case there, so a probe learns
+    nothing elsewhere. A partner sees only some cases at a station: their miss is refused
+    like another actor's case, which would otherwise be told apart from no case at all."""
+    return is_national(member) or (
+        station_id is not None and station_id in member.stations and sees_every_actor(member)
+    )
+
+
 def receives_card(member: StaffLike, station_id: str, actors: Collection[str]) -> bool:
     """Whether a member gets the card of a new case: the station's kommunpolis, and partners
     of the case's actors who work at that station (admins hear only of escalations)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain.guards import looks_urgent
 from bot.domain.models import CaseKind
-from bot.domain.text import utf16_length
+from bot.domain.text import has_words, utf16_length
 
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 2000
@@ -307,6 +307,8 @@ class Draft:
 
     def set_description(self, text: str) -> None:
         text = text.strip()
+        if not has_words(text):  # emoji or punctuation alone: ask for words, whatever the length
+            raise TextProblem("report.description.no_words")
         if len(text) < DESCRIPTION_MIN:
             raise TextProblem("report.description.too_short", minimum=DESCRIPTION_MIN)
         if utf16_length(text) > DESCRIPTION_MAX:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -17,6 +18,19 @@ class CaseKind(StrEnum):
 def case_reference(station_code: str, number: int) -> str:
     """The public reference of a case: station code and a per-station number, e.g. JKB-0042."""
     return f"{station_code}-{number:04d}"
+
+
+#: A well-formed reference: a station code, a dash and its number (as case_reference writes).
+REFERENCE = re.compile(r"([A-Z]{2,5})-\d{4,6}")
+
+
+class NotFound(Exception):
+    """A reference that names no case, said to staff who may know it (`key`: the line)."""
+
+    def __init__(self, key: str, reference: str) -> None:
+        super().__init__(reference)
+        self.key = key
+        self.reference = reference
 
 
 @dataclass(frozen=True)

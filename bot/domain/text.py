@@ -50,6 +50,17 @@ def paragraphs(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", joined).strip("\n")
 
 
+#: A keycap emoji ("1️⃣", "#️⃣"): a digit or sign, an optional emoji selector, the keycap mark.
+_KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds a letter or a digit in any script (Unicode categories L* and N*),
+    as "Lampan är trasig", "Valot eivät toimi", "الإنارة معطلة" and "Buss 112" do; emoji
+    (keycaps too), punctuation, symbols and white space alone do not."""
+    return any(unicodedata.category(c)[0] in "LN" for c in _KEYCAP.sub("", text))
+
+
 #: What XML 1.0 cannot hold (so neither can an XLSX cell): most C0 controls, surrogates,
 #: U+FFFE and U+FFFF. Vertical tab and form feed separate lines, and become line feeds.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

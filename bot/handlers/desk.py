@@ -21,7 +21,7 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import Actor
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
-from bot.domain.models import Case, Staff
+from bot.domain.models import Case, NotFound, Staff
 from bot.domain.paging import page_number, page_of
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.domain.text import clipped
@@ -363,6 +363,9 @@ async def show_case(update: Update, context: AppContext) -> None:
         case = await desk.view(member, context.args[0].upper())
     except Refused:
         await refuse(update, context)
+        return
+    except NotFound as missing:
+        await send(update, context, desk.t(missing.key, reference=missing.reference))
         return
     await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
 

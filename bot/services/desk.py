@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.domain import callbacks
-from bot.domain.access import case_list_scope, is_kommunpolis_at, may_open
+from bot.domain.access import case_list_scope, is_kommunpolis_at, may_learn_absent, may_open
 from bot.domain.deployment import Actor, Commitment, Deployment
 from bot.domain.forwarding import forward_targets
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
-from bot.domain.models import Case
+from bot.domain.models import REFERENCE, Case, NotFound
 from bot.domain.promises import linkable, today_in
 from bot.domain.routing import pick_staff
 from bot.domain.text import TooLong, check_fits
@@ -142,7 +142,14 @@ class Desk:
         raise Refused
 
     async def view(self, member: Staff | None, reference: str) -> Case:
-        """The case for a staff member to read (as `authorise`), the view audit-logged."""
+        """The case for a staff member to read (as `authorise`), the view audit-logged. A
+        malformed reference, or none where they would see every case, is NotFound."""
+        form = REFERENCE.fullmatch(reference)
+        if member is not None and form is None:
+            raise NotFound("desk.bad_reference", reference)
+        here = next((s.id for s in self.deployment.stations if form and s.code == form[1]), None)
+        if member and may_learn_absent(member, here) and not await self.cases.get(reference):
+            raise NotFound("desk.no_such_case", reference)
         case = await self.authorise(member, reference)
         assert member is not None
         await self._audit.log(f"staff:{member.id}", "view", {"case": case.reference})
