@@ -123,17 +123,22 @@ def smtp() -> Iterator[tuple[Sink, int]]:
         controller.stop()
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """100,000 cases: the size from which the CLI writes a CSV or JSON with two processes,
-    and an export is still running when a test stops it. One per test module."""
-    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
+def floda_cases(database: Path, count: int, description: str) -> Path:
+    """A migrated database with `count` reports at Floda (FLO-000001, ...), all alike."""
     assert main(["migrate", "--database", str(database)]) == 0
     with sqlite3.connect(database) as conn:
         conn.executemany(
             "INSERT INTO cases (reference, station_id, number, kind, category, description,"
             " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', ?, '[\"night\"]',"
             " '2026-10-01T10:00:00+00:00')",
-            ((f"FLO-{n:06d}", n, "Mörkt vid perrongen. " * 10) for n in range(1, 100_001)),
+            ((f"FLO-{n:06d}", n, description) for n in range(1, count + 1)),
         )
     return database
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 cases: the size from which the CLI writes a CSV or JSON with two processes,
+    and an export is still running when a test stops it. One per test module."""
+    database = tmp_path_factory.mktemp("big") / "big.sqlite3"
+    return floda_cases(database, 100_000, "Mörkt vid perrongen. " * 10)

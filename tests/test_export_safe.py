@@ -29,6 +29,7 @@ from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services.export import Exporter, ExportStopped
 from storage.export import Filters
+from tests.conftest import floda_cases
 from tests.people import Person
 from tests.test_stats import ADMIN, staff_bot  # noqa: F401 (a fixture)
 
@@ -227,16 +228,7 @@ async def test_the_bots_export_refuses_an_xlsx_longer_than_a_sheet(
 @pytest.fixture
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three cases."""
-    database = tmp_path_factory.mktemp("small") / "small.sqlite3"
-    assert main(["migrate", "--database", str(database)]) == 0
-    with sqlite3.connect(database) as conn:
-        conn.executemany(
-            "INSERT INTO cases (reference, station_id, number, kind, category, description,"
-            " times, created_at) VALUES (?, 'floda', ?, 'report', 'belysning', 'Mörkt.',"
-            " '[\"night\"]', '2026-10-01T10:00:00+00:00')",
-            ((f"FLO-{n:06d}", n) for n in range(1, 4)),
-        )
-    return database
+    return floda_cases(tmp_path_factory.mktemp("small") / "small.sqlite3", 3, "Mörkt.")
 
 
 def export(
@@ -396,9 +388,7 @@ def test_a_signal_lost_in_a_finaliser_still_stops_the_export(
 
     class SignalledWhileFinalised:
         def __del__(self) -> None:
-            os.kill(os.getpid(), signal.SIGTERM)
-            for _ in range(10_000):  # the handler runs here, between two bytecodes
-                pass
+            signal.raise_signal(signal.SIGTERM)  # its handler runs before this returns
 
     def progress(rows: int) -> None:
         SignalledWhileFinalised()
@@ -419,9 +409,7 @@ def test_a_signal_after_the_rename_does_not_undo_the_export(
 
     def replace_then_signal(source: Path, target: Path) -> None:
         replace(source, target)
-        os.kill(os.getpid(), signal.SIGTERM)
-        for _ in range(10_000):  # the handler runs here, between two bytecodes
-            pass
+        signal.raise_signal(signal.SIGTERM)  # its handler runs before this returns
 
     monkeypatch.setattr(os, "replace", replace_then_signal)
     out = tmp_path / "x.csv"
