@@ -43,9 +43,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.005)
 
 
-def stop_while_writing(
-    export: subprocess.Popen[str], folder: Path, fmt: str, sig: signal.Signals
-) -> None:
+def stop_while_writing(export: subprocess.Popen[str], folder: Path, sig: signal.Signals) -> None:
     """Send `sig` while the export is certainly still writing: frozen (SIGSTOP) with its
     partial file there, so that a fast export cannot finish between the look and the signal."""
     for _ in range(10_000):
@@ -103,7 +101,7 @@ def test_a_stopped_export_leaves_nothing_behind(
             wait_for(
                 lambda: any(tmp_path.glob(f".trygg-export-*.partial{part}")), "no partial file"
             )
-            stop_while_writing(export, tmp_path, fmt, sig)
+            stop_while_writing(export, tmp_path, sig)
             _, stderr = export.communicate(timeout=60)
         finally:
             if export.poll() is None:
