@@ -309,8 +309,9 @@ def test_the_targets_mode_is_kept_and_the_partial_file_is_private(
 def test_a_target_this_user_may_not_write_is_refused(
     small: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Not replaced (the folder is writable, so a rename could): refused in one line. Run as
-    `nobody` (in a forked child) when the tests run as root, who may write any file."""
+    """Not replaced (the folder is writable, so a rename could): refused in one line. Run
+    with `nobody`'s real ids (in a forked child) when the tests run as root, who may write
+    any file."""
     folder = Path(tempfile.mkdtemp())  # in /tmp: `nobody` can reach it
     try:
         folder.chmod(0o777)
@@ -332,8 +333,8 @@ def test_a_target_this_user_may_not_write_is_refused(
 
 
 def as_nobody(run: Callable[[], tuple[int, str, str]], cwd: Path) -> tuple[int, str]:
-    """`run`'s exit code and stderr, run in `cwd` in a forked child, as user `nobody` when
-    root."""
+    """`run`'s exit code and stderr, run in `cwd` in a forked child, with user `nobody`'s
+    real ids when root."""
     receive, send = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover (the child)
@@ -341,9 +342,13 @@ def as_nobody(run: Callable[[], tuple[int, str, str]], cwd: Path) -> tuple[int, 
             os.close(receive)
             os.chdir(cwd)
             if os.geteuid() == 0:
+                # Only the real ids become `nobody`'s: os.access (the export's check) asks
+                # for them, while the effective ids stay root's so that the child can still
+                # read this checkout and its virtual environment wherever they are (a clone
+                # under a 0700 folder, say).
                 os.setgroups([])
-                os.setresgid(65534, 65534, 65534)
-                os.setresuid(65534, 65534, 65534)
+                os.setresgid(65534, 0, 0)
+                os.setresuid(65534, 0, 0)
             code, _, err = run()
             os.write(send, json.dumps([code, err]).encode())
         except BaseException:
