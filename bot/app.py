@@ -22,6 +22,7 @@ from bot.delivery.email import Mailer
 from bot.delivery.outbox import OutboxWorker
 from bot.delivery.pacing import BotLimiter
 from bot.delivery.transport import AiohttpRequest
+from bot.domain.commands import menu
 from bot.domain.deployment import Deployment
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
@@ -49,22 +50,6 @@ ALLOWED_UPDATES = (
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
-)
-
-#: Commands shown in Telegram's menu, with the catalog key of their description.
-MENU_COMMANDS = (
-    ("start", "commands.start"),
-    ("rapport", "commands.report"),
-    ("ide", "commands.idea"),
-    ("lofte", "commands.promise"),
-    ("arenden", "commands.cases"),
-    ("installningar", "commands.settings"),
-    ("prenumerationer", "commands.subscriptions"),
-    ("integritet", "commands.privacy"),
-    ("minadata", "commands.mydata"),
-    ("radera", "commands.delete"),
-    ("avbryt", "commands.cancel"),
-    ("hjalp", "commands.help"),
 )
 
 
@@ -270,9 +255,10 @@ async def _post_shutdown(app: BotApp) -> None:
 
 
 async def set_menu(app: BotApp, catalogs: Catalogs) -> None:
-    """Register the command menu in every language (Swedish is the default)."""
+    """Register the command menu in every language (Swedish is the default): the names of
+    that language (bot.domain.commands), as the help lists them."""
     for lang in catalogs.languages:
-        commands = [BotCommand(name, catalogs.text(lang, key)) for name, key in MENU_COMMANDS]
+        commands = [BotCommand(name, catalogs.text(lang, key)) for name, key in menu(lang)]
         await app.bot.set_my_commands(
             commands,
             scope=BotCommandScopeDefault(),

@@ -122,7 +122,7 @@ async def test_an_edit_outside_a_flow_runs_no_command(
     assert [m.text for m in replies] == [alice.t("edits.not_read")]  # no station prompt
     later = await pushed_then(alice, lambda: world.edit_text(ALICE, sent.id, "/radera"), "/hjalp")
     assert len(later) == 1  # said once; no erase question
-    assert "Skriv /start för menyn" in later[0].text  # the help
+    assert "Det här kan du skriva:" in later[0].text  # the help
 
 
 # ---------------------------------------------------------------------- item 5: albums

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from bot.domain.commands import help_text
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from storage import Database
@@ -124,7 +125,7 @@ async def test_sigterm_under_load_then_restart_loses_and_repeats_nothing(
     received = [len(world.received(chat)) for chat in FOLLOWERS]
     assert set(received) == {1}, {n: received.count(n) for n in set(received)}  # exactly once
     welcome = catalogs.text("sv", "start.welcome") + "\n\n" + catalogs.text("sv", "menu.prompt")
-    helptext = catalogs.text("sv", "help.text")
+    helptext = help_text(catalogs.text, "sv")
     for chat in RESIDENTS:
         texts = [m.text for m in world.received(chat)]
         assert sum(t == _plain(welcome) for t in texts) == 1, (chat, texts)

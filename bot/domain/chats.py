@@ -11,13 +11,14 @@ from __future__ import annotations
 from enum import Enum
 
 from bot.domain.access import stations_in_group
+from bot.domain.commands import names
 from bot.domain.deployment import Deployment
 
 __all__ = ["Asks", "Verdict", "group_stations", "reachable", "stations_in_group", "verdict"]
 
 #: Staff commands that show case details: also answered in a station's group. Not /invite: a
 #: one-time code posted in a group can be redeemed by anyone in it before the person meant.
-CASE_COMMANDS = frozenset({"arende", "case", "arenden", "cases"})
+CASE_COMMANDS = frozenset({"arende", "case", *names("cases")})
 
 
 class Asks(Enum):

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
+from bot.domain.commands import names
 from bot.handlers import desk
 from bot.handlers.access import member_of
 from bot.handlers.common import lang_of, send
@@ -49,4 +50,4 @@ async def my_cases(update: Update, context: AppContext) -> None:
 
 
 def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler(["arenden", "cases"], my_cases))
+    app.add_handler(CommandHandler(names("cases"), my_cases))

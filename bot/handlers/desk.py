@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.commands import names
 from bot.domain.deployment import Actor
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.domain.models import Case, NotFound, Staff
@@ -371,7 +372,7 @@ async def show_case(update: Update, context: AppContext) -> None:
 
 
 def build() -> list[ConversationHandler[AppContext]]:
-    cancel: Handlers = [CommandHandler(["avbryt", "cancel"], cancel_note)]
+    cancel: Handlers = [CommandHandler(names("cancel"), cancel_note)]
     return [
         conversation(
             "desk",

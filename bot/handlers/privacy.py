@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.commands import names
 from bot.handlers.common import clear_buttons, keyboard, lang_of, send, send_file
 
 
@@ -76,6 +77,6 @@ def forget(app: Application[Any, Any, Any, Any, Any, Any], chat_id: int) -> None
 
 
 def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler(["minadata", "mydata"], my_data))
-    app.add_handler(CommandHandler(["radera", "delete"], erase_ask))
+    app.add_handler(CommandHandler(names("mydata"), my_data))
+    app.add_handler(CommandHandler(names("delete"), erase_ask))
     app.add_handler(CallbackQueryHandler(on_erase, pattern=r"^v1:m:(erase|keep)$"))

@@ -13,6 +13,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.commands import names
 from bot.domain.deployment import CommitmentStatus, Promise
 from bot.domain.promises import (
     CommitmentState,
@@ -179,4 +180,4 @@ async def promise_command(update: Update, context: AppContext) -> None:
 
 
 def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler(["lofte", "promise"], promise_command))
+    app.add_handler(CommandHandler(names("promise"), promise_command))

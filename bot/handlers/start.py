@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.commands import help_text, names
 from bot.domain.deployment import Station
 from bot.domain.intake import TextProblem
 from bot.handlers import cases, chooser, promises, staff
@@ -42,9 +43,9 @@ async def start(update: Update, context: AppContext) -> None:
 
 
 async def help_command(update: Update, context: AppContext) -> None:
-    """Short help with the important numbers."""
+    """Every command of the resident's menu in their language, and the important numbers."""
     lang = await lang_of(update, context)
-    await send(update, context, context.services.text(lang, "help.text"))
+    await send(update, context, help_text(context.services.text, lang))
 
 
 async def privacy(update: Update, context: AppContext) -> None:
@@ -233,10 +234,10 @@ async def stale(update: Update, context: AppContext, *, answered: bool = False) 
 
 
 def register(app: BotApp) -> None:
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler(["help", "hjalp"], help_command))
-    app.add_handler(CommandHandler(["integritet", "privacy"], privacy))
-    app.add_handler(CommandHandler(["sprak", "language"], language_picker))
-    app.add_handler(CommandHandler(["installningar", "settings"], settings))
-    app.add_handler(CommandHandler(["prenumerationer", "subscriptions"], subscriptions))
+    app.add_handler(CommandHandler(names("start"), start))
+    app.add_handler(CommandHandler(names("help"), help_command))
+    app.add_handler(CommandHandler(names("privacy"), privacy))
+    app.add_handler(CommandHandler(names("language"), language_picker))
+    app.add_handler(CommandHandler(names("settings"), settings))
+    app.add_handler(CommandHandler(names("subscriptions"), subscriptions))
     app.add_handler(CallbackQueryHandler(on_menu, pattern=r"^v1:m:(?!erase$|keep$)"))

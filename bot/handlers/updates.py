@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
+from bot.domain.commands import names
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.models import Staff
 from bot.domain.paging import own_first, page_number, page_of
@@ -325,7 +326,7 @@ def build() -> ConversationHandler[AppContext]:
         "update",
         entry_points=[CommandHandler(["uppdatera", "update"], begin)],
         states={PICK: buttons, STATUS: buttons, TEXT: text, PREVIEW: buttons},
-        fallbacks=[CommandHandler(["avbryt", "cancel"], cancel)],
+        fallbacks=[CommandHandler(names("cancel"), cancel)],
     )
 
 

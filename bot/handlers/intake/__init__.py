@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext, BotApp
+from bot.domain.commands import names
 from bot.domain.intake import Step
 from bot.handlers.common import Handlers, conversation
 from bot.handlers.intake.answers import on_edit, on_message
@@ -52,15 +53,15 @@ def build() -> ConversationHandler[AppContext]:
     return conversation(
         CONVERSATION,
         entry_points=[
-            CommandHandler(["rapport", "report"], begin_report),
-            CommandHandler(["ide", "idea"], begin_idea),
+            CommandHandler(names("report"), begin_report),
+            CommandHandler(names("idea"), begin_idea),
             CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
         ],
         states={step: list(router) for step in Step},
         fallbacks=[
-            CommandHandler(["avbryt", "cancel"], cancel),
-            CommandHandler(["rapport", "report"], begin_report),
-            CommandHandler(["ide", "idea"], begin_idea),
+            CommandHandler(names("cancel"), cancel),
+            CommandHandler(names("report"), begin_report),
+            CommandHandler(names("idea"), begin_idea),
         ],
     )
 
@@ -74,4 +75,4 @@ def register(app: BotApp) -> None:
     app.add_handler(build())
     # After the conversation: a draft's button once its flow has ended (sent, or expired).
     app.add_handler(CallbackQueryHandler(sent_again, pattern=r"^v1:[0-9a-f]{6}:"))
-    app.add_handler(CommandHandler(["avbryt", "cancel"], cancel_outside))
+    app.add_handler(CommandHandler(names("cancel"), cancel_outside))
