@@ -32,6 +32,7 @@ WIRE = {
     Action.SEND: "ok",
     Action.EDIT: "ed",
     Action.EDIT_FIELD: "ef",
+    Action.USE_KEPT: "kt",
 }
 
 

@@ -72,6 +72,7 @@ class Action(StrEnum):
     SEND = "ok"
     EDIT = "ed"
     EDIT_FIELD = "ef"
+    USE_KEPT = "kt"
 
     @classmethod
     def of(cls, code: str) -> Action | None:
@@ -91,13 +92,13 @@ BUTTONS: dict[Step, frozenset[Action]] = {
     Step.STATION_CONFIRM: frozenset({Action.STATION_YES, Action.STATION_OTHER}),
     Step.CATEGORY: frozenset({Action.CATEGORY}),
     Step.ME_TOO: frozenset({Action.SUPPORT, Action.NOT_SIMILAR}),
-    Step.PLACE: frozenset({Action.PLACE_DONE}),
+    Step.PLACE: frozenset({Action.PLACE_DONE, Action.USE_KEPT}),
     Step.TIMES: frozenset({Action.TIME, Action.TIMES_DONE}),
-    Step.DESCRIPTION: frozenset(),
+    Step.DESCRIPTION: frozenset({Action.USE_KEPT}),
     Step.PHOTOS: frozenset({Action.PHOTOS_DONE}),
     Step.SUMMARY: frozenset({Action.SEND, Action.EDIT}),
     Step.EDIT: frozenset({Action.EDIT_FIELD}),
-    Step.IDEA_TEXT: frozenset(),
+    Step.IDEA_TEXT: frozenset({Action.USE_KEPT}),
     Step.IDEA_PHOTO: frozenset({Action.PHOTOS_DONE}),
     Step.HELD: frozenset({Action.GO_ON}),
 }
@@ -165,6 +166,8 @@ class Draft:
     #: chooses to go on), and whether they chose so once: then texts are taken as answers.
     resume: int | None = None
     go_on: bool = False
+    #: Text typed where a button was expected, offered where it fits (bot.domain.kept).
+    kept: str | None = None
     #: Steps at which the resident was told that edited messages are not read.
     edits_noted: list[int] = field(default_factory=list)
     #: The album (media group) arriving now: photos seen and kept, for its one answer.
@@ -279,6 +282,12 @@ class Draft:
     def offers_similar(self) -> bool:
         """Whether similar reports are offered once the category is chosen (not on an edit)."""
         return not self.editing
+
+    def enter(self, step: Step) -> None:
+        """Make `step` current; at the summary an edit is over, so Back walks the flow again."""
+        self.step = step
+        if step is Step.SUMMARY:
+            self.editing = False
 
     def toggle_time(self, value: str) -> None:
         if value not in TIMES:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import AppContext
-from bot.domain.intake import Action, Step, TextProblem
+from bot.domain import kept
+from bot.domain.intake import PHOTO_STEPS, Action, Step, TextProblem
 from bot.domain.stations import SEARCH_MAX
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
 from bot.handlers.intake.flow import choose_station, load
@@ -48,9 +49,18 @@ async def on_text(turn: Turn, text: str) -> int | None:
         draft.hold(step)
         return await show(turn, Step.HELD)
     answer = ON_TEXT.get(step)
-    if answer is None:
-        return await not_fitting(turn, step)
-    return await answer(turn, text)
+    if answer is not None:
+        return await answer(turn, text)
+    if kept.keeps(step, text):
+        return await keep(turn, text)
+    return await not_fitting(turn, step)
+
+
+async def keep(turn: Turn, text: str) -> int | None:
+    """A text where a button was expected: kept for a later step, and the resident told so."""
+    kept.keep(turn.draft, text)
+    step = turn.step
+    return await show(turn, step, turn.t("kept.photos" if step in PHOTO_STEPS else "kept.saved"))
 
 
 async def station_name(turn: Turn, text: str) -> int | None:
@@ -65,6 +75,8 @@ async def station_name(turn: Turn, text: str) -> int | None:
             text = f"{text}\n{turn.t('station.more')}"
         await turn.say(text, keyboard([*rows, turn.nav(back=False)]))
         return None
+    if kept.keeps(Step.STATION, text):  # a sentence about the place, not a station's name
+        return await keep(turn, text)
     return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
 
 
@@ -75,6 +87,7 @@ async def place_text(turn: Turn, text: str) -> int | None:
 
 async def description(turn: Turn, text: str) -> int | None:
     turn.draft.set_description(text)
+    kept.answered(turn.draft, turn.step)
     return await show(turn, turn.draft.after(turn.step))
 
 

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from telegram import Message, Update
 
 from bot.context import AppContext
-from bot.domain import callbacks
+from bot.domain import callbacks, kept
 from bot.domain.intake import Action, Step, TextProblem, takes
 from bot.handlers.chooser import replace
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of
+from bot.handlers.intake.answers import place_given
 from bot.handlers.intake.flow import cancel, choose_station, finish, load, say_sent, submit
 from bot.handlers.intake.prompts import show, station_rows, station_text, times_rows
 from bot.handlers.intake.turn import DRAFT, END, SENT, Turn
@@ -187,6 +188,22 @@ async def edit_field(turn: Turn, step_value: str) -> int | None:
     return await show(turn, target)
 
 
+async def use_kept(turn: Turn, arg: str) -> int | None:
+    """The text kept from a button step, offered here, is the answer: checked like a typed one
+    (an emergency holds the flow; the summary shows it before anything is sent)."""
+    draft, step = turn.draft, turn.step
+    if not kept.fits(draft, step):
+        raise TextProblem("error.stale")
+    await turn.taken()
+    if draft.holds_for(step, draft.kept or ""):
+        draft.hold(step)
+        return await show(turn, Step.HELD)
+    kept.use(draft, step)
+    if step is Step.PLACE:
+        return await place_given(turn, "report.place.got_text")
+    return await show(turn, draft.after(step))
+
+
 ON_PRESS: dict[Action, OnPress] = {
     Action.CANCEL: pressed_cancel,
     Action.BACK: pressed_back,
@@ -207,4 +224,5 @@ ON_PRESS: dict[Action, OnPress] = {
     Action.SEND: send_draft,
     Action.EDIT: edit,
     Action.EDIT_FIELD: edit_field,
+    Action.USE_KEPT: use_kept,
 }

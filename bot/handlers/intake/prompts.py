@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
+from bot.domain import kept
 from bot.domain.deployment import Station
 from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, EDITABLE, TIMES, Action, Step
 from bot.domain.models import CaseKind
@@ -20,7 +21,7 @@ Prompt = tuple[str, InlineKeyboardMarkup]
 
 async def show(turn: Turn, step: Step, note: str | None = None) -> Step:
     """Render the prompt of `step` (after an optional one-line note) and make it current."""
-    turn.draft.step = step
+    turn.draft.enter(step)
     text, markup = await PROMPTS[step](turn)
     turn.save()  # after rendering: a prompt may record what it offered (the "me too" cases)
     if note:
@@ -112,7 +113,7 @@ async def me_too(turn: Turn) -> Prompt:
 async def place(turn: Turn) -> Prompt:
     go_on = [[(turn.t("nav.continue"), turn.cb(Action.PLACE_DONE))]]
     rows = [*(go_on if turn.draft.has_place() else []), turn.nav()]
-    return turn.t("report.place.prompt"), keyboard(rows)
+    return offer_kept(turn, turn.t("report.place.prompt"), rows)
 
 
 async def times(turn: Turn) -> Prompt:
@@ -121,7 +122,7 @@ async def times(turn: Turn) -> Prompt:
 
 async def description(turn: Turn) -> Prompt:
     text = turn.t("report.description.prompt", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX)
-    return text, keyboard([turn.nav()])
+    return offer_kept(turn, text, [turn.nav()])
 
 
 async def photos(turn: Turn) -> Prompt:
@@ -142,7 +143,15 @@ async def idea_text(turn: Turn) -> Prompt:
     text = turn.t(
         "idea.prompt", station=turn.station_name, minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX
     )
-    return text, keyboard([turn.nav()])
+    return offer_kept(turn, text, [turn.nav()])
+
+
+def offer_kept(turn: Turn, text: str, rows: list[list[Button]]) -> Prompt:
+    """A text step's prompt, offering the text kept from a button step when it fits here."""
+    if not kept.fits(turn.draft, turn.step):
+        return text, keyboard(rows)
+    offer = turn.t("kept.offer", text=turn.draft.kept or "")
+    return f"{text}\n\n{offer}", keyboard([[(turn.t("kept.use"), turn.cb(Action.USE_KEPT))], *rows])
 
 
 async def held(turn: Turn) -> Prompt:
@@ -229,6 +238,8 @@ def summary_text(turn: Turn) -> str:
     else:
         line(Step.IDEA_TEXT, draft.description)
         line(Step.IDEA_PHOTO, str(len(draft.photos)))
+    if draft.kept:  # typed where a button was expected, and used nowhere: it is not sent
+        lines += ["", t("kept.summary", text=draft.kept)]
     return "\n".join(lines)
 
 

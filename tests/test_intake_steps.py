@@ -1,0 +1,344 @@
+"""The intake's steps as a resident moves between them (issue 19, items 7 and 9): a text typed
+where a button is expected is kept and offered where it fits, never lost; ✏️ Ändra and Back
+lead back to the summary, and Back walks the flow to its start without a loop."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, MAX_PHOTOS, Step
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from tests.images import jpeg
+from tests.people import Person, agree, db_rows
+
+ALICE = 1001
+FLODA = (57.8100, 12.3620)
+TYPED = "Lamporna vid cykelparkeringen har varit trasiga i flera veckor."
+QUIET = "Det är mörkt här och lamporna har varit trasiga i länge."
+EMERGENCY = "Hjälp! En man hotar folk med kniv vid trappan just nu"
+
+
+def prompt_of(p: Person, step: Step) -> str:
+    """A fragment of the question `step` shows (at Floda)."""
+    keys: dict[Step, tuple[str, dict[str, object]]] = {
+        Step.STATION: ("station.prompt", {}),
+        Step.CONSENT: ("privacy.agree", {}),  # its button: the notice's text is long
+        Step.CATEGORY: ("category.prompt", {"station": "Floda"}),
+        Step.PLACE: ("report.place.prompt", {}),
+        Step.TIMES: ("report.times.prompt", {}),
+        Step.DESCRIPTION: (
+            "report.description.prompt",
+            {"minimum": DESCRIPTION_MIN, "maximum": DESCRIPTION_MAX},
+        ),
+        Step.PHOTOS: ("photos.prompt", {"limit": MAX_PHOTOS}),
+        Step.SUMMARY: ("summary.report", {}),
+        Step.IDEA_TEXT: (
+            "idea.prompt",
+            {"station": "Floda", "minimum": DESCRIPTION_MIN, "maximum": DESCRIPTION_MAX},
+        ),
+        Step.IDEA_PHOTO: ("idea.photo.prompt", {}),
+    }
+    key, params = keys[step]
+    return p.t(key, **params)
+
+
+def at(p: Person, step: Step) -> bool:
+    """Whether the bot's last message shows the question of `step`."""
+    last = p.world.last(p.id)
+    fragment = re.sub(r"<[^>]+>", "", prompt_of(p, step))  # as shown: the HTML is parsed
+    if step is Step.CONSENT:
+        return any(fragment == b["text"] for b in last.inline_buttons)
+    if step is Step.SUMMARY:
+        return fragment in last.text or "Kontrollera din idé" in last.text
+    return fragment[:40] in last.text  # the start: numbers in it are formatted by the bot
+
+
+async def summary_of_a_report(p: Person) -> None:
+    await p.say("/rapport")
+    await p.tap("Floda")
+    await agree(p)
+    await p.tap("Nedskräpning")
+    await p.say("Cykelparkeringen")
+    await p.tap(p.t("nav.continue"))
+    await p.tap(p.t("times.evening"))
+    await p.tap(p.t("nav.done"))
+    await p.say(QUIET)
+    await p.tap(p.t("nav.skip"))
+    assert at(p, Step.SUMMARY)
+
+
+async def summary_of_an_idea(p: Person) -> None:
+    await p.say("/ide")
+    await p.tap("Floda")
+    await agree(p)
+    await p.say("Fler lampor längs gångvägen till stationen, tack.")
+    await p.tap(p.t("nav.skip"))
+    assert at(p, Step.SUMMARY)
+
+
+# ---------------------------------------------------------------------- item 7: kept texts
+@pytest.mark.parametrize("where", ["consent", "category", "times", "idea consent"])
+async def test_a_text_typed_at_a_button_step_is_kept_and_offered_at_the_description(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs, where: str
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    idea = where.startswith("idea")
+    await alice.say("/ide" if idea else "/rapport")
+    await alice.tap("Floda")
+
+    async def typed_here() -> None:
+        replies = await alice.say(TYPED)
+        assert len(replies) == 1, [m.text for m in replies]
+        line, _, again = replies[0].text.partition("\n\n")
+        assert line == alice.t("kept.saved")
+        assert again  # the step's question again, with its buttons
+        assert replies[0].inline_buttons
+
+    if where.endswith("consent"):
+        await typed_here()
+    await agree(alice)
+    if not idea:
+        if where == "category":
+            await typed_here()
+        await alice.tap("Nedskräpning")
+        # It fits a place too: offered here, but the resident gives the place otherwise.
+        assert (where == "times") or alice.t("kept.use") in [
+            b["text"] for b in alice.world.last(ALICE).inline_buttons
+        ]
+        await alice.send_location(*FLODA)
+        await alice.tap(alice.t("nav.continue"))
+        if where == "times":
+            await typed_here()
+        await alice.tap(alice.t("times.evening"))
+        await alice.tap(alice.t("nav.done"))
+    step = Step.IDEA_TEXT if idea else Step.DESCRIPTION
+    assert at(alice, step), "\n###".join(t[:70] for t in alice.texts()[-6:])
+    offer = alice.t("kept.offer", text=TYPED)
+    assert offer in alice.last_text()
+    await alice.tap(alice.t("kept.use"))
+    assert at(alice, Step.IDEA_PHOTO if idea else Step.PHOTOS)
+    summary = await alice.tap(alice.t("nav.skip"))
+    label = alice.t("field.idea" if idea else "field.description")
+    assert alice.t("summary.line", label=label, value=TYPED) in summary[-1].text
+    assert alice.t("kept.summary", text=TYPED) not in summary[-1].text  # used: not kept
+    await alice.tap(alice.t("summary.send"))
+    (case,) = db_rows(bot_settings, "SELECT description, place_text FROM cases")
+    assert (case["description"], case["place_text"]) == (TYPED, None)
+
+
+async def test_a_kept_text_is_shown_on_the_summary_and_sent_only_when_chosen(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await summary_of_a_report(alice)
+    replies = await alice.say(TYPED)
+    assert len(replies) == 1
+    line, _, summary = replies[0].text.partition("\n\n")
+    assert line == alice.t("kept.saved")
+    assert alice.t("kept.summary", text=TYPED) in summary  # seen, and said not to be sent
+    # Ändra -> Beskrivning offers it; the resident takes it, and the summary shows it.
+    await alice.tap(alice.t("summary.edit"))
+    await alice.tap(alice.t("field.description"))
+    assert alice.t("kept.offer", text=TYPED) in alice.last_text()
+    summary_again = await alice.tap(alice.t("kept.use"))
+    label = alice.t("field.description")
+    assert alice.t("summary.line", label=label, value=TYPED) in summary_again[-1].text
+    assert alice.t("kept.summary", text=TYPED) not in summary_again[-1].text
+    await alice.tap(alice.t("summary.send"))
+    assert db_rows(bot_settings, "SELECT description FROM cases")[0]["description"] == TYPED
+
+
+async def test_a_kept_text_not_chosen_is_never_sent(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/rapport")
+    await alice.tap("Floda")
+    await alice.say("hej")  # fits no text step (too short to be a description): kept to the end
+    await agree(alice)
+    await alice.tap("Nedskräpning")
+    await alice.say("Cykelparkeringen")
+    await alice.tap(alice.t("nav.continue"))
+    await alice.tap(alice.t("times.evening"))
+    await alice.tap(alice.t("nav.done"))
+    assert alice.t("kept.use") not in [b["text"] for b in alice.world.last(ALICE).inline_buttons]
+    await alice.say(QUIET)
+    summary = await alice.tap(alice.t("nav.skip"))
+    assert alice.t("kept.summary", text="hej") in summary[-1].text
+    await alice.tap(alice.t("summary.send"))
+    (case,) = db_rows(bot_settings, "SELECT description, place_text FROM cases")
+    assert "hej" not in f"{case['description']} {case['place_text']}"
+
+
+async def test_a_kept_text_is_checked_for_emergencies_when_used(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/ide")
+    await alice.tap("Floda")
+    told = await alice.say(EMERGENCY)
+    assert "Ring 112" in told[0].text  # the guard, at once
+    assert told[-1].text.startswith(alice.t("kept.saved"))
+    await agree(alice)
+    held = await alice.tap(alice.t("kept.use"))
+    assert held[-1].text == alice.t("urgent.held")  # as if typed here: not taken yet
+    again = await alice.tap(alice.t("urgent.go_idea"))
+    assert alice.t("kept.offer", text=EMERGENCY) in again[-1].text
+    await alice.tap(alice.t("kept.use"))
+    assert at(alice, Step.IDEA_PHOTO)
+
+
+async def test_a_crime_tip_at_a_button_step_is_not_kept(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/ide")
+    await alice.tap("Floda")
+    tip = "Kalle Svensson säljer narkotika vid stationen varje kväll"
+    replies = await alice.say(tip)
+    assert [m.text for m in replies] == [alice.t("guard.tip")]
+    await agree(alice)
+    shown = alice.last_text()
+    assert alice.t("kept.use") not in [b["text"] for b in alice.world.last(ALICE).inline_buttons]
+    assert "Kalle" not in shown
+
+
+# ---------------------------------------------------------------------- item 9: Ändra and Back
+Change = Callable[[Person], Awaitable[object]]
+
+
+async def pick_station(p: Person) -> None:
+    await p.tap("Floda")
+
+
+async def pick_category(p: Person) -> None:
+    await p.tap("Belysning")
+
+
+async def type_place(p: Person) -> None:
+    await p.say("Gångtunneln under spåren")
+
+
+async def toggle_night(p: Person) -> None:
+    await p.tap(p.t("times.night"))
+    await p.tap(p.t("nav.done"))
+
+
+async def type_description(p: Person) -> None:
+    await p.say("Buskarna skymmer gångvägen och det är mörkt hela kvällen.")
+
+
+async def add_photo(p: Person) -> None:
+    await p.send_photo(jpeg())
+    if not at(p, Step.SUMMARY):  # an idea's one photo goes on at once
+        await p.tap(p.t("nav.done"))
+
+
+async def type_idea(p: Person) -> None:
+    await p.say("En belyst cykelväg hela vägen till skolan.")
+
+
+#: Every field the Ändra menu offers, per kind: its label and how a resident changes it.
+FIELDS: list[tuple[str, Step, str, Change]] = [
+    ("report", Step.STATION, "field.station", pick_station),
+    ("report", Step.CATEGORY, "field.category", pick_category),
+    ("report", Step.PLACE, "field.place", type_place),
+    ("report", Step.TIMES, "field.times", toggle_night),
+    ("report", Step.DESCRIPTION, "field.description", type_description),
+    ("report", Step.PHOTOS, "field.photos", add_photo),
+    ("idea", Step.STATION, "field.station", pick_station),
+    ("idea", Step.IDEA_TEXT, "field.idea", type_idea),
+    ("idea", Step.IDEA_PHOTO, "field.photos", add_photo),
+]
+FIELD_IDS = [f"{kind}-{step.name}" for kind, step, _, _ in FIELDS]
+
+
+def test_the_table_covers_every_field_of_the_edit_menu() -> None:
+    from bot.domain.intake import EDITABLE
+    from bot.domain.models import CaseKind
+
+    for kind in CaseKind:
+        assert [s for k, s, _, _ in FIELDS if k == kind.value] == list(EDITABLE[kind])
+
+
+async def the_summary(p: Person, kind: str) -> None:
+    await (summary_of_a_report(p) if kind == "report" else summary_of_an_idea(p))
+
+
+def last_step(kind: str) -> Step:
+    return Step.PHOTOS if kind == "report" else Step.IDEA_PHOTO
+
+
+@pytest.mark.parametrize(("kind", "step", "label", "change"), FIELDS, ids=FIELD_IDS)
+async def test_a_changed_field_returns_to_the_summary_and_back_walks_on(
+    live_bot: Emulator, catalogs: Catalogs, kind: str, step: Step, label: str, change: Change
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await the_summary(alice, kind)
+    await alice.tap(alice.t("summary.edit"))
+    await alice.tap(alice.t(label))
+    await change(alice)
+    assert at(alice, Step.SUMMARY), alice.last_text()
+    # The edit is over: Back leads into the flow, and Back again further back, not to the
+    # summary (no loop between the summary and the last step).
+    await alice.tap(alice.t("nav.back"))
+    assert at(alice, last_step(kind))
+    await alice.tap(alice.t("nav.back"))
+    assert not at(alice, Step.SUMMARY), alice.last_text()
+
+
+@pytest.mark.parametrize(("kind", "step", "label", "change"), FIELDS, ids=FIELD_IDS)
+async def test_back_from_an_edit_returns_to_the_summary(
+    live_bot: Emulator, catalogs: Catalogs, kind: str, step: Step, label: str, change: Change
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await the_summary(alice, kind)
+    await alice.tap(alice.t("summary.edit"))
+    await alice.tap(alice.t("nav.back"))  # the Ändra menu itself
+    assert at(alice, Step.SUMMARY)
+    await alice.tap(alice.t("summary.edit"))
+    await alice.tap(alice.t(label))
+    await alice.tap(alice.t("nav.back"))
+    assert at(alice, Step.SUMMARY), alice.last_text()
+    await alice.tap(alice.t("nav.back"))
+    assert at(alice, last_step(kind))
+    await alice.tap(alice.t("nav.back"))
+    assert not at(alice, Step.SUMMARY), alice.last_text()
+
+
+#: Back from the summary, one press at a time, to the start; then Back leaves the flow.
+WALK_BACK = {
+    "report": [
+        Step.PHOTOS,
+        Step.DESCRIPTION,
+        Step.TIMES,
+        Step.PLACE,
+        Step.CATEGORY,
+        Step.STATION,
+    ],
+    "idea": [Step.IDEA_PHOTO, Step.IDEA_TEXT, Step.STATION],
+}
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["as filled", "after an edit"])
+@pytest.mark.parametrize("kind", ["report", "idea"])
+async def test_back_walks_from_the_summary_to_the_start_without_a_loop(
+    live_bot: Emulator, catalogs: Catalogs, kind: str, edited: bool
+) -> None:
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await the_summary(alice, kind)
+    if edited:
+        await alice.tap(alice.t("summary.edit"))
+        await alice.tap(alice.t("field.station"))
+        await alice.tap("Floda")
+        assert at(alice, Step.SUMMARY)
+    for step in WALK_BACK[kind]:
+        await alice.tap(alice.t("nav.back"))
+        assert at(alice, step), f"{step.name}: {alice.last_text()!r}"
+    left = await alice.tap(alice.t("nav.back"))
+    assert left[0].text == alice.t("flow.cancelled")
