@@ -1,12 +1,9 @@
 """`trygghetsbot shell`: the emulator and the bot in one process, chatted with in a terminal.
 
-You are a resident by default. Type text to send it; type a button's number to press it.
-Shell commands (everything else goes to the bot):
-  /as kommunpolis | /as <name, actor or telegram id> | /as resident   switch identity
-  /location LAT LON     share a location          /photo PATH   send a photo
-  /who                  list identities           /quit         leave (Ctrl-D works too)
-  /block                block the bot (as you)    /unblock      unblock it again
-A line starting with a backslash is sent as it is (\\12 sends "12").
+The shell's own lines and help (bot.emulator.shell_parts.HELP) are in Swedish, like the bot's
+default language. Inline buttons are numbered 1..n, reply-keyboard buttons lettered a, b, ...
+The throw-away shell (no --database) keeps its database, photos and the files the bot sends in
+one temporary folder, removed at exit.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ import contextlib
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -25,35 +21,39 @@ from pydantic import SecretStr
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.domain.deployment import Deployment
 from bot.emulator.inprocess import EmulatorRequest, InProcessBot
+from bot.emulator.models import JSON
 from bot.emulator.server import Emulator
+from bot.emulator.shell_parts import (
+    ASK_LOCATION,
+    HELP,
+    LETTERS,
+    LOCATION_EXAMPLE,
+    Button,
+    Identity,
+    inline_buttons,
+    parse_coordinates,
+    reply_buttons,
+    reply_lines,
+    save_document,
+)
 from bot.emulator.state import Event, Message, World
 from bot.settings import Settings
 
 RESIDENT_ID = 500000001
-HELP = __doc__.split("\n", 2)[2] if __doc__ else ""
+SHELL_FILES = Path("shell-files")  # where a kept shell (--database) saves the bot's files
 
-
-@dataclass(frozen=True)
-class Identity:
-    user_id: int
-    label: str
-    language_code: str = "sv"
-
-
-@dataclass(frozen=True)
-class Button:
-    kind: str  # "inline" (callback) or "reply" (sends its text)
-    message_id: int
-    value: str
-    label: str
+__all__ = ["HELP", "RESIDENT_ID", "Shell", "run_shell"]
 
 
 class Shell:
     """Turns emulator events into terminal lines and terminal lines into user actions."""
 
-    def __init__(self, world: World, deployment: Deployment, out: TextIO) -> None:
+    def __init__(
+        self, world: World, deployment: Deployment, out: TextIO, files: Path = SHELL_FILES
+    ) -> None:
         self.world = world
         self.out = out
+        self.files = files.resolve()
         self.resident = Identity(RESIDENT_ID, "Invånare (du)")
         self.staff = [
             Identity(s.telegram_id, f"{s.name} [{s.role.value}]")
@@ -66,13 +66,20 @@ class Shell:
             if s.telegram_id is not None
         }
         self.identity = self.resident
-        self.buttons: list[Button] = []
+        self.inline: list[Button] = []
+        self.reply: list[Button] = []
+        self.asking_location = False
         self.shown: dict[tuple[int, int], str] = {}  # (chat, message) -> text printed
+        self.saved: dict[tuple[int, int], Path] = {}  # (chat, message) -> document written
+        self.keyboards: dict[int, JSON | None] = {}  # chat -> reply keyboard last printed
         self.labels = {i.user_id: i.label for i in [self.resident, *self.staff]}
         for identity in [self.resident, *self.staff]:
             world.user(identity.user_id, identity.label, language_code=identity.language_code)
         for identity in self.staff:
             world.user(identity.user_id).started = True  # staff have opened the bot before
+
+    def prompt(self) -> str:
+        return ASK_LOCATION if self.asking_location else f"{self.identity.label}> "
 
     # ------------------------------------------------------------------ output
     def say(self, line: str = "") -> None:
@@ -98,14 +105,13 @@ class Shell:
         if event.kind == "edited" and self.shown.get((message.chat_id, message.id)) == message.text:
             # Only the buttons changed (a toggle, or buttons taken off after a press).
             self.refresh_buttons()
-            for number, button in enumerate(self.buttons, start=1):
-                if button.kind == "inline" and button.message_id == message.id:
-                    self.say(f"   [{number}] {button.label}")
+            self.show_inline(message.id)
             return
         self.show(message, edited=event.kind == "edited")
 
-    def show(self, message: Message, *, edited: bool = False) -> None:
-        self.shown[(message.chat_id, message.id)] = message.text
+    def show(self, message: Message, *, edited: bool = False, buttons: bool = True) -> None:
+        key = (message.chat_id, message.id)
+        self.shown[key] = message.text
         prefix = "🤖✏️ " if edited else "🤖 "
         body = message.text or f"[{message.kind}]"
         if message.kind == "location":
@@ -117,43 +123,51 @@ class Shell:
         self.say(prefix + lines[0])
         for line in lines[1:]:
             self.say("   " + line)
-        self.refresh_buttons()
-        for number, button in enumerate(self.buttons, start=1):
-            if button.kind == "inline" and button.message_id == message.id:
-                self.say(f"   [{number}] {button.label}")
-        self.show_reply_keyboard()
+        if message.kind == "document":
+            self.show_document(message)
+        if buttons:
+            self.refresh_buttons()
+            self.show_inline(message.id)
+            self.show_reply_keyboard()
 
-    def show_reply_keyboard(self) -> None:
-        for number, button in enumerate(self.buttons, start=1):
-            if button.kind == "reply":
-                self.say(f"   ({number}) {button.label}")
+    def show_document(self, message: Message) -> None:
+        key = (message.chat_id, message.id)
+        if key not in self.saved:
+            try:
+                self.saved[key] = save_document(self.world, message, self.files)
+            except OSError as exc:
+                self.say(f"   📄 Kunde inte spara filen i {self.files}: {exc.strerror or exc}")
+                return
+        self.say(f"   📄 Sparad: {self.saved[key]}")
+
+    def show_inline(self, message_id: int) -> None:
+        for number, button in enumerate(self.inline, start=1):
+            if button.message_id == message_id:
+                self.say(f"   [{number}] {button.label}")
+
+    def show_reply_keyboard(self, *, always: bool = False) -> None:
+        """Print the reply keyboard when it changed (or `always`, after switching identity)."""
+        chat_id = self.identity.user_id
+        keyboard = self.world.chat(chat_id).reply_keyboard
+        if not always and chat_id in self.keyboards and self.keyboards[chat_id] == keyboard:
+            return
+        self.keyboards[chat_id] = keyboard
+        for line in reply_lines(self.reply):
+            self.say(line)
 
     def refresh_buttons(self) -> None:
-        """Number the buttons the current identity can press: the newest keyboard, then
-        the reply keyboard."""
-        chat = self.world.chat(self.identity.user_id)
-        buttons: list[Button] = []
-        for message in reversed(self.world.received(chat.id)):
-            inline = [b for b in message.inline_buttons if "callback_data" in b]
-            if inline:
-                buttons += [
-                    Button("inline", message.id, b["callback_data"], b["text"]) for b in inline
-                ]
-                break
-        keyboard = chat.reply_keyboard or {}
-        for row in keyboard.get("keyboard", []):
-            for button in row:
-                text = button if isinstance(button, str) else button.get("text", "")
-                kind = "reply"
-                if isinstance(button, dict) and button.get("request_location"):
-                    text = f"{text} (skriv /location LAT LON)"
-                buttons.append(Button(kind, 0, text, text))
-        self.buttons = buttons
+        """The buttons the current identity can press: the newest inline keyboard (numbers)
+        and the reply keyboard (letters)."""
+        self.inline = inline_buttons(self.world, self.identity.user_id)
+        self.reply = reply_buttons(self.world, self.identity.user_id)
 
     # ------------------------------------------------------------------ input
     def handle(self, line: str) -> bool:
         """Act on one line; False means quit."""
         line = line.rstrip("\n")
+        if self.asking_location:
+            self.answer_location(line)
+            return True
         if not line.strip():
             return True
         if line.startswith("\\"):
@@ -182,6 +196,8 @@ class Shell:
             self.say(HELP)
         elif line.strip().isdigit():
             self.press(int(line.strip()))
+        elif len(line.strip()) == 1 and line.strip().lower() in LETTERS:
+            self.press_reply(line.strip().lower())
         else:
             self.world.send_text(self.identity.user_id, line)
         return True
@@ -203,27 +219,68 @@ class Shell:
                 return
             self.identity = matches[0]
         self.say(f"   Du är nu: {self.identity.label} ({self.identity.user_id})")
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        """Show what arrived for this identity while another one was shown, then its buttons."""
+        chat_id = self.identity.user_id
+        missed = [
+            m for m in self.world.received(chat_id) if self.shown.get((chat_id, m.id)) != m.text
+        ]
+        if missed:
+            self.say(f"   Medan du var borta kom {len(missed)} meddelande(n):")
+        else:
+            self.say("   Inget nytt sedan sist.")
+        for message in missed:
+            self.show(message, buttons=False)
         self.refresh_buttons()
+        if self.inline:
+            if not missed or self.inline[0].message_id != missed[-1].id:
+                self.say("   Knappar att trycka på:")
+            self.show_inline(self.inline[0].message_id)
+        self.show_reply_keyboard(always=True)
 
     def press(self, number: int) -> None:
         self.refresh_buttons()
-        if not 1 <= number <= len(self.buttons):
+        if not 1 <= number <= len(self.inline):
             self.say("   Det finns ingen knapp med det numret. (Skicka siffror som text med \\.)")
             return
-        button = self.buttons[number - 1]
-        if button.kind == "inline":
-            self.world.press(self.identity.user_id, button.message_id, button.value)
+        button = self.inline[number - 1]
+        self.world.press(self.identity.user_id, button.message_id, button.value)
+
+    def press_reply(self, letter: str) -> None:
+        self.refresh_buttons()
+        index = LETTERS.index(letter)
+        if index >= len(self.reply):
+            self.say(
+                f"   Det finns ingen knapp ({letter}) längst ner. (Skicka text med \\{letter}.)"
+            )
+            return
+        button = self.reply[index]
+        if button.location:
+            self.say(f"   {LOCATION_EXAMPLE}")
+            self.asking_location = True
         else:
             self.world.send_text(self.identity.user_id, button.value)
 
+    def answer_location(self, line: str) -> None:
+        if not line.strip():
+            self.asking_location = False
+            self.say("   Ingen plats skickades.")
+            return
+        coordinates = parse_coordinates(line)
+        if coordinates is None:
+            self.say(f"   Det är inga koordinater. {LOCATION_EXAMPLE}")
+            return
+        self.asking_location = False
+        self.world.send_location(self.identity.user_id, *coordinates)
+
     def location(self, rest: str) -> None:
-        try:
-            lat_text, lon_text = rest.replace(",", " ").split()
-            lat, lon = float(lat_text), float(lon_text)
-        except ValueError:
+        coordinates = parse_coordinates(rest)
+        if coordinates is None:
             self.say("   Skriv: /location 59.4239 17.8328")
             return
-        self.world.send_location(self.identity.user_id, lat, lon)
+        self.world.send_location(self.identity.user_id, *coordinates)
 
     def photo(self, path: str) -> None:
         try:
@@ -250,11 +307,17 @@ async def run_shell(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> None:
-    """Start the emulator and the bot, then chat until /quit or end of input."""
+    """Start the emulator and the bot, then chat until /quit or end of input.
+
+    Without `database` everything goes into one temporary folder, removed at exit: the
+    database, the photos (media folder) and the files the bot sends. With it, the settings'
+    media folder is used and the bot's files go to ./shell-files."""
     with contextlib.ExitStack() as stack:
+        media, files = settings.media_dir, SHELL_FILES
         if database is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trygg-shell-")))
-            database = folder / "shell.sqlite3"
+            database, media, files = folder / "shell.sqlite3", folder / "media", folder / "filer"
+            media.mkdir()
         async with Emulator() as emulator:
             local = settings.model_copy(
                 update={
@@ -262,10 +325,11 @@ async def run_shell(
                     "api_base_url": emulator.base_url,
                     "api_file_url": emulator.file_url,
                     "database": database,
+                    "media_dir": media,
                 }
             )
             emulator.world.member_updates = True  # /block and /unblock, as Telegram
-            shell = Shell(emulator.world, deployment, stdout)
+            shell = Shell(emulator.world, deployment, stdout, files)
             # In-process (no long polling): waiting for the bot's answer is then exact, not
             # a quiet window (bot.emulator.inprocess).
             request = EmulatorRequest(emulator.world, emulator.token)
@@ -277,20 +341,23 @@ async def run_shell(
                     "Trygghetsboten, lokal testmiljö: ingen token och inget nät behövs. "
                     f"Databas: {database}"
                 )
+                shell.say(f"Foton sparas i {media}, filer från boten i {files}.")
                 shell.say(
-                    "Du chattar som invånare. Skriv /start. Siffra = tryck på knapp. "
-                    "/as kommunpolis byter roll, /shellhelp visar allt, /quit avslutar."
+                    "Du chattar som invånare. Skriv /start. Siffra = tryck på knapp, bokstav = "
+                    "knapp längst ner. /as kommunpolis byter roll, /shellhelp visar allt, "
+                    "/quit avslutar."
                 )
                 queue: asyncio.Queue[str | None] = asyncio.Queue()
                 loop = asyncio.get_running_loop()
                 threading.Thread(target=_reader, args=(loop, queue, stdin), daemon=True).start()
                 while True:
                     if interactive:
-                        stdout.write(f"{shell.identity.label}> ")
+                        stdout.write(shell.prompt())
                         stdout.flush()
+                    prompt = shell.prompt()
                     line = await queue.get()
                     if line is not None and not interactive:
-                        shell.say(f"{shell.identity.label}> {line.rstrip()}")
+                        shell.say(f"{prompt}{line.rstrip()}")
                     if line is None or not shell.handle(line):
                         break
                     # Let the bot answer before the next prompt (and before the next piped line).
