@@ -33,6 +33,7 @@ from bot.emulator import Emulator
 from bot.emulator.state import Message
 from bot.handlers.common import station_buttons
 from bot.handlers.desk import forward_rows
+from bot.handlers.paging import paged_rows
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.desk import ACTION_CODES, ANSWER_SCOPE, CASE_SCOPE
@@ -125,6 +126,27 @@ def test_own_items_first_then_the_others_on_their_own_pages() -> None:
     assert small is not None
     assert small.items[:3] == ("a", "b", "c")
     assert not small.paged
+    # `apart`: the others on a page of their own even when everything would fit one.
+    near = page_of(own, 0, more=others[:5], apart=True)
+    assert near is not None
+    assert (near.items, near.count, near.next_is_more) == (("a", "b", "c"), 2, True)
+    far = page_of(own, 1, more=others[:5], apart=True)
+    assert far is not None
+    assert (far.items, far.start, far.has_next) == (tuple(others[:5]), 3, False)
+    for alone in (page_of(own, 0, apart=True), page_of([], 0, more=own, apart=True)):
+        assert alone is not None  # with no others, or none of one's own: one page
+        assert (alone.items, alone.paged) == (tuple(own), False)
+    assert page_of(own, 1, apart=True) is None
+
+
+def test_cancel_on_one_page_only_when_asked() -> None:
+    """/uppdatera's and /export's one-page lists stay without Avbryt; the forward list has it."""
+    page = page_of(["a"], 0)
+    assert page is not None
+    rows = [[("a", "v1:u:c:0")]]
+    cancel = ("nav.cancel", "v1:x:x")
+    assert paged_rows(rows, page, label_key, str, cancel) == rows
+    assert paged_rows(rows, page, label_key, str, cancel, always_cancel=True) == [*rows, [cancel]]
 
 
 @pytest.mark.parametrize("arg", ["", "-1", "x", "1.5", "9999999", "01a"])
@@ -347,13 +369,21 @@ def test_the_bundled_kommunpolis_sees_update_choices_in_the_file_order(
     assert len(list(rows)) == 1
 
 
-def test_the_bundled_forward_list_keeps_the_file_order(deployment: Deployment) -> None:
-    """At Jakobsberg, Trafikverket had moved from last to third in the one-page list."""
-    before = [a.id for a in deployment.actors if a.kind is not ActorKind.OTHER]
+def test_the_bundled_forward_list_puts_the_station_first(deployment: Deployment) -> None:
+    """Issue 19, item 4 (was test_the_bundled_forward_list_keeps_the_file_order): on a list
+    of one page too, the actors routed or staffed at Jakobsberg come first, in the file's
+    order, and the others, in the file's order, behind "Fler …"; Avbryt on both pages. The
+    forward buttons carry the actor's id, not a position, so the order may change."""
+    file_order = [a.id for a in deployment.actors if a.kind is not ActorKind.OTHER]
     near, far = forward_targets(deployment, "jakobsberg", ())
-    assert [a.id for a in near + far] == before
-    (page,) = forward_pages(deployment, "jakobsberg")
-    assert [a.rpartition(".")[2] for a in args(page, "fw")] == before
+    at_jakobsberg = ["polisen-jarfalla", "jarfalla-kommun", "trafikverket"]
+    assert [a.id for a in near] == at_jakobsberg
+    assert [a.id for a in far] == [a for a in file_order if a not in at_jakobsberg]
+    first, others = forward_pages(deployment, "jakobsberg")
+    assert [a.rpartition(".")[2] for a in args(first, "fw")] == at_jakobsberg
+    assert [a.rpartition(".")[2] for a in args(others, "fw")] == [a.id for a in far]
+    assert [b[0] for b in first[-2] + first[-1]] == ["paging.more", "nav.cancel"]
+    assert [b[0] for b in others[-2] + others[-1]] == ["paging.previous", "nav.cancel"]
 
 
 # ---------------------------------------------------------------------- where a page goes

@@ -351,7 +351,8 @@ async def test_forward_only_to_an_actor_the_menu_offers(
         assert officer.answer() == officer.t("desk.refused"), target
     assert actors() == routed
     assert db_rows(bot_settings, "SELECT 1 FROM case_events WHERE action = 'forward'") == []
-    # What the menu offers works.
+    # What the menu offers works (Västtrafik is not at Jakobsberg: behind "Fler …").
+    await officer.tap(officer.t("paging.more"))
     await officer.tap("Västtrafik")
     assert actors() == routed | {"vasttrafik"}
 

@@ -63,14 +63,21 @@ def _chunks(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
 
 
 def page_of(
-    items: Sequence[T], number: int, size: int = PAGE_SIZE, more: Sequence[T] = ()
+    items: Sequence[T],
+    number: int,
+    size: int = PAGE_SIZE,
+    more: Sequence[T] = (),
+    *,
+    apart: bool = False,
 ) -> Page[T] | None:
     """Page `number` (from 0) of `items` followed by `more`, or None when there is no such
     page (a forged or stale button). `more` (the others, after the member's own scope)
-    starts on a page of its own, unless everything fits on one page (`SLACK`)."""
+    starts on a page of its own, unless everything fits on one page (`SLACK`); with `apart`,
+    always (behind "Fler…", so the first page shows only `items`). An empty list is one
+    empty page."""
     if size < 1:
         raise ValueError("a page holds at least one item")
-    if fits(len(items) + len(more), size):
+    if fits(len(items) + len(more), size) and not (apart and items and more):
         chunks, own = [tuple(items) + tuple(more)], 1
     else:
         chunks = _chunks(items, size) + _chunks(more, size)

@@ -37,7 +37,7 @@ from bot.handlers.common import (
     lang_of,
     send,
 )
-from bot.handlers.paging import gone, paged_rows, prefix, show_page
+from bot.handlers.paging import gone, paged_rows, prefix, show_page, shows
 from bot.services.desk import (
     ACTION_CODES,
     ANSWER_SCOPE,
@@ -113,8 +113,9 @@ async def on_case_button(update: Update, context: AppContext) -> int:
         elif cb.action in ("fwd", "fp"):  # the list of actors; "fp": one of its pages
             await offer_forward(update, context, case, cb.action == "fp", extra)
         elif cb.action == "fx":
-            await query.answer()
-            await clear_buttons(update)
+            await query.answer()  # Avbryt: only the list that shows it loses its buttons
+            if shows(query.message, query.data):  # not a card a forged one is pressed on
+                await clear_buttons(update)
             await send(update, context, t("desk.cancelled"))
         elif cb.action == "fw":
             await desk.forward(member, case.reference, extra)
@@ -202,8 +203,9 @@ def forward_rows(
     number: int | None,
 ) -> list[list[Button]] | None:
     """Page `number` of the actors a case can go to: those at its station (`near`) first, the
-    others under "Fler…"; one a row, with Avbryt when paged. None: no such page."""
-    page = None if number is None else page_of(near, number, more=far)
+    others on pages of their own behind "Fler…"; one a row, and Avbryt below. None: no such
+    page."""
+    page = None if number is None else page_of(near, number, more=far, apart=True)
     if page is None:
         return None
     return paged_rows(
@@ -212,6 +214,7 @@ def forward_rows(
         t,
         lambda n: callbacks.encode(CASE_SCOPE, "fp", f"{reference}.{n}"),
         (t("nav.cancel"), callbacks.encode(CASE_SCOPE, "fx", reference)),
+        always_cancel=True,
     )
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import AppContext
@@ -24,11 +24,14 @@ def paged_rows(
     t: Callable[[str], str],
     goto: Callable[[int], str],
     cancel: Button | None = None,
+    *,
+    always_cancel: bool = False,
 ) -> list[list[Button]]:
     """The page's rows; on a list of more than one page, a row to page back and forth (Nästa
-    is "Fler…" where the others begin) and `cancel` below it. One page: the rows alone."""
+    is "Fler…" where the others begin) and `cancel` below it. One page: the rows alone, and
+    `cancel` below them with `always_cancel`."""
     if not page.paged:
-        return list(rows)
+        return [*rows, *([[cancel]] if cancel and always_cancel else [])]
     nav: list[Button] = []
     if page.has_previous:
         nav.append((t("paging.previous"), goto(page.number - 1)))
@@ -53,6 +56,13 @@ def holds(message: Message, prefixes: Sequence[str]) -> bool:
         for row in rows
         for button in row
     )
+
+
+def shows(message: MaybeInaccessibleMessage | None, data: str | None) -> bool:
+    """Whether `message` has a button whose data is `data` (the one pressed, not forged)."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    rows = markup.inline_keyboard if markup else ()
+    return data is not None and any(b.callback_data == data for row in rows for b in row)
 
 
 async def show_page(
