@@ -24,6 +24,7 @@ from bot.delivery.pacing import BotLimiter
 from bot.delivery.transport import AiohttpRequest
 from bot.domain.commands import menu
 from bot.domain.deployment import Deployment
+from bot.drafts import expire_drafts
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
 from bot.logs import hide_resident_content
@@ -221,8 +222,9 @@ async def _digest(context: AppContext) -> None:
 
 
 async def _purge(context: AppContext) -> None:
-    """Job, daily: apply the deployment's retention rules."""
+    """Job, daily: apply the deployment's retention rules (drafts too: bot.drafts)."""
     counts = await context.services.purge()
+    counts["drafts"] = await expire_drafts(context.application)
     log.info("Retention purge: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

@@ -244,6 +244,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outbox_pending ON outbox(status, priority, id);
     """,
+    # 13: when a resident's draft (user_data "draft") last changed, for its expiry after
+    # retention.draft_days (storage.bot_state stamps it on each write that changes the draft).
+    # Drafts from before have no time: they count as changed now, at the migration.
+    """
+    ALTER TABLE ptb_user_data ADD COLUMN draft_changed_at TEXT;
+    UPDATE ptb_user_data SET draft_changed_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+        WHERE json_valid(data) AND json_type(data, '$.draft') = 'object';
+    CREATE INDEX ptb_user_data_draft ON ptb_user_data(draft_changed_at)
+        WHERE draft_changed_at IS NOT NULL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

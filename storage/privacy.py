@@ -126,6 +126,16 @@ class PrivacyRepository:
             )
         return Erased(cases, tuple(photos))
 
+    async def case_photos_among(self, paths: list[str]) -> set[str]:
+        """Which of these photo files belong to a case (and stay when a draft expires)."""
+        if not paths:
+            return set()
+        marks = ", ".join("?" * len(paths))
+        rows = await self._db.fetchall(
+            f"SELECT path FROM case_photos WHERE path IN ({marks})", tuple(paths)
+        )
+        return {r["path"] for r in rows}
+
     async def purge(
         self,
         identity_before: str,

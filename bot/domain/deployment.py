@@ -197,6 +197,9 @@ class Retention(Model):
     identity_days: int = Field(default=365, gt=0)
     photo_days: int = Field(default=180, gt=0)
     case_days: int = Field(default=730, gt=0)
+    #: A draft the resident left unsent expires this many days after its last change, with
+    #: its photos (bot.drafts).
+    draft_days: int = Field(default=7, gt=0)
     #: When a resident erases their data, keep the free text of their cases for the officers
     #: (true) or erase it as well (false): text, place, pin, photos, answers, the officers'
     #: messages to the resident (questions, closing notes), and the copies in messages to staff.

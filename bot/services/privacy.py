@@ -8,9 +8,11 @@ from typing import Any
 
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
+from bot.domain.models import Case
 from bot.media import remove_photos
 from bot.services.intake import Intake
 from bot.settings import Settings
+from storage.bot_state import BotStateRepository
 from storage.database import Database
 from storage.privacy import PrivacyRepository
 from storage.residents import ResidentRepository
@@ -32,6 +34,7 @@ class Privacy:
         self.residents = residents
         self.repository = privacy
         self.intake = intake
+        self.bot_state = BotStateRepository(db)
 
     # ------------------------------------------------------------------ consent
     @property
@@ -92,3 +95,21 @@ class Privacy:
         await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
         await self.checkpoint()
         return counts
+
+    # ------------------------------------------------------------------ drafts
+    async def stale_drafts(self, now: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """(user id, draft) of drafts unchanged for longer than retention.draft_days."""
+        before = now - dt.timedelta(days=self.deployment.retention.draft_days)
+        return await self.bot_state.stale_drafts(before.isoformat(timespec="seconds"))
+
+    async def expire_draft(self, draft: Draft) -> Case | None:
+        """Delete an expired draft's photo files, except any a case holds. A draft that was
+        sent keeps them all, and the case it became is returned (None: it was not sent)."""
+        case = await self.intake.submitted(draft)
+        if case is not None:
+            return case
+        photos = list(draft.photos)
+        held = await self.repository.case_photos_among(photos)
+        gone = [p for p in photos if p not in held]
+        await asyncio.to_thread(remove_photos, gone, self.settings.media_dir)
+        return None

@@ -16,6 +16,7 @@ from bot.domain.intake import Action, Step, TextProblem, takes
 from bot.handlers.chooser import replace
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of
 from bot.handlers.intake.answers import place_given
+from bot.handlers.intake.expired import tell_expired
 from bot.handlers.intake.flow import cancel, choose_station, finish, load, say_sent, submit
 from bot.handlers.intake.prompts import show, station_rows, station_text, times_rows
 from bot.handlers.intake.turn import DRAFT, END, SENT, Turn
@@ -40,6 +41,8 @@ async def on_callback(update: Update, context: AppContext) -> int | None:
         if cb is not None and reference is not None:  # a button of a draft sent before
             await say_sent(update, context, cb.scope, reference)
             return END if turn is None else None
+        if cb is not None and await tell_expired(update, context, cb.scope):
+            return END if turn is None else None  # a draft the retention job removed
         lang = await lang_of(update, context)
         await answer_query(query, context.services.text(lang, "error.stale"), alert=True)
         return None

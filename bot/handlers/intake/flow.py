@@ -10,6 +10,7 @@ from bot.domain import callbacks
 from bot.domain.intake import Draft, Step, TextProblem
 from bot.domain.models import CaseKind
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of, send, send_menu
+from bot.handlers.intake.expired import tell_expired
 from bot.handlers.intake.prompts import location_keyboard, show
 from bot.handlers.intake.turn import (
     ALBUM_ANSWERED,
@@ -183,6 +184,8 @@ async def sent_again(update: Update, context: AppContext) -> None:
     if cb is not None and reference is not None:
         await say_sent(update, context, cb.scope, reference)
         return
+    if cb is not None and await tell_expired(update, context, cb.scope):
+        return  # a draft the retention job removed
     lang = await lang_of(update, context)
     await answer_query(query, context.services.text(lang, "error.stale"), alert=True)
 
