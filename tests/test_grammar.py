@@ -339,7 +339,7 @@ def test_a_case_and_its_status_have_one_word_each(every: Catalogs) -> None:
 
 
 DESK_CARD = ("kind", "reference", "station", "category", "place", "times", "description",
-             "photos", "supporters", "received", "status")  # fmt: skip
+             "photos", "supporters", "received", "status", "language")  # fmt: skip
 
 
 def test_arabic_has_its_six_forms(every: Catalogs) -> None:

@@ -60,6 +60,11 @@ class IllegalTransition(ValueError):
         self.action = action
 
 
+def allowed(status: Status) -> frozenset[Action]:
+    """The actions the table allows from `status`: a case card offers these and no others."""
+    return frozenset(action for (start, action) in TRANSITIONS if start is status)
+
+
 def apply(status: Status, action: Action) -> Status:
     """The status after `action`, or IllegalTransition."""
     try:

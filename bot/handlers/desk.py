@@ -37,6 +37,7 @@ from bot.handlers.common import (
     lang_of,
     send,
 )
+from bot.handlers.desk_card import pending_note, refresh, send_card
 from bot.handlers.paging import gone, paged_rows, prefix, show_page, shows
 from bot.services.desk import (
     ACTION_CODES,
@@ -89,13 +90,13 @@ async def on_case_button(update: Update, context: AppContext) -> int:
         case = await (desk.view if cb.action == "show" else desk.authorise)(member, reference)
         if cb.action == "show":
             await query.answer()
-            await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
+            await send_card(update, context, desk, case)
         elif cb.action in ACTION_CODES:
             action = ACTION_CODES[cb.action]
             if action in NEEDS_NOTE:
                 apply(Status(case.status), action)  # refuse early, before asking for text
                 assert context.user_data is not None
-                context.user_data["desk"] = {"action": action.value, "ref": case.reference}
+                context.user_data["desk"] = pending_note(update, desk, action, case)
                 await query.answer()
                 key = "desk.ask_prompt" if action is Action.ASK else "desk.note_prompt"
                 await send(update, context, t(key, reference=case.reference))
@@ -104,12 +105,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
             await query.answer(
                 t("desk.done", reference=case.reference, status=t(f"status.{outcome.status.value}"))
             )
-            await send(
-                update,
-                context,
-                desk.card_text(outcome.case),
-                keyboard(desk.card_buttons(outcome.case)),
-            )
+            await send_card(update, context, desk, outcome.case)
         elif cb.action in ("fwd", "fp"):  # the list of actors; "fp": one of its pages
             await offer_forward(update, context, case, cb.action == "fp", extra)
         elif cb.action == "fx":
@@ -245,6 +241,7 @@ async def on_note(update: Update, context: AppContext) -> int:
     except Refused:
         await refuse(update, context)
         return ConversationHandler.END
+    await refresh(update, context, desk, pending, outcome.case)  # the card pressed, redrawn
     if outcome.action is Action.ASK:
         await send(update, context, desk.t("desk.asked", reference=outcome.case.reference))
     else:
@@ -371,7 +368,7 @@ async def show_case(update: Update, context: AppContext) -> None:
     except NotFound as missing:
         await send(update, context, desk.t(missing.key, reference=missing.reference))
         return
-    await send(update, context, desk.card_text(case), keyboard(desk.card_buttons(case)))
+    await send_card(update, context, desk, case)
 
 
 def build() -> list[ConversationHandler[AppContext]]:

@@ -14,13 +14,29 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import callbacks
 from bot.domain.deployment import Deployment
+from bot.domain.lifecycle import Action, Status, allowed
 from bot.domain.models import Case, Staff
+from bot.domain.promises import commitment_in
 from bot.domain.text import one_line, paragraphs
-from bot.i18n import Catalogs, Safe, date_time
+from bot.i18n import SOURCE_LANGUAGE, Catalogs, Safe, date_time
 from storage.outbox import OutboxItem
 
 #: Callback scope of officer actions on a case (the card's buttons).
 CASE_SCOPE = "c"
+
+#: A card's buttons in their order, two a row: the action, its label, its callback code. A
+#: card shows those the lifecycle allows from the case's status (`allowed`), so a closed case
+#: offers to reopen it and no button that would only answer with an error.
+CARD_BUTTONS: tuple[tuple[Action, str, str], ...] = (
+    (Action.ACKNOWLEDGE, "desk.btn.ack", "ack"),
+    (Action.ASK, "desk.btn.ask", "ask"),
+    (Action.START, "desk.btn.start", "start"),
+    (Action.RESOLVE, "desk.btn.resolve", "res"),
+    (Action.REJECT, "desk.btn.reject", "rej"),
+    (Action.FORWARD, "desk.btn.forward", "fwd"),
+    (Action.REOPEN, "desk.btn.reopen", "reopen"),
+    (Action.LINK, "desk.btn.link", "link"),
+)
 
 
 class Cards:
@@ -76,18 +92,43 @@ class Cards:
             supporters=case.supporters,
             received=self.local_time(case.created_at),
             status=self.t(f"status.{case.status}"),
+            language=self.language_name(case.language),
+        ) + self.commitment_line(case.commitment_id)
+
+    def shown_text(self, case: Case) -> str:
+        """The card's text as Telegram shows it, without markup: what a card message of this
+        case, as it is now, holds."""
+        return html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", self.text(case)))
+
+    def language_name(self, code: str | None) -> str:
+        """The language the resident wrote in, named in the desk's language ("finska"); the
+        names are the export's (`export.language.*`). Its code when unnamed, "–" if unknown."""
+        if not code:
+            return "–"
+        key = f"export.language.{code}"
+        return self.t(key) if key in self.catalogs.keys(SOURCE_LANGUAGE) else code
+
+    def commitment_line(self, commitment_id: str | None) -> str:
+        """The line under the card naming the commitment the case is linked to, in the desk's
+        language ('' when there is none; its id when the deployment file no longer has it)."""
+        if commitment_id is None:
+            return ""
+        found = (
+            c for p in self.deployment.promises for c in p.commitments if c.id == commitment_id
         )
+        commitment = next(found, None)
+        title = commitment_in(commitment, self.lang).text if commitment else commitment_id
+        return "\n" + self.t("desk.card_commitment", commitment=title)
 
     def buttons(self, case: Case) -> list[list[list[str]]]:
-        def b(key: str, code: str) -> list[str]:
-            return [self.t(key), callbacks.encode(CASE_SCOPE, code, case.reference)]
-
-        return [
-            [b("desk.btn.ack", "ack"), b("desk.btn.ask", "ask")],
-            [b("desk.btn.start", "start"), b("desk.btn.resolve", "res")],
-            [b("desk.btn.reject", "rej"), b("desk.btn.forward", "fwd")],
-            [b("desk.btn.link", "link")],
+        """The actions allowed from the case's status (`CARD_BUTTONS`), two a row."""
+        offered = allowed(Status(case.status))
+        shown = [
+            [self.t(key), callbacks.encode(CASE_SCOPE, code, case.reference)]
+            for action, key, code in CARD_BUTTONS
+            if action in offered
         ]
+        return [shown[i : i + 2] for i in range(0, len(shown), 2)]
 
     def items(self, case: Case, member: Staff, text: str | None = None) -> list[OutboxItem]:
         """The card, its photos and pin, by Telegram and/or e-mail."""

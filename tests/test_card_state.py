@@ -1,0 +1,206 @@
+"""The officer's case card (issue 19, items 1 and 2): it names the resident's language and
+the linked commitment in the desk's language, and its buttons are the actions the lifecycle
+allows from the case's status, so a closed case offers reopen and nothing that would fail."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.domain import callbacks
+from bot.domain.deployment import Deployment
+from bot.domain.lifecycle import Action, IllegalTransition, Status, allowed, apply
+from bot.domain.models import Case, CaseKind
+from bot.emulator import Emulator
+from bot.emulator.state import Message, World
+from bot.i18n import Catalogs
+from bot.services.cards import CARD_BUTTONS, Cards
+from bot.services.desk import ACTION_CODES
+from bot.settings import Settings
+from tests.bots import in_process
+from tests.people import Person, db_rows, to_description
+
+RESIDENT = 1001
+POLIS_JKB = 100000001  # the kommunpolis at Jakobsberg
+
+#: What each status's card offers, by callback code, in the card's order.
+EXPECTED = {
+    Status.NEW: ["ack", "ask", "start", "rej", "fwd", "link"],
+    Status.ACKNOWLEDGED: ["ask", "start", "res", "rej", "fwd", "link"],
+    Status.IN_PROGRESS: ["ask", "res", "rej", "fwd", "link"],
+    Status.RESOLVED: ["reopen", "link"],
+    Status.NOT_ACTIONABLE: ["reopen", "link"],
+}
+
+
+def case_in(status: Status, language: str | None = "fi", commitment: str | None = None) -> Case:
+    return Case(
+        id=1,
+        reference="JKB-0001",
+        station_id="jakobsberg",
+        number=1,
+        kind=CaseKind.REPORT,
+        category="belysning",
+        status=status,
+        resident_id=None,
+        place_text="Trappan",
+        lat=None,
+        lon=None,
+        times=(),
+        description="Lampan är trasig.",
+        language=language,
+        created_at="2026-01-05T18:00:00+00:00",
+        commitment_id=commitment,
+    )
+
+
+def codes(rows: list[list[list[str]]]) -> list[str]:
+    parsed = [callbacks.parse(data) for row in rows for _, data in row]
+    assert all(cb is not None and cb.arg == "JKB-0001" for cb in parsed)
+    return [cb.action for cb in parsed if cb is not None]
+
+
+def test_every_status_and_every_action_has_its_row() -> None:
+    assert set(EXPECTED) == set(Status)
+    assert {action for action, _, _ in CARD_BUTTONS} == set(Action)  # no action without button
+    for action, _, code in CARD_BUTTONS:  # the handler reads a code as the action it shows
+        assert ACTION_CODES.get(code, action) is action, code
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_the_buttons_are_what_the_lifecycle_allows(
+    status: Status, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    rows = Cards(deployment, catalogs).buttons(case_in(status))
+    shown = codes(rows)
+    assert shown == EXPECTED[status]
+    by_code = {code: action for action, _, code in CARD_BUTTONS}
+    assert {by_code[c] for c in shown} == allowed(status)
+    for code in shown:  # every button shown is a move the table accepts
+        apply(status, by_code[code])
+    for action in set(Action) - allowed(status):  # every one left out would be refused
+        with pytest.raises(IllegalTransition):
+            apply(status, action)
+    assert all(1 <= len(row) <= 2 for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("desk", "language", "line"),
+    [
+        ("sv", "fi", "Språk: finska"),
+        ("sv", "ar", "Språk: arabiska"),
+        ("en", "fi", "Language: Finnish"),
+        ("fi", "ar", "Kieli: arabia"),
+        ("ar", "sv", "اللغة: السويدية"),
+        ("sv", None, "Språk: –"),
+    ],
+)
+def test_the_card_names_the_language_in_the_desks_language(
+    desk: str, language: str | None, line: str, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    cards = Cards(deployment, catalogs)
+    cards.lang = desk
+    text = cards.text(case_in(Status.NEW, language))
+    assert line in text.replace("\u2068", "").replace("\u2069", "").splitlines()  # RTL isolates
+
+
+def test_the_card_names_the_linked_commitment_in_the_desks_language(
+    deployment: Deployment, catalogs: Catalogs
+) -> None:
+    promise = deployment.promises[0]
+    first = promise.commitments[0].model_copy(update={"translations": {"en": "Yearly walk"}})
+    promises = [
+        promise.model_copy(update={"commitments": [first, *promise.commitments[1:]]}),
+        *deployment.promises[1:],
+    ]
+    cards = Cards(deployment.model_copy(update={"promises": promises}), catalogs)
+    assert "löftet" not in cards.text(case_in(Status.NEW))  # not linked: no line
+    linked = case_in(Status.NEW, commitment=first.id)
+    assert cards.text(linked).endswith(f"\nKopplat till löftet: {first.text}")
+    cards.lang = "en"
+    assert cards.text(linked).endswith("\nLinked to the promise: Yearly walk")
+    gone = case_in(Status.NEW, commitment="removed-from-the-file")
+    assert cards.text(gone).endswith("\nLinked to the promise: removed-from-the-file")
+
+
+# ---------------------------------------------------------------------- through the bot
+@pytest.fixture
+async def desk(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> AsyncIterator[Emulator]:
+    """The bot with the bundled promises running (a case links to a running promise only)."""
+    emulator.world.user(POLIS_JKB, "Staff").started = True
+    async with in_process(emulator, bot_settings, running_deployment):
+        yield emulator
+
+
+def labels(message: Message) -> list[str]:
+    return [b["text"] for b in message.inline_buttons]
+
+
+def now(world: World, chat: int, message: Message) -> Message:
+    """The message as the officer's chat shows it now (after any edit)."""
+    return next(m for m in world.received(chat) if m.id == message.id)
+
+
+async def test_the_officer_sees_language_commitment_and_only_allowed_buttons(
+    desk: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    world = desk.world
+    resident = Person(world, RESIDENT, catalogs, lang="fi")
+    officer = Person(world, POLIS_JKB, catalogs)
+    t = officer.t
+    await to_description(
+        resident, "Jakobsberg", "Valaistus", "Trappan till perrong 1", resident.t("times.evening")
+    )
+    await resident.say("Valot ovat rikki ja portaissa on täysin pimeää.")
+    await resident.tap(resident.t("nav.skip"))
+    await resident.tap(resident.t("summary.send"))
+    first = await world.wait_for(
+        POLIS_JKB, lambda m: "JKB-0001" in m.text and bool(m.inline_buttons)
+    )
+
+    # Item 1: a Finnish text is no surprise; the commitment shows once it is linked.
+    assert "Språk: finska" in first.text.splitlines()
+    assert "Valot ovat rikki" in first.text
+    assert "Kopplat till löftet" not in first.text
+    assert t("desk.btn.resolve") not in labels(first)  # a new case is acknowledged first
+    assert t("desk.btn.reopen") not in labels(first)
+    await officer.tap(t("desk.btn.link"))
+    await officer.tap("Ökad polisiär närvaro")
+    (card,) = [m for m in await officer.say("/arende JKB-0001") if m.kind == "text"]
+    assert "Kopplat till löftet: Ökad polisiär närvaro i centrala Jakobsberg." in card.text
+    assert "Språk: finska" in card.text
+
+    # Item 2: the card that is pressed follows the case; a closed one offers reopen.
+    await officer.tap(t("desk.btn.ack"))
+    acknowledged = world.last(POLIS_JKB)
+    assert t("desk.btn.resolve") in labels(acknowledged)
+    await officer.tap(t("desk.btn.resolve"))
+    await officer.say("Lamporna är bytta.")
+    assert officer.last_text() == t("desk.done", reference="JKB-0001", status=t("status.resolved"))
+    pressed = now(world, POLIS_JKB, acknowledged)
+    assert labels(pressed) == [t("desk.btn.reopen"), t("desk.btn.link")]
+    assert f"Status: {t('status.resolved')}" in pressed.text
+    assert "Kopplat till löftet: Ökad polisiär närvaro" in pressed.text
+    (card,) = [m for m in await officer.say("/arende JKB-0001") if m.kind == "text"]
+    assert labels(card) == [t("desk.btn.reopen"), t("desk.btn.link")]
+
+    # A stale button on an old card: the one-line refusal, nothing changes.
+    refused = t("desk.illegal", state=t("case.is.resolved"))
+    for label in (t("desk.btn.ack"), t("desk.btn.ask")):
+        data = next(b["callback_data"] for b in first.inline_buttons if b["text"] == label)
+        await officer.press(now(world, POLIS_JKB, first), data)
+        assert officer.answer() == refused
+        assert "\n" not in refused
+    assert db_rows(bot_settings, "SELECT status FROM cases")[0]["status"] == "resolved"
+
+    # Reopened: open actions again, and no reopen.
+    await officer.press(card, next(b["callback_data"] for b in card.inline_buttons))
+    reopened = world.last(POLIS_JKB)
+    assert f"Status: {t('status.in_progress')}" in reopened.text
+    assert t("desk.btn.resolve") in labels(reopened)
+    assert t("desk.btn.reopen") not in labels(reopened)
+    assert db_rows(bot_settings, "SELECT status FROM cases")[0]["status"] == "in_progress"
+    await world.wait_for(RESIDENT, lambda m: "JKB-0001" in m.text and "uudelleen" in m.text)
