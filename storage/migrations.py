@@ -254,6 +254,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX ptb_user_data_draft ON ptb_user_data(draft_changed_at)
         WHERE draft_changed_at IS NOT NULL;
     """,
+    # 14: the language Telegram last reported for a staff member (an update's language_code),
+    # so cards pushed to them are in it when neither the deployment file nor their own choice
+    # names one (bot.domain.staff_language).
+    """
+    ALTER TABLE staff ADD COLUMN telegram_language TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

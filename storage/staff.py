@@ -42,7 +42,15 @@ class StaffEntry:
         return f"tg:{self.telegram_id}" if self.telegram_id else f"mail:{self.email}"
 
 
+#: A staff row's columns with their own language choice in the bot (the residents' row of
+#: their chat, which /sprak sets): read as `_staff` expects, `s` being the staff table.
+COLUMNS = (
+    "s.*, (SELECT r.language FROM residents r WHERE r.chat_id = s.telegram_id) AS chosen_language"
+)
+
+
 def _staff(row: aiosqlite.Row) -> Staff:
+    keys = row.keys()
     return Staff(
         id=row["id"],
         telegram_id=row["telegram_id"],
@@ -53,6 +61,8 @@ def _staff(row: aiosqlite.Row) -> Staff:
         email=row["email"],
         source=row["source"],
         active=bool(row["active"]),
+        chosen_language=row["chosen_language"] if "chosen_language" in keys else None,
+        telegram_language=row["telegram_language"] if "telegram_language" in keys else None,
     )
 
 
@@ -109,17 +119,28 @@ class StaffRepository:
 
     async def by_telegram(self, telegram_id: int) -> Staff | None:
         row = await self._db.fetchone(
-            "SELECT * FROM staff WHERE telegram_id = ? AND active = 1", (telegram_id,)
+            f"SELECT {COLUMNS} FROM staff s WHERE telegram_id = ? AND active = 1", (telegram_id,)
         )
         return _staff(row) if row else None
 
     async def get(self, staff_id: int) -> Staff | None:
-        row = await self._db.fetchone("SELECT * FROM staff WHERE id = ?", (staff_id,))
+        row = await self._db.fetchone(f"SELECT {COLUMNS} FROM staff s WHERE id = ?", (staff_id,))
         return _staff(row) if row else None
 
     async def active(self) -> list[Staff]:
-        rows = await self._db.fetchall("SELECT * FROM staff WHERE active = 1 ORDER BY name")
+        rows = await self._db.fetchall(
+            f"SELECT {COLUMNS} FROM staff s WHERE active = 1 ORDER BY name"
+        )
         return [_staff(r) for r in rows]
+
+    async def note_telegram_language(self, staff_id: int, code: str | None) -> None:
+        """Remember the language Telegram reports for a staff member (only a change writes)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE staff SET telegram_language = ? WHERE id = ?"
+                " AND telegram_language IS NOT ?",
+                (code, staff_id, code),
+            )
 
     async def unreachable(self) -> set[int]:
         """Telegram ids of active staff whose chat Telegram refused (storage.chats): they

@@ -22,7 +22,7 @@ from storage.cases import _case, insert
 from storage.database import utcnow
 from storage.outbox import OutboxItem, insert_items
 from storage.residents import _resident
-from storage.staff import _staff
+from storage.staff import COLUMNS, _staff
 
 R = TypeVar("R")
 
@@ -121,7 +121,7 @@ def staff_at(conn: sqlite3.Connection, station_id: str) -> AtStation:
     """Active staff who work at this station, by name, each with whether Telegram refused
     their chat (storage.chats; see StaffRepository.unreachable)."""
     rows = conn.execute(
-        "SELECT s.*, EXISTS (SELECT 1 FROM chats c WHERE c.chat_id = s.telegram_id"
+        f"SELECT {COLUMNS}, EXISTS (SELECT 1 FROM chats c WHERE c.chat_id = s.telegram_id"
         " AND c.active = 0) AS refused FROM staff s WHERE s.active = 1"
         " AND EXISTS (SELECT 1 FROM json_each(s.stations) WHERE value = ?)"
         " ORDER BY s.name, s.id",

@@ -173,6 +173,7 @@ class StaffMember(Model):
     actor: Slug
     stations: list[Slug] = Field(default_factory=list)
     email: Email | None = None
+    language: LanguageCode | None = None  # what they read (bot.domain.staff_language)
 
     @property
     def actor_id(self) -> str:
@@ -370,6 +371,9 @@ def find_problems(dep: Deployment) -> list[Problem]:
         unknown(where, "stations", member.stations, stations, "station")
         if member.role is not Role.ADMIN and not member.stations:
             problems.append(Problem(f"{where}.stations", "staff other than admin need a station"))
+        if member.language and member.language not in dep.deployment.languages:
+            have = ", ".join(dep.deployment.languages)
+            problems.append(Problem(f"{where}.language", f"{member.language!r} is not in {have}"))
 
     from bot.domain.promise_checks import promise_problems  # it imports this module's models
 

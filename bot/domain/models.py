@@ -99,6 +99,10 @@ class Staff:
     email: str | None
     source: str
     active: bool
+    #: Their language in the bot (/sprak) and the one Telegram last reported for them: see
+    #: bot.domain.staff_language for which one they read.
+    chosen_language: str | None = None
+    telegram_language: str | None = None
 
 
 class InviteError(ValueError):

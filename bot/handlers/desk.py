@@ -26,7 +26,7 @@ from bot.domain.models import Case, NotFound, Staff
 from bot.domain.paging import page_number, page_of
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.domain.text import clipped
-from bot.handlers.access import member_of, refuse
+from bot.handlers.access import desk_of, member_of, refuse
 from bot.handlers.common import (
     Button,
     Handlers,
@@ -44,6 +44,7 @@ from bot.services.desk import (
     ANSWER_SCOPE,
     CASE_SCOPE,
     AlreadyHandled,
+    Desk,
     Refused,
     TooLong,
 )
@@ -54,9 +55,9 @@ PAGE_SIZE = 5
 MAX_PAGE = 100_000
 
 
-def already_handled(context: AppContext, exc: AlreadyHandled) -> str:
-    """Another officer was first: who, and where the case is now."""
-    desk = context.services.desk
+def already_handled(desk: Desk, exc: AlreadyHandled) -> str:
+    """Another officer was first: who, and where the case is now (`desk`: as the reader
+    reads it)."""
     return desk.t(
         "desk.already_handled",
         reference=exc.reference,
@@ -71,7 +72,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
     query = update.callback_query
     assert query is not None
     cb = callbacks.parse(query.data)
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     member = await member_of(update, context)
     if cb is None or member is None:
         await refuse(update, context)
@@ -138,7 +139,7 @@ async def on_case_button(update: Update, context: AppContext) -> int:
         else:
             raise Refused
     except AlreadyHandled as exc:
-        await query.answer(already_handled(context, exc), show_alert=True)
+        await query.answer(already_handled(desk, exc), show_alert=True)
     except (Refused, ValueError) as exc:
         if isinstance(exc, IllegalTransition):
             await query.answer(
@@ -166,7 +167,7 @@ async def offer(
         for label, id_ in options
     ]
     await query.answer()
-    prompt = context.services.desk.t(key, reference=reference)
+    prompt = (await desk_of(update, context)).t(key, reference=reference)
     await send(update, context, prompt, keyboard(in_rows(buttons, 1)))
 
 
@@ -175,7 +176,7 @@ async def offer_forward(
 ) -> None:
     """Where the case goes, a page at a time; `paging`: a press on the list's Föregående or
     Nästa (page `number`), which edits the list in place."""
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     near, far = await desk.forward_targets(case)
     rows = forward_rows(desk.t, case.reference, near, far, page_number(number) if paging else 0)
     prompt = desk.t("desk.forward_prompt", reference=case.reference)
@@ -220,7 +221,7 @@ async def on_note(update: Update, context: AppContext) -> int:
     assert message is not None
     assert context.user_data is not None
     pending = context.user_data.pop("desk", None)
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     if not pending or not message.text:
         return ConversationHandler.END
     member = await member_of(update, context)
@@ -232,7 +233,7 @@ async def on_note(update: Update, context: AppContext) -> int:
         )
         return ConversationHandler.END
     except AlreadyHandled as exc:
-        await send(update, context, already_handled(context, exc))
+        await send(update, context, already_handled(desk, exc))
         return ConversationHandler.END
     except TooLong as exc:
         context.user_data["desk"] = pending  # nothing was done: the next text is the note
@@ -318,7 +319,7 @@ async def on_answer(update: Update, context: AppContext) -> int:
 
 # ---------------------------------------------------------------------- lists and commands
 async def send_list(update: Update, context: AppContext, member: Staff, page: int) -> None:
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     cases, total = await desk.open_cases(member, page, PAGE_SIZE)
     if not cases:
         await send(update, context, desk.t("desk.list_none"))
@@ -353,7 +354,7 @@ async def send_list(update: Update, context: AppContext, member: Staff, page: in
 async def show_case(update: Update, context: AppContext) -> None:
     """/arende <ref>: one case card, for staff who may see it."""
     member = await member_of(update, context)
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     if member is None:
         await refuse(update, context)
         return

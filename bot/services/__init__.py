@@ -9,13 +9,14 @@ and wires them.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.deployment import Deployment, Station
 from bot.domain.intake import Draft
-from bot.domain.models import Case, Resident
+from bot.domain.models import Case, Resident, Staff
 from bot.domain.stations import Nearest, StationIndex
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
@@ -181,6 +182,17 @@ class Services:
 
     async def cases_of(self, chat_id: int) -> tuple[Resident | None, list[Case]]:
         return await self.profiles.cases_of(chat_id)
+
+    # ------------------------------------------------------------------ staff
+    async def desk_for(self, member: Staff, telegram_language: str | None) -> Desk:
+        """The desk as `member` reads it in their own chat (bot.domain.staff_language): its
+        replies and cards in their language. The language Telegram reports for them is
+        remembered, for the cards and alerts pushed to them later."""
+        if telegram_language and telegram_language != member.telegram_language:
+            await self.desk.staff.note_telegram_language(member.id, telegram_language)
+        desk = copy.copy(self.desk)
+        desk.cards = self.desk.cards.reader(member, telegram_language)
+        return desk
 
     # ------------------------------------------------------------------ intake
     @property

@@ -2,11 +2,13 @@
 
 The card's text and buttons, its photos and pin, the e-mail copy, the reminder and the
 escalation alert above it, and a resident's answer passed back to staff: all outbox items
-(what the outbox stores), rendered in the desk's language.
+(what the outbox stores), each rendered in the language its reader reads
+(bot.domain.staff_language); a station's group chat reads the deployment's default.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 import re
@@ -17,6 +19,7 @@ from bot.domain.deployment import Deployment
 from bot.domain.lifecycle import Action, Status, allowed
 from bot.domain.models import Case, Staff
 from bot.domain.promises import commitment_in
+from bot.domain.staff_language import staff_language
 from bot.domain.text import one_line, paragraphs
 from bot.i18n import SOURCE_LANGUAGE, Catalogs, Safe, date_time
 from storage.outbox import OutboxItem
@@ -46,9 +49,22 @@ class Cards:
         self.deployment = deployment
         self.catalogs = catalogs
         self.email_enabled = email_enabled
-        #: The desk's language: staff read cards, alerts and answers in it.
+        #: The language these cards are in: the deployment's default, or their reader's
+        #: (`reader`, `in_language`).
         self.lang = deployment.deployment.default_language
         self.zone = ZoneInfo(deployment.deployment.timezone)
+
+    def in_language(self, lang: str) -> Cards:
+        """These cards in `lang` (themselves when they are in it already)."""
+        if lang == self.lang:
+            return self
+        cards = copy.copy(self)
+        cards.lang = lang
+        return cards
+
+    def reader(self, member: Staff, telegram_language: str | None = None) -> Cards:
+        """These cards as `member` reads them (bot.domain.staff_language)."""
+        return self.in_language(staff_language(self.deployment, member, telegram_language))
 
     def t(self, key: str, lang: str | None = None, **params: object) -> str:
         return self.catalogs.text(lang or self.lang, key, **params)
@@ -131,7 +147,10 @@ class Cards:
         return [shown[i : i + 2] for i in range(0, len(shown), 2)]
 
     def items(self, case: Case, member: Staff, text: str | None = None) -> list[OutboxItem]:
-        """The card, its photos and pin, by Telegram and/or e-mail."""
+        """The card, its photos and pin, by Telegram and/or e-mail, in the member's language
+        (`text`: the card already rendered in it)."""
+        if (reader := self.reader(member)) is not self:
+            return reader.items(case, member, text)
         body = text or self.text(case)
         items: list[OutboxItem] = []
         if member.telegram_id:
@@ -179,11 +198,16 @@ class Cards:
     # ------------------------------------------------------------------ around the card
     def reminder_items(self, case: Case, member: Staff, hours: int) -> list[OutboxItem]:
         """The card again, with a reminder above it, for a case nobody acknowledged in time."""
+        if (reader := self.reader(member)) is not self:
+            return reader.reminder_items(case, member, hours)
         reminder = self.t("desk.reminder", reference=case.reference, hours=hours)
         return self.items(case, member, f"{reminder}\n\n{self.text(case)}")
 
-    def escalation(self, chat: int, case: Case, hours: int) -> OutboxItem:
-        """An admin's alert that a case was not acknowledged in time, with the card."""
+    def escalation(self, admin: Staff, case: Case, hours: int) -> OutboxItem:
+        """An admin's alert that a case was not acknowledged in time, with the card (the
+        admin has a Telegram id)."""
+        if (reader := self.reader(admin)) is not self:
+            return reader.escalation(admin, case, hours)
         alert = self.t(
             "desk.escalated",
             reference=case.reference,
@@ -192,7 +216,7 @@ class Cards:
         )
         return OutboxItem(
             "telegram",
-            str(chat),
+            str(admin.telegram_id),
             "text",
             {"text": f"{alert}\n\n{self.text(case)}", "buttons": self.buttons(case)},
             case.id,
@@ -204,7 +228,9 @@ class Cards:
 
     def answer_item(self, case: Case, member: Staff, body: str) -> OutboxItem | None:
         """The answer to one staff member: on Telegram with the card's buttons, else by e-mail
-        (None: neither reaches them)."""
+        (None: neither reaches them); `body`: `answer_text` in the member's language."""
+        if (reader := self.reader(member)) is not self:
+            return reader.answer_item(case, member, body)
         if member.telegram_id:
             return OutboxItem(
                 "telegram",

@@ -333,8 +333,9 @@ class Desk:
                 for s in pick_staff(await self.staff.active(), case.station_id, actors)
                 if is_kommunpolis_at(s, case.station_id)
             ]
-        body = self.cards.answer_text(case, text)
-        check_fits([body])  # staff read it in the desk's language
+        # Each in the language its reader reads (bot.domain.staff_language).
+        bodies = [self.cards.reader(target).answer_text(case, text) for target in targets]
+        check_fits(bodies)
         # The case and the message id name the message: only its reporter's chat answers, and
         # the resident's chat id stays out of the case's history (erasure keeps the case).
         message = None if message_id is None else f"{case.id}:{message_id}"
@@ -351,7 +352,8 @@ class Desk:
                 note=text,
                 message=message,
             )
-            items = [self.cards.answer_item(case, target, body) for target in targets]
+            pairs = zip(targets, bodies, strict=True)
+            items = [self.cards.answer_item(case, t, b) for t, b in pairs]
             await enqueue(conn, [item for item in items if item is not None])
         self.on_enqueue()
         return case

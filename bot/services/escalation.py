@@ -64,7 +64,7 @@ class Escalation:
                 items += self.cards.reminder_items(case, member, hours)
             for admin in staff:
                 if admin.telegram_id and hears_escalation(admin, case.station_id, actors):
-                    items.append(self.cards.escalation(admin.telegram_id, case, hours))
+                    items.append(self.cards.escalation(admin, case, hours))
             async with self._db.transaction() as conn:
                 await mark_escalated(conn, case.id, now.isoformat(timespec="seconds"))
                 await add_event(

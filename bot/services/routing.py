@@ -41,13 +41,15 @@ class Routing:
         SQLite's thread, so it only computes), and what the routing did."""
         refused = {member.id for member, no in at_station if no}
         picked = pick_staff([member for member, _ in at_station], case.station_id, actors)
-        text = self.cards.text(case)  # the same card for everyone: rendered once
+        texts: dict[str, str] = {}  # the card rendered once per language its readers read
         items: list[OutboxItem] = []
         for member in picked:
-            items += self.cards.items(case, member, text)
+            reader = self.cards.reader(member)
+            text = texts.get(reader.lang) or texts.setdefault(reader.lang, reader.text(case))
+            items += reader.items(case, member, text)
         chat = group_chat(self.deployment, case.station_id, case.kind)
-        if chat is not None:
-            items.append(self.cards.group_card(chat, case, text))
+        if chat is not None:  # many read a group: the deployment's default language
+            items.append(self.cards.group_card(chat, case, texts.get(self.cards.lang)))
         # Who really receives it, from the same staff rows the cards went to.
         reached = {
             member.actor_id

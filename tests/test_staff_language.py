@@ -1,0 +1,158 @@
+"""Staff read the bot in their own language (issue 19, item 5): their `language` in the
+deployment file, else their own choice, else their Telegram language, else the default. A
+station's group chat reads the default."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import Message as EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain import callbacks
+from bot.domain.deployment import Deployment
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services.cards import CASE_SCOPE
+from bot.settings import Settings
+from tests.bots import in_process
+from tests.people import Person
+from tests.processes import Sink
+from tests.test_desk import report, wait_for_text
+
+REPO = Path(__file__).resolve().parent.parent
+RESIDENT = 1001
+POLIS_JKB = 100000001
+JKB_GROUP = -1009001
+
+
+def with_staff_language(deployment: Deployment, lang: str | None) -> Deployment:
+    """The bundled deployment, the Jakobsberg kommunpolis reading `lang`, and a group chat
+    for Jakobsberg."""
+    staff = [
+        s.model_copy(update={"language": lang}) if s.telegram_id == POLIS_JKB else s
+        for s in deployment.staff
+    ]
+    stations = [
+        s.model_copy(update={"group_chat_id": JKB_GROUP}) if s.id == "jakobsberg" else s
+        for s in deployment.stations
+    ]
+    return deployment.model_copy(update={"staff": staff, "stations": stations})
+
+
+async def test_a_staff_entry_in_english_reads_cards_and_replies_in_english(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    world.group(JKB_GROUP, "Samverkan Jakobsberg", [POLIS_JKB])
+    officer = Person(world, POLIS_JKB, catalogs)  # Telegram says Swedish; the file says English
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, "en")):
+        await report(Person(world, RESIDENT, catalogs))
+        card = await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        assert catalogs.text("en", "kind.report") in card.text
+        assert catalogs.text("en", "desk.btn.ack") in [b["text"] for b in card.inline_buttons]
+        # The group has many readers: it reads the deployment's default, Swedish.
+        group = await wait_for_text(world, JKB_GROUP, "JKB-0001")
+        assert catalogs.text("sv", "kind.report") in group.text
+        assert catalogs.text("en", "kind.report") not in group.text
+
+        shown = (await officer.say("/arende JKB-0001"))[0]
+        assert catalogs.text("en", "kind.report") in shown.text
+        missing = (await officer.say("/arende JKB-9999"))[0].text
+        assert missing == catalogs.text("en", "desk.no_such_case", reference="JKB-9999")
+        await officer.press_forged(callbacks.encode(CASE_SCOPE, "ack", "XYZ-0001"))
+        assert officer.answer() == catalogs.text("en", "desk.refused")
+
+
+async def test_telegram_language_else_the_default(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """No `language` in the file: the Telegram language when the bot has it (Finnish), for
+    replies and, once known, for the cards pushed to them; an unsupported one is Swedish."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs, lang="fi")
+    world.users[POLIS_JKB].started = True
+    resident = Person(world, RESIDENT, catalogs)
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await report(resident)
+        await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        missing = (await officer.say("/arende JKB-9999"))[0].text
+        assert missing == catalogs.text("fi", "desk.no_such_case", reference="JKB-9999")
+        await report(resident)
+        card = await wait_for_text(world, POLIS_JKB, "JKB-0002")
+        assert catalogs.text("fi", "kind.report") in card.text
+
+        world.users[POLIS_JKB].language_code = "de"
+        missing = (await officer.say("/arende JKB-9999"))[0].text
+        assert missing == catalogs.text("sv", "desk.no_such_case", reference="JKB-9999")
+
+
+async def test_their_own_choice_in_the_bot_wins_over_telegram(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Telegram says Finnish, but the officer chose English with /sprak: English, for replies,
+    and the cards pushed to them."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs, lang="fi")
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await officer.say("/sprak")
+        await officer.tap("English")
+        missing = (await officer.say("/arende JKB-9999"))[0].text
+        assert missing == catalogs.text("en", "desk.no_such_case", reference="JKB-9999")
+        await report(Person(world, RESIDENT, catalogs))
+        card = await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        assert catalogs.text("en", "kind.report") in card.text
+
+
+async def test_an_email_only_member_reads_the_card_in_the_entry_language(
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    smtp: tuple[Sink, int],
+) -> None:
+    """The Jakobsberg kommunpolis without Telegram, `language = "fi"`: the card comes by
+    e-mail (a real SMTP server), in Finnish."""
+    settings = bot_settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
+    )
+    dep = with_staff_language(deployment, "fi")
+    staff = [
+        s.model_copy(update={"telegram_id": None}) if s.telegram_id == POLIS_JKB else s
+        for s in dep.staff
+    ]
+    async with in_process(emulator, settings, dep.model_copy(update={"staff": staff})):
+        await report(Person(emulator.world, RESIDENT, catalogs))
+        for _ in range(100):
+            if smtp[0].messages:
+                break
+            await asyncio.sleep(0.1)
+    (mail,) = smtp[0].messages
+    assert mail["To"] == "kommunpolis.jarfalla@example.org"
+    assert "JKB-0001" in mail["Subject"]
+    body = mail.get_payload(0)
+    assert isinstance(body, EmailMessage)
+    content = body.get_payload(decode=True)
+    assert isinstance(content, bytes)
+    text = content.decode()
+    assert catalogs.text("fi", "kind.report") in text
+    assert catalogs.text("sv", "kind.report") not in text
+
+
+def test_a_bad_staff_language_is_one_line_from_check_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO / "deploy" / "deployment.toml").read_text(encoding="utf-8")
+    marker = f"telegram_id = {POLIS_JKB}\n"
+    assert marker in text
+    bad = tmp_path / "deployment.toml"
+    bad.write_text(text.replace(marker, marker + 'language = "de"\n'), encoding="utf-8")
+    assert main(["check-config", str(bad)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(".language: 'de' is not in sv, en, fi, ar"), lines
+    assert "staff[0]" in lines[0]
