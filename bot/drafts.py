@@ -48,6 +48,7 @@ async def expire_drafts(app: App, now: dt.datetime | None = None) -> int:
         expired += sum(done)
     if expired:
         await app.update_persistence()  # the ended conversations
+        await services.checkpoint()  # as erasure and the purge: no copy stays in the files
     return expired
 
 

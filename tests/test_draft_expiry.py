@@ -118,6 +118,34 @@ async def test_an_old_draft_goes_with_its_photo_a_younger_one_stays(
         assert all((media / p).exists() for p in young_photos)
 
 
+async def test_an_expired_drafts_text_leaves_the_database_files(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Like erasure and the purge, expiry leaves no copy of the draft's text in the database
+    files (bot.sqlite3 and its WAL): the purge's checkpoint ran before the drafts went."""
+    alice = Person(emulator.world, ALICE, catalogs)
+    files = [bot_settings.database, Path(f"{bot_settings.database}-wal")]
+    needle = b"Kalle Svensson"
+
+    def in_files() -> bool:
+        return any(f.exists() and needle in f.read_bytes() for f in files)
+
+    async with in_process(emulator, bot_settings, deployment) as app:
+        await to_description(alice, "Jakobsberg", "Belysning", "Vid trappan")
+        await alice.say("Grannen Kalle Svensson på Ekvägen 12 har en trasig lampa vid porten.")
+        await app.update_persistence()
+        services = app.bot_data.services
+        assert services is not None
+        await services.checkpoint()  # as the purge does, before the drafts expire
+        assert in_files()
+        age(bot_settings, ALICE, 8)
+
+        assert await expire_drafts(app, NOW) == 1
+
+        assert DRAFT not in app.user_data[ALICE]
+        assert not in_files(), "the expired draft's text is still in the database files"
+
+
 async def test_a_sent_drafts_copy_expires_but_its_case_keeps_the_photos(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
