@@ -5,6 +5,7 @@ station's group chat reads the default."""
 from __future__ import annotations
 
 import asyncio
+import re
 from email.message import Message as EmailMessage
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from tests.test_desk import report, wait_for_text
 
 REPO = Path(__file__).resolve().parent.parent
 RESIDENT = 1001
-POLIS_JKB = 100000001
+POLIS_JKB, KOMMUN_JKB, ADMIN = 100000001, 100000002, 100000009
 JKB_GROUP = -1009001
 
 
@@ -156,3 +157,31 @@ def test_a_bad_staff_language_is_one_line_from_check_config(
     assert len(lines) == 1, lines
     assert lines[0].endswith(".language: 'de' is not in sv, en, fi, ar"), lines
     assert "staff[0]" in lines[0]
+
+
+async def test_staff_tools_and_admin_alerts_in_the_entry_language(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The kommunpolis and the admin read English: /statistik, /export (admins) and /staff
+    answer in it, and the alert that a colleague cannot be reached reaches the admin in it."""
+    world = emulator.world
+    for chat in (POLIS_JKB, ADMIN):
+        world.user(chat, f"Staff {chat}").started = True
+    world.user(KOMMUN_JKB, "Kommun")  # never wrote to the bot: its card is refused
+    staff = [
+        s.model_copy(update={"language": "en"}) if s.telegram_id in (POLIS_JKB, ADMIN) else s
+        for s in deployment.staff
+    ]
+    officer, admin = Person(world, POLIS_JKB, catalogs), Person(world, ADMIN, catalogs)
+    async with in_process(emulator, bot_settings, deployment.model_copy(update={"staff": staff})):
+        for who, command, key in (
+            (officer, "/statistik", "stats.choose_period"),
+            (admin, "/export", "export.choose_station"),
+            (officer, "/staff", "staff.list_title"),
+        ):
+            replies = await who.say(command)
+            shown = re.sub(r"</?b>", "", catalogs.text("en", key))  # Telegram shows no markup
+            assert replies[0].text.startswith(shown), command
+        await report(Person(world, RESIDENT, catalogs))
+        alert = await world.wait_for(ADMIN, lambda m: "⚠️" in m.text, timeout=15)
+        assert catalogs.text("en", "alert.fallback_none") in alert.text

@@ -18,12 +18,13 @@ from bot.domain import callbacks
 from bot.domain.exports import ALL, FORMATS, KINDS, ExportChoice
 from bot.domain.paging import page_number, page_of
 from bot.domain.stats import PERIODS, named_period
-from bot.handlers.access import member_of, refuse
+from bot.handlers.access import desk_of, member_of, refuse
 from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send, send_file
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
 from bot.services.export import TooManyRows
+from bot.services.stats import Statistics
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ UPLOAD_SECONDS = 300
 
 
 # ---------------------------------------------------------------------- statistics
+async def stats_of(update: Update, context: AppContext) -> Statistics:
+    """The statistics told in the language the sender reads the desk in (`desk_of`)."""
+    return context.services.stats.in_language((await desk_of(update, context)).lang)
+
+
 async def stats_command(update: Update, context: AppContext) -> None:
     """/statistik: admins and kommunpolis pick a period."""
     services = context.services
@@ -42,7 +48,7 @@ async def stats_command(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
-    t = services.stats.t
+    t = (await stats_of(update, context)).t
     rows = [(t(f"stats.period_{p}"), callbacks.encode(STATS_SCOPE, "p", p)) for p in PERIODS]
     await send(update, context, t("stats.choose_period"), keyboard(in_rows(rows)))
 
@@ -63,7 +69,7 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
         return
     await query.answer()
     await clear_buttons(update)
-    stats = services.stats
+    stats = await stats_of(update, context)
     period = named_period(cb.arg, stats.today())
     report = await stats.report(period, scope)
     await send(update, context, stats.text(report))
@@ -78,16 +84,19 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
 
 # ---------------------------------------------------------------------- export
 def _buttons(
-    context: AppContext, choice: ExportChoice, scope: ExportScope, number: int | None = 0
+    context: AppContext,
+    stats: Statistics,
+    choice: ExportChoice,
+    scope: ExportScope,
+    number: int | None = 0,
 ) -> list[list[Button]] | None:
-    """The buttons for the next question; each carries the choices made so far. The stations
-    come a page at a time (page `number`; None: no such page)."""
-    services = context.services
-    t = services.stats.t
+    """The buttons for the next question, in `stats`' language; each carries the choices made
+    so far. The stations come a page at a time (page `number`; None: no such page)."""
+    t = stats.t
     step = choice.next_step()
-    encode = services.admin.encode
+    encode = context.services.admin.encode
     if step == "station":
-        return station_rows(t, scope, services.stats.station_name, encode, number)
+        return station_rows(t, scope, stats.station_name, encode, number)
     if step == "kind":
         options = [(t("export.kind_all"), ALL)] + [(t(f"export.kind_{k}"), k) for k in KINDS]
     elif step == "period":
@@ -148,9 +157,10 @@ async def export_command(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
-    rows = _buttons(context, ExportChoice(), scope)
+    stats = await stats_of(update, context)
+    rows = _buttons(context, stats, ExportChoice(), scope)
     assert rows is not None  # page 0 is always there
-    await send(update, context, context.services.stats.t(QUESTIONS["station"]), keyboard(rows))
+    await send(update, context, stats.t(QUESTIONS["station"]), keyboard(rows))
 
 
 async def on_export_button(update: Update, context: AppContext) -> None:
@@ -170,9 +180,10 @@ async def on_export_button(update: Update, context: AppContext) -> None:
     except Refused:
         await refuse(update, context)
         return
-    t = services.stats.t
+    stats = await stats_of(update, context)
+    t = stats.t
     if cb.action == "p":
-        page = _buttons(context, choice, scope, page_number(cb.arg))
+        page = _buttons(context, stats, choice, scope, page_number(cb.arg))
         if page is None:
             await gone(update, context)
         else:  # only on the list of stations, whose every page has a page button
@@ -186,7 +197,7 @@ async def on_export_button(update: Update, context: AppContext) -> None:
         return
     step = choice.next_step()
     if step is not None:
-        question = _buttons(context, choice, scope)
+        question = _buttons(context, stats, choice, scope)
         assert question is not None
         await send(update, context, t(QUESTIONS[step]), keyboard(question))
         return

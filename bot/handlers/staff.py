@@ -13,7 +13,7 @@ from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import Role
 from bot.domain.models import AlreadyStaff, InviteError
-from bot.handlers.access import member_of, refuse
+from bot.handlers.access import desk_of, member_of, refuse
 from bot.handlers.common import clear_buttons, keyboard, send
 from bot.services.desk import Refused
 from bot.services.staff import BadInvite
@@ -24,7 +24,7 @@ STAFF_SCOPE = "s"
 async def invite(update: Update, context: AppContext) -> None:
     """/invite actor station,station [role]: a one-time code for a new staff member (admins)."""
     member = await member_of(update, context)
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     args = context.args or []
     actor = args[0] if len(args) > 1 else None
     chosen = args[1].split(",") if len(args) > 1 else []
@@ -50,7 +50,7 @@ async def invite(update: Update, context: AppContext) -> None:
 async def staff_list(update: Update, context: AppContext) -> None:
     """/staff: who has access (admins and kommunpolis); admins get revoke buttons."""
     member = await member_of(update, context)
-    desk = context.services.desk
+    desk = await desk_of(update, context)
     try:
         everyone = await context.services.staff_access.listing(member)
     except Refused:
@@ -96,7 +96,8 @@ async def on_staff_button(update: Update, context: AppContext) -> None:
         return
     await query.answer()
     await clear_buttons(update)
-    await send(update, context, context.services.desk.t("staff.revoked", name=target.name))
+    desk = await desk_of(update, context)
+    await send(update, context, desk.t("staff.revoked", name=target.name))
 
 
 async def redeem(update: Update, context: AppContext, code: str) -> None:
@@ -109,6 +110,7 @@ async def redeem(update: Update, context: AppContext, code: str) -> None:
         member = await services.staff_access.redeem(code, user.id, user.full_name)
     except AlreadyStaff as exc:
         current = exc.staff
+        desk = await services.desk_for(current, user.language_code)
         await send(
             update,
             context,
@@ -123,6 +125,7 @@ async def redeem(update: Update, context: AppContext, code: str) -> None:
     except InviteError:
         await send(update, context, desk.t("staff.bad_code"))
         return
+    desk = await services.desk_for(member, user.language_code)  # they read it from now on
     await send(
         update,
         context,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from telegram import Bot
 
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 #: The payload flag of an alert row: an alert that cannot be delivered raises no other alert.
 ALERT = "alert"
+
+#: An alert's text in a language: each admin reads it in theirs (bot.domain.staff_language),
+#: the ops chat in the deployment's default.
+Render = Callable[[str], str]
 
 
 class Refusals:
@@ -64,7 +68,10 @@ class Refusals:
                 reason,
             )
             if news:
-                who = Safe(self._desk.t("alert.who.group", station=names))
+
+                def who(lang: str) -> Safe:
+                    return Safe(self._desk.t("alert.who.group", lang, station=names))
+
                 await self._tell(self._alert_refused(row, who, reason, None), stations)
         elif chat == self._ops:
             log.warning("The ops chat (TRYGG_OPS_CHAT_ID) cannot be reached: %s", reason)
@@ -112,18 +119,21 @@ class Refusals:
             self._metrics.staff_unreachable.labels(member.actor_id).inc()
         if not news:
             return  # the admins were told when it began
-        text = self._desk.t(
-            "alert.staff_unreachable",
-            name=member.name,
-            actor=self._desk.actor_name(member.actor_id),
-            stations=", ".join(self._desk.station_name(s) for s in member.stations) or "–",
-            fallback=Safe(
-                self._desk.t("alert.fallback_email" if by_mail else "alert.fallback_none")
-            ),
-        )
+        fallback = "alert.fallback_email" if by_mail else "alert.fallback_none"
+
+        def text(lang: str) -> str:
+            return self._desk.t(
+                "alert.staff_unreachable",
+                lang,
+                name=member.name,
+                actor=self._desk.actor_name(member.actor_id),
+                stations=", ".join(self._desk.station_name(s) for s in member.stations) or "–",
+                fallback=Safe(self._desk.t(fallback, lang)),
+            )
+
         chats = await self._admins(member.stations, besides=member.telegram_id)
         if self._ops is not None:
-            chats.append(self._ops)
+            chats.setdefault(self._ops, self._desk.lang)
         if not chats:
             log.warning("No admin or ops chat to tell that %r cannot be reached", member.name)
         await self._enqueue(text, chats)
@@ -139,27 +149,39 @@ class Refusals:
         await self._tell(self._alert_refused(row, who, reason, reference), station)
 
     # ------------------------------------------------------------------ helpers
-    def _alert_refused(self, row: OutboxRow, who: Safe, reason: str, reference: str | None) -> str:
-        return self._desk.t(
-            "alert.refused", who=who, reference=reference or "–", reason=reason, row=str(row.id)
-        )
+    def _alert_refused(
+        self, row: OutboxRow, who: Callable[[str], Safe], reason: str, reference: str | None
+    ) -> Render:
+        def text(lang: str) -> str:
+            return self._desk.t(
+                "alert.refused",
+                lang,
+                who=who(lang),
+                reference=reference or "–",
+                reason=reason,
+                row=str(row.id),
+            )
 
-    async def _who(self, row: OutboxRow) -> Safe:
-        """The recipient, as an admin may read it: a staff member's name, a station's group,
-        an e-mail address of staff; a resident only as "a resident"."""
+        return text
+
+    async def _who(self, row: OutboxRow) -> Callable[[str], Safe]:
+        """The recipient, as an admin may read it (in a language): a staff member's name, a
+        station's group, an e-mail address of staff; a resident only as "a resident"."""
+        key, params = "alert.who.chat", {}
         if row.channel != "telegram":
-            return Safe(html.escape(row.recipient, quote=False))  # staff addresses only
+            named = Safe(html.escape(row.recipient, quote=False))  # staff addresses only
+            return lambda lang: named
         chat = int(row.recipient)
         if chat > 0:
             member = await self._desk.staff.by_telegram(chat)
             if member is not None:
-                return Safe(html.escape(member.name, quote=False))
-            return Safe(self._desk.t("alert.who.resident"))
-        stations = group_stations(self._desk.deployment, chat)
-        if stations:
-            names = ", ".join(self._desk.station_name(s) for s in stations)
-            return Safe(self._desk.t("alert.who.group", station=names))
-        return Safe(self._desk.t("alert.who.chat"))
+                name = Safe(html.escape(member.name, quote=False))
+                return lambda lang: name
+            key = "alert.who.resident"
+        elif stations := group_stations(self._desk.deployment, chat):
+            key = "alert.who.group"
+            params = {"station": ", ".join(self._desk.station_name(s) for s in stations)}
+        return lambda lang: Safe(self._desk.t(key, lang, **params))
 
     async def _station_of(self, reference: str | None) -> tuple[str, ...]:
         case = await self._desk.cases.get(reference) if reference else None
@@ -170,19 +192,24 @@ class Refusals:
         if no ops chat is set. Like every alert, one that cannot be delivered raises none."""
         if self._ops is None:
             return False
-        await self._enqueue(text, [self._ops])
+        await self._enqueue(lambda lang: text, {self._ops: self._desk.lang})
         return True
 
-    async def _tell(self, text: str, stations: Collection[str]) -> None:
+    async def _tell(self, text: Render, stations: Collection[str]) -> None:
         """The ops chat if there is one, else the admins of these stations (and national)."""
-        chats = [self._ops] if self._ops is not None else await self._admins(stations)
+        if self._ops is not None:
+            chats = {self._ops: self._desk.lang}
+        else:
+            chats = await self._admins(stations)
         await self._enqueue(text, chats)
 
-    async def _admins(self, stations: Collection[str], besides: int | None = None) -> list[int]:
+    async def _admins(
+        self, stations: Collection[str], besides: int | None = None
+    ) -> dict[int, str]:
         """Chats of the admins who look after any of these stations (national admins always),
-        leaving out those the bot cannot reach itself."""
+        leaving out those the bot cannot reach itself, each with the language it reads."""
         unreachable = await self._desk.staff.unreachable()
-        chats: list[int] = []
+        chats: dict[int, str] = {}
         for admin in await self._desk.staff.active():
             if (
                 hears_admin_alerts(admin, stations)
@@ -190,16 +217,18 @@ class Refusals:
                 and admin.telegram_id != besides
                 and admin.telegram_id not in unreachable
             ):
-                chats.append(admin.telegram_id)
+                chats[admin.telegram_id] = self._desk.cards.reader(admin).lang
         return chats
 
-    async def _enqueue(self, text: str, chats: list[int]) -> None:
+    async def _enqueue(self, text: Render, chats: dict[int, str]) -> None:
+        """The alert to each chat, in the language it reads (rendered once per language)."""
         if not chats:
             return
+        texts = {lang: text(lang) for lang in set(chats.values())}
         await self._outbox.add(
             [
-                OutboxItem("telegram", str(chat), "text", {"text": text, ALERT: True})
-                for chat in dict.fromkeys(chats)
+                OutboxItem("telegram", str(chat), "text", {"text": texts[lang], ALERT: True})
+                for chat, lang in chats.items()
             ]
         )
         self._desk.on_enqueue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 import re
@@ -29,6 +30,14 @@ class Statistics:
         self.repo = repo
         self.zone = ZoneInfo(deployment.deployment.timezone)
         self.lang = deployment.deployment.default_language
+
+    def in_language(self, lang: str) -> Statistics:
+        """These statistics told in `lang` (a staff member's, bot.domain.staff_language)."""
+        if lang == self.lang:
+            return self
+        told = copy.copy(self)
+        told.lang = lang
+        return told
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.zone).date()
