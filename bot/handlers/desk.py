@@ -1,12 +1,11 @@
-"""The officer desk in Telegram: case buttons, notes to the resident, lists, case views.
+"""The officer desk in Telegram: notes to the resident, answers, case views (the case
+buttons and lists: bot.handlers.desk_actions).
 
 Every press is authorised against the database (who is this Telegram user, may they act on
 this case?); the button itself is never trusted.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
 
 from telegram import Update
 from telegram.ext import (
@@ -20,199 +19,23 @@ from telegram.ext import (
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
 from bot.domain.commands import names
-from bot.domain.deployment import Actor
-from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
-from bot.domain.models import Case, NotFound, Staff
-from bot.domain.paging import page_number, page_of
-from bot.domain.telegram_limits import MAX_BUTTON_TEXT
-from bot.domain.text import clipped
+from bot.domain.lifecycle import Action, IllegalTransition
+from bot.domain.models import NotFound
 from bot.handlers.access import desk_of, member_of, refuse
-from bot.handlers.common import (
-    Button,
-    Handlers,
-    clear_buttons,
-    conversation,
-    in_rows,
-    keyboard,
-    lang_of,
-    send,
+from bot.handlers.common import Handlers, conversation, lang_of, send
+from bot.handlers.desk_actions import (
+    NOTE,
+    already_handled,
+    forward_rows,
+    on_case_button,
+    send_list,
 )
-from bot.handlers.desk_card import pending_note, refresh, send_card
-from bot.handlers.paging import gone, paged_rows, prefix, show_page, shows
-from bot.services.desk import (
-    ACTION_CODES,
-    ANSWER_SCOPE,
-    CASE_SCOPE,
-    AlreadyHandled,
-    Desk,
-    Refused,
-    TooLong,
-)
+from bot.handlers.desk_card import refresh, send_card
+from bot.services.desk import ANSWER_SCOPE, CASE_SCOPE, AlreadyHandled, Refused, TooLong
 
-NOTE = 1
+__all__ = ["build", "forward_rows", "register", "send_list"]
+
 ANSWER = 2
-PAGE_SIZE = 5
-MAX_PAGE = 100_000
-
-
-def already_handled(desk: Desk, exc: AlreadyHandled) -> str:
-    """Another officer was first: who, and where the case is now (`desk`: as the reader
-    reads it)."""
-    return desk.t(
-        "desk.already_handled",
-        reference=exc.reference,
-        actor=exc.actor,
-        state=desk.t(f"case.is.{exc.status.value}"),
-    )
-
-
-# ---------------------------------------------------------------------- case buttons
-async def on_case_button(update: Update, context: AppContext) -> int:
-    """A button on a case card (or a list): check who presses it, then act."""
-    query = update.callback_query
-    assert query is not None
-    cb = callbacks.parse(query.data)
-    desk = await desk_of(update, context)
-    member = await member_of(update, context)
-    if cb is None or member is None:
-        await refuse(update, context)
-        return ConversationHandler.END
-    t = desk.t
-    reference, _, extra = cb.arg.partition(".")
-    try:
-        if cb.action == "pg":
-            page = int(cb.arg or 0)  # ValueError: refused below
-            if not 0 <= page < MAX_PAGE:
-                raise Refused  # no button of ours; a huge number would overflow SQLite
-            await query.answer()
-            await send_list(update, context, member, page)
-            return ConversationHandler.END
-        # Showing the card is a view, and written to the audit log; any other press acts.
-        case = await (desk.view if cb.action == "show" else desk.authorise)(member, reference)
-        if cb.action == "show":
-            await query.answer()
-            await send_card(update, context, desk, case)
-        elif cb.action in ACTION_CODES:
-            action = ACTION_CODES[cb.action]
-            if action in NEEDS_NOTE:
-                apply(Status(case.status), action)  # refuse early, before asking for text
-                assert context.user_data is not None
-                context.user_data["desk"] = pending_note(update, desk, action, case)
-                await query.answer()
-                key = "desk.ask_prompt" if action is Action.ASK else "desk.note_prompt"
-                await send(update, context, t(key, reference=case.reference))
-                return NOTE
-            outcome = await desk.act(member, case.reference, action)
-            await query.answer(
-                t("desk.done", reference=case.reference, status=t(f"status.{outcome.status.value}"))
-            )
-            await send_card(update, context, desk, outcome.case)
-        elif cb.action in ("fwd", "fp"):  # the list of actors; "fp": one of its pages
-            await offer_forward(update, context, case, cb.action == "fp", extra)
-        elif cb.action == "fx":
-            await query.answer()  # Avbryt: only the list that shows it loses its buttons
-            if shows(query.message, query.data):  # not a card a forged one is pressed on
-                await clear_buttons(update)
-            await send(update, context, t("desk.cancelled"))
-        elif cb.action == "fw":
-            await desk.forward(member, case.reference, extra)
-            await query.answer()
-            await clear_buttons(update)
-            await send(
-                update,
-                context,
-                t("desk.forwarded", reference=case.reference, actor=desk.actor_name(extra)),
-            )
-        elif cb.action == "link":
-            options = desk.linkable_at(case.station_id)
-            commitments = [(clipped(c.text, MAX_BUTTON_TEXT), str(i)) for i, c in options]
-            await offer(update, context, "desk.link_prompt", case.reference, "lk", commitments)
-        elif cb.action == "lk":
-            commitment = await desk.link(member, case.reference, int(extra))
-            await query.answer()
-            await clear_buttons(update)
-            await send(
-                update,
-                context,
-                t("desk.linked", reference=case.reference, commitment=commitment.text),
-            )
-        else:
-            raise Refused
-    except AlreadyHandled as exc:
-        await query.answer(already_handled(desk, exc), show_alert=True)
-    except (Refused, ValueError) as exc:
-        if isinstance(exc, IllegalTransition):
-            await query.answer(
-                t("desk.illegal", state=t(f"case.is.{exc.status.value}")), show_alert=True
-            )
-        else:
-            await refuse(update, context)
-    return ConversationHandler.END
-
-
-async def offer(
-    update: Update,
-    context: AppContext,
-    key: str,
-    reference: str,
-    action: str,
-    options: list[tuple[str, str]],
-) -> None:
-    """Ask where a case goes (forwarded to an actor, linked to a commitment): the prompt
-    `key`, then one button a row, each (label, id) pressing `action` with the case and the id."""
-    query = update.callback_query
-    assert query is not None
-    buttons = [
-        (label, callbacks.encode(CASE_SCOPE, action, f"{reference}.{id_}"))
-        for label, id_ in options
-    ]
-    await query.answer()
-    prompt = (await desk_of(update, context)).t(key, reference=reference)
-    await send(update, context, prompt, keyboard(in_rows(buttons, 1)))
-
-
-async def offer_forward(
-    update: Update, context: AppContext, case: Case, paging: bool, number: str
-) -> None:
-    """Where the case goes, a page at a time; `paging`: a press on the list's Föregående or
-    Nästa (page `number`), which edits the list in place."""
-    desk = await desk_of(update, context)
-    near, far = await desk.forward_targets(case)
-    rows = forward_rows(desk.t, case.reference, near, far, page_number(number) if paging else 0)
-    prompt = desk.t("desk.forward_prompt", reference=case.reference)
-    if rows is None:  # not 0 <= page < pages, of the list as it is now
-        await gone(update, context)
-    elif paging:  # only on this case's list: a forged page on another card is a new message
-        ref = f"{case.reference}."
-        mine = [prefix(CASE_SCOPE, "fw", ref), prefix(CASE_SCOPE, "fp", ref)]
-        await show_page(update, context, prompt, keyboard(rows), mine)
-    else:
-        assert update.callback_query is not None
-        await update.callback_query.answer()
-        await send(update, context, prompt, keyboard(rows))
-
-
-def forward_rows(
-    t: Callable[[str], str],
-    reference: str,
-    near: Sequence[Actor],
-    far: Sequence[Actor],
-    number: int | None,
-) -> list[list[Button]] | None:
-    """Page `number` of the actors a case can go to: those at its station (`near`) first, the
-    others on pages of their own behind "Fler…"; one a row, and Avbryt below. None: no such
-    page."""
-    page = None if number is None else page_of(near, number, more=far, apart=True)
-    if page is None:
-        return None
-    return paged_rows(
-        [[(a.name, callbacks.encode(CASE_SCOPE, "fw", f"{reference}.{a.id}"))] for a in page.items],
-        page,
-        t,
-        lambda n: callbacks.encode(CASE_SCOPE, "fp", f"{reference}.{n}"),
-        (t("nav.cancel"), callbacks.encode(CASE_SCOPE, "fx", reference)),
-        always_cancel=True,
-    )
 
 
 async def on_note(update: Update, context: AppContext) -> int:
@@ -318,39 +141,6 @@ async def on_answer(update: Update, context: AppContext) -> int:
 
 
 # ---------------------------------------------------------------------- lists and commands
-async def send_list(update: Update, context: AppContext, member: Staff, page: int) -> None:
-    desk = await desk_of(update, context)
-    cases, total = await desk.open_cases(member, page, PAGE_SIZE)
-    if not cases:
-        await send(update, context, desk.t("desk.list_none"))
-        return
-    lines = [desk.t("desk.list_title", total=total)]
-    rows = []
-    for case in cases:
-        category = desk.deployment.category_label(case.category, desk.lang) or "–"
-        lines.append(
-            desk.t(
-                "desk.list_item",
-                reference=case.reference,
-                station=desk.station_name(case.station_id),
-                category=category,
-                status=desk.t(f"status.{case.status}"),
-                date=desk.local_date(case.created_at),
-            )
-        )
-        rows.append(
-            [
-                (
-                    desk.t("desk.open", reference=case.reference),
-                    callbacks.encode(CASE_SCOPE, "show", case.reference),
-                )
-            ]
-        )
-    if (page + 1) * PAGE_SIZE < total:
-        rows.append([(desk.t("desk.more"), callbacks.encode(CASE_SCOPE, "pg", str(page + 1)))])
-    await send(update, context, "\n".join(lines), keyboard(rows))
-
-
 async def show_case(update: Update, context: AppContext) -> None:
     """/arende <ref>: one case card, for staff who may see it."""
     member = await member_of(update, context)
