@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.deployment import Deployment
-from bot.emulator.shell import run_shell
+from bot.emulator.shell import RESIDENT_ID, Shell, run_shell
+from bot.emulator.state import World
 from bot.settings import load_settings
 from tests.images import jpeg
 
@@ -136,3 +137,49 @@ async def test_shell_help_is_in_one_language(deployment: Deployment) -> None:
     assert "byt identitet" in help_text
     english = ["switch", "share", "send", "leave", "list", "block the", "type", "default"]
     assert [word for word in english if word in help_text.casefold()] == []
+
+
+def shell_of(deployment: Deployment, tmp_path: Path) -> tuple[Shell, World, io.StringIO]:
+    """A shell on a world with no bot behind it: its own lines only."""
+    world, out = World(), io.StringIO()
+    return Shell(world, deployment, out, tmp_path / "filer"), world, out
+
+
+def test_what_arrived_meanwhile_is_counted_in_swedish(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    shell, world, out = shell_of(deployment, tmp_path)
+    officer = shell.staff[0].user_id
+    for n in range(3):
+        world.bot_message(world.target_chat(officer), {"text": f"Meddelande {n}"})
+    world.user(RESIDENT_ID).started = True
+    world.bot_message(world.target_chat(RESIDENT_ID), {"text": "Ett svar"})
+    shell.handle(f"/as {officer}")
+    assert "Medan du var borta kom 3 meddelanden:" in out.getvalue()
+    shell.handle("/as invånare")
+    assert "Medan du var borta kom 1 meddelande:" in out.getvalue()
+    assert "(n)" not in out.getvalue()
+
+
+async def test_a_shell_command_leaves_the_coordinates_prompt(deployment: Deployment) -> None:
+    lines = ["/start", "1", "a", "/as kommunpolis", "/as invånare", "a", "/quit", "/who"]
+    out = await shell(deployment, lines)
+    assert "Det är inga koordinater" not in out
+    assert "Du är nu: Kommunpolis" in out.partition("Latitud, longitud: /as kommunpolis")[2]
+    assert out.endswith("Latitud, longitud: /quit\n"), out[-300:]  # /quit quit: no /who
+
+
+def test_a_photo_that_cannot_be_read_gets_a_swedish_line(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    shell, _world, out = shell_of(deployment, tmp_path)
+    (tmp_path / "anteckning.txt").write_text("ingen bild", encoding="utf-8")
+    for path in ["/nonexistent.jpg", str(tmp_path), str(tmp_path / "anteckning.txt"), ""]:
+        shell.handle(f"/photo {path}")
+    said = [line.strip() for line in out.getvalue().splitlines()]
+    assert said == [
+        "Filen finns inte: /nonexistent.jpg",
+        f"Kan inte läsa filen: {tmp_path} är en mapp.",
+        f"Filen är ingen bild (JPEG eller PNG): {tmp_path / 'anteckning.txt'}",
+        "Skriv: /photo SÖKVÄG",
+    ]

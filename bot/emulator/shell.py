@@ -31,6 +31,7 @@ from bot.emulator.shell_parts import (
     Button,
     Identity,
     inline_buttons,
+    messages,
     parse_coordinates,
     reply_buttons,
     reply_lines,
@@ -166,8 +167,10 @@ class Shell:
         """Act on one line; False means quit."""
         line = line.rstrip("\n")
         if self.asking_location:
-            self.answer_location(line)
-            return True
+            if not line.strip().startswith("/"):
+                self.answer_location(line)
+                return True
+            self.asking_location = False  # a command leaves the prompt and runs as usual
         if not line.strip():
             return True
         if line.startswith("\\"):
@@ -228,7 +231,7 @@ class Shell:
             m for m in self.world.received(chat_id) if self.shown.get((chat_id, m.id)) != m.text
         ]
         if missed:
-            self.say(f"   Medan du var borta kom {len(missed)} meddelande(n):")
+            self.say(f"   Medan du var borta kom {messages(len(missed))}:")
         else:
             self.say("   Inget nytt sedan sist.")
         for message in missed:
@@ -283,13 +286,28 @@ class Shell:
         self.world.send_location(self.identity.user_id, *coordinates)
 
     def photo(self, path: str) -> None:
+        if not path:
+            self.say("   Skriv: /photo SÖKVÄG")
+            return
+        file = Path(path).expanduser()
         try:
-            content = Path(path).expanduser().read_bytes()
+            content = file.read_bytes()
+        except FileNotFoundError:
+            self.say(f"   Filen finns inte: {path}")
+            return
+        except IsADirectoryError:
+            self.say(f"   Kan inte läsa filen: {path} är en mapp.")
+            return
+        except PermissionError:
+            self.say(f"   Kan inte läsa filen: {path} (du saknar behörighet).")
+            return
+        except OSError:
+            self.say(f"   Kan inte läsa filen: {path}")
+            return
+        try:
             self.world.send_photo(self.identity.user_id, content)
-        except OSError as exc:
-            self.say(f"   Kan inte läsa {path}: {exc.strerror}")
-        except Exception as exc:  # the emulator refuses files that are not images
-            self.say(f"   Kan inte skicka {path} som foto: {exc}")
+        except Exception:  # the emulator refuses files that are not images
+            self.say(f"   Filen är ingen bild (JPEG eller PNG): {path}")
 
 
 def _reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], src: TextIO) -> None:

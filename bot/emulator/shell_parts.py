@@ -30,6 +30,11 @@ ASK_LOCATION = "Latitud, longitud: "
 LOCATION_EXAMPLE = "Skriv latitud och longitud, till exempel 59.4239, 17.8328 (tom rad avbryter)."
 
 
+def messages(n: int) -> str:
+    """'1 meddelande', '3 meddelanden': the shell's own Swedish, not the bot's catalogs."""
+    return f"{n} meddelande" if n == 1 else f"{n} meddelanden"
+
+
 @dataclass(frozen=True)
 class Identity:
     user_id: int
