@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.context import BotApp
 from bot.domain import callbacks
 from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
 from bot.domain.lifecycle import Action, IllegalTransition, Status, allowed, apply
 from bot.domain.models import Case, CaseKind
 from bot.emulator import Emulator
@@ -70,9 +72,9 @@ def test_every_status_and_every_action_has_its_row() -> None:
 
 @pytest.mark.parametrize("status", list(Status))
 def test_the_buttons_are_what_the_lifecycle_allows(
-    status: Status, deployment: Deployment, catalogs: Catalogs
+    status: Status, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
-    rows = Cards(deployment, catalogs).buttons(case_in(status))
+    rows = Cards(running_deployment, catalogs).buttons(case_in(status))
     shown = codes(rows)
     assert shown == EXPECTED[status]
     by_code = {code: action for action, _, code in CARD_BUTTONS}
@@ -83,6 +85,16 @@ def test_the_buttons_are_what_the_lifecycle_allows(
         with pytest.raises(IllegalTransition):
             apply(status, action)
     assert all(1 <= len(row) <= 2 for row in rows)
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_no_link_button_without_a_running_promise(
+    status: Status, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The bundled file's promises have ended: nothing to link a case to, so no 🔗 Koppla."""
+    assert Cards(deployment, catalogs).linkable_at("jakobsberg") == []
+    shown = codes(Cards(deployment, catalogs).buttons(case_in(status)))
+    assert shown == [code for code in EXPECTED[status] if code != "link"]
 
 
 @pytest.mark.parametrize(
@@ -204,3 +216,149 @@ async def test_the_officer_sees_language_commitment_and_only_allowed_buttons(
     assert t("desk.btn.reopen") not in labels(reopened)
     assert db_rows(bot_settings, "SELECT status FROM cases")[0]["status"] == "in_progress"
     await world.wait_for(RESIDENT, lambda m: "JKB-0001" in m.text and "uudelleen" in m.text)
+
+
+# ---------------------------------------------------------------------- the card pressed
+@pytest.fixture
+async def app(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> AsyncIterator[BotApp]:
+    emulator.world.user(POLIS_JKB, "Staff").started = True
+    async with in_process(emulator, bot_settings, running_deployment) as app:
+        yield app
+
+
+async def jkb_case(app: BotApp, world: World, text: str) -> tuple[str, Message]:
+    """A case at Jakobsberg, and its card in the kommunpolis's chat."""
+    draft = Draft(
+        kind="report",
+        station="jakobsberg",
+        category="belysning",
+        description=text,
+        times=["night"],
+        place_text="vid perrongen",
+    )
+    services = app.bot_data.services
+    assert services is not None
+    case = await services.submit(RESIDENT, draft, "sv")
+    card = await world.wait_for(
+        POLIS_JKB, lambda m: case.reference in m.text and bool(m.inline_buttons), timeout=30
+    )
+    return case.reference, card
+
+
+def data_of(message: Message, code: str) -> str:
+    for b in message.inline_buttons:
+        cb = callbacks.parse(b.get("callback_data"))
+        if cb is not None and cb.action == code:
+            return str(b["callback_data"])
+    raise AssertionError(f"no {code} on {labels(message)}")
+
+
+def shown_codes(message: Message) -> list[str]:
+    return [
+        cb.action for b in message.inline_buttons if (cb := callbacks.parse(b["callback_data"]))
+    ]
+
+
+async def test_every_action_edits_the_card_pressed(
+    app: BotApp, emulator: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """Kvittera, Pågår and ↩️ Öppna igen edit the card pressed, as the note actions do: no
+    second card, and the card never keeps buttons that answer 'Det går inte'."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    t = officer.t
+    ref, card = await jkb_case(app, world, "Lamporna vid trappan är trasiga sedan länge.")
+    count = len(world.received(POLIS_JKB))
+    for code, status in (("ack", Status.ACKNOWLEDGED), ("start", Status.IN_PROGRESS)):
+        pressed = now(world, POLIS_JKB, card)
+        await officer.press(pressed, data_of(pressed, code))
+        assert officer.answer() == t("desk.done", reference=ref, status=t(f"status.{status}"))
+        assert len(world.received(POLIS_JKB)) == count, "a second card was sent"
+        shown = now(world, POLIS_JKB, card)
+        assert f"Status: {t(f'status.{status}')}" in shown.text
+        assert shown_codes(shown) == EXPECTED[status]
+    await officer.press(now(world, POLIS_JKB, card), data_of(now(world, POLIS_JKB, card), "res"))
+    await officer.say("Lamporna är bytta.")
+    count = len(world.received(POLIS_JKB))
+    await officer.press(now(world, POLIS_JKB, card), data_of(now(world, POLIS_JKB, card), "reopen"))
+    assert len(world.received(POLIS_JKB)) == count, "a second card was sent"
+    shown = now(world, POLIS_JKB, card)
+    assert f"Status: {t('status.in_progress')}" in shown.text
+    assert shown_codes(shown) == EXPECTED[Status.IN_PROGRESS]
+    assert db_rows(bot_settings, "SELECT status FROM cases")[0]["status"] == "in_progress"
+
+
+async def test_stale_forward_button_on_a_resolved_case_opens_no_list(
+    app: BotApp, emulator: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """An older card's ➡️ Skicka vidare on a resolved case: the one-line refusal at once, not
+    a list of actors whose every button then fails."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    t = officer.t
+    ref, card = await jkb_case(app, world, "Lamporna vid trappan är trasiga sedan länge.")
+    (old,) = [m for m in await officer.say(f"/arende {ref}") if m.kind == "text"]
+    await officer.press(card, data_of(card, "start"))
+    await officer.press(now(world, POLIS_JKB, card), data_of(now(world, POLIS_JKB, card), "res"))
+    await officer.say("Lamporna är bytta.")
+    assert db_rows(bot_settings, "SELECT status FROM cases")[0]["status"] == "resolved"
+    shown = await officer.press(old, data_of(old, "fwd"))  # the older card, kept by the client
+    assert not [m for m in shown if m.inline_buttons], [m.text for m in shown]
+    assert officer.answer() == t("desk.illegal", state=t("case.is.resolved"))
+
+
+async def test_forged_note_press_on_another_card_does_not_relabel_it(
+    app: BotApp, emulator: Emulator, catalogs: Catalogs
+) -> None:
+    """A res for case A pressed (forged) on case B's card: the note acts on A, and B's card
+    keeps B's buttons (the next officer would otherwise reopen A believing it is B)."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    ref_a, card_a = await jkb_case(app, world, "Lamporna vid trappan är trasiga sedan länge.")
+    ref_b, card_b = await jkb_case(app, world, "Buskarna skymmer sikten vid gångvägen helt.")
+    await officer.press(card_a, data_of(card_a, "ack"))
+    officer._mark = officer.mark()
+    officer.last_query = world.press(POLIS_JKB, card_b.id, f"v1:c:res:{ref_a}", forge=True)
+    await officer.settle()
+    await officer.say("Åtgärdat.")
+    b_now = now(world, POLIS_JKB, card_b)
+    refs = {cb.arg for b in b_now.inline_buttons if (cb := callbacks.parse(b["callback_data"]))}
+    assert ref_b in b_now.text
+    assert refs == {ref_b}, f"case {ref_b}'s card now carries buttons of {refs}"
+    assert shown_codes(b_now) == EXPECTED[Status.NEW]
+
+
+async def test_the_link_list_has_avbryt(
+    app: BotApp, emulator: Emulator, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    t = officer.t
+    ref, card = await jkb_case(app, world, "Lamporna vid trappan är trasiga sedan länge.")
+    (offered,) = await officer.press(card, data_of(card, "link"))
+    assert offered.text == t("desk.link_prompt", reference=ref)
+    assert labels(offered)[-1] == t("nav.cancel")
+    assert await officer.tap(t("nav.cancel"))
+    assert officer.last_text() == t("desk.cancelled")
+    assert now(world, POLIS_JKB, offered).inline_buttons == []
+    assert shown_codes(now(world, POLIS_JKB, card)) == EXPECTED[Status.NEW]
+
+
+async def test_no_promise_running_no_link_and_one_line(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The bundled promises have ended: the card has no 🔗 Koppla, and a link press from a card
+    of before (here: forged) gets one line, not a list without buttons."""
+    world = emulator.world
+    world.user(POLIS_JKB, "Staff").started = True
+    async with in_process(emulator, bot_settings, deployment) as app:
+        officer = Person(world, POLIS_JKB, catalogs)
+        ref, card = await jkb_case(app, world, "Lamporna vid trappan är trasiga sedan länge.")
+        assert "link" not in shown_codes(card)
+        assert officer.t("desk.btn.link") not in labels(card)
+        shown = await officer.press_forged(f"v1:c:link:{ref}")
+        assert shown == []
+        assert officer.answer() == officer.t("desk.link_none")
+        assert "\n" not in officer.answer()

@@ -14,15 +14,15 @@ from telegram.ext import ConversationHandler
 
 from bot.context import AppContext
 from bot.domain import callbacks
-from bot.domain.deployment import Actor
+from bot.domain.deployment import Actor, Commitment
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, apply
 from bot.domain.models import Case, Staff
 from bot.domain.paging import page_number, page_of
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.domain.text import clipped
 from bot.handlers.access import desk_of, member_of, refuse
-from bot.handlers.common import Button, clear_buttons, in_rows, keyboard, send
-from bot.handlers.desk_card import pending_note, send_card
+from bot.handlers.common import Button, answer_query, clear_buttons, keyboard, send
+from bot.handlers.desk_card import pending_note, pressed, refresh, send_card
 from bot.handlers.paging import gone, paged_rows, prefix, show_page, shows
 from bot.services.desk import ACTION_CODES, CASE_SCOPE, AlreadyHandled, Desk, Refused
 
@@ -79,12 +79,15 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 key = "desk.ask_prompt" if action is Action.ASK else "desk.note_prompt"
                 await send(update, context, t(key, reference=case.reference))
                 return NOTE
+            card = pressed(update, desk, case)  # the card pressed, edited: no second card
             outcome = await desk.act(member, case.reference, action)
             await query.answer(
                 t("desk.done", reference=case.reference, status=t(f"status.{outcome.status.value}"))
             )
-            await send_card(update, context, desk, outcome.case)
+            if not await refresh(update, context, desk, card, outcome.case):
+                await send_card(update, context, desk, outcome.case)
         elif cb.action in ("fwd", "fp"):  # the list of actors; "fp": one of its pages
+            apply(Status(case.status), Action.FORWARD)  # a closed case: refused, no list
             await offer_forward(update, context, case, cb.action == "fp", extra)
         elif cb.action == "fx":
             await query.answer()  # Avbryt: only the list that shows it loses its buttons
@@ -100,10 +103,9 @@ async def on_case_button(update: Update, context: AppContext) -> int:
                 context,
                 t("desk.forwarded", reference=case.reference, actor=desk.actor_name(extra)),
             )
-        elif cb.action == "link":
-            options = desk.linkable_at(case.station_id)
-            commitments = [(clipped(c.text, MAX_BUTTON_TEXT), str(i)) for i, c in options]
-            await offer(update, context, "desk.link_prompt", case.reference, "lk", commitments)
+        elif cb.action in ("link", "lp"):  # the list of commitments; "lp": one of its pages
+            apply(Status(case.status), Action.LINK)
+            await offer_link(update, context, case, cb.action == "lp", extra)
         elif cb.action == "lk":
             commitment = await desk.link(member, case.reference, int(extra))
             await query.answer()
@@ -127,27 +129,6 @@ async def on_case_button(update: Update, context: AppContext) -> int:
     return ConversationHandler.END
 
 
-async def offer(
-    update: Update,
-    context: AppContext,
-    key: str,
-    reference: str,
-    action: str,
-    options: list[tuple[str, str]],
-) -> None:
-    """Ask where a case goes (forwarded to an actor, linked to a commitment): the prompt
-    `key`, then one button a row, each (label, id) pressing `action` with the case and the id."""
-    query = update.callback_query
-    assert query is not None
-    buttons = [
-        (label, callbacks.encode(CASE_SCOPE, action, f"{reference}.{id_}"))
-        for label, id_ in options
-    ]
-    await query.answer()
-    prompt = (await desk_of(update, context)).t(key, reference=reference)
-    await send(update, context, prompt, keyboard(in_rows(buttons, 1)))
-
-
 async def offer_forward(
     update: Update, context: AppContext, case: Case, paging: bool, number: str
 ) -> None:
@@ -157,16 +138,73 @@ async def offer_forward(
     near, far = await desk.forward_targets(case)
     rows = forward_rows(desk.t, case.reference, near, far, page_number(number) if paging else 0)
     prompt = desk.t("desk.forward_prompt", reference=case.reference)
+    await offer_list(update, context, case, prompt, rows, ("fw", "fp") if paging else ())
+
+
+async def offer_link(
+    update: Update, context: AppContext, case: Case, paging: bool, number: str
+) -> None:
+    """The commitments the case can be linked to, a page at a time (as `offer_forward`);
+    none (a card from before the promises ended): one line."""
+    desk = await desk_of(update, context)
+    options = desk.linkable_at(case.station_id)
+    if not options:
+        assert update.callback_query is not None
+        await answer_query(update.callback_query, desk.t("desk.link_none"), alert=True)
+        return
+    rows = link_rows(desk.t, case.reference, options, page_number(number) if paging else 0)
+    prompt = desk.t("desk.link_prompt", reference=case.reference)
+    await offer_list(update, context, case, prompt, rows, ("lk", "lp") if paging else ())
+
+
+async def offer_list(
+    update: Update,
+    context: AppContext,
+    case: Case,
+    prompt: str,
+    rows: list[list[Button]] | None,
+    paging: tuple[str, ...],
+) -> None:
+    """A list's page: a new message, or, on a page press (`paging`: the codes of the list's
+    buttons), the list pressed edited in place."""
     if rows is None:  # not 0 <= page < pages, of the list as it is now
         await gone(update, context)
     elif paging:  # only on this case's list: a forged page on another card is a new message
-        ref = f"{case.reference}."
-        mine = [prefix(CASE_SCOPE, "fw", ref), prefix(CASE_SCOPE, "fp", ref)]
+        mine = [prefix(CASE_SCOPE, code, f"{case.reference}.") for code in paging]
         await show_page(update, context, prompt, keyboard(rows), mine)
     else:
         assert update.callback_query is not None
         await update.callback_query.answer()
         await send(update, context, prompt, keyboard(rows))
+
+
+def link_rows(
+    t: Callable[[str], str],
+    reference: str,
+    options: Sequence[tuple[int, Commitment]],
+    number: int | None,
+) -> list[list[Button]] | None:
+    """Page `number` of the commitments (with their positions) a case can be linked to, one
+    a row, and Avbryt below. None: no such page."""
+    page = None if number is None else page_of(options, number)
+    if page is None:
+        return None
+    return paged_rows(
+        [
+            [
+                (
+                    clipped(c.text, MAX_BUTTON_TEXT),
+                    callbacks.encode(CASE_SCOPE, "lk", f"{reference}.{i}"),
+                )
+            ]
+            for i, c in page.items
+        ],
+        page,
+        t,
+        lambda n: callbacks.encode(CASE_SCOPE, "lp", f"{reference}.{n}"),
+        (t("nav.cancel"), callbacks.encode(CASE_SCOPE, "fx", reference)),
+        always_cancel=True,
+    )
 
 
 def forward_rows(

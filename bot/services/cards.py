@@ -15,10 +15,10 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.domain import callbacks
-from bot.domain.deployment import Deployment
+from bot.domain.deployment import Commitment, Deployment
 from bot.domain.lifecycle import Action, Status, allowed
 from bot.domain.models import Case, Staff
-from bot.domain.promises import commitment_in
+from bot.domain.promises import commitment_in, linkable, today_in
 from bot.domain.staff_language import staff_language
 from bot.domain.text import one_line, paragraphs
 from bot.i18n import SOURCE_LANGUAGE, Catalogs, Safe, date_time
@@ -29,7 +29,8 @@ CASE_SCOPE = "c"
 
 #: A card's buttons in their order, two a row: the action, its label, its callback code. A
 #: card shows those the lifecycle allows from the case's status (`allowed`), so a closed case
-#: offers to reopen it and no button that would only answer with an error.
+#: offers to reopen it and no button that would only answer with an error; 🔗 Koppla only
+#: while the station has a commitment to link to (`Cards.linkable_at`).
 CARD_BUTTONS: tuple[tuple[Action, str, str], ...] = (
     (Action.ACKNOWLEDGE, "desk.btn.ack", "ack"),
     (Action.ASK, "desk.btn.ask", "ask"),
@@ -136,9 +137,18 @@ class Cards:
         title = commitment_in(commitment, self.lang).text if commitment else commitment_id
         return "\n" + self.t("desk.card_commitment", commitment=title)
 
+    def linkable_at(self, station_id: str) -> list[tuple[int, Commitment]]:
+        """The commitments a case at this station may be linked to, with their positions
+        (bot.domain.promises.linkable: those of promises that have not ended)."""
+        promises = self.deployment.directory.promises_at(station_id)
+        return linkable(promises, station_id, today_in(self.zone))
+
     def buttons(self, case: Case) -> list[list[list[str]]]:
-        """The actions allowed from the case's status (`CARD_BUTTONS`), two a row."""
+        """The actions allowed from the case's status (`CARD_BUTTONS`), two a row; linking
+        only when there is a commitment to link to."""
         offered = allowed(Status(case.status))
+        if not self.linkable_at(case.station_id):
+            offered -= {Action.LINK}
         shown = [
             [self.t(key), callbacks.encode(CASE_SCOPE, code, case.reference)]
             for action, key, code in CARD_BUTTONS

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -21,7 +20,6 @@ from bot.domain.deployment import Actor, Commitment, Deployment
 from bot.domain.forwarding import forward_targets
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import REFERENCE, Case, NotFound
-from bot.domain.promises import linkable, today_in
 from bot.domain.routing import pick_staff
 from bot.domain.text import TooLong, check_fits
 from bot.i18n import Catalogs
@@ -281,8 +279,7 @@ class Desk:
 
     def linkable_at(self, station_id: str) -> list[tuple[int, Commitment]]:
         """The commitments a case may be linked to, with their positions (`linkable`)."""
-        today = today_in(ZoneInfo(self.deployment.deployment.timezone))
-        return linkable(self.deployment.directory.promises_at(station_id), station_id, today)
+        return self.cards.linkable_at(station_id)
 
     async def link(self, member: Staff | None, reference: str, index: int) -> Commitment:
         case = await self.authorise(member, reference)
