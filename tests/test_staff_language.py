@@ -185,3 +185,66 @@ async def test_staff_tools_and_admin_alerts_in_the_entry_language(
         await report(Person(world, RESIDENT, catalogs))
         alert = await world.wait_for(ADMIN, lambda m: "⚠️" in m.text, timeout=15)
         assert catalogs.text("en", "alert.fallback_none") in alert.text
+
+
+# ---------------------------------------------------------------------- the staff help
+PARTNER_JKB = 100000002
+
+
+def commands_in(text: str) -> list[str]:
+    return re.findall(r"^/([a-z_]+) – ", text, flags=re.MULTILINE)
+
+
+async def test_staff_help_lists_the_staff_commands_each_may_use(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """/hjalp from staff in their own chat: the resident help, then a staff section with the
+    commands their role may use (bot.domain.access), in their language. Residents get the
+    resident help alone."""
+    world = emulator.world
+    for user in (POLIS_JKB, PARTNER_JKB, ADMIN):
+        world.user(user, "Staff").started = True
+    resident_help = [
+        "start",
+        "rapport",
+        "ide",
+        "lofte",
+        "arenden",
+        "installningar",
+        "sprak",
+        "prenumerationer",
+        "integritet",
+        "minadata",
+        "radera",
+        "avbryt",
+        "hjalp",
+    ]
+    expected = {
+        POLIS_JKB: ["arende", "uppdatera", "statistik", "staff"],
+        PARTNER_JKB: ["arende", "uppdatera"],
+        ADMIN: ["arende", "uppdatera", "statistik", "staff", "invite", "export"],
+        RESIDENT: [],
+    }
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        for user, staff_commands in expected.items():
+            (shown,) = await Person(world, user, catalogs).say("/hjalp")
+            assert commands_in(shown.text) == resident_help + staff_commands, user
+            assert ("För personal" in shown.text.splitlines()) == bool(staff_commands)
+
+    # In English (the staff entry's language): the English names, the English texts.
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, "en")):
+        (shown,) = await Person(world, POLIS_JKB, catalogs).say("/help")
+        assert commands_in(shown.text)[-4:] == ["case", "update", "stats", "staff"]
+        assert "/report – " in shown.text
+        assert catalogs.text("en", "help.staff.case") in shown.text
+
+
+def test_every_staff_command_name_is_registered(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> None:
+    from bot.domain.commands import STAFF_COMMANDS
+    from tests.test_command_names import registered
+
+    answered = registered(emulator, bot_settings, deployment)
+    for command in STAFF_COMMANDS:
+        assert set(command.names) <= answered, command.key

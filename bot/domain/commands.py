@@ -11,7 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RESIDENT_COMMANDS", "Command", "help_text", "menu", "names"]
+from bot.domain.access import (
+    StaffLike,
+    admin_scope,
+    may_list_staff,
+    may_see_stats,
+    may_start_export,
+)
+
+__all__ = [
+    "RESIDENT_COMMANDS",
+    "STAFF_COMMANDS",
+    "Command",
+    "StaffCommand",
+    "help_text",
+    "menu",
+    "names",
+    "staff_help",
+    "staff_menu",
+]
 
 
 @dataclass(frozen=True)
@@ -74,3 +92,54 @@ def help_text(text: Callable[[str, str], str], lang: str) -> str:
     catalog (HTML)."""
     lines = [f"/{name} – {text(lang, key)}" for name, key in menu(lang)]
     return "\n".join([text(lang, "help.intro"), "", *lines, "", text(lang, "help.urgent")])
+
+
+# ---------------------------------------------------------------------- staff
+@dataclass(frozen=True)
+class StaffCommand:
+    """A staff command (`key`; its description is the catalog key help.staff.<key>), its
+    Swedish and English names (Finnish and Arabic readers get the English one; the handlers
+    answer to both), and who may use it (bot.domain.access)."""
+
+    key: str
+    sv: str
+    en: str
+    may: Callable[[StaffLike], bool]
+
+    def name(self, lang: str) -> str:
+        return self.sv if lang == "sv" else self.en
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys((self.sv, self.en)))
+
+
+def _anyone(member: StaffLike) -> bool:
+    """Every staff member (what they then see is checked where it is read)."""
+    return True
+
+
+def _may_invite(member: StaffLike) -> bool:
+    return admin_scope(member) is not None
+
+
+#: The staff commands, in the order of the staff help.
+STAFF_COMMANDS = (
+    StaffCommand("case", "arende", "case", _anyone),
+    StaffCommand("update", "uppdatera", "update", _anyone),
+    StaffCommand("stats", "statistik", "stats", may_see_stats),
+    StaffCommand("staff", "staff", "staff", may_list_staff),
+    StaffCommand("invite", "invite", "invite", _may_invite),
+    StaffCommand("export", "export", "export", may_start_export),
+)
+
+
+def staff_menu(member: StaffLike, lang: str) -> list[tuple[str, str]]:
+    """The staff commands `member` may use: (name in `lang`, catalog key of its description)."""
+    return [(c.name(lang), f"help.staff.{c.key}") for c in STAFF_COMMANDS if c.may(member)]
+
+
+def staff_help(text: Callable[[str, str], str], lang: str, member: StaffLike) -> str:
+    """The help's staff section: a heading, then each command `member` may use, one a line."""
+    lines = [f"/{name} – {text(lang, key)}" for name, key in staff_menu(member, lang)]
+    return "\n".join([text(lang, "help.staff"), *lines])

@@ -6,14 +6,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain import callbacks
-from bot.domain.commands import help_text, names
+from bot.domain.commands import help_text, names, staff_help
 from bot.domain.deployment import Station
 from bot.domain.intake import TextProblem
 from bot.handlers import cases, chooser, promises, staff
+from bot.handlers.access import desk_of, staff_member
 from bot.handlers.common import (
     Button,
     clear_buttons,
@@ -43,9 +45,19 @@ async def start(update: Update, context: AppContext) -> None:
 
 
 async def help_command(update: Update, context: AppContext) -> None:
-    """Every command of the resident's menu in their language, and the important numbers."""
-    lang = await lang_of(update, context)
-    await send(update, context, help_text(context.services.text, lang))
+    """Every command of the resident's menu in their language, and the important numbers;
+    staff in their own chat also get the staff commands they may use, all in their language
+    (bot.handlers.access.desk_of)."""
+    member = await staff_member(update, context)
+    chat = update.effective_chat
+    if member is None or chat is None or chat.type != ChatType.PRIVATE:
+        lang = await lang_of(update, context)
+        await send(update, context, help_text(context.services.text, lang))
+        return
+    desk = await desk_of(update, context)
+    text = context.services.text
+    body = help_text(text, desk.lang) + "\n\n" + staff_help(text, desk.lang, member)
+    await send(update, context, body)
 
 
 async def privacy(update: Update, context: AppContext) -> None:
