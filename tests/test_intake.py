@@ -237,9 +237,9 @@ async def test_emergency_text_gets_112_and_the_flow_continues(
     await agree(alice)
     replies = await alice.say("Hjälp! Det pågår ett slagsmål just nu")
     assert "Ring 112" in replies[0].text
-    # Still at the category step; the text is kept for a later step (issue 19, item 7).
-    assert replies[-1].text.startswith(alice.t("kept.saved"))
-    assert "Vad gäller det vid Jakobsberg?" in replies[-1].text
+    # Still at the category step; an emergency is not kept for a later step (issue 19,
+    # item 7; review N3): the 112 notice, and the step's question again.
+    assert replies[-1].text.startswith("Vad gäller det vid Jakobsberg?")
     await alice.tap("Belysning")
     assert alice.last_text().startswith("Var exakt?")
     outside = Person(live_bot.world, BOB, catalogs)

@@ -9,18 +9,25 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.domain.commands import RESIDENT_COMMANDS
 from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, MAX_PHOTOS, Step
+from bot.domain.text import MESSAGE_LIMIT, utf16_length
 from bot.emulator import Emulator
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, Days
 from bot.settings import Settings
 from tests.images import jpeg
-from tests.people import Person, agree, db_rows
+from tests.people import Person, agree, db_rows, to_description
 
 ALICE = 1001
 FLODA = (57.8100, 12.3620)
 TYPED = "Lamporna vid cykelparkeringen har varit trasiga i flera veckor."
 QUIET = "Det är mörkt här och lamporna har varit trasiga i länge."
 EMERGENCY = "Hjälp! En man hotar folk med kniv vid trappan just nu"
+
+
+def either(p: Person) -> str:
+    """Where a kept text of a sentence's length can go in a report, as the summary says."""
+    return p.t("kept.either", first=p.t("field.place"), second=p.t("field.description"))
 
 
 def prompt_of(p: Person, step: Step) -> str:
@@ -125,7 +132,8 @@ async def test_a_text_typed_at_a_button_step_is_kept_and_offered_at_the_descript
     summary = await alice.tap(alice.t("nav.skip"))
     label = alice.t("field.idea" if idea else "field.description")
     assert alice.t("summary.line", label=label, value=TYPED) in summary[-1].text
-    assert alice.t("kept.summary", text=TYPED) not in summary[-1].text  # used: not kept
+    where = alice.t("field.idea") if idea else either(alice)
+    assert alice.t("kept.summary", text=TYPED, fields=where) not in summary[-1].text  # used
     await alice.tap(alice.t("summary.send"))
     (case,) = db_rows(bot_settings, "SELECT description, place_text FROM cases")
     assert (case["description"], case["place_text"]) == (TYPED, None)
@@ -140,7 +148,7 @@ async def test_a_kept_text_is_shown_on_the_summary_and_sent_only_when_chosen(
     assert len(replies) == 1
     line, _, summary = replies[0].text.partition("\n\n")
     assert line == alice.t("kept.saved")
-    assert alice.t("kept.summary", text=TYPED) in summary  # seen, and said not to be sent
+    assert alice.t("kept.summary", text=TYPED, fields=either(alice)) in summary  # not sent
     # Ändra -> Beskrivning offers it; the resident takes it, and the summary shows it.
     await alice.tap(alice.t("summary.edit"))
     await alice.tap(alice.t("field.description"))
@@ -148,7 +156,7 @@ async def test_a_kept_text_is_shown_on_the_summary_and_sent_only_when_chosen(
     summary_again = await alice.tap(alice.t("kept.use"))
     label = alice.t("field.description")
     assert alice.t("summary.line", label=label, value=TYPED) in summary_again[-1].text
-    assert alice.t("kept.summary", text=TYPED) not in summary_again[-1].text
+    assert alice.t("kept.summary", text=TYPED, fields=either(alice)) not in summary_again[-1].text
     await alice.tap(alice.t("summary.send"))
     assert db_rows(bot_settings, "SELECT description FROM cases")[0]["description"] == TYPED
 
@@ -169,28 +177,36 @@ async def test_a_kept_text_not_chosen_is_never_sent(
     assert alice.t("kept.use") not in [b["text"] for b in alice.world.last(ALICE).inline_buttons]
     await alice.say(QUIET)
     summary = await alice.tap(alice.t("nav.skip"))
-    assert alice.t("kept.summary", text="hej") in summary[-1].text
+    where = alice.t("field.place")  # too short for a description: it can be the place
+    assert alice.t("kept.summary", text="hej", fields=where) in summary[-1].text
     await alice.tap(alice.t("summary.send"))
     (case,) = db_rows(bot_settings, "SELECT description, place_text FROM cases")
     assert "hej" not in f"{case['description']} {case['place_text']}"
 
 
-async def test_a_kept_text_is_checked_for_emergencies_when_used(
-    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+async def test_an_emergency_at_a_button_step_gets_the_112_notice_only(
+    live_bot: Emulator, catalogs: Catalogs
 ) -> None:
+    """Review N3 (was: kept, then held when used, and offered again after Fortsätt): an
+    emergency typed where a button is expected is not kept, as at a text step."""
     alice = Person(live_bot.world, ALICE, catalogs)
-    await alice.say("/ide")
-    await alice.tap("Floda")
-    told = await alice.say(EMERGENCY)
+    await alice.say("/rapport")
+    await alice.tap("Jakobsberg")
+    told = await alice.say("Det pågår ett rån just nu vid tunneln")
     assert "Ring 112" in told[0].text  # the guard, at once
-    assert told[-1].text.startswith(alice.t("kept.saved"))
+    assert len(told) == 2, [m.text for m in told]
+    assert alice.t("kept.saved") not in told[-1].text
+    assert alice.t("error.expected_choice") not in told[-1].text  # no "press a button" after 112
+    assert alice.t("privacy.agree") in [b["text"] for b in told[-1].inline_buttons]
     await agree(alice)
-    held = await alice.tap(alice.t("kept.use"))
-    assert held[-1].text == alice.t("urgent.held")  # as if typed here: not taken yet
-    again = await alice.tap(alice.t("urgent.go_idea"))
-    assert alice.t("kept.offer", text=EMERGENCY) in again[-1].text
-    await alice.tap(alice.t("kept.use"))
-    assert at(alice, Step.IDEA_PHOTO)
+    await alice.tap("Belysning")
+    assert at_place(alice)
+    assert alice.t("kept.use") not in [b["text"] for b in alice.world.last(ALICE).inline_buttons]
+    assert "rån" not in alice.last_text()
+
+
+def at_place(p: Person) -> bool:
+    return p.t("report.place.prompt")[:40] in p.last_text()
 
 
 async def test_a_crime_tip_at_a_button_step_is_not_kept(
@@ -342,3 +358,132 @@ async def test_back_walks_from_the_summary_to_the_start_without_a_loop(
         assert at(alice, step), f"{step.name}: {alice.last_text()!r}"
     left = await alice.tap(alice.t("nav.back"))
     assert left[0].text == alice.t("flow.cancelled")
+
+
+# ---------------------------------------------------------------------- review of 7 and 9
+LONG = ("Lamporna längs gångvägen vid stationen är trasiga och det är mörkt. " * 40)[
+    :DESCRIPTION_MAX
+].strip()
+
+
+async def test_summary_with_full_description_and_kept_text_still_shows(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    """Review A1 (from /tmp/reviewA): a description at its limit plus a text kept at the
+    summary (also up to the limit) must still give a summary with Skicka, within 4096."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await to_description(alice, "Jakobsberg", "Belysning", "Vid trappan")
+    await alice.say(LONG)
+    await alice.tap(alice.t("nav.skip"))
+    assert alice.t("summary.send") in [b["text"] for b in live_bot.world.last(ALICE).inline_buttons]
+    replies = await alice.say("Och " + LONG[: DESCRIPTION_MAX - 10])  # typed at the summary
+    texts = [m.text for m in replies]
+    assert replies, "no answer at all"
+    last = replies[-1]
+    assert alice.t("summary.send") in [b["text"] for b in last.inline_buttons], texts
+    assert all(utf16_length(t) <= MESSAGE_LIMIT for t in texts)
+    assert alice.t("kept.saved") in last.text
+    assert "…" in last.text.rpartition("\n\n")[2]  # the kept text, shortened
+
+
+async def test_a_sentence_at_the_station_step_is_kept_and_its_station_offered(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    """Review N4: "skriv namnet", and a sentence naming the station: the station is offered
+    and the sentence kept, with a line that fits the station step."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/rapport")
+    sentence = "Tunneln vid Jakobsberg är mörk"
+    (reply,) = await alice.say(sentence)
+    assert reply.text.startswith(alice.t("kept.station")), reply.text
+    assert alice.t("kept.saved") not in reply.text
+    assert "Jakobsberg" in [b["text"] for b in reply.inline_buttons]
+    await alice.tap("Jakobsberg")
+    await agree(alice)
+    await alice.tap("Belysning")
+    assert alice.t("kept.offer", text=sentence) in alice.last_text()
+
+
+async def test_a_short_kept_text_names_where_it_can_go_and_others_are_not_kept(
+    live_bot: Emulator, catalogs: Catalogs
+) -> None:
+    """Review N5 (a): "Natt" fits only the place, and the summary says so; in an idea, where
+    only the idea takes a kept text, it fits nowhere and is not kept."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await to_description(alice, "Floda", "Belysning", "Vid trappan")
+    await alice.tap(alice.t("nav.back"))  # to the times
+    (reply,) = await alice.say("Natt")
+    assert reply.text.startswith(alice.t("kept.saved"))
+    await alice.tap(alice.t("nav.done"))
+    await alice.say(QUIET)
+    summary = await alice.tap(alice.t("nav.skip"))
+    place = alice.t("field.place")
+    assert alice.t("kept.summary", text="Natt", fields=place) in summary[-1].text
+    bob = Person(live_bot.world, ALICE + 1, catalogs)  # not agreed yet: the consent step
+    await bob.say("/ide")
+    await bob.tap("Floda")
+    (reply,) = await bob.say("Natt")
+    assert reply.text.startswith(bob.t("error.expected_choice")), reply.text
+    await agree(bob)
+    assert bob.t("kept.use") not in [b["text"] for b in bob.world.last(bob.id).inline_buttons]
+
+
+async def test_kept_texts_used_as_the_place_are_one_line(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """Review N5 (b): two kept texts are joined; as the place they are one line."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await alice.say("/rapport")
+    await alice.tap("Floda")
+    await alice.say("Gångtunneln")  # at the consent
+    await agree(alice)
+    await alice.say("under spåren")  # at the category
+    await alice.tap("Belysning")
+    assert alice.t("kept.offer", text="Gångtunneln under spåren") in alice.last_text()
+    await alice.tap(alice.t("kept.use"))
+    await alice.tap(alice.t("nav.continue"))
+    await alice.tap(alice.t("times.evening"))
+    await alice.tap(alice.t("nav.done"))
+    await alice.say(QUIET)
+    await alice.tap(alice.t("nav.skip"))
+    await alice.tap(alice.t("summary.send"))
+    (case,) = db_rows(bot_settings, "SELECT place_text FROM cases")
+    assert case["place_text"] == "Gångtunneln under spåren"
+
+
+def test_the_kept_texts_read_as_reviewed(catalogs: Catalogs) -> None:
+    """Review N6: Swedish wording, and each language's expiry line names its own /report."""
+    assert catalogs.text("sv", "kept.saved").endswith("Jag har sparat det du skrev.")
+    summary = catalogs.text("sv", "kept.summary", text="x", fields="Plats")
+    assert "Vill du ha med den? Tryck på ✏️ Ändra" in summary
+    for lang in ("sv", "en", "fi", "ar"):
+        name = next(c for c in RESIDENT_COMMANDS if c.key == "report").name(lang)
+        assert f"/{name}." in catalogs.text(lang, "draft.expired", days=Days(7)), lang
+
+
+async def test_a_new_station_on_an_edit_asks_consent_to_its_recipients(
+    live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
+) -> None:
+    """Review N10: the consent named Jakobsberg's recipients; Floda's differ, so changing
+    the station asks again (Back keeps Jakobsberg), and agreeing returns to the summary."""
+    alice = Person(live_bot.world, ALICE, catalogs)
+    await to_description(alice, "Jakobsberg", "Belysning", "Vid trappan")
+    await alice.say(QUIET)
+    await alice.tap(alice.t("nav.skip"))
+    for agrees in (False, True):
+        await alice.tap(alice.t("summary.edit"))
+        await alice.tap(alice.t("field.station"))
+        await alice.tap("Floda")
+        assert at(alice, Step.CONSENT), alice.last_text()
+        assert "Floda" in alice.last_text() or "Lerum" in alice.last_text()
+        if agrees:
+            await agree(alice)
+        else:
+            await alice.tap(alice.t("nav.back"))
+        assert at(alice, Step.SUMMARY)
+        station = "Floda" if agrees else "Jakobsberg"
+        label = alice.t("field.station")
+        assert alice.t("summary.line", label=label, value=station) in alice.last_text()
+    await alice.tap(alice.t("summary.send"))
+    (case,) = db_rows(bot_settings, "SELECT station_id FROM cases")
+    assert case["station_id"] != "jakobsberg"

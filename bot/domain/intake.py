@@ -149,6 +149,9 @@ class Draft:
     step: int = Step.STATION
     station: str | None = None
     candidate_station: str | None = None
+    #: A station chosen on an edit whose recipients differ from those the resident agreed to:
+    #: taken only once they agree again (`change_station`), dropped if they go back instead.
+    pending_station: str | None = None
     category: str | None = None
     place_text: str | None = None
     lat: float | None = None
@@ -266,6 +269,27 @@ class Draft:
     def set_station(self, station_id: str) -> None:
         self.station = station_id
         self.candidate_station = None
+        self.pending_station = None
+
+    def change_station(self, station_id: str, same_recipients: bool) -> bool:
+        """A station chosen; True when the resident must first agree to its recipients (the
+        consent named the other station's): on an edit to a station whose recipients differ.
+        Then the station waits in `pending_station` until they agree (`agreed`)."""
+        if self.editing and self.station and self.station != station_id and not same_recipients:
+            self.pending_station = station_id
+            return True
+        self.set_station(station_id)
+        return False
+
+    def agreed(self) -> None:
+        """The resident agreed to the consent shown: a station waiting for it is taken."""
+        if self.pending_station:
+            self.set_station(self.pending_station)
+
+    @property
+    def consent_station(self) -> str | None:
+        """The station whose recipients the consent names."""
+        return self.pending_station or self.station
 
     def propose_station(self, station_id: str, lat: float, lon: float) -> None:
         """The station nearest to a shared location, to be confirmed; the location is also a
@@ -286,6 +310,8 @@ class Draft:
     def enter(self, step: Step) -> None:
         """Make `step` current; at the summary an edit is over, so Back walks the flow again."""
         self.step = step
+        if step is not Step.CONSENT:  # left the consent without agreeing: the station stays
+            self.pending_station = None
         if step is Step.SUMMARY:
             self.editing = False
 

@@ -206,6 +206,9 @@ class Services:
     def find_stations(self, text: str) -> list[Station]:
         return self.intake.find_stations(text)
 
+    def stations_named_in(self, text: str) -> list[Station]:
+        return self.intake.stations_named_in(text)
+
     def nearest(self, lat: float, lon: float) -> Nearest:
         return self.intake.nearest(lat, lon)
 

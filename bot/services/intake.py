@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from bot.domain.deployment import Deployment, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
 from bot.domain.models import Case, NewCase
-from bot.domain.stations import Nearest, StationIndex
+from bot.domain.stations import Nearest, StationIndex, fold
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
 from bot.services.routing import Routed, Routing
@@ -27,6 +28,8 @@ from storage.submit import AtStation, Submission, write_submit
 log = logging.getLogger(__name__)
 
 ME_TOO_DAYS = 30
+#: A station's name is looked for in a sentence as up to this many words in a row.
+NAME_WORDS = 4
 
 
 class CrimeTip(TextProblem):
@@ -85,6 +88,12 @@ class Intake:
         self.metrics = metrics
         #: Built once: by id, name, kommun and letter, so no update scans every station.
         self.index = StationIndex(deployment.stations)
+        #: Names and aliases (not ids or codes: short codes read like ordinary words).
+        self._names = {
+            fold(name): station
+            for station in deployment.stations
+            for name in (station.name, *station.aliases)
+        }
 
     # ------------------------------------------------------------------ stations
     def station(self, station_id: str | None) -> Station | None:
@@ -92,6 +101,19 @@ class Intake:
 
     def find_stations(self, text: str) -> list[Station]:
         return self.index.match(text)
+
+    def stations_named_in(self, text: str) -> list[Station]:
+        """Stations whose name (or alias) stands as whole words in a sentence ("Tunneln vid
+        Jakobsberg är mörk"), in the order they are named; a few dictionary look-ups per
+        word, never a scan of every station."""
+        words = re.findall(r"\w+", fold(text))
+        found: dict[str, Station] = {}
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + NAME_WORDS, len(words)) + 1):
+                station = self._names.get(" ".join(words[start:end]))
+                if station is not None:
+                    found.setdefault(station.id, station)
+        return list(found.values())
 
     def nearest(self, lat: float, lon: float) -> Nearest:
         limit = self.deployment.deployment.max_station_distance_km

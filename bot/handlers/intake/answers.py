@@ -9,6 +9,7 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import AppContext
 from bot.domain import kept
+from bot.domain.guards import looks_urgent
 from bot.domain.intake import PHOTO_STEPS, Action, Step, TextProblem
 from bot.domain.stations import SEARCH_MAX
 from bot.handlers.common import keyboard, lang_of, send, station_buttons
@@ -51,15 +52,19 @@ async def on_text(turn: Turn, text: str) -> int | None:
     answer = ON_TEXT.get(step)
     if answer is not None:
         return await answer(turn, text)
+    if looks_urgent(text):  # the guard has shown the 112 notice: that, and the step again
+        return await show(turn, step)
     if kept.keeps(step, text):
         return await keep(turn, text)
     return await not_fitting(turn, step)
 
 
 async def keep(turn: Turn, text: str) -> int | None:
-    """A text where a button was expected: kept for a later step, and the resident told so."""
-    kept.keep(turn.draft, text)
+    """A text where a button was expected: kept for a later step, and the resident told so;
+    one that fits no step is not kept, and the step says what it expects."""
     step = turn.step
+    if not kept.keep(turn.draft, text):
+        return await not_fitting(turn, step)
     return await show(turn, step, turn.t("kept.photos" if step in PHOTO_STEPS else "kept.saved"))
 
 
@@ -75,9 +80,24 @@ async def station_name(turn: Turn, text: str) -> int | None:
             text = f"{text}\n{turn.t('station.more')}"
         await turn.say(text, keyboard([*rows, turn.nav(back=False)]))
         return None
-    if kept.keeps(Step.STATION, text):  # a sentence about the place, not a station's name
-        return await keep(turn, text)
+    if kept.keeps(Step.STATION, text) and kept.keep(turn.draft, text):
+        return await sentence_at_station(turn, text)
     return await show(turn, Step.STATION, turn.t("station.not_found", text=shorten(text, 40)))
+
+
+async def sentence_at_station(turn: Turn, text: str) -> int | None:
+    """A sentence about the place, not a station's name: kept for later, and the stations it
+    names offered (else the station's question again)."""
+    note = turn.t("kept.station")
+    named = turn.services.stations_named_in(text)
+    if not named:
+        return await show(turn, Step.STATION, note)
+    rows = station_buttons(named[:SEARCH_MAX], Action.STATION, turn.draft.token)
+    turn.save()
+    await turn.say(
+        f"{note}\n\n{turn.t('station.several')}", keyboard([*rows, turn.nav(back=False)])
+    )
+    return None
 
 
 async def place_text(turn: Turn, text: str) -> int | None:

@@ -80,6 +80,7 @@ async def agree(turn: Turn, arg: str) -> int | None:
     assert turn.update.callback_query is not None
     await answer_query(turn.update.callback_query)
     await turn.services.give_consent(turn.chat_id, turn.lang)
+    turn.draft.agreed()  # a station changed on an edit is taken now
     await clear_buttons(turn.update)
     # One message: the thanks above the next step's question.
     return await show(turn, turn.draft.after(Step.STATION), turn.t("privacy.thanks"))

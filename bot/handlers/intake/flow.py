@@ -11,7 +11,7 @@ from bot.domain.intake import Draft, Step, TextProblem
 from bot.domain.models import CaseKind
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of, send, send_menu
 from bot.handlers.intake.expired import tell_expired
-from bot.handlers.intake.prompts import location_keyboard, show
+from bot.handlers.intake.prompts import location_keyboard, recipients, show
 from bot.handlers.intake.turn import (
     ALBUM_ANSWERED,
     DRAFT,
@@ -195,9 +195,11 @@ async def choose_station(turn: Turn, station_id: str) -> int:
     if station is None:
         raise TextProblem("error.stale")
     await clear_buttons(turn.update)
-    turn.draft.set_station(station.id)
+    draft, services = turn.draft, turn.services
+    same = recipients(turn, draft.station) == recipients(turn, station.id)
+    ask_again = draft.change_station(station.id, same_recipients=same)
     await turn.say(f"✓ {station.name}", ReplyKeyboardRemove())
-    if await turn.services.needs_consent(turn.chat_id):
+    if ask_again or await services.needs_consent(turn.chat_id):
         # Asked once the station is known, so the notice can name who receives the report.
         return await show(turn, Step.CONSENT)
     return await show(turn, turn.draft.after(Step.STATION))

@@ -11,6 +11,7 @@ from bot.domain.deployment import Station
 from bot.domain.intake import DESCRIPTION_MAX, DESCRIPTION_MIN, EDITABLE, TIMES, Action, Step
 from bot.domain.models import CaseKind
 from bot.domain.stations import View
+from bot.domain.text import clipped, excess
 from bot.handlers.chooser import chooser_rows, prompt
 from bot.handlers.common import Button, in_rows, keyboard
 from bot.handlers.intake.turn import EXPECTS, FIELD_KEYS, Turn
@@ -38,7 +39,7 @@ async def not_fitting(turn: Turn, step: Step) -> int:
 # ---------------------------------------------------------------------- one per step
 async def consent(turn: Turn) -> Prompt:
     services, t = turn.services, turn.t
-    parties = services.station_parties(turn.draft.station) or [turn.station_name]
+    parties = recipients(turn, turn.draft.consent_station)
     retention = services.deployment.retention
     text = t(
         "privacy.short",
@@ -51,6 +52,13 @@ async def consent(turn: Turn) -> Prompt:
     agree = (t("privacy.agree"), turn.cb(Action.AGREE))
     rows = [[agree, (t("privacy.read_full"), turn.cb(Action.READ_NOTICE))], turn.nav()]
     return text, keyboard(rows)
+
+
+def recipients(turn: Turn, station_id: str | None) -> list[str]:
+    """Who the consent names as receiving a report at the station: the actors of its promise,
+    else the station itself."""
+    station = turn.services.station(station_id)
+    return turn.services.station_parties(station_id) or [station.name if station else ""]
 
 
 async def station(turn: Turn) -> Prompt:
@@ -150,7 +158,7 @@ def offer_kept(turn: Turn, text: str, rows: list[list[Button]]) -> Prompt:
     """A text step's prompt, offering the text kept from a button step when it fits here."""
     if not kept.fits(turn.draft, turn.step):
         return text, keyboard(rows)
-    offer = turn.t("kept.offer", text=turn.draft.kept or "")
+    offer = turn.t("kept.offer", text=kept.shown(turn.draft, turn.step))
     return f"{text}\n\n{offer}", keyboard([[(turn.t("kept.use"), turn.cb(Action.USE_KEPT))], *rows])
 
 
@@ -238,9 +246,22 @@ def summary_text(turn: Turn) -> str:
     else:
         line(Step.IDEA_TEXT, draft.description)
         line(Step.IDEA_PHOTO, str(len(draft.photos)))
-    if draft.kept:  # typed where a button was expected, and used nowhere: it is not sent
-        lines += ["", t("kept.summary", text=draft.kept)]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    places = kept.where(draft)
+    if not places:
+        return text
+    # Typed where a button was expected, and used nowhere: not sent. Shown shortened, and
+    # shorter still if the summary would not fit one message (Telegram refuses a longer one).
+    fields = [t(FIELD_KEYS[s]) for s in places]
+    either = fields[0] if len(fields) == 1 else t("kept.either", first=fields[0], second=fields[1])
+    limit = kept.SHOWN_MAX
+    while True:
+        shown = clipped(draft.kept or "", limit)
+        with_kept = f"{text}\n\n{t('kept.summary', text=shown, fields=either)}"
+        over = excess([with_kept])
+        if not over or limit <= 1:
+            return with_kept if not over else text
+        limit = max(limit - over, 1)
 
 
 def shorten(text: str, limit: int = 80) -> str:
