@@ -14,12 +14,13 @@ import pytest
 from bot.cli import main
 from bot.domain import callbacks
 from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services.cards import CASE_SCOPE
 from bot.settings import Settings
 from tests.bots import in_process
-from tests.people import Person
+from tests.people import Person, db_rows
 from tests.processes import Sink
 from tests.test_desk import report, wait_for_text
 
@@ -248,3 +249,79 @@ def test_every_staff_command_name_is_registered(
     answered = registered(emulator, bot_settings, deployment)
     for command in STAFF_COMMANDS:
         assert set(command.names) <= answered, command.key
+
+
+# ---------------------------------------------------------------------- what residents hear
+def actor_of(deployment: Deployment, telegram_id: int) -> str:
+    """The name of the actor a staff member of the file acts for (what residents read)."""
+    entry = next(s for s in deployment.staff if s.telegram_id == telegram_id)
+    return deployment.directory.actors[entry.actor].name
+
+
+async def test_resident_without_stored_language_hears_officer_in_their_own(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A resident who set a home station before reporting has no stored language; an
+    English-reading officer's Kvittera reaches them in the language of their report (Swedish),
+    never the officer's."""
+    world = emulator.world
+    resident = Person(world, RESIDENT, catalogs)
+    officer = Person(world, POLIS_JKB, catalogs)
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, "en")):
+        await resident.say("/installningar")
+        await resident.tap(resident.t("settings.home"))
+        await resident.tap("Jakobsberg")
+        assert [r["language"] for r in db_rows(bot_settings, "SELECT language FROM residents")] == [
+            None
+        ]
+        await report(resident)
+        await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        after = len(world.received(RESIDENT))
+        await officer.tap(catalogs.text("en", "desk.btn.ack"))
+        actor = actor_of(deployment, POLIS_JKB)
+        heard = await world.wait_for(RESIDENT, lambda m: "JKB-0001" in m.text, after=after)
+        assert heard.text == catalogs.text(
+            "sv", "resident.acknowledge", reference="JKB-0001", actor=actor
+        ), heard.text
+
+
+async def test_a_resident_without_stored_language_hears_in_the_case_language(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """No stored language, a report written in Finnish: the English officer's question, and
+    its answer button, reach the resident in Finnish (not English, not the default)."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    world.users[POLIS_JKB].started = True
+    Person(world, RESIDENT, catalogs, lang="fi")
+    world.users[RESIDENT].started = True
+    draft = Draft(
+        kind="report",
+        station="jakobsberg",
+        category="belysning",
+        description="Valot ovat rikki portaissa.",
+        times=["night"],
+        place_text="vid perrongen",
+    )
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, "en")) as app:
+        services = app.bot_data.services
+        assert services is not None
+        await services.set_home_station(RESIDENT, "jakobsberg")  # no language stored
+        case = await services.submit(RESIDENT, draft, "fi")
+        assert [r["language"] for r in db_rows(bot_settings, "SELECT language FROM residents")] == [
+            None
+        ]
+        await world.wait_for(
+            POLIS_JKB, lambda m: case.reference in m.text and bool(m.inline_buttons)
+        )
+        await officer.tap(catalogs.text("en", "desk.btn.ask"))
+        await officer.say("Which staircase?")
+        heard = await world.wait_for(RESIDENT, lambda m: "Which staircase?" in m.text)
+        actor = actor_of(deployment, POLIS_JKB)
+        assert heard.text == catalogs.text(
+            "fi", "resident.ask", reference=case.reference, actor=actor, note="Which staircase?"
+        ), heard.text
+        assert [b["text"] for b in heard.inline_buttons] == [
+            catalogs.text("fi", "resident.answer_btn")
+        ]

@@ -33,3 +33,11 @@ def staff_language(dep: Deployment, member: Staff, telegram_language: str | None
         if lang is not None and lang in enabled:
             return lang
     return dep.deployment.default_language
+
+
+def resident_language(dep: Deployment, stored: str | None, case_language: str | None) -> str:
+    """The language a resident hears about their case in: their own (stored), else the one
+    they wrote it in, else the default; never that of the staff member acting on it."""
+    enabled = dep.deployment.languages
+    found = (lang for lang in (stored, case_language) if lang is not None and lang in enabled)
+    return next(found, dep.deployment.default_language)

@@ -21,6 +21,7 @@ from bot.domain.forwarding import forward_targets
 from bot.domain.lifecycle import NOTIFY_RESIDENT, Action, Status, apply
 from bot.domain.models import REFERENCE, Case, NotFound
 from bot.domain.routing import pick_staff
+from bot.domain.staff_language import resident_language
 from bot.domain.text import TooLong, check_fits
 from bot.i18n import Catalogs
 from bot.services.cards import CASE_SCOPE, Cards
@@ -225,7 +226,7 @@ class Desk:
     ) -> list[OutboxItem]:
         items = []
         for chat_id, language in await self.cases.followers(case.id):
-            lang = language if language in self.catalogs.languages else self.lang
+            lang = resident_language(self.deployment, language, case.language)  # not ours
             text = self._resident_text(case, action, actor, note, lang)
             payload: dict[str, object] = {"text": text}
             if action is Action.ASK and chat_id == await self.reporter_chat(case):
