@@ -22,6 +22,8 @@ from bot.services.desk import ACTION_CODES
 from bot.settings import Settings
 from tests.bots import in_process
 from tests.people import Person, db_rows, to_description
+from tests.test_desk import report, wait_for_text
+from tests.test_staff_language import with_staff_language
 
 RESIDENT = 1001
 POLIS_JKB = 100000001  # the kommunpolis at Jakobsberg
@@ -362,3 +364,74 @@ async def test_no_promise_running_no_link_and_one_line(
         assert shown == []
         assert officer.answer() == officer.t("desk.link_none")
         assert "\n" not in officer.answer()
+
+
+# ---------------------------------------------------------------------- an older card pressed
+#: What each status's card offers when no promise runs at the station (nothing to link to).
+UNLINKABLE = {status: [c for c in codes if c != "link"] for status, codes in EXPECTED.items()}
+
+
+async def test_an_older_card_of_the_case_is_redrawn_when_pressed(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The pushed card (Mottaget) and an /arende card; Kvittera on the second; then Pågår on
+    the first: the first card is the one pressed and edited, so its text says Pågår too."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await report(Person(world, RESIDENT, catalogs))
+        first = await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        second = (await officer.say("/arende JKB-0001"))[-1]
+        await officer.press(second, data_of(second, "ack"))
+        await officer.press(first, data_of(first, "start"))
+        assert [r["status"] for r in db_rows(bot_settings, "SELECT status FROM cases")] == [
+            "in_progress"
+        ]
+        first_now = now(world, POLIS_JKB, first)
+        assert f"Status: {officer.t('status.in_progress')}" in first_now.text, first_now.text
+        assert shown_codes(first_now) == UNLINKABLE[Status.IN_PROGRESS]
+
+
+async def test_a_card_read_before_a_language_change_is_redrawn(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A card pushed in Swedish; the officer picks English with /sprak; Kvittera on it: its
+    text and buttons agree, in English and the new status."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await report(Person(world, RESIDENT, catalogs))
+        card = await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        await officer.say("/sprak")
+        await officer.tap("English")
+        await officer.press(card, data_of(card, "ack"))
+        shown = now(world, POLIS_JKB, card)
+        assert catalogs.text("en", "desk.btn.start") in labels(shown)
+        assert catalogs.text("en", "kind.report") in shown.text, shown.text
+        assert f"Status: {catalogs.text('en', 'status.acknowledged')}" in shown.text, shown.text
+
+
+async def test_an_answer_with_the_card_buttons_keeps_its_text(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A resident's answer comes with the card's buttons; Pågår pressed on it changes its
+    buttons only: its text is the answer, not a card."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    resident = Person(world, RESIDENT, catalogs)
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await report(resident)
+        card = await wait_for_text(world, POLIS_JKB, "JKB-0001")
+        await officer.press(card, data_of(card, "ask"))
+        await officer.say("Vilken trappa?")
+        await world.wait_for(RESIDENT, lambda m: "Vilken trappa?" in m.text)
+        await resident.tap(resident.t("resident.answer_btn"))
+        await resident.say("Den norra trappan.")
+        answer = await world.wait_for(POLIS_JKB, lambda m: "Den norra trappan." in m.text)
+        await officer.press(answer, data_of(answer, "start"))
+        shown = now(world, POLIS_JKB, answer)
+        assert shown.text == answer.text
+        assert shown_codes(shown) == UNLINKABLE[Status.IN_PROGRESS]

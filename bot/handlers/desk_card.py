@@ -31,14 +31,15 @@ async def send_card(update: Update, context: AppContext, desk: Desk, case: Case)
 
 def pressed(update: Update, desk: Desk, case: Case) -> dict[str, object]:
     """The message pressed, to bring up to date after the action: its id (`card`) and whether
-    it shows the case's card as it is now (`redraw`: its text is redrawn too; another message,
-    such as a resident's answer with the card's buttons, keeps its text). Only when it shows
-    the very button pressed: a forged press on another case's card leaves that card alone."""
+    it is a card of the case (`redraw`: the whole card is drawn again, as the case is now and
+    in the reader's language, whatever status or language it showed; another message, such
+    as a resident's answer with the card's buttons, keeps its text). Only when it shows the
+    very button pressed: a forged press on another case's card leaves that card alone."""
     query = update.callback_query
     message = query.message if query is not None else None
     if query is None or not isinstance(message, Message) or not shows(message, query.data):
         return {}
-    return {"card": message.message_id, "redraw": message.text == desk.cards.shown_text(case)}
+    return {"card": message.message_id, "redraw": desk.cards.is_card(message.text, case)}
 
 
 def pending_note(update: Update, desk: Desk, action: Action, case: Case) -> dict[str, object]:

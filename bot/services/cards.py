@@ -117,6 +117,16 @@ class Cards:
         case, as it is now, holds."""
         return html.unescape(re.sub(r"</?[a-zA-Z-]+[^>]*>", "", self.text(case)))
 
+    def is_card(self, shown: str | None, case: Case) -> bool:
+        """Whether a message showing `shown` is a card of `case`, from any time and in any
+        language: its first line is the card's header ("rapport JKB-0001 · Jakobsberg").
+        A reminder, an alert or a resident's answer starts with its own line."""
+        first = (shown or "").split("\n", 1)[0]
+        return any(
+            first == self.in_language(lang).shown_text(case).split("\n", 1)[0]
+            for lang in self.catalogs.languages
+        )
+
     def language_name(self, code: str | None) -> str:
         """The language the resident wrote in, named in the desk's language ("finska"); the
         names are the export's (`export.language.*`). Its code when unnamed, "–" if unknown."""
