@@ -207,7 +207,7 @@ async def test_in_arabic_a_button_isolates_the_title_and_the_commitment(
     async with in_process(emulator, bot_settings, following) as app:
         services = app.bot_data.services
         assert services is not None
-        monkeypatch.setattr(services.desk, "lang", "ar")
+        world.users[POLIS_JKB].language_code = "ar"  # the officer reads the bot in Arabic
         officer = Person(world, POLIS_JKB, catalogs)
         listing = (await officer.say("/uppdatera"))[-1]
         labels = [b["text"] for b in listing.inline_buttons][:-1]

@@ -325,3 +325,38 @@ async def test_a_resident_without_stored_language_hears_in_the_case_language(
         assert [b["text"] for b in heard.inline_buttons] == [
             catalogs.text("fi", "resident.answer_btn")
         ]
+
+
+# ---------------------------------------------------------------------- /update
+async def test_the_update_flow_is_in_the_staff_language(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """/update (so named in the English staff help) answers an English-reading officer in
+    English at every step, like /case does: the choice, the status, the text, the preview,
+    and cancelling. (What followers get stays in each follower's language.)"""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs, lang="en")
+    world.users[POLIS_JKB].started = True
+    en = "en"
+
+    def plain(key: str, **params: object) -> str:
+        return re.sub(r"</?b>", "", catalogs.text(en, key, **params))
+
+    async with in_process(emulator, bot_settings, with_staff_language(running_deployment, en)):
+        assert (await officer.say("/update"))[-1].text == plain("update.choose")
+        await officer.tap("Kommunen har trygghetsskapande personal")
+        status = officer.last_text()
+        assert status.startswith(plain("update.status", commitment="")), status
+        assert catalogs.text(en, "update.keep") in [
+            b["text"] for b in world.last(POLIS_JKB).inline_buttons
+        ]
+        await officer.tap(catalogs.text(en, "commitment.in_progress"))
+        assert officer.last_text() == plain("update.text")
+        preview = (await officer.say("Security staff are there every evening."))[-1]
+        assert preview.text.startswith(plain("update.preview", preview="").strip()), preview.text
+        labels = [b["text"] for b in preview.inline_buttons]
+        assert labels == [catalogs.text(en, "update.publish"), catalogs.text(en, "nav.cancel")]
+        await officer.tap(catalogs.text(en, "nav.cancel"))
+        assert officer.last_text() == plain("update.cancelled")
+        await officer.say("/update")
+        assert (await officer.say("/cancel"))[-1].text == plain("update.cancelled")

@@ -23,10 +23,10 @@ from bot.domain.commands import names
 from bot.domain.deployment import CommitmentStatus
 from bot.domain.models import Staff
 from bot.domain.paging import own_first, page_number, page_of
-from bot.domain.promises import has_started, title_in
+from bot.domain.promises import commitment_in, has_started, title_in
 from bot.domain.telegram_limits import MAX_BUTTON_TEXT
 from bot.domain.text import TooLong, clipped
-from bot.handlers.access import member_of, refuse
+from bot.handlers.access import desk_of, member_of, refuse
 from bot.handlers.common import (
     Button,
     Handlers,
@@ -40,6 +40,7 @@ from bot.handlers.common import (
 from bot.handlers.paging import gone, paged_rows, prefix, show_page
 from bot.i18n import FSI, PDI, RTL_LANGUAGES, Safe
 from bot.media import PhotoError
+from bot.services.desk import Desk
 from bot.services.updates import AlreadyPublished, Choice, PromiseEnded
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ async def begin(update: Update, context: AppContext) -> int:
         await refuse(update, context)
         return ConversationHandler.END
     updates = context.services.updates
-    t = context.services.desk.t
+    desk = await desk_of(update, context)  # the whole flow in the staff member's language
+    t = desk.t
     choices = updates.choices(member)
     if not choices:
         await send(update, context, t("update.none"))
@@ -68,7 +70,7 @@ async def begin(update: Update, context: AppContext) -> int:
     if not any(updates.is_open(c) for c in choices):  # their promises have all ended
         await send(update, context, t("update.none_open"))
         return ConversationHandler.END
-    rows = _choice_rows(context, member, choices, 0)
+    rows = _choice_rows(context, desk, member, choices, 0)
     assert rows is not None  # page 0 is always there
     await send(update, context, t("update.choose"), keyboard(rows))
     return PICK
@@ -107,11 +109,11 @@ def choice_rows(
 SHORT_TITLE = 24
 
 
-def labelled(context: AppContext, choice: Choice) -> str:
-    """A commitment's button text with its promise, in the staff's language: the promise's
-    short title, and from when it runs if it has not started ("Tryggare Jakobsberg, från
-    1 jan. 2027 · Mer belysning"), then the commitment, cut to the button's limit."""
-    desk = context.services.desk
+def labelled(context: AppContext, desk: Desk, choice: Choice) -> str:
+    """A commitment's button text with its promise, in the staff's language (`desk`: the
+    desk as they read it): the promise's short title, and from when it runs if it has not
+    started ("Tryggare Jakobsberg, från 1 jan. 2027 · Mer belysning"), then the commitment,
+    cut to the button's limit."""
     promise = choice.promise
     rtl = desk.lang in RTL_LANGUAGES  # each text isolated, so a Latin title keeps its order
 
@@ -131,11 +133,12 @@ def labelled(context: AppContext, choice: Choice) -> str:
 
     # The commitment is cut to the room the rest leaves, so its isolate stays whole.
     room = MAX_BUTTON_TEXT - (len(" ".join(label("x").split())) - 1) - (2 if rtl else 0)
-    return clip(label(isolated(clip(choice.commitment.text, max(room, 1)))))
+    text = commitment_in(choice.commitment, desk.lang).text
+    return clip(label(isolated(clip(text, max(room, 1)))))
 
 
 def _choice_rows(
-    context: AppContext, member: Staff, choices: list[Choice], number: int | None
+    context: AppContext, desk: Desk, member: Staff, choices: list[Choice], number: int | None
 ) -> list[list[Button]] | None:
     """The page of the commitments whose promise has not ended (an ended promise takes no
     updates: no button), each button with its position in `choices`. When they belong to
@@ -144,13 +147,16 @@ def _choice_rows(
     shown = [(n, c) for n, c in enumerate(choices) if updates.is_open(c)]
     own, _ = own_first(choices, lambda c: updates.own(member, c))
     mine = sum(1 for n, _ in shown if n < len(own))
+    several = len({c.promise.id for _, c in shown}) > 1
     return choice_rows(
-        context.services.desk.t,
+        desk.t,
         [c for _, c in shown],
         mine,
         number,
         [n for n, _ in shown],
-        (lambda c: labelled(context, c)) if len({c.promise.id for _, c in shown}) > 1 else None,
+        (lambda c: labelled(context, desk, c))
+        if several
+        else (lambda c: clip(commitment_in(c.commitment, desk.lang).text)),
     )
 
 
@@ -188,7 +194,8 @@ async def on_button(update: Update, context: AppContext) -> int | None:
     assert query is not None
     assert context.user_data is not None
     cb = callbacks.parse(query.data)
-    t = context.services.desk.t
+    desk = await desk_of(update, context)
+    t = desk.t
     member = await member_of(update, context)
     if cb is None or member is None:
         await refuse(update, context)
@@ -198,7 +205,7 @@ async def on_button(update: Update, context: AppContext) -> int | None:
         await refuse(update, context)  # before answering: a query is answered once
         return None
     if cb.action == "p":
-        rows = _choice_rows(context, member, choices, page_number(cb.arg))
+        rows = _choice_rows(context, desk, member, choices, page_number(cb.arg))
         if rows is None:
             await gone(update, context)
         else:
@@ -214,7 +221,7 @@ async def on_button(update: Update, context: AppContext) -> int | None:
     if cb.action == "c":
         choice = choices[int(cb.arg)]
         if not context.services.updates.is_open(choice):  # an old list's button, or forged
-            await send(update, context, ended(context, choice))
+            await send(update, context, ended(desk, choice))
             return ConversationHandler.END
         context.user_data[KEY] = {"i": int(cb.arg)}
         buttons = [(t(f"commitment.{s.value}"), _cb("s", s.value)) for s in CommitmentStatus]
@@ -223,9 +230,8 @@ async def on_button(update: Update, context: AppContext) -> int | None:
             [(t("update.keep"), _cb("s", "keep"))],
             [(t("nav.cancel"), _cb("x"))],
         ]
-        await send(
-            update, context, t("update.status", commitment=choice.commitment.text), keyboard(rows)
-        )
+        commitment = commitment_in(choice.commitment, desk.lang).text
+        await send(update, context, t("update.status", commitment=commitment), keyboard(rows))
         return STATUS
     if cb.action == "s":
         state = context.user_data.get(KEY) or {}
@@ -245,7 +251,7 @@ async def on_button(update: Update, context: AppContext) -> int | None:
             await send(update, context, t("update.already"))
             return ConversationHandler.END
         except PromiseEnded:  # it ended since the member chose the commitment
-            await send(update, context, ended(context, picked))
+            await send(update, context, ended(desk, picked))
             return ConversationHandler.END
         except TooLong as exc:  # nothing was published: ask for a shorter text
             del state["text"]
@@ -263,7 +269,8 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     assert message is not None
     assert context.user_data is not None
     services = context.services
-    t = services.desk.t
+    desk = await desk_of(update, context)
+    t = desk.t
     state = context.user_data.get(KEY) or {}
     text = (message.text or message.caption or "").strip()
     if not text:
@@ -275,13 +282,13 @@ async def on_text(update: Update, context: AppContext) -> int | None:
         return ConversationHandler.END
     chosen = CommitmentStatus(state["status"]) if state.get("status") else None
     try:
-        await services.updates.check_text(choice, chosen, text, services.desk.lang)
+        await services.updates.check_text(choice, chosen, text, desk.lang)
     except TooLong as exc:
         await send(update, context, t("error.too_long_by", excess=exc.excess))
         return None
     except PromiseEnded:
         context.user_data.pop(KEY, None)
-        await send(update, context, ended(context, choice))
+        await send(update, context, ended(desk, choice))
         return ConversationHandler.END
     if message.photo:
         try:
@@ -297,22 +304,24 @@ async def on_text(update: Update, context: AppContext) -> int | None:
     state["token"] = secrets.token_hex(8)
     context.user_data[KEY] = state
     status, percent = await services.updates.outcome_of(choice, chosen)
-    preview = services.updates.render_preview(services.desk.lang, choice, status, percent, text)
+    preview = services.updates.render_preview(desk.lang, choice, status, percent, text)
     rows = [[(t("update.publish"), _cb("pub")), (t("nav.cancel"), _cb("x"))]]
     await send(update, context, preview, keyboard(rows))
     return PREVIEW
 
 
-def ended(context: AppContext, choice: Choice) -> str:
-    """One line, in the staff's language: the promise has ended, nothing is published."""
+def ended(desk: Desk, choice: Choice) -> str:
+    """One line, in the staff's language (`desk`: as they read it): the promise has ended,
+    nothing is published."""
     promise = choice.promise
-    return context.services.desk.t("update.ended", title=promise.title, end=promise.end)
+    title = title_in(promise, desk.lang).text
+    return desk.t("update.ended", title=title, end=promise.end)
 
 
 async def cancel(update: Update, context: AppContext) -> int:
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
-    await send(update, context, context.services.desk.t("update.cancelled"))
+    await send(update, context, (await desk_of(update, context)).t("update.cancelled"))
     return ConversationHandler.END
 
 
