@@ -81,7 +81,7 @@ CHILD = """\
 import resource, sys
 from bot.cli import main
 from bot.services.export import default_jobs
-code = main(["export", "--format", "csv", "--out", *sys.argv[1:]])
+code = main(["export", "--format", "csv", "--force", "--out", *sys.argv[1:]])
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 jobs = int(sys.argv[-1]) if "--jobs" in sys.argv else default_jobs()

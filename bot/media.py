@@ -8,9 +8,12 @@ is the only full-size buffer, and one photo stays under 64 MB of memory.
 
 from __future__ import annotations
 
+import errno
 import io
 import math
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -119,6 +122,17 @@ def _shrink(image: Image.Image) -> Image.Image:
         box = (0.0, y0 - first, float(width), y1 - first)
         clean.paste(part.resize((size[0], rows), Image.Resampling.BICUBIC, box=box), (0, top))
     return clean
+
+
+def check_writable(media_dir: Path) -> None:
+    """Create `media_dir` if missing and write (and drop) an anonymous file in it, as a photo
+    would be written: OSError when that cannot be done, so that a bot stops at start-up, not
+    at a resident's first photo."""
+    if media_dir.exists() and not media_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(media_dir))
+    media_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=media_dir):
+        pass
 
 
 def store_photo(content: bytes, media_dir: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -109,6 +110,21 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _email_address(cls, value: str) -> str:
+        # "trygghetsboten@example.org" or "Trygghetsboten <trygghetsboten@example.org>"; the
+        # value is a header of every e-mail sent, so a line break is refused too.
+        found = getaddresses([value]) if value.isprintable() else []
+        address = found[0][1] if len(found) == 1 else ""
+        local, at, domain = address.rpartition("@")
+        if not (at and local and "." in domain.strip(".") and " " not in address):
+            raise ValueError(
+                "must be an e-mail address, such as trygghetsboten@example.org"
+                " or 'Trygghetsboten <trygghetsboten@example.org>'"
+            )
         return value
 
     @field_validator("log_level", mode="before")

@@ -49,7 +49,7 @@ def test_a_status_by_its_code_or_its_swedish_label(
     assert export(seeded, out, "--status", status) == 0
     assert cases_in(out) == ["JKB-0001"]
     assert capsys.readouterr().out == f"1 ärende sparat i {out}\n"
-    assert export(seeded, out, "--status", "mottagen") == 0
+    assert export(seeded, out, "--status", "mottagen", "--force") == 0
     assert sorted(cases_in(out)) == ["FLO-0001", "FLO-0002"]
 
 

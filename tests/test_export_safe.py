@@ -93,7 +93,7 @@ def test_a_stopped_export_leaves_nothing_behind(
     out = tmp_path / f"x.{fmt}"
     if previous:
         out.write_bytes(PREVIOUS)
-    export = run(big, "--format", fmt, "--out", str(out), "--jobs", jobs)
+    export = run(big, "--format", fmt, "--out", str(out), "--jobs", jobs, "--force")
     with export:
         try:
             # Stopped while it writes: the temporary file (and a worker's part) exists.
@@ -191,7 +191,7 @@ def test_an_xlsx_longer_than_a_sheet_is_refused(
         with sqlite3.connect(big) as conn:
             moved = "UPDATE cases SET created_at = '2026-10-02T10:00:00+00:00' WHERE id = 1000"
             conn.execute(moved)
-        assert main(["export", "--format", "xlsx", "--out", str(out), *since]) == 2
+        assert main(["export", "--format", "xlsx", "--out", str(out), *since, "--force"]) == 2
         assert capsys.readouterr().err == (
             "1 000 ärenden ryms inte i ett Excel-blad. "
             "Välj CSV (--format csv) eller en kortare period (--since, --until).\n"
@@ -270,7 +270,7 @@ def test_a_symlinked_target_updates_the_file_it_points_to(
     real.write_bytes(PREVIOUS)
     link = tmp_path / "x.csv"
     link.symlink_to(real)
-    code, _, err = export(small, str(link), capsys)
+    code, _, err = export(small, str(link), capsys, "--force")
     assert (code, err) == (0, "")
     assert link.is_symlink()
     assert link.resolve() == real
@@ -323,7 +323,7 @@ def test_a_target_this_user_may_not_write_is_refused(
         out = folder / "x.csv"
         out.write_bytes(PREVIOUS)
         out.chmod(0o444)
-        code, err = as_nobody(lambda: export(database, str(out), capsys), folder)
+        code, err = as_nobody(lambda: export(database, str(out), capsys, "--force"), folder)
         assert code == 2
         assert err == f"Det gick inte att skriva {out}: Permission denied\n"
         assert out.read_bytes() == PREVIOUS

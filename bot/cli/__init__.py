@@ -77,11 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     invite = add("invite", cmd_invite, "Create a one-time invite code for a staff member.")
     invite.add_argument("--actor", required=True, help="actor id from the deployment file")
     invite.add_argument(
-        "--stations", default="", help="station ids, comma separated (an admin without: all)"
+        "--stations",
+        default="",
+        help="station ids or names, comma separated (an admin without: all)",
     )
     invite.add_argument("--role", default="partner", help="kommunpolis, partner or admin")
     digest = add("digest", cmd_digest, "Queue a station's monthly 'you said, we did' digest.")
-    digest.add_argument("--station", required=True, help="station id")
+    digest.add_argument("--station", required=True, help="station id or name")
     digest.add_argument("--month", required=True, help="YYYY-MM")
     add("purge", cmd_purge, "Apply the deployment's retention rules now.")
     export = add(
@@ -104,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         " decimal comma; rfc4180: commas, codes, ISO times, English column names",
     )
     export.add_argument("--out", required=True, help="file to write")
-    export.add_argument("--station", help="station id")
+    export.add_argument(
+        "--force", action="store_true", help="replace the file at --out if there is one"
+    )
+    export.add_argument("--station", help="station id or name")
     export.add_argument("--kind", choices=("idea", "report"))
     export.add_argument("--status", help="new, acknowledged, in_progress, resolved, ...")
     export.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
@@ -121,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--period", choices=("30d", "90d", "year", "all"), default="all")
     stats.add_argument("--since", help="YYYY-MM-DD (from this day, local time)")
     stats.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
-    stats.add_argument("--station", help="station ids, comma separated (default: all)")
+    stats.add_argument("--station", help="station ids or names, comma separated (default: all)")
     stats.add_argument("--chart", help="write the weekly chart as PNG to this file")
     audit = add("audit", cmd_audit, "List the audit log (exports and staff views).")
     audit.add_argument("--limit", type=int, default=100)

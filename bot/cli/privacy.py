@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from bot.cli.context import Context
 from storage import Database
@@ -28,13 +30,26 @@ def cmd_purge(ctx: Context) -> int:
 
 
 def cmd_audit(ctx: Context) -> int:
-    """The newest entries of the audit log (exports and staff views), newest first."""
+    """The newest entries of the audit log (exports and staff views), newest first: the time
+    in the deployment's zone and language, staff by name (a resident is never named)."""
+    from bot.i18n import date_time
     from storage.audit import AuditRepository
+    from storage.staff import StaffRepository
+
+    settings = ctx.deployment.deployment
+    zone, lang = ZoneInfo(settings.timezone), settings.default_language
 
     async def recent(db: Database) -> list[tuple[str, str, str, str]]:
         rows = await AuditRepository(db).recent(ctx.args.limit)
-        return [(r["created_at"], r["who"], r["action"], r["details"]) for r in rows]
+        staff = StaffRepository(db)
+        names: dict[str, str] = {}
+        for who in {r["who"] for r in rows}:
+            kind, _, number = who.partition(":")
+            member = await staff.get(int(number)) if kind == "staff" and number.isdigit() else None
+            names[who] = member.name if member is not None else who
+        return [(r["created_at"], names[r["who"]], r["action"], r["details"]) for r in rows]
 
     for when, who, action, details in ctx.with_database(recent):
-        print(f"{when}  {who:<24} {action:<10} {details}")
+        local = date_time(dt.datetime.fromisoformat(when).astimezone(zone), lang)
+        print(f"{local:<18}  {who:<24} {action:<10} {details}")
     return 0

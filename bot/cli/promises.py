@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.cli.context import CliError, Context
+from bot.cli.stations import station_id
 from storage import Database
 
 
@@ -16,19 +17,15 @@ def cmd_digest(ctx: Context) -> int:
 
     args = ctx.args
     deployment = ctx.deployment
-    known = sorted(s.id for s in deployment.stations)
-    if args.station not in known:
-        raise CliError(
-            ctx.say("stats.cli.unknown_station", stations=args.station, known=", ".join(known))
-        )
+    station = station_id(ctx, args.station)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise CliError(ctx.say("cli.bad_month", value=args.month))
 
     async def queue(db: Database) -> int:
         updates = Updates(deployment, ctx.catalogs, PromiseRepository(db), ResidentRepository(db))
-        return await updates.digest(args.station, args.month)
+        return await updates.digest(station, args.month)
 
     count = ctx.with_database(queue)
-    name = deployment.station(args.station).name
+    name = deployment.station(station).name
     print(ctx.say("cli.digest_queued", month=args.month, station=name, count=count))
     return 0

@@ -7,12 +7,15 @@ import asyncio
 import datetime as dt
 import getpass
 import html
+import os
 import re
+import stat
 import sys
 import unicodedata
 from pathlib import Path
 
 from bot.cli.context import CliError, Context
+from bot.cli.stations import station_id, station_ids
 from storage import Database
 
 
@@ -75,6 +78,18 @@ def _plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
+def _existing_file(out: Path) -> bool:
+    """A regular file is at `out` (or where its symlink points): an export would replace it.
+    A stream is written into, never replaced: a device, a FIFO, and /dev/stdout or
+    /dev/fd/N even when the shell has redirected them into a file."""
+    if str(out).startswith(("/dev/", "/proc/")):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(out).st_mode)
+    except (OSError, ValueError):  # missing, or a path the write will refuse in its own words
+        return False
+
+
 def cmd_export(ctx: Context) -> int:
     """Stream the cases to CSV (for Swedish Excel, or RFC 4180), JSON, NDJSON or XLSX."""
     from bot.services.export import DIALECTS, Exporter, ExportStopped, TooManyRows
@@ -85,20 +100,18 @@ def cmd_export(ctx: Context) -> int:
     settings = ctx.settings
     deployment = ctx.deployment
     zone = deployment.deployment.timezone
-    known = sorted(s.id for s in deployment.stations)
-    if args.station and args.station not in known:
-        raise CliError(
-            ctx.say("stats.cli.unknown_station", stations=args.station, known=", ".join(known))
-        )
+    station = station_id(ctx, args.station) if args.station else None
+    out = Path(args.out)
+    if not args.force and _existing_file(out):
+        raise CliError(ctx.say("cli.export_exists", path=str(out)))
     if args.dialect is not None and args.format != "csv":
         raise CliError(ctx.say("cli.dialect_csv_only", format=args.format))
     dialect = args.dialect or DIALECTS[0]
     status = _status(ctx, args.status)
     _in_order(ctx, _date(ctx, args.since), _date(ctx, args.until))
     since, until = (_day(ctx, value, zone) for value in (args.since, args.until))
-    filters = Filters(args.station, args.kind, status, since, until)
+    filters = Filters(station, args.kind, status, since, until)
     asyncio.run(ctx.migrate())
-    out = Path(args.out)
     total = count(settings.database, filters)
     tty = sys.stderr.isatty()
 
@@ -157,13 +170,7 @@ def cmd_stats(ctx: Context) -> int:
         except ValueError:
             raise CliError(t("stats.cli.bad_date", value=value)) from None
 
-    known = {s.id for s in deployment.stations}
-    stations = [s for s in (args.station or "").split(",") if s] or None
-    bad = sorted(set(stations or []) - known)
-    if bad:
-        raise CliError(
-            t("stats.cli.unknown_station", stations=", ".join(bad), known=", ".join(sorted(known)))
-        )
+    stations = station_ids(ctx, args.station or "") or None
     since, until = day(args.since), day(args.until)
     _in_order(ctx, since, until)
     asyncio.run(ctx.migrate())

@@ -42,12 +42,25 @@ async def _reach(app: BotApp, settings: Settings, stop: asyncio.Event) -> bool:
     return True
 
 
+def _media_writable(ctx: Context) -> None:
+    """Stop before serving when residents' photos could not be stored: one line."""
+    from bot.media import check_writable
+
+    path = ctx.settings.media_dir
+    try:
+        check_writable(path)
+    except OSError as exc:
+        error = exc.strerror or str(exc)
+        raise CliError(ctx.say("cli.media_unwritable", path=str(path), error=error)) from None
+
+
 def cmd_run(ctx: Context) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
     settings = ctx.settings
     deployment = ctx.prepare()
     app = build_application(settings, deployment)  # fails early without a token
+    _media_writable(ctx)
     # Check the database before connecting to Telegram: a bad path is one clear line. The lock
     # comes first: a second bot must not migrate the schema under a running one.
     app.bot_data.lock = DatabaseLock.acquire(settings.database)
@@ -86,6 +99,7 @@ def cmd_webhook(ctx: Context) -> int:
             "Webhook mode needs TRYGG_WEBHOOK_URL (the public https URL) and "
             "TRYGG_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)"
         )
+    _media_writable(ctx)
 
     app.bot_data.lock = DatabaseLock.acquire(settings.database)
 

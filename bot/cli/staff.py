@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cli.context import CliError, Context
+from bot.cli.stations import station_ids
 from bot.domain.access import needs_station
 from bot.domain.deployment import Role
 from storage import Database
@@ -14,17 +15,15 @@ def cmd_invite(ctx: Context) -> int:
 
     args = ctx.args
     deployment = ctx.deployment
-    stations = [s for s in args.stations.split(",") if s]
     known_actors = {a.id for a in deployment.actors}
     known_stations = {s.id for s in deployment.stations}
     if args.actor not in known_actors:
         raise CliError(f"Unknown actor {args.actor!r}; one of: {', '.join(sorted(known_actors))}")
-    bad = [s for s in stations if s not in known_stations]
+    stations = station_ids(ctx, args.stations)
     # An admin code without stations is for an admin of every station, as in the file.
-    if bad or (not stations and needs_station(args.role)):
+    if not stations and needs_station(args.role):
         raise CliError(
-            f"Unknown or missing station {', '.join(bad) or '(none)'}; "
-            f"one of: {', '.join(sorted(known_stations))}"
+            f"Unknown or missing station (none); one of: {', '.join(sorted(known_stations))}"
         )
     if args.role not in {r.value for r in Role}:
         raise CliError(f"Unknown role {args.role!r}; one of: kommunpolis, partner, admin")

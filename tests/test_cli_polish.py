@@ -1,0 +1,322 @@
+"""The admin's command line (issue 19 item 12): `--station` by id or name, `export` keeps an
+existing file unless `--force`, an unwritable media folder stops `run` in one line (and the
+doctor says so), TRYGG_SMTP_FROM must be an e-mail address, and `audit` shows local time
+and staff by name. Every command runs through the real entry point, `bot.cli.main`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import http.server
+import io
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import Settings, bundled_deployment_path
+from storage import Database
+from storage.audit import AuditRepository
+from tests.test_export_formats import export, seeded  # noqa: F401 (a fixture)
+
+PREVIOUS = b"an older export, kept\n"
+
+
+def cases_in(path: Path) -> list[str]:
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    return sorted(row[0] for row in rows[1:])
+
+
+def said(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    got = capsys.readouterr()
+    return got.out, got.err
+
+
+# ---------------------------------------------------------------------- --station
+@pytest.mark.parametrize("station", ["jakobsberg", "Jakobsberg", "JAKOBSBERG", "jkb", "Jakan"])
+def test_export_station_by_id_or_name(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    station: str,
+) -> None:
+    out = tmp_path / "x.csv"
+    assert export(seeded, out, "--station", station) == 0, capsys.readouterr().err
+    assert cases_in(out) == ["JKB-0001"]
+
+
+def test_stats_and_digest_take_a_name(
+    seeded: Settings,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRYGG_DATABASE", str(seeded.database))
+    capsys.readouterr()
+    assert main(["stats", "--station", "FLODA, Jakobsberg"]) == 0, capsys.readouterr().err
+    lines = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:] if line]
+    assert {"Floda", "Jakobsberg"} <= set(lines)
+    assert main(["digest", "--station", "Floda", "--month", "2026-10"]) == 0
+    out, err = said(capsys)
+    assert (err, "Floda" in out) == ("", True)
+
+
+def test_an_unknown_station_is_one_line_with_a_hint(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "x.csv"
+    capsys.readouterr()
+    assert export(seeded, out, "--station", "Jakobsbrg") == 2
+    assert said(capsys) == ("", "Okänd station: Jakobsbrg. Menade du: jakobsberg (Jakobsberg)?\n")
+    assert export(seeded, out, "--station", "Gotham") == 2
+    assert said(capsys) == (
+        "",
+        "Okänd station: Gotham. Välj bland:"
+        " alingsas, floda, herrljunga, jakobsberg, lerum, vargarda\n",
+    )
+    assert not out.exists()
+
+
+@pytest.fixture
+def two_arlas(seeded: Settings, tmp_path: Path) -> Iterator[Path]:  # noqa: F811
+    """The bundled file with two more stations whose names differ by an accent only ('Ärla',
+    'Årla'): allowed in the file, the same name when typed without accents."""
+    text = bundled_deployment_path().read_text(encoding="utf-8")
+    extra = "".join(
+        f'[[stations]]\nid = "{id_}"\nname = "{name}"\ncode = "{code}"\nkommun = "Eskilstuna"\n'
+        "lat = 59.27\nlon = 16.66\n\n"
+        for id_, name, code in (("arla-1", "Ärla", "ARA"), ("arla-2", "Årla", "ARB"))
+    )
+    path = tmp_path / "two.toml"
+    path.write_text(text.replace("[[categories]]", extra + "[[categories]]", 1), encoding="utf-8")
+    os.environ["TRYGG_DEPLOYMENT"] = str(path)
+    try:
+        yield path
+    finally:
+        del os.environ["TRYGG_DEPLOYMENT"]
+
+
+def test_an_ambiguous_station_name_is_refused_naming_both(
+    seeded: Settings,  # noqa: F811
+    two_arlas: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "x.csv"
+    capsys.readouterr()
+    assert export(seeded, out, "--station", "arla") == 2
+    assert said(capsys) == (
+        "",
+        "Stationen arla kan vara flera: arla-1 (Ärla), arla-2 (Årla). Skriv id:t.\n",
+    )
+    assert not out.exists()
+    assert export(seeded, out, "--station", "arla-2") == 0  # the id is one station
+    assert export(seeded, out, "--station", "ÄRLA", "--force") == 0  # so is the exact name
+    assert cases_in(out) == []
+    os.environ["TRYGG_DATABASE"] = str(seeded.database)
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--limit", "2"]) == 0
+    finally:
+        del os.environ["TRYGG_DATABASE"]
+    newest, older = said(capsys)[0].splitlines()
+    assert ('"station": "arla-1"' in newest, '"station": "arla-2"' in older) == (True, True)
+
+
+# ---------------------------------------------------------------------- export --force
+def test_export_keeps_an_existing_file_unless_forced(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "x.csv"
+    out.write_bytes(PREVIOUS)
+    capsys.readouterr()
+    assert export(seeded, out, "--station", "floda") == 2
+    assert said(capsys) == (
+        "",
+        f"Filen {out} finns redan. Välj ett annat namn, eller skriv --force för att ersätta den.\n",
+    )
+    assert out.read_bytes() == PREVIOUS
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["x.csv"]
+    link = tmp_path / "link.csv"
+    link.symlink_to(out)
+    assert export(seeded, link) == 2  # a symlink to a file: the file would be replaced
+    assert out.read_bytes() == PREVIOUS
+    assert export(seeded, out, "--station", "floda", "--force") == 0
+    assert cases_in(out) == ["FLO-0001", "FLO-0002"]
+    assert said(capsys)[1].count("\n") == 1  # the one refusal of the link
+
+
+def test_export_into_a_stream_needs_no_force(
+    seeded: Settings,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """/dev/stdout (here the captured output) is written into, as it always was."""
+    capsys.readouterr()
+    assert export(seeded, Path("/dev/stdout"), "--format", "ndjson") == 0  # a file under pytest
+    assert said(capsys)[1] == ""
+
+
+# ---------------------------------------------------------------------- the media folder
+def unwritable_media(tmp_path: Path, how: str) -> Path:
+    if how == "under-a-file":
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+        return tmp_path / "file.txt" / "media"
+    if how == "a-file":
+        (tmp_path / "media.txt").write_text("x", encoding="utf-8")
+        return tmp_path / "media.txt"
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a 0500 folder")
+    media = tmp_path / "media"
+    media.mkdir(mode=0o500)
+    return media
+
+
+class Refusing(http.server.BaseHTTPRequestHandler):
+    """A Bot API that refuses every token: a bot that got as far as asking stops at once."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_api() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("how", ["under-a-file", "a-file", "read-only"])
+def test_an_unwritable_media_folder_stops_run_and_the_doctor_says_so(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    refusing_api: str,
+    how: str,
+) -> None:
+    media = unwritable_media(tmp_path, how)
+    monkeypatch.setenv("TRYGG_BOT_TOKEN", "123456:placeholder-secret")
+    monkeypatch.setenv("TRYGG_API_BASE_URL", refusing_api)  # not asked: stopped before
+    monkeypatch.setenv("TRYGG_DATABASE", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("TRYGG_MEDIA_DIR", str(media))
+    capsys.readouterr()
+    try:
+        assert main(["run"]) == 2
+    finally:
+        media.parent.chmod(0o700) if how == "read-only" else None
+    out, err = said(capsys)
+    error = {"under-a-file": "Not a directory", "a-file": "Not a directory"}.get(
+        how, "Permission denied"
+    )
+    assert err == (
+        f"Boten kan inte spara foton i {media}: {error}."
+        " Ändra TRYGG_MEDIA_DIR eller mappens rättigheter.\n"
+    )
+    assert out == ""
+    assert main(["doctor"]) == 1
+    (line,) = [x for x in said(capsys)[0].splitlines() if "mediemapp:" in x]
+    assert line.startswith("UNDERKÄND")
+    assert str(media) in line
+
+
+def test_a_writable_media_folder_is_created_at_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check passes a folder that can be made: `run` goes on (to the database check,
+    which here stops it on a folder in the database's place)."""
+    monkeypatch.setenv("TRYGG_BOT_TOKEN", "123456:placeholder-secret")
+    monkeypatch.setenv("TRYGG_DATABASE", str(tmp_path))
+    monkeypatch.setenv("TRYGG_MEDIA_DIR", str(tmp_path / "new" / "media"))
+    capsys.readouterr()
+    assert main(["run"]) == 2
+    assert "it is a directory" in said(capsys)[1]
+    assert (tmp_path / "new" / "media").is_dir()
+    assert list((tmp_path / "new" / "media").iterdir()) == []  # the probe leaves nothing
+
+
+# ---------------------------------------------------------------------- TRYGG_SMTP_FROM
+@pytest.mark.parametrize("command", [["run"], ["start"], ["check-config"]])
+@pytest.mark.parametrize("value", ["not an address", "a@b.se\nBcc: c@d.se", "a@b.se, c@d.se"])
+def test_smtp_from_must_be_an_email_address(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    refusing_api: str,
+    command: list[str],
+    value: str,
+) -> None:
+    monkeypatch.setenv("TRYGG_BOT_TOKEN", "123456:placeholder-secret")
+    monkeypatch.setenv("TRYGG_API_BASE_URL", refusing_api)  # not asked: stopped before
+    monkeypatch.setenv("TRYGG_SMTP_FROM", value)
+    capsys.readouterr()
+    assert main(command) == 2
+    out, err = said(capsys)
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("Invalid setting TRYGG_SMTP_FROM: ")
+    assert "must be an e-mail address" in err
+
+
+@pytest.mark.parametrize(
+    "value", ["trygghetsboten@kommun.example", "Trygghetsboten <trygghetsboten@kommun.example>"]
+)
+def test_an_email_address_is_accepted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TRYGG_SMTP_FROM", value)
+    assert main(["check-config"]) == 0, capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- audit
+def test_audit_shows_local_time_and_staff_by_name(
+    seeded: Settings,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A view by a staff member from the file, 19:15 UTC in October: 21:15 in Stockholm."""
+    monkeypatch.setenv("TRYGG_DATABASE", str(seeded.database))
+    with sqlite3.connect(seeded.database) as conn:
+        staff_id, name, telegram_id = conn.execute(
+            "SELECT id, name, telegram_id FROM staff WHERE telegram_id IS NOT NULL LIMIT 1"
+        ).fetchone()
+
+    async def log() -> None:
+        async with await Database.open(seeded.database) as db:
+            await AuditRepository(db).log(f"staff:{staff_id}", "view", {"case": "JKB-0001"})
+
+    asyncio.run(log())
+    with sqlite3.connect(seeded.database) as conn:
+        conn.execute("UPDATE audit SET created_at = '2026-10-03T19:15:07+00:00'")
+    capsys.readouterr()
+    assert main(["audit"]) == 0
+    out, err = said(capsys)
+    assert err == ""
+    (line,) = out.splitlines()
+    assert line.startswith("3 okt. 2026 21:15 ")
+    assert line.split(maxsplit=4)[4].startswith(f"{name} ")
+    assert f"staff:{staff_id}" not in line
+    assert str(telegram_id) not in line
+    assert '{"case": "JKB-0001"}' in line
