@@ -260,7 +260,9 @@ def test_a_writable_media_folder_is_created_at_start(
 
 # ---------------------------------------------------------------------- TRYGG_SMTP_FROM
 @pytest.mark.parametrize("command", [["run"], ["start"], ["check-config"]])
-@pytest.mark.parametrize("value", ["not an address", "a@b.se\nBcc: c@d.se", "a@b.se, c@d.se"])
+@pytest.mark.parametrize(
+    "value", ["not an address", "a@example.org\nBcc: c@example.org", "a@example.org, c@example.org"]
+)
 def test_smtp_from_must_be_an_email_address(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
