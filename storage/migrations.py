@@ -260,6 +260,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE staff ADD COLUMN telegram_language TEXT;
     """,
+    # 15: whether a resident row's language was chosen in the bot (/sprak, the /start
+    # picker), not taken from Telegram on first contact or when following a station: only a
+    # choice counts as a staff member's own language (bot.domain.staff_language). Rows from
+    # before cannot tell: not chosen.
+    """
+    ALTER TABLE residents ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -46,9 +46,21 @@ class ResidentRepository:
         return resident
 
     async def set_language(self, resident_id: int, language: str) -> None:
+        """The language the resident chose in the bot (/sprak): it counts as chosen, for
+        staff too (storage.staff)."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE residents SET language = ? WHERE id = ?", (language, resident_id)
+                "UPDATE residents SET language = ?, language_chosen = 1 WHERE id = ?",
+                (language, resident_id),
+            )
+
+    async def assume_language(self, resident_id: int, language: str) -> None:
+        """A language to answer the resident in while they have none (Telegram's): not a
+        choice, and never over one."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE residents SET language = ? WHERE id = ? AND language IS NULL",
+                (language, resident_id),
             )
 
     async def set_home_station(self, resident_id: int, station_id: str) -> None:

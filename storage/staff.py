@@ -43,9 +43,11 @@ class StaffEntry:
 
 
 #: A staff row's columns with their own language choice in the bot (the residents' row of
-#: their chat, which /sprak sets): read as `_staff` expects, `s` being the staff table.
+#: their chat, when /sprak set it: a language taken from Telegram there is no choice):
+#: read as `_staff` expects, `s` being the staff table.
 COLUMNS = (
-    "s.*, (SELECT r.language FROM residents r WHERE r.chat_id = s.telegram_id) AS chosen_language"
+    "s.*, (SELECT r.language FROM residents r WHERE r.chat_id = s.telegram_id"
+    " AND r.language_chosen = 1) AS chosen_language"
 )
 
 

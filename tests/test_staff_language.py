@@ -20,7 +20,7 @@ from bot.i18n import Catalogs
 from bot.services.cards import CASE_SCOPE
 from bot.settings import Settings
 from tests.bots import in_process
-from tests.people import Person, db_rows
+from tests.people import Person, agree, db_rows
 from tests.processes import Sink
 from tests.test_desk import report, wait_for_text
 
@@ -360,3 +360,29 @@ async def test_the_update_flow_is_in_the_staff_language(
         assert officer.last_text() == plain("update.cancelled")
         await officer.say("/update")
         assert (await officer.say("/cancel"))[-1].text == plain("update.cancelled")
+
+
+# ---------------------------------------------------------------------- an implicit language
+async def test_telegram_language_change_wins_over_an_implicit_resident_language(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The officer never used /sprak; they once agreed to the privacy notice (Telegram in
+    Swedish then, so their resident row holds 'sv'), and follow a station. Telegram now says
+    Finnish: they read Finnish, as the docs say; only /sprak is their own choice."""
+    world = emulator.world
+    officer = Person(world, POLIS_JKB, catalogs)
+    world.users[POLIS_JKB].started = True
+    async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
+        await officer.say("/rapport")
+        await officer.tap("Jakobsberg")
+        await agree(officer)
+        await officer.say("/avbryt")
+        await officer.say("/installningar")
+        await officer.tap(officer.t("settings.follow"))
+        await officer.tap("Jakobsberg")
+        assert [r["language"] for r in db_rows(bot_settings, "SELECT language FROM residents")] == [
+            "sv"
+        ]
+        world.users[POLIS_JKB].language_code = "fi"
+        missing = (await officer.say("/arende JKB-9999"))[0].text
+        assert missing == catalogs.text("fi", "desk.no_such_case", reference="JKB-9999"), missing

@@ -264,7 +264,19 @@ async def test_upgrade_gives_the_file_back_rows_a_code_took_over(tmp_path: Path)
         staff = StaffRepository(old)
         await staff.sync_deployment([entry(1)])
         code, _ = await staff.create_invite("partner", "vasttrafik", ["floda"], None, 1)
-        await staff.redeem(code, 2, "Staff 2")  # a plain invite
+        # A plain invite, linked as redeem links it (redeem reads the row back with today's
+        # columns, which schema 6 lacks).
+        async with old.transaction() as conn:
+            now = "2030-01-01T09:00:00+00:00"
+            await conn.execute(
+                "UPDATE invites SET used_by = 2, used_at = ? WHERE code = ?", (now, code)
+            )
+            await conn.execute(
+                "INSERT INTO staff (key, telegram_id, name, role, actor_id, stations, source,"
+                " active, created_at) VALUES ('tg:2', 2, 'Staff 2', 'partner', 'vasttrafik',"
+                " '[\"floda\"]', 'invite', 1, ?)",
+                (now,),
+            )
         async with old.transaction() as conn:  # what the old redeem did to a file row
             await conn.execute(
                 "INSERT INTO invites (code, role, actor_id, stations, created_by, created_at,"

@@ -110,7 +110,7 @@ class Updates:
         they have not chosen one, so that the station's updates reach them in it."""
         resident = await self.residents.touch(chat_id, language)
         if language is not None and resident.language is None:
-            await self.residents.set_language(resident.id, language)
+            await self.residents.assume_language(resident.id, language)
         return await self.promises.follow(resident.id, station_id)
 
     async def unfollow(self, chat_id: int, station_id: str) -> bool:
