@@ -283,7 +283,7 @@ def test_smtp_from_must_be_an_email_address(
 
 
 @pytest.mark.parametrize(
-    "value", ["trygghetsboten@kommun.example", "Trygghetsboten <trygghetsboten@kommun.example>"]
+    "value", ["trygghetsboten@example.org", "Trygghetsboten <trygghetsboten@example.org>"]
 )
 def test_an_email_address_is_accepted(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
