@@ -167,9 +167,11 @@ class PromiseRepository:
         return [(int(r["chat_id"]), r["language"]) for r in rows]
 
     async def linked_reporters(self, commitment_id: str) -> list[tuple[int, str | None, str]]:
-        """(chat id, language, reference) of residents whose cases are linked to a commitment."""
+        """(chat id, language, reference) of residents whose cases are linked to a commitment:
+        the resident's language, else the one the case was written in (as the desk's answers)."""
         rows = await self._db.fetchall(
-            "SELECT r.chat_id, r.language, c.reference FROM cases c"
+            "SELECT r.chat_id, COALESCE(r.language, c.language) AS language, c.reference"
+            " FROM cases c"
             " JOIN residents r ON r.id = c.resident_id WHERE c.commitment_id = ?"
             " AND r.chat_id NOT IN (SELECT chat_id FROM chats WHERE active = 0)",
             (commitment_id,),

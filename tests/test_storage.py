@@ -198,3 +198,29 @@ async def test_rows_queued_while_the_clock_was_ahead_do_not_stall_their_chat(
         # A retry the clock did not disturb still waits for its time.
         await outbox.retry(due[2].id, 30, "timed out", 8)
         assert [r.payload["text"] for r in await outbox.due()] == ["first", "retried"]
+
+
+async def test_a_linked_reporter_without_a_language_is_told_in_their_cases(tmp_path: Path) -> None:
+    """A resident who never set a language (a home station set before reporting) hears an
+    update on a commitment their case is linked to in the language they wrote the case in."""
+    from storage.promises import PromiseRepository
+
+    async with await Database.open(tmp_path / "db.sqlite3") as db:
+        silent = await ResidentRepository(db).touch(4242)
+        assert silent.language is None
+        chosen = await ResidentRepository(db).touch(4343, "ar")
+        for resident, language in ((silent, "fi"), (chosen, "fi")):
+            await CaseRepository(db).create(
+                NewCase(
+                    "floda",
+                    "FLO",
+                    CaseKind.IDEA,
+                    "Lisää valoa tunneliin",
+                    language=language,
+                    resident_id=resident.id,
+                )
+            )
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE cases SET commitment_id = 'c1'")
+        reporters = await PromiseRepository(db).linked_reporters("c1")
+    assert sorted(reporters) == [(4242, "fi", "FLO-0001"), (4343, "ar", "FLO-0002")]
