@@ -395,3 +395,49 @@ def test_an_empty_media_dir_is_refused(
     out, err = said(capsys)
     assert (out, err.count("\n")) == ("", 1)
     assert err.startswith("Invalid setting TRYGG_MEDIA_DIR: ")
+
+
+def test_audit_tells_the_doubled_hour_and_namesakes_apart(
+    seeded: Settings,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At the end of summer time 00:30Z and 01:30Z are both 02:30 in Stockholm: the zone
+    tells them apart. Two staff members of one name (one revoked) are told apart by number
+    and mark; a number with no staff row is shown as it is."""
+    monkeypatch.setenv("TRYGG_DATABASE", str(seeded.database))
+    with sqlite3.connect(seeded.database) as conn:
+        staff_id, name = conn.execute(
+            "SELECT id, name FROM staff WHERE active = 1 ORDER BY id LIMIT 1"
+        ).fetchone()
+        other = conn.execute(
+            "INSERT INTO staff (key, telegram_id, name, role, actor_id, stations, source,"
+            " active, created_at) SELECT 'namesake', NULL, name, role, actor_id, stations,"
+            " 'invite', 0, created_at FROM staff WHERE id = ?",
+            (staff_id,),
+        ).lastrowid
+
+    async def log() -> None:
+        async with await Database.open(seeded.database) as db:
+            audit = AuditRepository(db)
+            await audit.log(f"staff:{staff_id}", "view", {"case": "JKB-0001"})
+            await audit.log(f"staff:{other}", "view", {"case": "JKB-0002"})
+            await audit.log("staff:99999", "view", {"case": "JKB-0003"})
+
+    asyncio.run(log())
+    with sqlite3.connect(seeded.database) as conn:
+        conn.execute(
+            "UPDATE audit SET created_at = CASE json_extract(details, '$.case')"
+            " WHEN 'JKB-0001' THEN '2026-10-25T00:30:00+00:00'"
+            " WHEN 'JKB-0002' THEN '2026-10-25T01:30:00+00:00'"
+            " ELSE '2026-10-25T02:30:00+00:00' END"
+        )
+    capsys.readouterr()
+    assert main(["audit"]) == 0
+    out, err = said(capsys)
+    assert err == ""
+    lines = {line.rsplit('"', 2)[-2]: line for line in out.splitlines()}
+    assert lines["JKB-0001"].startswith(f"25 okt. 2026 02:30 CEST  {name} (nr {staff_id}) ")
+    assert lines["JKB-0002"].startswith(f"25 okt. 2026 02:30 CET  {name} (nr {other}, återkallad) ")
+    assert lines["JKB-0003"].startswith("25 okt. 2026 03:30  ")  # not doubled: no zone
+    assert " staff:99999 " in lines["JKB-0003"]

@@ -31,8 +31,9 @@ def cmd_purge(ctx: Context) -> int:
 
 def cmd_audit(ctx: Context) -> int:
     """The newest entries of the audit log (exports and staff views), newest first: the time
-    in the deployment's zone and language, staff by name (a resident is never named)."""
-    from bot.i18n import date_time
+    in the deployment's zone and language (with the zone's abbreviation when the clock shows
+    that hour twice, as at the end of summer time), staff by name and number, marked when
+    revoked or gone from the file (a resident is never named)."""
     from storage.audit import AuditRepository
     from storage.staff import StaffRepository
 
@@ -46,10 +47,24 @@ def cmd_audit(ctx: Context) -> int:
         for who in {r["who"] for r in rows}:
             kind, _, number = who.partition(":")
             member = await staff.get(int(number)) if kind == "staff" and number.isdigit() else None
-            names[who] = member.name if member is not None else who
+            names[who] = who
+            if member is not None:
+                key = "cli.audit_staff" if member.active else "cli.audit_staff_revoked"
+                names[who] = ctx.say(key, name=member.name, id=member.id)
         return [(r["created_at"], names[r["who"]], r["action"], r["details"]) for r in rows]
 
     for when, who, action, details in ctx.with_database(recent):
-        local = date_time(dt.datetime.fromisoformat(when).astimezone(zone), lang)
+        local = local_time(dt.datetime.fromisoformat(when).astimezone(zone), lang)
         print(f"{local:<18}  {who:<24} {action:<10} {details}")
     return 0
+
+
+def local_time(moment: dt.datetime, lang: str) -> str:
+    """`moment` as written in `lang`, with its zone's abbreviation ('25 okt. 2026 02:30 CEST')
+    when the same wall-clock time comes twice (the hour after summer time ends)."""
+    from bot.i18n import date_time
+
+    written = date_time(moment, lang)
+    if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
+        written += f" {moment.tzname()}"
+    return written
