@@ -441,3 +441,66 @@ def test_audit_tells_the_doubled_hour_and_namesakes_apart(
     assert lines["JKB-0002"].startswith(f"25 okt. 2026 02:30 CET  {name} (nr {other}, återkallad) ")
     assert lines["JKB-0003"].startswith("25 okt. 2026 03:30  ")  # not doubled: no zone
     assert " staff:99999 " in lines["JKB-0003"]
+
+
+# ---------------------------------------------------------------------- invite
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--stations", " , "],
+            "Skriv vilka stationer inbjudan gäller, till exempel --stations jakobsberg,herrljunga."
+            " Bara en admin kan bjudas in utan stationer.\n",
+        ),
+        ([], "Skriv vilka stationer inbjudan gäller"),
+        (["--stations", "Gotham"], "Okänd station: "),
+        (["--role", "boss", "--stations", "floda"], "Okänd roll: 'boss'. Välj kommunpolis,"),
+        (["--actor", "nobody"], "Okänd aktör: 'nobody'. Välj bland: alingsas-kommun, drift,"),
+    ],
+)
+def test_invite_refusals_are_one_swedish_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    line: str,
+) -> None:
+    monkeypatch.setenv("TRYGG_DATABASE", str(tmp_path / "bot.sqlite3"))
+    capsys.readouterr()
+    actor = [] if "--actor" in args else ["--actor", "drift"]
+    assert main(["invite", *actor, *args]) == 2
+    out, err = said(capsys)
+    assert (out, err.count("\n")) == ("", 1)
+    assert err.startswith(line)
+
+
+def test_invite_says_what_it_made_in_swedish_and_local_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code's expiry in the deployment's zone (Stockholm), as the bot writes dates."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import date_time
+
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("TRYGG_DATABASE", str(database))
+    capsys.readouterr()
+    assert main(["invite", "--actor", "drift", "--role", "admin"]) == 0
+    assert main(["invite", "--actor", "drift", "--stations", "Jakobsberg,floda"]) == 0
+    out, err = said(capsys)
+    assert err == ""
+    with sqlite3.connect(database) as conn:
+        invites = conn.execute("SELECT code, expires_at FROM invites ORDER BY rowid").fetchall()
+    until = [
+        date_time(dt.datetime.fromisoformat(e).astimezone(ZoneInfo("Europe/Stockholm")), "sv")
+        for _, e in invites
+    ]
+    (admin, _), (partner, _) = invites
+    admin_until, partner_until = until
+    assert out.splitlines() == [
+        f"Inbjudningskod {admin} för admin hos drift (alla stationer).",
+        f"Koden gäller till {admin_until}. Personen skickar: /start {admin}",
+        f"Inbjudningskod {partner} för partner hos drift (jakobsberg, floda).",
+        f"Koden gäller till {partner_until}. Personen skickar: /start {partner}",
+    ]

@@ -318,4 +318,4 @@ def test_cli_invite(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "/start " in out
     assert main(["invite", "--actor", "nobody", "--stations", "floda"]) == 2
-    assert "Unknown actor 'nobody'" in capsys.readouterr().err
+    assert "Okänd aktör: 'nobody'" in capsys.readouterr().err

@@ -488,7 +488,7 @@ async def test_the_first_admin_from_the_server_is_an_admin_of_every_station(
     await code_from(first, "/invite polisen-alingsas floda kommunpolis")
     status, _, err = await cli(env, "invite", "--actor", "drift", "--role", "partner")
     assert status == 2  # everyone else needs stations
-    assert "missing station" in err
+    assert "Skriv vilka stationer inbjudan gäller" in err
 
 
 async def test_a_tip_split_over_place_and_description_is_not_stored(services: Services) -> None:
