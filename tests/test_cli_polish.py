@@ -11,10 +11,15 @@ import http.server
 import io
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,11 +78,11 @@ def test_an_unknown_station_is_one_line_with_a_hint(
     out = tmp_path / "x.csv"
     capsys.readouterr()
     assert export(seeded, out, "--station", "Jakobsbrg") == 2
-    assert said(capsys) == ("", "Okänd station: Jakobsbrg. Menade du: jakobsberg (Jakobsberg)?\n")
+    assert said(capsys) == ("", 'Okänd station: "Jakobsbrg". Menade du: jakobsberg (Jakobsberg)?\n')
     assert export(seeded, out, "--station", "Gotham") == 2
     assert said(capsys) == (
         "",
-        "Okänd station: Gotham. Välj bland:"
+        'Okänd station: "Gotham". Välj bland:'
         " alingsas, floda, herrljunga, jakobsberg, lerum, vargarda\n",
     )
     assert not out.exists()
@@ -113,7 +118,7 @@ def test_an_ambiguous_station_name_is_refused_naming_both(
     assert export(seeded, out, "--station", "arla") == 2
     assert said(capsys) == (
         "",
-        "Stationen arla kan vara flera: arla-1 (Ärla), arla-2 (Årla). Skriv id:t.\n",
+        'Stationen "arla" kan vara flera: arla-1 (Ärla), arla-2 (Årla). Skriv id:t.\n',
     )
     assert not out.exists()
     assert export(seeded, out, "--station", "arla-2") == 0  # the id is one station
@@ -161,7 +166,145 @@ def test_export_into_a_stream_needs_no_force(
     """/dev/stdout (here the captured output) is written into, as it always was."""
     capsys.readouterr()
     assert export(seeded, Path("/dev/stdout"), "--format", "ndjson") == 0  # a file under pytest
-    assert said(capsys)[1] == ""
+    assert said(capsys)[1] == "3 ärenden sparade i /dev/stdout\n"  # off the data, no error
+
+
+def test_a_file_that_appears_during_the_export_is_kept(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another admin's export of the same name finishes while this one is written: without
+    --force it stays as it is (one line, exit 2, no hidden file left); with --force, replaced."""
+    from bot.services.export import Exporter
+
+    out = tmp_path / "x.csv"
+    write = Exporter._write
+
+    def racing(self: Exporter, *args: Any, **kwargs: Any) -> int:
+        written = write(self, *args, **kwargs)
+        out.write_bytes(PREVIOUS)
+        return written
+
+    monkeypatch.setattr(Exporter, "_write", racing)
+    capsys.readouterr()
+    assert export(seeded, out, "--station", "floda") == 2
+    assert said(capsys) == (
+        "",
+        f"Filen {out} finns redan. Välj ett annat namn, eller skriv --force för att ersätta den.\n",
+    )
+    assert out.read_bytes() == PREVIOUS
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".trygg-export-")] == []
+    assert export(seeded, out, "--station", "floda", "--force") == 0
+    assert cases_in(out) == ["FLO-0001", "FLO-0002"]
+
+
+@pytest.mark.parametrize("where", ["/dev/shm", "/proc/self/cwd"])
+def test_a_file_under_dev_or_proc_is_kept_unless_forced(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """Decided by what the path is, not how it is spelled: a regular file is a file."""
+    if where == "/dev/shm":
+        if not os.access("/dev/shm", os.W_OK):
+            pytest.skip("no writable /dev/shm")
+        folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+        real = out = folder / "x.csv"
+    else:
+        monkeypatch.chdir(tmp_path)
+        real, out = tmp_path / "x.csv", Path("/proc/self/cwd/x.csv")
+    try:
+        real.write_bytes(PREVIOUS)
+        capsys.readouterr()
+        assert export(seeded, out, "--station", "floda") == 2
+        assert said(capsys)[1].startswith(f"Filen {out} finns redan.")
+        assert real.read_bytes() == PREVIOUS
+        assert export(seeded, out, "--station", "floda", "--force") == 0
+        assert cases_in(real) == ["FLO-0001", "FLO-0002"]
+    finally:
+        if where == "/dev/shm":
+            shutil.rmtree(real.parent)
+
+
+def export_process(settings: Settings, out: str, stdout: Any) -> subprocess.CompletedProcess[bytes]:
+    """`trygghetsbot export --format ndjson --out out` in its own process, stdout as given."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--format", "ndjson", "--out", out],
+        env={**os.environ, "TRYGG_DATABASE": str(settings.database)},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("out", ["/dev/stdout", "-", "/dev/fd/1", "/proc/self/fd/1"])
+def test_export_into_a_pipe(seeded: Settings, out: str) -> None:  # noqa: F811
+    """`export --out /dev/stdout | cat`: the cases, and only them, come out of the pipe; the
+    "saved" line goes to stderr."""
+    done = export_process(seeded, out, subprocess.PIPE)
+    assert (done.returncode, done.stderr.decode()) == (0, f"3 ärenden sparade i {out}\n")
+    rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert sorted(row["reference"] for row in rows) == ["FLO-0001", "FLO-0002", "JKB-0001"]
+
+
+def test_export_appended_to_a_file_keeps_its_lines(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`export --out /dev/stdout >> log.ndjson`: written after what the file holds, as the
+    shell's >> asks, not renamed over it."""
+    log = tmp_path / "log.ndjson"
+    log.write_bytes(b'{"earlier": 1}\n')
+    with log.open("ab") as appended:
+        done = export_process(seeded, "/dev/stdout", appended)
+    assert done.returncode == 0, done.stderr
+    lines = log.read_bytes().decode().splitlines()
+    assert (lines[0], len(lines)) == ('{"earlier": 1}', 4)
+
+
+# ---------------------------------------------------------------------- an empty --station
+@pytest.mark.parametrize(
+    ("command", "value"),
+    [("export", ""), ("export", " "), ("stats", ","), ("stats", ""), ("stats", " , ")],
+)
+def test_an_empty_station_is_refused(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    value: str,
+) -> None:
+    out = tmp_path / "x.csv"
+    monkeypatch.setenv("TRYGG_DATABASE", str(seeded.database))
+    options = ["--out", str(out)] if command == "export" else []
+    capsys.readouterr()
+    assert main([command, *options, "--station", value]) == 2
+    assert said(capsys) == ("", "Skriv en station efter --station, till exempel --station floda.\n")
+    assert not out.exists()
+
+
+def test_export_takes_one_station(
+    seeded: Settings,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "x.csv"
+    capsys.readouterr()
+    assert export(seeded, out, "--station", "floda,lerum") == 2
+    assert said(capsys) == (
+        "",
+        'Exporten tar en station i taget, inte "floda,lerum". Gör en export per station,'
+        " eller ingen --station för alla.\n",
+    )
+    assert export(seeded, out, "--station", "floda,nowhere") == 2  # each one is checked
+    assert said(capsys)[1].startswith('Okänd station: "nowhere".')
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------------- the media folder

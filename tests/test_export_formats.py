@@ -161,7 +161,7 @@ def test_the_export_says_in_swedish_what_it_wrote(
     assert export(seeded, tmp_path / "y.csv", "--station", "jakobsberg") == 0
     assert capsys.readouterr().out == f"1 ärende sparat i {tmp_path / 'y.csv'}\n"
     assert export(seeded, tmp_path / "z.csv", "--station", "nowhere") == 2
-    assert capsys.readouterr().err.startswith("Okänd station: nowhere. Välj bland: ")
+    assert capsys.readouterr().err.startswith('Okänd station: "nowhere". Välj bland: ')
 
 
 def test_rfc4180_is_the_old_form(seeded: Settings, deployment: Deployment, tmp_path: Path) -> None:

@@ -13,9 +13,10 @@ import stat
 import sys
 import unicodedata
 from pathlib import Path
+from typing import TextIO
 
 from bot.cli.context import CliError, Context
-from bot.cli.stations import station_id, station_ids
+from bot.cli.stations import one_station, some_stations
 from storage import Database
 
 
@@ -78,12 +79,26 @@ def _plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
+#: `--out` names an open file descriptor: `-`, /dev/stdout, /dev/stderr, /dev/fd/N or
+#: /proc/self/fd/N.
+_DESCRIPTOR = re.compile(r"(?:-|/dev/(?P<std>stdout|stderr)|/(?:dev|proc/self)/fd/(?P<fd>\d+))")
+
+
+def _descriptor(out: str) -> int | None:
+    """The open file descriptor `out` names, or None for a path. The export is written into
+    it where it stands (a pipe, a terminal, a file the shell opened with > or >>), never
+    renamed over what it points to."""
+    named = _DESCRIPTOR.fullmatch(out)
+    if named is None:
+        return None
+    if named["fd"] is not None:
+        return int(named["fd"])
+    return 2 if named["std"] == "stderr" else 1
+
+
 def _existing_file(out: Path) -> bool:
     """A regular file is at `out` (or where its symlink points): an export would replace it.
-    A stream is written into, never replaced: a device, a FIFO, and /dev/stdout or
-    /dev/fd/N even when the shell has redirected them into a file."""
-    if str(out).startswith(("/dev/", "/proc/")):
-        return False
+    A stream (a device, a FIFO) is written into, never replaced."""
     try:
         return stat.S_ISREG(os.stat(out).st_mode)
     except (OSError, ValueError):  # missing, or a path the write will refuse in its own words
@@ -100,10 +115,16 @@ def cmd_export(ctx: Context) -> int:
     settings = ctx.settings
     deployment = ctx.deployment
     zone = deployment.deployment.timezone
-    station = station_id(ctx, args.station) if args.station else None
+    station = one_station(ctx, args.station) if args.station is not None else None
     out = Path(args.out)
-    if not args.force and _existing_file(out):
+    fd = _descriptor(args.out)
+    if fd is None and not args.force and _existing_file(out):
         raise CliError(ctx.say("cli.export_exists", path=str(out)))
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError as exc:
+            raise CliError(ctx.say("cli.write_failed", path=args.out, error=exc.strerror)) from None
     if args.dialect is not None and args.format != "csv":
         raise CliError(ctx.say("cli.dialect_csv_only", format=args.format))
     dialect = args.dialect or DIALECTS[0]
@@ -120,10 +141,21 @@ def cmd_export(ctx: Context) -> int:
             line = ctx.say("cli.export_progress", done=done, total=total)
             print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
+    if fd == 1:
+        sys.stdout.flush()  # what was printed before comes before the export
     try:
         written = Exporter(deployment, ctx.catalogs).write(
-            args.format, settings.database, out, filters, progress, args.jobs, dialect
+            args.format,
+            settings.database,
+            out if fd is None else fd,
+            filters,
+            progress,
+            args.jobs,
+            dialect,
+            replace=args.force,
         )
+    except FileExistsError:  # it appeared while the export was written: left as it is
+        raise CliError(ctx.say("cli.export_exists", path=str(out))) from None
     except (OSError, RuntimeError) as exc:  # an OSError's strerror: not the hidden file's name
         error = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         raise CliError(ctx.say("cli.write_failed", path=str(out), error=error)) from None
@@ -147,8 +179,14 @@ def cmd_export(ctx: Context) -> int:
         await AuditRepository(db).log(f"cli:{getpass.getuser()}", "export", details)
 
     ctx.with_database(audit)
-    print(ctx.say("cli.export_done", rows=written, path=str(out)))
+    # Exported to stdout: the line goes to stderr, off the data.
+    print(ctx.say("cli.export_done", rows=written, path=str(out)), file=_beside(fd))
     return 0
+
+
+def _beside(fd: int | None) -> TextIO:
+    """Where to say what was exported to `fd`: stderr when the data went to stdout."""
+    return sys.stderr if fd == 1 else sys.stdout
 
 
 def cmd_stats(ctx: Context) -> int:
@@ -170,7 +208,7 @@ def cmd_stats(ctx: Context) -> int:
         except ValueError:
             raise CliError(t("stats.cli.bad_date", value=value)) from None
 
-    stations = station_ids(ctx, args.station or "") or None
+    stations = some_stations(ctx, args.station) if args.station is not None else None
     since, until = day(args.since), day(args.until)
     _in_order(ctx, since, until)
     asyncio.run(ctx.migrate())

@@ -41,24 +41,51 @@ def _cased(text: str) -> str:
 def station_id(ctx: Context, value: str) -> str:
     """The id of the one station `value` names; else one line: unknown (with close spellings,
     or where to see them all), or ambiguous (naming the candidates)."""
+    if not value.strip():
+        raise CliError(ctx.say("cli.station_empty"))
     stations = list(ctx.deployment.stations)
     found = _named(value, stations)
     if len(found) == 1:
         return found[0].id
     if found:
         among = ", ".join(f"{s.id} ({s.name})" for s in found)
-        raise CliError(ctx.say("cli.station_ambiguous", value=value, among=among))
+        raise CliError(ctx.say("cli.station_ambiguous", value=_quoted(value), among=among))
     close = StationIndex(stations).match(value)[:HINTS]
     if close:
         hint = ", ".join(f"{s.id} ({s.name})" for s in close)
-        raise CliError(ctx.say("cli.station_unknown_close", value=value, close=hint))
+        raise CliError(ctx.say("cli.station_unknown_close", value=_quoted(value), close=hint))
     if len(stations) > LISTED_MAX:
-        raise CliError(ctx.say("cli.station_unknown_many", value=value))
+        raise CliError(ctx.say("cli.station_unknown_many", value=_quoted(value)))
     known = ", ".join(sorted(s.id for s in stations))
-    raise CliError(ctx.say("cli.station_unknown", value=value, known=known))
+    raise CliError(ctx.say("cli.station_unknown", value=_quoted(value), known=known))
 
 
 def station_ids(ctx: Context, values: str) -> list[str]:
     """The ids of a comma-separated list of stations (`station_id` each), in order, once."""
     ids = [station_id(ctx, value.strip()) for value in values.split(",") if value.strip()]
     return list(dict.fromkeys(ids))
+
+
+def some_stations(ctx: Context, values: str) -> list[str]:
+    """`station_ids` of a `--station` that was given: a list without a station in it (`""`,
+    `" "`, `","`) is refused in one line rather than taken as all stations."""
+    ids = station_ids(ctx, values)
+    if not ids:
+        raise CliError(ctx.say("cli.station_empty"))
+    return ids
+
+
+def one_station(ctx: Context, value: str) -> str:
+    """`station_id`, for a command that takes one station (export): a list of several
+    (each one checked) is refused in one line."""
+    if "," in value and not _named(value, list(ctx.deployment.stations)):
+        ids = station_ids(ctx, value)
+        if len(ids) > 1:
+            raise CliError(ctx.say("cli.station_one_only", value=_quoted(value)))
+        return ids[0]
+    return station_id(ctx, value)
+
+
+def _quoted(value: str) -> str:
+    """A value as typed, in quotes: an empty or spaced one shows."""
+    return f'"{value}"'

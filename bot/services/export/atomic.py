@@ -4,6 +4,7 @@ renamed into place; SIGTERM and Ctrl-C stop it (ExportStopped) until that rename
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import signal
@@ -36,6 +37,24 @@ def new_partial(folder: Path, created: list[Path]) -> Path:
             created.remove(partial)  # someone else's
             continue
         return partial
+
+
+def put_new(partial: Path, target: Path) -> None:
+    """Move the finished `partial` to `target` unless a file is there by now (another export
+    to the same name, begun meanwhile): FileExistsError, and `partial` stays for the caller to
+    remove. A hard link is created only where nothing is; on a file system without hard
+    links the name is held by an empty file (created only where nothing is), then replaced."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.replace(partial, target)
+        return
+    os.unlink(partial)
 
 
 def umask() -> int:

@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import stat
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,13 @@ from typing import Any
 
 from bot.domain.deployment import Deployment
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
-from bot.services.export.atomic import ExportStopped, new_partial, signals_stop, umask
+from bot.services.export.atomic import (
+    ExportStopped,
+    new_partial,
+    put_new,
+    signals_stop,
+    umask,
+)
 from bot.services.export.cells import (
     COLUMNS,
     DIALECTS,
@@ -80,11 +87,12 @@ class Exporter(Cells):
         self,
         fmt: str,
         database: Path,
-        out: Path,
+        out: Path | int,
         filters: Filters,
         progress: Callable[[int], None] | None = None,
         jobs: int = 1,
         dialect: str = DIALECTS[0],
+        replace: bool = True,
     ) -> int:
         """Write the export; returns the number of rows. `dialect` is CSV's form.
 
@@ -105,9 +113,15 @@ class Exporter(Cells):
         file this user may not write is refused (PermissionError). When `out` is not a
         regular file (a device, a FIFO, a folder) it is written to directly, as a stream.
         Stopped by a signal before the rename, it raises ExportStopped; once renamed, the
-        export is complete and returns.
+        export is complete and returns. With `replace` false, a file at `out` is never
+        replaced, not even one that appeared while the export was written: FileExistsError.
+
+        `out` as a number is an open file descriptor (the CLI's stdout, /dev/fd/N): written
+        into where it stands, as a stream, in one process; it stays open.
         """
         self.processes = 1
+        if isinstance(out, int):
+            return self._write_stream(fmt, database, out, filters, progress, dialect)
         with signals_stop() as stop:
             target = Path(os.path.realpath(out))
             try:
@@ -116,6 +130,8 @@ class Exporter(Cells):
                 mode = None
             if mode is not None and not stat.S_ISREG(mode):  # a stream: no rename over it
                 return self._write(fmt, database, out, filters, progress, 1, dialect)
+            if mode is not None and not replace:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(out))
             if mode is not None and not os.access(target, os.W_OK):
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
             created: list[Path] = []
@@ -129,7 +145,10 @@ class Exporter(Cells):
                 stop.committing = True  # from here a signal no longer stops the export
                 if stop.signum is not None:  # one came while a finaliser ran, and was lost
                     raise ExportStopped(stop.signum)
-                os.replace(partial, target)
+                if replace:
+                    os.replace(partial, target)
+                else:  # FileExistsError if one appeared meanwhile: it stays as it is
+                    put_new(partial, target)
             except BaseException as exc:
                 for path in created:
                     path.unlink(missing_ok=True)
@@ -138,17 +157,37 @@ class Exporter(Cells):
                 raise
         return written
 
+    def _write_stream(
+        self,
+        fmt: str,
+        database: Path,
+        fd: int,
+        filters: Filters,
+        progress: Callable[[int], None] | None,
+        dialect: str,
+    ) -> int:
+        """Into the open file descriptor `fd`: CSV and JSON streamed; XLSX and GeoJSON, whose
+        writers take a path, through a temporary file."""
+        if fmt not in ("xlsx", "geojson"):
+            return self._write(fmt, database, fd, filters, progress, 1, dialect)
+        with tempfile.TemporaryDirectory(prefix="trygg-export-") as folder:
+            whole = Path(folder) / f"export.{fmt}"
+            written = self._write(fmt, database, whole, filters, progress, 1, dialect)
+            with whole.open("rb") as handle, open(os.dup(fd), "wb") as stream:
+                shutil.copyfileobj(handle, stream, 1 << 20)
+        return written
+
     def _write(
         self,
         fmt: str,
         database: Path,
-        out: Path,
+        out: Path | int,
         filters: Filters,
         progress: Callable[[int], None] | None,
         jobs: int,
         dialect: str,
     ) -> int:
-        if fmt in ("xlsx", "geojson"):  # in one process, by xlsx.py and geojson.py
+        if fmt in ("xlsx", "geojson") and isinstance(out, Path):  # by xlsx.py, geojson.py
             write = write_xlsx if fmt == "xlsx" else write_geojson
             return write(self, self.labels, database, out, filters, progress)
         if fmt not in FORMATS:
@@ -157,7 +196,11 @@ class Exporter(Cells):
             raise ValueError(f"unknown CSV dialect {dialect!r}")
         form = ("csv" if dialect == "excel-sv" else "rfc4180") if fmt == "csv" else fmt
         header, footer = self._frame(form, filters)
-        if jobs > 1 and threading.current_thread() is threading.main_thread():
+        if (
+            jobs > 1
+            and isinstance(out, Path)
+            and threading.current_thread() is threading.main_thread()
+        ):
             total = count(database, filters)
             if total >= PARALLEL_MIN_ROWS:
                 cuts = split(database, filters, jobs, total)
@@ -194,7 +237,7 @@ class Exporter(Cells):
         self,
         form: str,
         database: Path,
-        out: Path,
+        out: Path | int,
         filters: Filters,
         first_id: int | None,
         stop_id: int | None,
@@ -209,7 +252,9 @@ class Exporter(Cells):
         else:  # a JSON document's rows, or JSON lines
             chunks = self.json_chunks(database, filters, first_id, stop_id, form == "json")
         written = 0
-        with out.open("w", newline="", encoding="utf-8") as handle:
+        # An open descriptor is written where it stands (no truncation): a copy of it is closed.
+        opened = out if isinstance(out, Path) else os.dup(out)
+        with open(opened, "w", newline="", encoding="utf-8") as handle:
             handle.write(header)
             for text, rows in chunks:
                 if form == "json" and written and rows:
