@@ -346,6 +346,11 @@ def _size(n: int) -> Said:
 
 
 def _media(path: Path) -> Said:
+    from bot.media import dangling_link
+
+    if (dangling := dangling_link(path)) is not None:
+        link, target = str(dangling.link), str(dangling.target)
+        raise _Failed(said("media.dangling", path=str(path), link=link, target=target))
     if path.exists() and not path.is_dir():
         raise _Failed(said("media.not_directory", path=str(path)))
     # Probe with an anonymous temporary file; the doctor creates nothing that stays.

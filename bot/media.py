@@ -124,10 +124,33 @@ def _shrink(image: Image.Image) -> Image.Image:
     return clean
 
 
+class DanglingLink(FileNotFoundError):
+    """`link` (the media folder or a folder above it) is a symbolic link to `target`, which
+    does not exist: the folder is not made there (the target may be a disk not mounted)."""
+
+    def __init__(self, link: Path, target: Path) -> None:
+        super().__init__(errno.ENOENT, os.strerror(errno.ENOENT), str(target))
+        self.link, self.target = link, target
+
+
+def dangling_link(path: Path) -> DanglingLink | None:
+    """The symbolic link to nothing at `path` or the nearest folder above it that is there
+    (as a name), if it is one."""
+    for part in (path, *path.parents):
+        if part.is_symlink():
+            return None if part.exists() else DanglingLink(part, part.resolve())
+        if part.exists():
+            return None
+    return None
+
+
 def check_writable(media_dir: Path) -> None:
     """Create `media_dir` if missing and write (and drop) an anonymous file in it, as a photo
-    would be written: OSError when that cannot be done, so that a bot stops at start-up, not
-    at a resident's first photo."""
+    would be written: OSError when that cannot be done (DanglingLink for a link to nothing),
+    so that a bot stops at start-up, not at a resident's first photo."""
+    dangling = dangling_link(media_dir)
+    if dangling is not None:
+        raise dangling
     if media_dir.exists() and not media_dir.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(media_dir))
     media_dir.mkdir(parents=True, exist_ok=True)

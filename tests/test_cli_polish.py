@@ -647,3 +647,36 @@ def test_invite_says_what_it_made_in_swedish_and_local_time(
         f"Inbjudningskod {partner} för partner hos drift (jakobsberg, floda).",
         f"Koden gäller till {partner_until}. Personen skickar: /start {partner}",
     ]
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_a_media_link_to_nothing_is_named_by_run_and_the_doctor(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    refusing_api: str,
+    below: bool,
+) -> None:
+    """TRYGG_MEDIA_DIR (or a folder above it) is a symbolic link to a folder that is not
+    there, say a disk not mounted: run stopped with 'File exists' while the doctor passed it
+    as a folder to create. Both now name the missing target, and neither creates it."""
+    link, target = tmp_path / "media-link", tmp_path / "disk" / "media"
+    link.symlink_to(target)
+    media = link / "photos" if below else link
+    monkeypatch.setenv("TRYGG_BOT_TOKEN", "123456:placeholder-secret")
+    monkeypatch.setenv("TRYGG_API_BASE_URL", refusing_api)  # not asked: stopped before
+    monkeypatch.setenv("TRYGG_DATABASE", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("TRYGG_MEDIA_DIR", str(media))
+    capsys.readouterr()
+    assert main(["run"]) == 2
+    out, err = said(capsys)
+    assert (out, err) == (
+        "",
+        f"Boten kan inte spara foton i {media}: {link} är en länk till {target}, som inte"
+        f" finns. Skapa {target} eller ändra TRYGG_MEDIA_DIR.\n",
+    )
+    assert main(["doctor"]) == 1
+    (line,) = [x for x in said(capsys)[0].splitlines() if "mediemapp:" in x]
+    assert line.startswith("UNDERKÄND")
+    assert f"{link} är en länk till {target}, som inte finns" in line
+    assert not (tmp_path / "disk").exists()

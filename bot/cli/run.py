@@ -44,11 +44,14 @@ async def _reach(app: BotApp, settings: Settings, stop: asyncio.Event) -> bool:
 
 def _media_writable(ctx: Context) -> None:
     """Stop before serving when residents' photos could not be stored: one line."""
-    from bot.media import check_writable
+    from bot.media import DanglingLink, check_writable
 
     path = ctx.settings.media_dir
     try:
         check_writable(path)
+    except DanglingLink as exc:
+        said = ctx.say("cli.media_dangling", path=path, link=exc.link, target=exc.target)
+        raise CliError(said) from None
     except OSError as exc:
         error = exc.strerror or str(exc)
         raise CliError(ctx.say("cli.media_unwritable", path=str(path), error=error)) from None
