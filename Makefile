@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
-.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick interop
+.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick interop browsers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# Debian's chromium for the browser tests (tests/browser.py; Playwright drives it, it never
+# downloads a browser). As root it is installed with apt-get when missing; otherwise one line
+# says so and the browser tests skip (under CI=true they fail instead, and so does this).
+browsers:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+		echo "installed chromium $$(dpkg-query -W -f='$${Version}' chromium)"; \
+	else \
+		echo "chromium is missing: as root run 'make browsers' (apt-get install chromium); the browser tests skip until then"; \
+		[ -z "$$CI" ] || [ "$$CI" = false ]; \
+	fi
+
+pytest: $(STAMP) browsers
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test: lint typecheck pytest

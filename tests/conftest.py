@@ -20,6 +20,7 @@ from bot.i18n import Catalogs, available_languages
 from bot.logs import JsonFormatter, OneLineFormatter
 from bot.settings import Settings, bundled_deployment_path
 from tests.bots import in_process, settings_for
+from tests.browser import browser, chromium_path, page, page_errors  # noqa: F401 (fixtures)
 from tests.people import promises_running
 from tests.processes import Sink, free_port
 
