@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     open311_listen: str = "127.0.0.1"
     open311_port: int = Field(default=8080, ge=0, lt=65536)
     open311_api_key: SecretStr | None = None
+    # The staff web pages (`trygghetsbot web`): where they listen, the public base URL used
+    # in sign-in links (unset: /webb hands out no link) and the map tiles.
+    web_listen: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, lt=65536)
+    web_url: str | None = None
+    web_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    web_tile_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    )
     # A chat (e.g. the IT department's group) told about errors, at most once a minute.
     ops_chat_id: int | None = None
     # E-mail to staff (optional: without a host, e-mail is off).
@@ -88,6 +97,7 @@ class Settings(BaseSettings):
         "smtp_host",
         "webhook_url",
         "webhook_secret",
+        "web_url",
         mode="before",
     )
     @classmethod
@@ -106,10 +116,10 @@ class Settings(BaseSettings):
                 raise ValueError("must look like '<digits>:<secret>' as given by @BotFather")
         return value
 
-    @field_validator("api_base_url", "api_file_url")
+    @field_validator("api_base_url", "api_file_url", "web_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
 

@@ -267,6 +267,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE residents ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0;
     """,
+    # 16: web sign-in (bot.domain.web): one-time links from /webb and the sessions they
+    # open, each stored as the SHA-256 of its random token, never the token itself.
+    """
+    CREATE TABLE web_links (
+        token_hash  TEXT PRIMARY KEY,
+        staff_id    INTEGER NOT NULL REFERENCES staff(id),
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_at     TEXT
+    );
+    CREATE TABLE web_sessions (
+        session_hash  TEXT PRIMARY KEY,
+        staff_id      INTEGER NOT NULL REFERENCES staff(id),
+        created_at    TEXT NOT NULL,
+        last_seen     TEXT NOT NULL,
+        ended_at      TEXT
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

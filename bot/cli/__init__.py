@@ -18,6 +18,7 @@ from bot.cli.promises import cmd_digest
 from bot.cli.reports import cmd_export, cmd_stats
 from bot.cli.run import cmd_api, cmd_emulator, cmd_run, cmd_shell, cmd_start, cmd_webhook
 from bot.cli.staff import cmd_invite
+from bot.cli.web import cmd_web
 from bot.config import DeploymentError
 from bot.settings import SettingsError
 from storage import StorageError
@@ -38,6 +39,11 @@ def _shell_settings(args: argparse.Namespace) -> Mapping[str, object]:
 
 def _api_settings(args: argparse.Namespace) -> Mapping[str, object]:
     overrides = {"open311_listen": args.listen, "open311_port": args.port}
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
+def _web_settings(args: argparse.Namespace) -> Mapping[str, object]:
+    overrides = {"web_listen": args.listen, "web_port": args.port}
     return {k: v for k, v in overrides.items() if v is not None}
 
 
@@ -138,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     api.add_argument("--listen", help="address (default TRYGG_OPEN311_LISTEN, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default TRYGG_OPEN311_PORT, 8080)")
+    web_cmd = add(
+        "web", cmd_web, "Serve the staff web pages (sign-in via /webb in the bot).", _web_settings
+    )
+    web_cmd.add_argument("--listen", help="address (default TRYGG_WEB_LISTEN, 127.0.0.1)")
+    web_cmd.add_argument("--port", type=int, help="port (default TRYGG_WEB_PORT, 8080)")
     add("doctor", cmd_doctor, "Check the token, database, deployment file, media and SMTP.")
     backup = add("backup", cmd_backup, "Copy the database (online, safe while the bot runs).")
     backup.add_argument("path", help="file to write, or a directory for a dated file")

@@ -18,6 +18,7 @@ from bot.handlers import (
     staff,
     start,
     updates,
+    web,
 )
 
 
@@ -31,6 +32,7 @@ def register_all(app: BotApp) -> None:
     admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
     staff.register(app)  # /invite, /staff and revoke buttons
+    web.register(app)  # /webb: a staff member's sign-in link to the web pages
     updates.register(app)  # a staff member writing an update on the promise
     intake.register(app)  # then the intake conversation: it owns updates while a flow runs
     start.register(app)

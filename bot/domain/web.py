@@ -1,0 +1,54 @@
+"""Web sign-in rules: one-time links and sessions (no Telegram, no storage here).
+
+A link is a random token handed out once by `/webb`; only its SHA-256 is stored, it is valid
+for `LINK_LIFETIME` and used at most once. A session is another random token in a cookie,
+stored hashed too, that ends after `IDLE_LIMIT` without a request, on sign-out, or when the
+staff member's access ends. The CSRF token of a session's forms is derived from the session
+id, so it is bound to the session and needs no storage of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+LINK_LIFETIME = dt.timedelta(minutes=10)
+IDLE_LIMIT = dt.timedelta(minutes=30)
+COOKIE = "trygg_session"
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    """What is stored of a token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session's forms."""
+    return hmac.new(session_id.encode("utf-8"), b"trygg-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_ok(session_id: str, given: str | None) -> bool:
+    """Whether a form's CSRF token is the session's (compared in constant time)."""
+    return given is not None and hmac.compare_digest(csrf_token(session_id), given)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A time as stored (ISO 8601 in UTC, seconds), so stored times compare as text."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def link_url(base: str, token: str) -> str:
+    """The sign-in link under the public base URL."""
+    return f"{base.rstrip('/')}/login/{token}"
+
+
+def secure_cookie(base: str | None) -> bool:
+    """The cookie is sent over https only when the public URL is https."""
+    return base is not None and base.lower().startswith("https://")

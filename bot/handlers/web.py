@@ -1,0 +1,37 @@
+"""/webb: a staff member's one-time link to the web pages (private chat only)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import CommandHandler
+
+from bot.context import AppContext, BotApp
+from bot.domain.web import LINK_LIFETIME
+from bot.handlers.access import desk_of, member_of, refuse
+from bot.handlers.common import send
+from bot.services.desk import Refused
+from bot.services.web import WebSignIn
+
+
+async def web_link(update: Update, context: AppContext) -> None:
+    """Answer a staff member with a sign-in link; anyone else, or a group, is refused (a
+    link in a group would sign in whoever opens it first)."""
+    chat = update.effective_chat
+    member = await member_of(update, context)
+    if chat is None or chat.type != ChatType.PRIVATE:
+        member = None
+    try:
+        url = await WebSignIn.of(context.services).link_for(member)
+    except Refused:
+        await refuse(update, context)
+        return
+    desk = await desk_of(update, context)
+    if url is None:
+        await send(update, context, desk.t("web.no_url"))
+        return
+    await send(update, context, desk.t("web.link", url=url, minutes=LINK_LIFETIME.seconds // 60))
+
+
+def register(app: BotApp) -> None:
+    app.add_handler(CommandHandler("webb", web_link))

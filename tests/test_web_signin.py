@@ -1,0 +1,273 @@
+"""Issue 20, items 1 and 2: the web pages and password-less sign-in. A staff member sends
+/webb to the bot (the real Application against the emulator) and gets a one-time link; the
+link opens a session in the web app (the real aiohttp Application, through aiohttp's test
+client). Forged, replayed and expired links, a missing or wrong CSRF token, a revoked member
+and an idle session are refused. Time is a clock the test moves, never a sleep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.domain.deployment import Deployment
+from bot.domain.web import digest
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+from bot.web import create_web_app
+from tests.bots import in_process
+from tests.people import Person, db_rows
+
+WEB_URL = "http://127.0.0.1:8080"
+POLIS_JKB, ADMIN, RESIDENT, NEWCOMER = 100000001, 100000009, 1001, 2001
+JKB_GROUP = -1009001
+OFFICER_NAME = "Kommunpolis Järfälla (platshållare)"
+
+Client = TestClient[web.Request, web.Application]
+
+
+class Clock:
+    """The web app's time, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, minutes: int) -> None:
+        self.now += dt.timedelta(minutes=minutes)
+
+
+@asynccontextmanager
+async def web_and_bot(
+    emulator: Emulator, settings: Settings, deployment: Deployment, clock: Clock
+) -> AsyncIterator[tuple[Client, Services]]:
+    """The bot in process and the web app over its services, with a test client."""
+    async with in_process(emulator, settings, deployment) as app:
+        services = app.bot_data.services
+        assert services is not None
+        async with TestClient(TestServer(create_web_app(services, settings, clock=clock))) as c:
+            yield c, services
+
+
+def staff_person(emulator: Emulator, user_id: int, catalogs: Catalogs) -> Person:
+    person = Person(emulator.world, user_id, catalogs)
+    emulator.world.users[user_id].started = True
+    return person
+
+
+async def link_from_bot(person: Person) -> str:
+    """Send /webb; the token of the link in the answer."""
+    answer = (await person.say("/webb"))[-1].text
+    found = re.search(re.escape(WEB_URL) + r"/login/([A-Za-z0-9_-]+)", answer)
+    assert found, answer
+    return found.group(1)
+
+
+async def sign_in(client: Client, token: str) -> list[str]:
+    """Open the link (a confirm form), press its button; the Set-Cookie headers."""
+    page = await client.get(f"/login/{token}")
+    assert page.status == 200
+    assert f'<form method="post" action="/login/{token}">' in await page.text()
+    posted = await client.post(f"/login/{token}", allow_redirects=False)
+    assert posted.status == 303, await posted.text()
+    assert posted.headers["Location"] == "/"
+    return posted.headers.getall("Set-Cookie")
+
+
+async def test_an_officer_signs_in_with_a_link_from_webb_and_signs_out(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        token = await link_from_bot(officer)
+        # Only the token's hash is stored, with the officer and an expiry 10 minutes on.
+        (row,) = db_rows(settings, "SELECT * FROM web_links")
+        assert row["token_hash"] == digest(token)
+        assert token not in dict(row).values()
+        created, expires = (dt.datetime.fromisoformat(row[k]) for k in ("created_at", "expires_at"))
+        assert expires - created == dt.timedelta(minutes=10)
+
+        # Opening the link (a preview, a prefetcher) does not use it up.
+        assert (await client.get(f"/login/{token}")).status == 200
+        (cookie,) = await sign_in(client, token)
+        assert cookie.startswith("trygg_session=")
+        flags = [part.strip().lower() for part in cookie.split(";")]
+        assert {"httponly", "samesite=strict", "path=/"} <= set(flags)
+        assert "secure" not in flags  # http: a Secure cookie would never come back
+
+        home = await client.get("/")
+        body = await home.text()
+        assert home.status == 200
+        assert f"Inloggad som {OFFICER_NAME}" in body
+        assert '<html lang="sv">' in body
+        assert '<meta charset="utf-8">' in body
+        assert 'name="viewport"' in body
+        assert "<li>Jakobsberg</li>" in body
+        assert "Lerum" not in body
+        assert home.headers["Cache-Control"] == "no-store"
+        assert home.headers["Referrer-Policy"] == "no-referrer"
+        (session,) = db_rows(settings, "SELECT * FROM web_sessions")
+        assert cookie.split(";")[0].split("=", 1)[1] not in dict(session).values()
+
+        # Sign-out without the form's CSRF token, or with another one: 403, still signed in.
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body)
+        assert csrf
+        for form in ({}, {"csrf": "x" * len(csrf.group(1))}):
+            refused = await client.post("/logout", data=form)
+            assert refused.status == 403
+            assert catalogs.text("sv", "web.csrf") in await refused.text()
+            assert (await client.get("/")).status == 200
+        out = await client.post("/logout", data={"csrf": csrf.group(1)})
+        assert out.status == 200
+        assert catalogs.text("sv", "web.signed_out_done") in await out.text()
+        # The cookie is gone, and the session ended: sending it again is no use either.
+        client.session.cookie_jar.update_cookies({"trygg_session": cookie.split(";")[0][14:]})
+        assert (await client.get("/")).status == 401
+        actions = [r["action"] for r in db_rows(settings, "SELECT * FROM audit ORDER BY id")]
+        assert actions == ["web_sign_in", "web_sign_out"]
+        whos = {r["who"] for r in db_rows(settings, "SELECT * FROM audit")}
+        assert whos == {f"staff:{row['staff_id']}"}
+
+
+async def test_a_replayed_or_forged_link_is_refused(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        token = await link_from_bot(officer)
+        await sign_in(client, token)
+        invalid = catalogs.text("sv", "web.link_invalid")
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        for used in (token, forged, "x"):
+            client.session.cookie_jar.clear()
+            page = await client.get(f"/login/{used}")
+            assert page.status == 403
+            assert invalid in await page.text()
+            posted = await client.post(f"/login/{used}", allow_redirects=False)
+            assert posted.status == 403
+            assert "Set-Cookie" not in posted.headers
+            assert (await client.get("/")).status == 401
+        assert len(db_rows(settings, "SELECT * FROM web_sessions")) == 1
+
+
+async def test_an_expired_link_is_refused(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, _):
+        token = await link_from_bot(officer)
+        clock.advance(9)
+        assert (await client.get(f"/login/{token}")).status == 200
+        clock.advance(2)
+        assert (await client.get(f"/login/{token}")).status == 403
+        posted = await client.post(f"/login/{token}", allow_redirects=False)
+        assert posted.status == 403
+        assert "Set-Cookie" not in posted.headers
+        assert db_rows(settings, "SELECT * FROM web_sessions") == []
+
+
+async def test_inactivity_ends_the_session(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, _):
+        await sign_in(client, await link_from_bot(officer))
+        for _ in range(3):  # each request keeps it alive: 87 minutes in all
+            clock.advance(29)
+            assert (await client.get("/")).status == 200
+        clock.advance(31)
+        idle = await client.get("/")
+        assert idle.status == 401
+        assert OFFICER_NAME not in await idle.text()
+
+
+async def test_a_revoked_member_is_signed_out_on_the_next_request(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    newcomer = staff_person(emulator, NEWCOMER, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        admin = await services.desk.member(ADMIN)
+        assert admin is not None
+        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
+        await newcomer.say(f"/start {code.code}")
+        member = await services.desk.member(NEWCOMER)
+        assert member is not None
+        await sign_in(client, await link_from_bot(newcomer))
+        assert (await client.get("/")).status == 200
+        await services.staff_access.revoke(admin, member.id)
+        revoked = await client.get("/")
+        assert revoked.status == 401
+        assert member.name not in await revoked.text()
+
+
+async def test_a_resident_gets_no_link(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    resident = Person(emulator.world, RESIDENT, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()):
+        answers = await resident.say("/webb")
+        assert [m.text for m in answers] == [catalogs.text("sv", "desk.refused")]
+        assert db_rows(settings, "SELECT * FROM web_links") == []
+
+
+async def test_no_link_without_a_web_address(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    assert bot_settings.web_url is None
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with in_process(emulator, bot_settings, deployment):
+        answers = await officer.say("/webb")
+        assert [m.text for m in answers] == [catalogs.text("sv", "web.no_url")]
+        assert db_rows(bot_settings, "SELECT * FROM web_links") == []
+
+
+async def test_the_cookie_is_secure_behind_https(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": "https://trygg.example.org"})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        answer = (await officer.say("/webb"))[-1].text
+        found = re.search(r"https://trygg\.example\.org/login/([A-Za-z0-9_-]+)", answer)
+        assert found, answer
+        (cookie,) = await sign_in(client, found.group(1))
+        assert "secure" in [part.strip().lower() for part in cookie.split(";")]
+
+
+async def test_no_link_in_a_group_chat(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A link in a station's group would sign in whoever opens it first: refused there."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    world = emulator.world
+    staff_person(emulator, POLIS_JKB, catalogs)
+    world.group(JKB_GROUP, "Samverkan Jakobsberg", [POLIS_JKB])
+    stations = [
+        s.model_copy(update={"group_chat_id": JKB_GROUP}) if s.id == "jakobsberg" else s
+        for s in deployment.stations
+    ]
+    with_group = deployment.model_copy(update={"stations": stations})
+    async with in_process(emulator, settings, with_group):
+        before = len(world.received(JKB_GROUP))
+        world.send_text(POLIS_JKB, "/webb", chat_id=JKB_GROUP)
+        assert await world.settle(JKB_GROUP, world.actions_in.get(JKB_GROUP, 0))
+        answers = [m.text for m in world.received(JKB_GROUP)[before:]]
+        assert len(answers) == 1
+        assert "/login/" not in answers[0]
+        assert db_rows(settings, "SELECT * FROM web_links") == []
