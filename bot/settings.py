@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     )
 
     bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather")
+    # The bot's @username, for the deep links on station posters (`trygghetsbot poster`);
+    # empty: not known.
+    bot_username: str = Field(default="", pattern=r"^(@?[A-Za-z][A-Za-z0-9_]{3,31})?$")
     api_base_url: str = Field(default=OFFICIAL_API_URL, description="Bot API base URL")
     api_file_url: str = Field(default=OFFICIAL_FILE_URL, description="Bot API file URL")
     database: Path = Field(default=Path("data/trygghetsbot.sqlite3"))

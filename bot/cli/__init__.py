@@ -13,6 +13,7 @@ from bot import __version__
 from bot.cli.checks import cmd_check_config, cmd_doctor
 from bot.cli.context import EXIT_USAGE, CliError, Context
 from bot.cli.database import cmd_backup, cmd_migrate, cmd_restore
+from bot.cli.poster import cmd_poster
 from bot.cli.privacy import cmd_audit, cmd_purge
 from bot.cli.promises import cmd_digest
 from bot.cli.reports import cmd_export, cmd_stats
@@ -91,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     digest = add("digest", cmd_digest, "Queue a station's monthly 'you said, we did' digest.")
     digest.add_argument("--station", required=True, help="station id or name")
     digest.add_argument("--month", required=True, help="YYYY-MM")
+    poster = add("poster", cmd_poster, "Make a station's A4 poster with a QR code (PDF).")
+    poster.add_argument("--station", required=True, help="station id or name")
+    poster.add_argument("--out", required=True, help="PDF file to write")
+    poster.add_argument(
+        "--force", action="store_true", help="replace the file at --out if there is one"
+    )
     add("purge", cmd_purge, "Apply the deployment's retention rules now.")
     export = add(
         "export", cmd_export, "Export cases (pseudonymised) as CSV, JSON, XLSX or GeoJSON."

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotApp
-from bot.domain import callbacks
+from bot.domain import callbacks, deeplinks
 from bot.domain.commands import help_text, names, staff_help
 from bot.domain.deployment import Station
 from bot.domain.intake import TextProblem
@@ -35,9 +35,11 @@ async def start(update: Update, context: AppContext) -> None:
     """Greet the resident, say plainly that this chat is not for emergencies, show the menu:
     one message, the menu's buttons under the welcome.
 
-    `/start <code>` links a staff member invited with a one-time code.
+    `/start <code>` links a staff member invited with a one-time code. `/start s_<station>`
+    (a station poster) begins a report in the intake conversation; one that reaches here
+    (a station not known, a malformed payload) gets the plain welcome, never a code check.
     """
-    if context.args:
+    if context.args and not deeplinks.is_station_payload(context.args[0]):
         await staff.redeem(update, context, context.args[0])
         return
     lang = await lang_of(update, context)

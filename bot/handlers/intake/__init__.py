@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.context import AppContext, BotApp
+from bot.domain import deeplinks
 from bot.domain.commands import names
 from bot.domain.intake import Step
 from bot.handlers.common import Handlers, conversation
@@ -32,6 +33,7 @@ from bot.handlers.intake.answers import on_edit, on_message
 from bot.handlers.intake.buttons import on_callback
 from bot.handlers.intake.flow import (
     album_answered,
+    begin_at_station,
     begin_from_menu,
     begin_idea,
     begin_report,
@@ -44,6 +46,10 @@ from bot.handlers.intake.turn import CONVERSATION, DRAFT
 __all__ = ["DRAFT", "album_answered", "register", "register_edits"]
 
 
+#: `/start s_...`: a station poster's deep link (bot.domain.deeplinks); other /start: start.py.
+AT_STATION = filters.Regex(r"^/\S+\s+" + deeplinks.STATION_PREFIX)
+
+
 def build() -> ConversationHandler[AppContext]:
     """The intake conversation: persistent, so drafts survive a restart."""
     router: Handlers = [
@@ -53,12 +59,14 @@ def build() -> ConversationHandler[AppContext]:
     return conversation(
         CONVERSATION,
         entry_points=[
+            CommandHandler(names("start"), begin_at_station, AT_STATION),
             CommandHandler(names("report"), begin_report),
             CommandHandler(names("idea"), begin_idea),
             CallbackQueryHandler(begin_from_menu, pattern=r"^v1:m:(rep|idea)$"),
         ],
         states={step: list(router) for step in Step},
         fallbacks=[
+            CommandHandler(names("start"), begin_at_station, AT_STATION),
             CommandHandler(names("cancel"), cancel),
             CommandHandler(names("report"), begin_report),
             CommandHandler(names("idea"), begin_idea),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import ReplyKeyboardRemove, Update
 
 from bot.context import AppContext
-from bot.domain import callbacks
+from bot.domain import callbacks, deeplinks
 from bot.domain.intake import Draft, Step, TextProblem
 from bot.domain.models import CaseKind
 from bot.handlers.common import answer_query, clear_buttons, keyboard, lang_of, send, send_menu
@@ -28,6 +28,28 @@ from bot.services import CrimeTip, ReportLimit
 
 async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
     """Start a new draft (discarding an unfinished one) at consent or station choice."""
+    turn = await fresh(update, context, kind)
+    await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
+    return await show(turn, Step.STATION)
+
+
+async def begin_at_station(update: Update, context: AppContext) -> int | None:
+    """`/start s_<station>` (the QR code of a station poster): a new report at that station,
+    as if the resident had chosen it there (consent and the rest as usual). A station this
+    deployment does not have, or a malformed payload: the welcome, as a plain /start."""
+    station_id = deeplinks.station_of(context.args[0] if context.args else "")
+    station = context.services.station(station_id) if station_id else None
+    if station is None:
+        lang = await lang_of(update, context)
+        await send_menu(update, context, lang, lead=context.services.text(lang, "start.welcome"))
+        return None  # no flow begun; one that runs goes on
+    turn = await fresh(update, context, CaseKind.REPORT)
+    turn.draft.enter(Step.STATION)
+    return await choose_station(turn, station.id)
+
+
+async def fresh(update: Update, context: AppContext, kind: CaseKind) -> Turn:
+    """A new draft of `kind`; an unfinished one is discarded (or named, if it was sent)."""
     assert context.user_data is not None
     context.user_data.pop(EDITS_NOTED, None)  # outside flows, said once between flows
     context.user_data.pop(LIMIT_TOLD, None)  # an earlier draft's
@@ -40,9 +62,7 @@ async def begin(update: Update, context: AppContext, kind: CaseKind) -> int:
         if case is not None:  # restored after a crash from before its case: name the case
             await tell_sent(update, context, draft.token, case.reference, remove_keyboard=False)
     lang = await lang_of(update, context)
-    turn = Turn(update, context, lang, Draft(kind=kind.value))
-    await turn.say(turn.t("station.location_hint"), location_keyboard(turn))
-    return await show(turn, Step.STATION)
+    return Turn(update, context, lang, Draft(kind=kind.value))
 
 
 async def begin_report(update: Update, context: AppContext) -> int:

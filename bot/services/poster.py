@@ -1,0 +1,112 @@
+"""A station poster: an A4 PDF with the station's name, a short call to report in the
+deployment's language, a line in each other language, and a QR code of the bot's deep link
+that begins a report at the station (bot.domain.deeplinks). Fonts: Noto Sans and Noto Sans
+Arabic (bot/assets/fonts, SIL OFL 1.1); Arabic is shaped right to left by HarfBuzz."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+#: Languages written in Noto Sans Arabic.
+ARABIC = frozenset({"ar", "fa", "ur"})
+PAGE_WIDTH = 210.0  # A4, mm
+QR_SIZE = 115.0  # mm: the code's side, quiet zone included
+LINE_SMALLEST = 9.0  # pt: the smallest type of a line in another language
+
+
+@dataclass(frozen=True)
+class PosterText:
+    """What a poster says, in the deployment's language (`lang`), with one line in each of
+    `others` ((language, line) pairs)."""
+
+    lang: str
+    title: str
+    call: str
+    emergency: str
+    scan: str
+    others: tuple[tuple[str, str], ...]
+
+
+def url_text(url: str) -> str:
+    """The link as printed: without the scheme, shorter to type."""
+    return url.removeprefix("https://")
+
+
+def render(text: PosterText, url: str, *, title: str, created: dt.datetime) -> bytes:
+    """The poster as PDF bytes: one A4 page, texts as real text (searchable, copyable), the
+    QR code as vector squares."""
+    import segno
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_title(title)
+    pdf.set_lang(text.lang)
+    pdf.set_creator("trygghetsbot")
+    pdf.set_creation_date(created)
+    pdf.add_font("Sans", "", str(FONTS / "NotoSans-Regular.ttf"))
+    pdf.add_font("Sans", "B", str(FONTS / "NotoSans-Bold.ttf"))
+    pdf.add_font("Arab", "", str(FONTS / "NotoSansArabic-Regular.ttf"))
+    pdf.set_fallback_fonts(["Sans", "Arab"])
+    pdf.set_text_shaping(True)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(15, 18, 15)
+    pdf.add_page()
+
+    pdf.set_font(_font(text.lang), "B", 32)
+    pdf.multi_cell(0, 14, text.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(_font(text.lang), "", 20)
+    pdf.multi_cell(0, 10, text.call, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(_font(text.lang), "B", 18)
+    pdf.multi_cell(0, 9, text.emergency, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(_font(text.lang), "", 13)
+    pdf.multi_cell(0, 7, text.scan, align="C", new_x="LMARGIN", new_y="NEXT")
+
+    top = pdf.get_y() + 2
+    _qr(pdf, segno.make(url, error="m"), (PAGE_WIDTH - QR_SIZE) / 2, top)
+    pdf.set_y(top + QR_SIZE + 1)
+    pdf.set_font("Sans", "", 12)
+    pdf.cell(0, 6, url_text(url), align="C", link=url, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    for lang, line in text.others:  # one line each: smaller type for a longer text
+        size = 13.0
+        pdf.set_font(_font(lang), "", size)
+        while size > LINE_SMALLEST and pdf.get_string_width(line) > pdf.epw - 2 * pdf.c_margin:
+            size -= 0.5
+            pdf.set_font_size(size)
+        pdf.multi_cell(0, 7, line, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    return bytes(pdf.output())
+
+
+def _font(lang: str) -> str:
+    return "Arab" if lang in ARABIC else "Sans"
+
+
+def _qr(pdf: object, code: object, x: float, y: float) -> None:
+    """The code's dark modules as filled rectangles (a run of them in a row as one)."""
+    from fpdf import FPDF
+    from segno import QRCode
+
+    assert isinstance(pdf, FPDF)
+    assert isinstance(code, QRCode)
+    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
+    module = QR_SIZE / len(rows)
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(rows):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            # A hair wider, so neighbouring squares leave no white seam when printed.
+            width = (c - start) * module + 0.05
+            pdf.rect(x + start * module, y + r * module, width, module + 0.05, style="F")
