@@ -14,6 +14,7 @@ Numbers, percentages, dates and times in parameters are written the language's w
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gettext
 import html
@@ -21,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from importlib import resources
+from typing import Self
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
@@ -229,3 +231,17 @@ def plural_rule(catalog: Catalog) -> Callable[[int], int]:
 def read_catalog(lang: str) -> dict[str, Message]:
     """Read one PO catalog into {message id: translation}; untranslated entries are left out."""
     return messages(load_po(lang))
+
+
+class InLanguage:
+    """A service that tells things in one language (`lang`), with copies in others."""
+
+    lang: str
+
+    def in_language(self, lang: str) -> Self:
+        """This in `lang` (itself when it is in it already): a copy with only `lang` changed."""
+        if lang == self.lang:
+            return self
+        other = copy.copy(self)
+        other.lang = lang
+        return other

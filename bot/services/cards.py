@@ -8,7 +8,6 @@ escalation alert above it, and a resident's answer passed back to staff: all out
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import html
 import re
@@ -21,7 +20,7 @@ from bot.domain.models import Case, Staff
 from bot.domain.promises import commitment_in, linkable, today_in
 from bot.domain.staff_language import staff_language
 from bot.domain.text import one_line, paragraphs
-from bot.i18n import SOURCE_LANGUAGE, Catalogs, Safe, date_time
+from bot.i18n import SOURCE_LANGUAGE, Catalogs, InLanguage, Safe, date_time
 from storage.outbox import OutboxItem
 
 #: Callback scope of officer actions on a case (the card's buttons).
@@ -43,7 +42,7 @@ CARD_BUTTONS: tuple[tuple[Action, str, str], ...] = (
 )
 
 
-class Cards:
+class Cards(InLanguage):
     def __init__(
         self, deployment: Deployment, catalogs: Catalogs, *, email_enabled: bool = False
     ) -> None:
@@ -54,14 +53,6 @@ class Cards:
         #: (`reader`, `in_language`).
         self.lang = deployment.deployment.default_language
         self.zone = ZoneInfo(deployment.deployment.timezone)
-
-    def in_language(self, lang: str) -> Cards:
-        """These cards in `lang` (themselves when they are in it already)."""
-        if lang == self.lang:
-            return self
-        cards = copy.copy(self)
-        cards.lang = lang
-        return cards
 
     def reader(self, member: Staff, telegram_language: str | None = None) -> Cards:
         """These cards as `member` reads them (bot.domain.staff_language)."""

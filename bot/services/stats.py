@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import html
 import re
@@ -16,28 +15,20 @@ from babel.units import format_unit
 from bot.charts import weekly_chart
 from bot.domain.deployment import Deployment
 from bot.domain.stats import IDEA, Durations, Period, StatsReport, summarise, weekly
-from bot.i18n import Catalogs, written
+from bot.i18n import Catalogs, InLanguage, written
 from storage.stats import StatsRepository
 
 MAX_TEXT = 3900  # Telegram allows 4096 characters; leave room for the last line
 TENTH = Decimal("0.1")  # durations are shown to one decimal
 
 
-class Statistics:
+class Statistics(InLanguage):
     def __init__(self, deployment: Deployment, catalogs: Catalogs, repo: StatsRepository) -> None:
         self.deployment = deployment
         self.catalogs = catalogs
         self.repo = repo
         self.zone = ZoneInfo(deployment.deployment.timezone)
         self.lang = deployment.deployment.default_language
-
-    def in_language(self, lang: str) -> Statistics:
-        """These statistics told in `lang` (a staff member's, bot.domain.staff_language)."""
-        if lang == self.lang:
-            return self
-        told = copy.copy(self)
-        told.lang = lang
-        return told
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.zone).date()
