@@ -146,19 +146,25 @@ async def test_run_bad_input_is_one_line(
     assert "Traceback" not in stderr
 
 
+#: What a newcomer types in the shell from /start to a report's summary.
+TO_SUMMARY = [
+    "/start",
+    "1",  # 📍 Rapportera en otrygg plats
+    "jakan",  # typed station alias
+    "1",  # ✅ Jag godkänner
+    "1",  # Belysning
+    "Vid trappan upp till perrong 1",
+    "1",  # Fortsätt
+    "3",  # Kväll
+    "7",  # Klar
+    "Lamporna vid trappan har varit trasiga länge.",
+]
+
+
 def test_shell_report_and_idea_as_a_new_user(tmp_path: Path) -> None:
     """The lines a newcomer would type, reading only what the shell shows."""
     lines = [
-        "/start",
-        "1",  # 📍 Rapportera en otrygg plats
-        "jakan",  # typed station alias
-        "1",  # ✅ Jag godkänner
-        "1",  # Belysning
-        "Vid trappan upp till perrong 1",
-        "1",  # Fortsätt
-        "3",  # Kväll
-        "7",  # Klar
-        "Lamporna vid trappan har varit trasiga länge.",
+        *TO_SUMMARY,
         "1",  # Hoppa över (photos)
         "1",  # Skicka
         "/ide",

@@ -17,19 +17,7 @@ from bot.emulator.shell import RESIDENT_ID, Shell, run_shell
 from bot.emulator.state import World
 from bot.settings import load_settings
 from tests.images import jpeg
-
-TO_SUMMARY = [
-    "/start",
-    "1",  # 📍 Rapportera en otrygg plats
-    "jakan",  # typed station alias
-    "1",  # ✅ Jag godkänner
-    "1",  # Belysning
-    "Vid trappan upp till perrong 1",
-    "1",  # Fortsätt
-    "3",  # Kväll
-    "7",  # Klar
-    "Lamporna vid trappan har varit trasiga länge.",
-]
+from tests.test_e2e import TO_SUMMARY
 
 
 async def shell(deployment: Deployment, lines: list[str], database: Path | None = None) -> str:
