@@ -1,0 +1,198 @@
+"""The web app: its parts, the page frame and the rules every page shares.
+
+`create_web_app` builds one aiohttp Application over the bot's services. Each area of the site
+lives in its own module and adds its routes here (`AREAS`): sign-in (bot.web.signin), the
+dashboard's map and list (bot.web.dashboard), the case page (bot.web.case), statistics,
+exports, the audit log and posters (bot.web.downloads) and the public promise page
+(bot.web.public). What every page needs is here: the templates, the signed-in member of a
+request (`signed_in`), the CSRF check of a posted form (`posted_form`), a one-line message page
+and the response headers.
+
+Staff pages speak the member's language (bot.domain.staff_language), the public page the
+language asked for in `?lang=` (else the deployment's default). Catalog texts are HTML
+already escaped by the catalogs, so `t()` hands them to the templates as Markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.domain import web as rules
+from bot.domain.models import Staff
+from bot.domain.staff_language import staff_language
+from bot.services import Services
+from bot.services.web import Clock, WebSignIn, system_clock
+from bot.settings import Settings
+
+SERVICES = web.AppKey("services", Services)
+SETTINGS = web.AppKey("settings", Settings)
+SIGN_IN = web.AppKey("sign_in", WebSignIn)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SECURE = web.AppKey("secure", bool)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+
+STATIC = Path(__file__).parent / "static"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.web"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+@dataclass(frozen=True)
+class Signed:
+    """The signed-in staff member of a request, the session and its forms' CSRF token, and
+    the language their pages speak."""
+
+    member: Staff
+    session_id: str
+    csrf: str
+    lang: str
+
+
+def translator(services: Services, lang: str) -> Callable[..., Markup]:
+    """`t(key, **fields)` for templates: the catalog's text in `lang`, as Markup (the
+    catalogs escape their fields themselves, so it is not escaped twice)."""
+
+    def t(key: str, **fields: object) -> Markup:
+        return Markup(services.text(lang, key, **fields))  # escaped by the Catalogs
+
+    return t
+
+
+def default_language(request: web.Request) -> str:
+    return request.app[SERVICES].deployment.deployment.default_language
+
+
+def render(
+    request: web.Request,
+    name: str,
+    status: int = 200,
+    *,
+    lang: str | None = None,
+    signed: Signed | None = None,
+    **params: object,
+) -> web.Response:
+    """A page from template `name` in `lang` (else the signed-in member's, else the
+    deployment's default); `signed` gives the page frame its navigation and sign-out form."""
+    services = request.app[SERVICES]
+    lang = lang or (signed.lang if signed else default_language(request))
+    page = request.app[TEMPLATES].get_template(name)
+    body = page.render(
+        lang=lang,
+        rtl=lang == "ar",
+        t=translator(services, lang),
+        signed=signed,
+        **params,
+    )
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def message(
+    request: web.Request,
+    status: int,
+    title: str,
+    text: str,
+    *,
+    lang: str | None = None,
+    signed: Signed | None = None,
+    **fields: object,
+) -> web.Response:
+    """A page of one message: `title` and `text` are catalog keys."""
+    lang = lang or (signed.lang if signed else default_language(request))
+    t = translator(request.app[SERVICES], lang)
+    return render(
+        request,
+        "message.html",
+        status,
+        lang=lang,
+        signed=signed,
+        title=t(title),
+        message=t(text, **fields),
+    )
+
+
+def signed_out(request: web.Request) -> web.Response:
+    response = message(request, 401, "web.signed_out_title", "web.signed_out")
+    response.del_cookie(rules.COOKIE, path="/")
+    return response
+
+
+async def signed_in(request: web.Request) -> Signed | None:
+    """The live session of this request and its member (None: not signed in, or the
+    session has ended); the request keeps the session alive."""
+    session_id = request.cookies.get(rules.COOKIE)
+    member = await request.app[SIGN_IN].session(session_id)
+    if member is None or session_id is None:
+        return None
+    lang = staff_language(request.app[SERVICES].deployment, member)
+    return Signed(member, session_id, rules.csrf_token(session_id), lang)
+
+
+async def posted_form(request: web.Request, signed: Signed) -> dict[str, str] | None:
+    """The posted form's text fields (the first of each name) when it carries the session's
+    CSRF token; None otherwise (answer with `csrf_refused`)."""
+    form = await request.post()
+    given = form.get("csrf")
+    if not rules.csrf_ok(signed.session_id, given if isinstance(given, str) else None):
+        return None
+    fields: dict[str, str] = {}
+    for key, value in form.items():
+        if isinstance(value, str):
+            fields.setdefault(key, value)
+    return fields
+
+
+def csrf_refused(request: web.Request, signed: Signed | None = None) -> web.Response:
+    return message(request, 403, "web.csrf_title", "web.csrf", signed=signed)
+
+
+@web.middleware
+async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No caching of staff pages, no framing, and no Referer (a link's token is in its URL)."""
+    response = await handler(request)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _areas() -> Sequence[Callable[[web.Application], None]]:
+    from bot.web import case, dashboard, downloads, public, signin
+
+    return (
+        signin.add_routes,
+        dashboard.add_routes,
+        case.add_routes,
+        downloads.add_routes,
+        public.add_routes,
+    )
+
+
+def create_web_app(
+    services: Services, settings: Settings, *, clock: Clock = system_clock
+) -> web.Application:
+    """The web pages over these services; `clock` gives the time (tests pass their own)."""
+    app = web.Application(middlewares=[_headers])
+    app[SERVICES] = services
+    app[SETTINGS] = settings
+    app[SIGN_IN] = WebSignIn.of(services, clock)
+    app[TEMPLATES] = templates()
+    app[SECURE] = rules.secure_cookie(settings.web_url)
+    app[CLOCK] = clock
+    app.router.add_static("/static", STATIC, append_version=False)
+    for add_routes in _areas():
+        add_routes(app)
+    return app
