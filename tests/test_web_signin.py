@@ -8,78 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.domain.deployment import Deployment
 from bot.domain.web import digest
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
-from bot.services import Services
 from bot.settings import Settings
-from bot.web import create_web_app
 from tests.bots import in_process
 from tests.people import Person, db_rows
+from tests.web import Clock, sign_in, staff_person, web_and_bot
+from tests.web import link_from_bot as link_for
 
 WEB_URL = "http://127.0.0.1:8080"
 POLIS_JKB, ADMIN, RESIDENT, NEWCOMER = 100000001, 100000009, 1001, 2001
 JKB_GROUP = -1009001
 OFFICER_NAME = "Kommunpolis Järfälla (platshållare)"
 
-Client = TestClient[web.Request, web.Application]
-
-
-class Clock:
-    """The web app's time, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, minutes: int) -> None:
-        self.now += dt.timedelta(minutes=minutes)
-
-
-@asynccontextmanager
-async def web_and_bot(
-    emulator: Emulator, settings: Settings, deployment: Deployment, clock: Clock
-) -> AsyncIterator[tuple[Client, Services]]:
-    """The bot in process and the web app over its services, with a test client."""
-    async with in_process(emulator, settings, deployment) as app:
-        services = app.bot_data.services
-        assert services is not None
-        async with TestClient(TestServer(create_web_app(services, settings, clock=clock))) as c:
-            yield c, services
-
-
-def staff_person(emulator: Emulator, user_id: int, catalogs: Catalogs) -> Person:
-    person = Person(emulator.world, user_id, catalogs)
-    emulator.world.users[user_id].started = True
-    return person
-
 
 async def link_from_bot(person: Person) -> str:
-    """Send /webb; the token of the link in the answer."""
-    answer = (await person.say("/webb"))[-1].text
-    found = re.search(re.escape(WEB_URL) + r"/login/([A-Za-z0-9_-]+)", answer)
-    assert found, answer
-    return found.group(1)
-
-
-async def sign_in(client: Client, token: str) -> list[str]:
-    """Open the link (a confirm form), press its button; the Set-Cookie headers."""
-    page = await client.get(f"/login/{token}")
-    assert page.status == 200
-    assert f'<form method="post" action="/login/{token}">' in await page.text()
-    posted = await client.post(f"/login/{token}", allow_redirects=False)
-    assert posted.status == 303, await posted.text()
-    assert posted.headers["Location"] == "/"
-    return posted.headers.getall("Set-Cookie")
+    return await link_for(person, WEB_URL)
 
 
 async def test_an_officer_signs_in_with_a_link_from_webb_and_signs_out(

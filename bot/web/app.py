@@ -23,6 +23,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.domain import access
 from bot.domain import web as rules
 from bot.domain.models import Staff
 from bot.domain.staff_language import staff_language
@@ -61,6 +62,21 @@ class Signed:
     lang: str
 
 
+#: The signed-in pages' menu: (path, catalog key, who sees it). The routes are the areas'.
+MENU: tuple[tuple[str, str, Callable[[Staff], bool]], ...] = (
+    ("/", "web.nav_cases", lambda member: True),
+    ("/statistik", "web.nav_stats", access.may_see_stats),
+    ("/export", "web.nav_export", access.may_start_export),
+    ("/affischer", "web.nav_posters", lambda member: True),
+    ("/logg", "web.nav_audit", access.may_start_export),
+)
+
+
+def menu(member: Staff) -> list[tuple[str, str]]:
+    """The menu entries `member` may open: (path, catalog key)."""
+    return [(path, key) for path, key, allowed in MENU if allowed(member)]
+
+
 def translator(services: Services, lang: str) -> Callable[..., Markup]:
     """`t(key, **fields)` for templates: the catalog's text in `lang`, as Markup (the
     catalogs escape their fields themselves, so it is not escaped twice)."""
@@ -94,6 +110,8 @@ def render(
         rtl=lang == "ar",
         t=translator(services, lang),
         signed=signed,
+        menu=menu(signed.member) if signed else [],
+        path=request.path,
         **params,
     )
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
