@@ -1,9 +1,99 @@
-"""(Placeholder: this area of the web app is being built; see bot.web.app.)"""
+"""The case page: a case, its timeline, and the case card's actions as forms.
+
+GET /arende/{reference} shows the case to a member who may open it (Desk.view, the bot's
+rule, audit-logged); POST /arende/{reference} takes one action (bot.services.case_view,
+through the Desk, so the resident hears of it as from the card). Done: 303 back to the page,
+which shows the bot's one line once; refused, stale or bad input: the page again with that
+line. A case the member may not open, a forged reference or action: the unknown-case page.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.domain.models import NotFound
+from bot.services import case_view
+from bot.services.case_view import Said
+from bot.services.desk import Desk, Refused
+from bot.web.app import (
+    SERVICES,
+    Signed,
+    csrf_refused,
+    message,
+    posted_form,
+    render,
+    signed_in,
+    signed_out,
+    translator,
+)
+
+#: The line to show once on a member's next view of the page: session id -> (reference, line).
+SAID: web.AppKey[dict[str, tuple[str, Said]]] = web.AppKey("case_said")
+
+
+def not_found(request: web.Request, signed: Signed) -> web.Response:
+    return message(request, 404, "web.case.not_found_title", "web.case.not_found", signed=signed)
+
+
+async def _desk(request: web.Request, signed: Signed) -> Desk:
+    return await request.app[SERVICES].desk_for(signed.member, None)
+
+
+async def _show(
+    request: web.Request, signed: Signed, said: Said | None, status: int = 200, **kept: str
+) -> web.Response:
+    desk = await _desk(request, signed)
+    try:
+        shown = await case_view.page(desk, signed.member, request.match_info["reference"])
+    except (Refused, NotFound):
+        return not_found(request, signed)
+    t = translator(request.app[SERVICES], signed.lang)
+    return render(
+        request,
+        "case.html",
+        status,
+        signed=signed,
+        title=t("web.case.title", reference=shown.case.reference),
+        page=shown,
+        said=t(said.key, **said.fields) if said else None,
+        ok=bool(said and said.ok),
+        kept=kept,
+    )
+
+
+async def show(request: web.Request) -> web.StreamResponse:
+    signed = await signed_in(request)
+    if signed is None:
+        return signed_out(request)
+    reference = request.match_info["reference"]
+    said = None
+    held = request.app[SAID].get(signed.session_id)
+    if held is not None and held[0] == reference:
+        said = request.app[SAID].pop(signed.session_id)[1]
+    return await _show(request, signed, said)
+
+
+async def act(request: web.Request) -> web.StreamResponse:
+    signed = await signed_in(request)
+    if signed is None:
+        return signed_out(request)
+    fields = await posted_form(request, signed)
+    if fields is None:
+        return csrf_refused(request, signed)
+    reference = request.match_info["reference"]
+    desk = await _desk(request, signed)
+    try:
+        said = await case_view.perform(desk, signed.member, reference, fields)
+    except Refused:
+        return not_found(request, signed)
+    if not said.ok:
+        kept = {"note": fields.get("note", ""), "action": fields.get("action", "")}
+        return await _show(request, signed, said, 409, **kept)
+    request.app[SAID][signed.session_id] = (reference, said)
+    return web.Response(status=303, headers={"Location": f"/arende/{reference}"})
+
 
 def add_routes(app: web.Application) -> None:
-    """No routes yet."""
+    app[SAID] = {}
+    app.router.add_get("/arende/{reference}", show)
+    app.router.add_post("/arende/{reference}", act)
