@@ -1,0 +1,244 @@
+"""Issue 20, item 4: the public promise page, open without signing in. A promise's
+commitments with status and progress, the latest updates, "ni sa, vi gjorde" counts with
+counts under three not shown exactly, a map of report cells of at least three reports (and
+the same cells as a list), the deployment's languages and a link and QR code to the bot.
+Nothing personal: reports are seeded with text, places and chat ids that must not appear in
+the page or its JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import segno
+
+from bot.domain.deployment import CommitmentStatus, Deployment
+from bot.domain.models import CaseKind, NewCase
+from bot.domain.public_map import CELL_DEGREES, MINIMUM, Cell, aggregate, cell_key, centre
+from bot.emulator import Emulator
+from bot.i18n import Catalogs, Percent
+from bot.services import Services
+from bot.settings import Settings
+from tests.browser import axe_violations
+from tests.web import Clock, live_site, web_and_bot
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+PROMISE = "jarfalla-2019-2020"
+#: What residents wrote and who they are: none of it may reach the public page.
+SECRET = "Hemlig beskrivning Zebrafink 4711"
+PLACE = "Hemliggatan 99"
+CHAT_ID = 987654321
+STAFF_NAME = "Kommunpolis Järfälla (platshållare)"
+#: A cluster of four reports (one cell), a pair (another cell) and one alone.
+CLUSTER = [(59.42391, 17.83281), (59.42402, 17.83312), (59.42377, 17.83255), (59.42395, 17.8329)]
+PAIR = [(59.4512, 17.8612), (59.4513, 17.8613)]
+LONE = (59.4871234, 17.9054321)
+UPDATE_TEXT = "Nya lampor sitter uppe vid gångtunneln"
+
+
+# ------------------------------------------------------------------ the aggregation rule
+def _centre_of(lat: float, lon: float) -> tuple[float, float]:
+    return centre(cell_key(lat, lon))
+
+
+@pytest.mark.parametrize(
+    ("places", "expected"),
+    [
+        ([], []),
+        ([LONE], []),
+        (PAIR, []),
+        ([*PAIR, PAIR[0]], [(*_centre_of(*PAIR[0]), 3)]),
+        (CLUSTER, [(*_centre_of(*CLUSTER[0]), 4)]),
+        (CLUSTER + PAIR + [LONE], [(*_centre_of(*CLUSTER[0]), 4)]),
+        (
+            PAIR * 3 + CLUSTER + [LONE] * 2,
+            [(*_centre_of(*PAIR[0]), 6), (*_centre_of(*CLUSTER[0]), 4)],
+        ),
+    ],
+    ids=["none", "one", "two", "three", "four", "four-two-one", "six-four-two"],
+)
+def test_cells_of_fewer_than_three_reports_are_left_out(
+    places: list[tuple[float, float]], expected: list[tuple[float, float, int]]
+) -> None:
+    assert MINIMUM == 3
+    cells = aggregate(places)
+    assert [(c.lat, c.lon, c.count) for c in cells] == expected
+    shown = {(c.lat, c.lon) for c in cells}
+    # A cell is shown at its grid centre, never at a report's own place.
+    assert not shown & set(places)
+    for cell in cells:
+        assert any(cell_key(cell.lat, cell.lon) == cell_key(*p) for p in places)
+
+
+def test_a_cells_centre_is_the_grids_not_the_reports() -> None:
+    (cell,) = aggregate([CLUSTER[0]] * 3)
+    assert cell == Cell(*_centre_of(*CLUSTER[0]), 3)
+    assert abs(cell.lat - CLUSTER[0][0]) <= CELL_DEGREES / 2
+    # The same cell whatever reports fall in it: the centre does not move towards them.
+    assert aggregate([CLUSTER[1]] * 3)[0] == Cell(cell.lat, cell.lon, 3)
+
+
+# ------------------------------------------------------------------ the page
+async def seed(services: Services) -> None:
+    """Reports with distinctive text and places from one resident, and a published update."""
+    resident = await services.residents.touch(CHAT_ID, "sv")
+    station = services.deployment.station("jakobsberg")
+    lone_and_others = [(p, "belysning") for p in CLUSTER + PAIR] + [(LONE, "klotter")]
+    for (lat, lon), category in lone_and_others:
+        await services.cases.create(
+            NewCase(
+                station_id=station.id,
+                station_code=station.code,
+                kind=CaseKind.REPORT,
+                description=SECRET,
+                resident_id=resident.id,
+                category=category,
+                place_text=PLACE,
+                lat=lat,
+                lon=lon,
+                language="sv",
+            )
+        )
+    await services.promises.publish(
+        "jkb-trygghetsbesiktning",
+        CommitmentStatus.IN_PROGRESS,
+        50,
+        UPDATE_TEXT,
+        None,
+        "polisen-jarfalla",
+        None,
+        [],
+    )
+
+
+def assert_nothing_personal(text: str) -> None:
+    for secret in (SECRET, PLACE, str(CHAT_ID), STAFF_NAME, html.escape(STAFF_NAME)):
+        assert secret not in text
+    for lat, lon in [LONE, *PAIR, *CLUSTER]:
+        assert f"{lat:.4f}" not in text
+        assert f"{lon:.4f}" not in text
+        assert str(lat) not in text
+        assert str(lon) not in text
+
+
+async def test_the_promise_page_shows_progress_and_counts_and_nothing_personal(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"bot_username": "@trygg_test_bot"})
+    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, services):
+        await seed(services)
+        promise = next(p for p in running_deployment.promises if p.id == PROMISE)
+
+        listed = await client.get("/lofte")
+        body = await listed.text()
+        assert listed.status == 200
+        assert f'href="/lofte/{PROMISE}?lang=sv"' in body
+        assert html.escape(promise.title) in body
+
+        response = await client.get(f"/lofte/{PROMISE}")
+        body = await response.text()
+        assert response.status == 200
+        assert '<html lang="sv">' in body
+        # Security headers stay on a public page.
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        t = catalogs.text
+        for commitment in promise.commitments:
+            assert html.escape(commitment.text, quote=False) in body
+        assert t("sv", "commitment.in_progress") in body
+        assert t("sv", "web.public.percent", percent=Percent(50)) in body
+        assert UPDATE_TEXT in body
+        # 6 lighting reports counted; the one graffiti report is "fewer than 3".
+        label = running_deployment.category_label("belysning", "sv")
+        assert f"<td>{label}</td><td>6</td>" in body
+        graffiti = running_deployment.category_label("klotter", "sv")
+        assert f"<td>{graffiti}</td><td>{t('sv', 'web.public.few')}</td>" in body
+        # The map's list: one cell of four, at its centre; the pair and the lone one left out.
+        lat, lon = _centre_of(*CLUSTER[0])
+        assert f"<td>{lat:.4f}, {lon:.4f}</td><td>4</td>" in body
+        assert "<td>2</td>" not in body
+        # The bot: a link and a QR code.
+        assert '<a href="https://t.me/trygg_test_bot">' in body
+        qr = segno.make("https://t.me/trygg_test_bot", error="m")
+        assert qr.svg_inline(scale=4, omitsize=False) in body
+        assert "<script>" not in body
+        assert "style=" not in body
+        assert_nothing_personal(body)
+
+        cells = await client.get(f"/lofte/{PROMISE}/karta.json")
+        text = await cells.text()
+        assert cells.status == 200
+        data = json.loads(text)
+        assert data["cells"] == [
+            {"lat": lat, "lon": lon, "count": 4, "label": t("sv", "web.public.cell_count", count=4)}
+        ]
+        assert_nothing_personal(text)
+
+
+async def test_the_page_speaks_the_deployments_languages(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with web_and_bot(emulator, bot_settings, running_deployment, Clock()) as (client, _):
+        for lang in ("sv", "en", "fi", "ar"):
+            body = await (await client.get(f"/lofte/{PROMISE}?lang={lang}")).text()
+            frame = f'<html lang="{lang}" dir="rtl">' if lang == "ar" else f'<html lang="{lang}">'
+            assert frame in body
+            assert catalogs.text(lang, "web.public.commitments") in body
+            # Links to the other languages, each named in its own language.
+            for other in ("sv", "en", "fi", "ar"):
+                assert f'<a href="/lofte/{PROMISE}?lang={other}" lang="{other}"' in body
+                assert catalogs.text(other, "language.name") in body
+        # The untranslated title is marked as Swedish.
+        body = await (await client.get(f"/lofte/{PROMISE}?lang=en")).text()
+        promise = next(p for p in running_deployment.promises if p.id == PROMISE)
+        assert catalogs.text("en", "promise.in_swedish", text=promise.title) in body
+        # An unknown language: the deployment's default.
+        body = await (await client.get("/lofte?lang=xx")).text()
+        assert '<html lang="sv">' in body
+        # Without the bot's user name: no link and no QR code.
+        assert "t.me" not in body
+        assert "<svg" not in body
+
+
+async def test_an_unknown_promise_is_not_found(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with web_and_bot(emulator, bot_settings, deployment, Clock()) as (client, _):
+        page = await client.get("/lofte/no-such-promise?lang=en")
+        assert page.status == 404
+        assert catalogs.text("en", "web.public.not_found") in await page.text()
+        cells = await client.get("/lofte/no-such-promise/karta.json")
+        assert cells.status == 404
+
+
+# ------------------------------------------------------------------ in a browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_public_page_in_a_browser_has_a_map_of_cells(
+    page: Page, tmp_path: Path, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with live_site(
+        tmp_path,
+        running_deployment,
+        catalogs,
+        bot_username="trygg_test_bot",
+        web_tile_url="/static/no-tiles/{z}/{x}/{y}.png",
+    ) as site:
+        await seed(site.services)
+        for lang in ("sv", "ar"):
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.goto(f"{site.url}/lofte/{PROMISE}?lang={lang}")
+            await page.locator('#map[data-cells-shown="1"]').wait_for(state="attached")
+            assert await page.locator("#map path.leaflet-interactive").count() == 1
+            assert await page.get_attribute("html", "lang") == lang
+            assert (await page.get_attribute("html", "dir")) == ("rtl" if lang == "ar" else None)
+            heading = catalogs.text(lang, "web.public.commitments")
+            assert await page.get_by_role("heading", name=heading).count() == 1
+            assert_nothing_personal(await page.content())
+            wide = await page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= 390  # no sideways scrolling on a phone
+            assert await axe_violations(page) == []
