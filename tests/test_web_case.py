@@ -8,15 +8,32 @@ allow, bad input: the bot's one line."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 
 from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.models import Message
 from bot.i18n import Catalogs
 from bot.settings import Settings
+from tests.browser import axe_violations
 from tests.people import Person, db_rows
 from tests.test_desk import report
-from tests.web import Client, Clock, link_from_bot, sign_in, staff_person, web_and_bot
+from tests.web import (
+    Client,
+    Clock,
+    browser_sign_in,
+    link_from_bot,
+    live_site,
+    sign_in,
+    staff_person,
+    web_and_bot,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 WEB_URL = "http://127.0.0.1:8080"
 RESIDENT = 1001
@@ -304,3 +321,54 @@ async def test_refusals_reveal_nothing_and_change_nothing(
         status, body = await post(client, csrf, "JKB-0001", action="ack")
         assert status == 409
         assert t("sv", "desk.illegal", state=t("sv", "case.is.acknowledged")) in body
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_an_officer_acknowledges_a_case_in_the_browser(
+    page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with live_site(tmp_path, deployment, catalogs) as site:
+        world = site.emulator.world
+        site.person(KOMMUN_JKB)
+        resident = Person(world, RESIDENT, catalogs)
+        await report(resident)
+        await browser_sign_in(page, site, POLIS_JKB)
+        await page.goto(f"{site.url}/arende/JKB-0001")
+        heading = page.get_by_role("heading", level=1)
+        assert await heading.inner_text() == catalogs.text(
+            "sv", "web.case.title", reference="JKB-0001"
+        )
+        assert await page.get_by_text("Lamporna är trasiga och det är helt mörkt.").is_visible()
+        assert await axe_violations(page) == []
+
+        await page.get_by_role("button", name=catalogs.text("sv", "desk.btn.ack")).click()
+        done = catalogs.text(
+            "sv",
+            "desk.done",
+            reference="JKB-0001",
+            status=catalogs.text("sv", "status.acknowledged"),
+        )
+        await page.get_by_role("status").filter(has_text=done).wait_for()
+        assert page.url == f"{site.url}/arende/JKB-0001"
+        heard = await world.wait_for(RESIDENT, lambda m: "JKB-0001 är läst" in m.text)
+        assert f"är läst av {OFFICER_ACTOR}" in heard.text
+        assert not await page.get_by_role(
+            "button", name=catalogs.text("sv", "desk.btn.ack")
+        ).count()
+        # A note action by keyboard-reachable, labelled fields; on a phone nothing is wider.
+        await page.get_by_label(catalogs.text("sv", "web.case.note_label")).fill(
+            "Vi tittar på det."
+        )
+        await page.get_by_label(catalogs.text("sv", "desk.btn.ask")).check()
+        send = catalogs.text("sv", "web.case.send")
+        await page.get_by_role("button", name=send, exact=True).click()
+        await (
+            page.get_by_role("status")
+            .filter(has_text=catalogs.text("sv", "desk.asked", reference="JKB-0001"))
+            .wait_for()
+        )
+        await world.wait_for(RESIDENT, lambda m: "Vi tittar på det." in m.text)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.reload()
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert await axe_violations(page) == []
