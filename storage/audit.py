@@ -23,3 +23,9 @@ class AuditRepository:
 
     async def recent(self, limit: int = 100) -> list[aiosqlite.Row]:
         return await self._db.fetchall("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+
+    async def page(self, offset: int, limit: int) -> list[aiosqlite.Row]:
+        """Entries newest first, `limit` of them after the newest `offset`."""
+        return await self._db.fetchall(
+            "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+        )

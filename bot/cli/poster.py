@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 from pathlib import Path
 
-from bot.cli.context import CliError, Context, say
+from bot.cli.context import CliError, Context
 from bot.cli.stations import one_station
 
 
 def cmd_poster(ctx: Context) -> int:
     """Write the poster of `--station` to `--out` (an existing file only with --force)."""
-    from telegram.helpers import create_deep_linked_url
-
-    from bot.domain.deeplinks import station_payload
-    from bot.services.poster import PosterText, render
+    from bot.services.poster import station_poster
 
     args = ctx.args
     station = ctx.deployment.station(one_station(ctx, args.station))
@@ -26,35 +22,10 @@ def cmd_poster(ctx: Context) -> int:
     out = Path(args.out)
     if not args.force and out.exists():
         raise CliError(ctx.say("cli.export_exists", path=str(out)))
-    url = create_deep_linked_url(username, station_payload(station.id))
-    languages = ctx.deployment.deployment.languages
-    lang = ctx.deployment.deployment.default_language
-
-    def line(in_lang: str, key: str) -> str:
-        return _plain(say(ctx.catalogs, in_lang, key, station=station.name))
-
-    text = PosterText(
-        lang=lang,
-        title=line(lang, "poster.title"),
-        call=line(lang, "poster.call"),
-        emergency=line(lang, "poster.emergency"),
-        scan=line(lang, "poster.scan"),
-        others=tuple((other, line(other, "poster.line")) for other in languages if other != lang),
-    )
-    pdf = render(text, url, title=f"Trygghetsboten – {station.name}", created=_now())
+    pdf = station_poster(ctx.deployment, ctx.catalogs, station, username)
     _write(ctx, out, pdf, replace=args.force)
     print(ctx.say("cli.poster_done", station=station.name, path=str(out)))
     return 0
-
-
-def _plain(text: str) -> str:
-    """Catalog text for the PDF: without the bidi isolation marks around parameters (the PDF
-    lays out each line by the Unicode bidi algorithm itself; its fonts have no such glyphs)."""
-    return text.replace("\u2068", "").replace("\u2069", "")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _write(ctx: Context, out: Path, content: bytes, *, replace: bool) -> None:

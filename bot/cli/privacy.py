@@ -60,11 +60,7 @@ def cmd_audit(ctx: Context) -> int:
 
 
 def local_time(moment: dt.datetime, lang: str) -> str:
-    """`moment` as written in `lang`, with its zone's abbreviation ('25 okt. 2026 02:30 CEST')
-    when the same wall-clock time comes twice (the hour after summer time ends)."""
-    from bot.i18n import date_time
+    """`moment` as the audit log writes it (bot.services.auditlog.local_time)."""
+    from bot.services.auditlog import local_time as written
 
-    written = date_time(moment, lang)
-    if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
-        written += f" {moment.tzname()}"
-    return written
+    return written(moment, lang)

@@ -94,9 +94,18 @@ class AdminTools:
         )
 
     async def export(
-        self, member: Staff | None, choice: ExportChoice, directory: Path, today: dt.date
+        self,
+        member: Staff | None,
+        choice: ExportChoice,
+        directory: Path,
+        today: dt.date,
+        *,
+        via: str = "telegram",
+        max_bytes: int | None = MAX_UPLOAD_BYTES,
     ) -> tuple[Path, int]:
-        """Write the export into `directory` (pseudonymised) and log it; returns (file, rows)."""
+        """Write the export into `directory` (pseudonymised) and log it, with where it was
+        asked for (`via`); returns (file, rows). TooLarge past `max_bytes` (None: no limit;
+        Telegram's upload limit by default)."""
         if not self.export_scope(member).allows(choice):
             raise Refused
         assert member is not None
@@ -109,12 +118,12 @@ class AdminTools:
         rows = await asyncio.to_thread(
             exporter.write, fmt, database, out, filters, None, 1, dialect
         )
-        details: dict[str, object] = {"format": fmt, "rows": rows, "via": "telegram"}
+        details: dict[str, object] = {"format": fmt, "rows": rows, "via": via}
         if fmt == "csv":
             details["dialect"] = dialect  # as the CLI logs it
         details.update({k: v for k, v in vars(filters).items() if v is not None})
         await self.audit.log(f"staff:{member.id}", "export", details)
         size = out.stat().st_size
-        if size > MAX_UPLOAD_BYTES:
+        if max_bytes is not None and size > max_bytes:
             raise TooLarge(size)
         return out, rows

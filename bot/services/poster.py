@@ -8,6 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.domain.deployment import Deployment, Station
+    from bot.i18n import Catalogs
 
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 #: Languages written in Noto Sans Arabic.
@@ -110,3 +115,40 @@ def _qr(pdf: object, code: object, x: float, y: float) -> None:
             # A hair wider, so neighbouring squares leave no white seam when printed.
             width = (c - start) * module + 0.05
             pdf.rect(x + start * module, y + r * module, width, module + 0.05, style="F")
+
+
+def station_poster(
+    deployment: Deployment, catalogs: Catalogs, station: Station, username: str
+) -> bytes:
+    """The poster of `station` as `trygghetsbot poster` and the dashboard make it: the
+    deployment's language first, a line in each of its other languages, and the QR code of
+    the bot's deep link that begins a report at the station (`username`: the bot's, with or
+    without '@')."""
+    from telegram.helpers import create_deep_linked_url
+
+    from bot.domain.deeplinks import station_payload
+    from bot.i18n import Safe
+
+    url = create_deep_linked_url(username.removeprefix("@"), station_payload(station.id))
+    lang = deployment.deployment.default_language
+
+    def line(in_lang: str, key: str) -> str:
+        text = catalogs.text(in_lang, key, station=Safe(station.name))
+        # Without the bidi isolation marks around parameters: the PDF lays out each line by
+        # the Unicode bidi algorithm itself, and its fonts have no such glyphs.
+        return text.replace("\u2068", "").replace("\u2069", "")
+
+    text = PosterText(
+        lang=lang,
+        title=line(lang, "poster.title"),
+        call=line(lang, "poster.call"),
+        emergency=line(lang, "poster.emergency"),
+        scan=line(lang, "poster.scan"),
+        others=tuple(
+            (other, line(other, "poster.line"))
+            for other in deployment.deployment.languages
+            if other != lang
+        ),
+    )
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return render(text, url, title=f"Trygghetsboten – {station.name}", created=created)

@@ -68,7 +68,7 @@ MENU: tuple[tuple[str, str, Callable[[Staff], bool]], ...] = (
     ("/statistik", "web.nav_stats", access.may_see_stats),
     ("/export", "web.nav_export", access.may_start_export),
     ("/affischer", "web.nav_posters", lambda member: True),
-    ("/logg", "web.nav_audit", access.may_start_export),
+    ("/logg", "web.nav_audit", access.is_national),
 )
 
 
@@ -188,13 +188,15 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def _areas() -> Sequence[Callable[[web.Application], None]]:
-    from bot.web import case, dashboard, downloads, public, signin
+    from bot.web import auditlog, case, dashboard, downloads, public, signin, stats
 
     return (
         signin.add_routes,
         dashboard.add_routes,
         case.add_routes,
         downloads.add_routes,
+        stats.add_routes,
+        auditlog.add_routes,
         public.add_routes,
     )
 

@@ -1,0 +1,47 @@
+"""The audit log on the dashboard, a page at a time, as `trygghetsbot audit` shows it (local
+time, staff by name).
+
+Only national admins see it. The log holds the whole deployment (sign-ins, exports, case
+views at every station); a station admin's share of it is not defined by the access policy
+(whose entries, which cases), so a station admin is refused, like a kommunpolis or partner.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.domain.access import is_national
+from bot.services.auditlog import AuditLog
+from bot.web.app import SERVICES, message, render, signed_in, signed_out, translator
+
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
+
+
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    signed = await signed_in(request)
+    if signed is None:
+        return signed_out(request)
+    if not is_national(signed.member):
+        return message(request, 403, "web.audit.title", "web.audit.refused", signed=signed)
+    given = request.query.get("sida", "1")
+    if not given.isdecimal() or not 1 <= int(given) <= MAX_PAGE:
+        return message(request, 400, "web.audit.title", "web.audit.bad_page", signed=signed)
+    number = int(given)
+    services = request.app[SERVICES]
+    log = AuditLog(services.deployment, services.catalogs, services.audit, services.staff)
+    entries, more = await log.page(signed.lang, number, PAGE_SIZE)
+    t = translator(services, signed.lang)
+    return render(
+        request,
+        "audit.html",
+        signed=signed,
+        title=t("web.audit.title"),
+        entries=entries,
+        number=number,
+        more=more,
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/logg", audit_page)

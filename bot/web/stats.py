@@ -1,0 +1,84 @@
+"""The dashboard's statistics: the same report as /statistik in the bot (bot.services.stats),
+for the member's stations, with a period chosen in a GET form; the weekly chart is the bot's
+PNG, served from its own route, with the weekly numbers as a table beside it (its text
+alternative)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.domain.stats import PERIODS, StatsReport, named_period
+from bot.services.desk import Refused
+from bot.services.stats import Statistics
+from bot.web.app import SERVICES, Signed, message, render, signed_in, signed_out, translator
+
+DEFAULT_PERIOD = "30d"
+
+
+async def _report(
+    request: web.Request,
+) -> tuple[Signed, Statistics, StatsReport, str] | web.Response:
+    """The member's report for the period asked (or a page that says why not)."""
+    signed = await signed_in(request)
+    if signed is None:
+        return signed_out(request)
+    services = request.app[SERVICES]
+    try:
+        scope = services.admin.stats_scope(signed.member)
+    except Refused:
+        return message(request, 403, "web.stats.title", "web.stats.refused", signed=signed)
+    name = request.query.get("period", DEFAULT_PERIOD)
+    if name not in PERIODS:
+        return message(request, 400, "web.stats.title", "web.stats.bad_period", signed=signed)
+    stats = services.stats.in_language(signed.lang)
+    report = await stats.report(named_period(name, stats.today()), scope)
+    return signed, stats, report, name
+
+
+async def stats_page(request: web.Request) -> web.StreamResponse:
+    found = await _report(request)
+    if isinstance(found, web.Response):
+        return found
+    signed, stats, report, name = found
+    t = translator(request.app[SERVICES], signed.lang)
+    waits = [
+        Markup(stats.wait_line("stats.to_ack", report.to_acknowledge)),  # catalog HTML
+        Markup(stats.wait_line("stats.to_resolve", report.to_resolve)),
+    ]
+    categories = list(report.per_week)
+    return render(
+        request,
+        "stats.html",
+        signed=signed,
+        title=t("web.stats.title"),
+        periods=[(p, t(f"stats.period_{p}")) for p in PERIODS],
+        chosen=name,
+        period_label=stats.period_label(report.period),
+        total=report.total,
+        stations=[stats.station_name(s) for s in report.stations],
+        rows=stats.table(report),
+        waits=waits,
+        weeks=[
+            (week, [report.per_week[c][i] for c in categories])
+            for i, week in enumerate(report.weeks)
+        ],
+        categories=[stats.category_name(c) for c in categories],
+    )
+
+
+async def chart(request: web.Request) -> web.StreamResponse:
+    """The weekly chart of the same report as a PNG (the bot's chart)."""
+    found = await _report(request)
+    if isinstance(found, web.Response):
+        return found
+    _, stats, report, _ = found
+    png = await asyncio.to_thread(stats.chart, report)  # ~0.1 s of drawing: off the loop
+    return web.Response(body=png, content_type="image/png")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/statistik", stats_page)
+    app.router.add_get("/statistik/diagram.png", chart)
