@@ -1,26 +1,108 @@
-"""The dashboard's front page: the cases of the member's stations on a map and in a list.
+"""The dashboard's front page: the member's cases on a map and in a list, with filters.
 
-(First slice: the member's stations; the map, list and filters come next.)
+`/` is the page: a GET form of filters (station, category, status, period), the map (drawn
+by static/dashboard.js with Leaflet) and the list, which is also the map's accessible
+alternative and all there is without JS. `/karta.json` gives the map its cases for the same
+filters. Both show exactly the cases the member may open in the bot (bot.services.dashboard).
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
-from bot.domain.access import station_scope
-from bot.web.app import SERVICES, render, signed_in, signed_out, translator
+from bot.domain.dashboard import MAP_LIMIT
+from bot.services.dashboard import BadFilter, Dashboard, Filters, Listing
+from bot.web.app import CLOCK, SERVICES, SETTINGS, Signed, render, signed_in, signed_out, translator
+
+DASHBOARD = web.AppKey("dashboard", Dashboard)
+
+
+def _form(request: web.Request) -> dict[str, str]:
+    """The first value of each query field."""
+    form: dict[str, str] = {}
+    for key, value in request.query.items():
+        form.setdefault(key, value)
+    return form
+
+
+def _filters(request: web.Request, signed: Signed) -> Filters:
+    now = request.app[CLOCK]()
+    return request.app[DASHBOARD].filters(signed.member, _form(request), now)
 
 
 async def home(request: web.Request) -> web.StreamResponse:
     signed = await signed_in(request)
     if signed is None:
         return signed_out(request)
-    services = request.app[SERVICES]
-    scope = station_scope(signed.member)
-    stations = [s.name for s in services.deployment.stations if scope is None or s.id in scope]
-    t = translator(services, signed.lang)
-    return render(request, "home.html", signed=signed, title=t("web.home_title"), stations=stations)
+    dashboard = request.app[DASHBOARD]
+    t = translator(request.app[SERVICES], signed.lang)
+    settings = request.app[SETTINGS]
+    listing: Listing | None = None
+    problem: str | None = None
+    query: dict[str, str] = {}
+    try:
+        filters = _filters(request, signed)
+    except BadFilter:
+        filters = dashboard.default_filters(request.app[CLOCK]())
+        problem = t("web.dashboard.bad_filter")
+    else:
+        listing = await dashboard.listing(signed.member, filters, signed.lang)
+        query = filters.query()
+
+    def page_url(page: int) -> str:
+        return "/?" + urlencode({**query, "page": str(page)})
+
+    return render(
+        request,
+        "dashboard.html",
+        200 if problem is None else 400,
+        signed=signed,
+        title=t("web.home_title"),
+        choices=dashboard.choices(signed.member, signed.lang),
+        tiles=settings.web_tile_url,
+        attribution=settings.web_tile_attribution,
+        filters=filters,
+        problem=problem,
+        listing=listing,
+        data_url="/karta.json?" + urlencode(query),
+        page_url=page_url,
+    )
+
+
+async def map_data(request: web.Request) -> web.StreamResponse:
+    """The map's cases for the page's filters, as JSON (same access and checks as `/`)."""
+    signed = await signed_in(request)
+    if signed is None:
+        return web.json_response({"error": "signed out"}, status=401)
+    t = translator(request.app[SERVICES], signed.lang)
+    try:
+        filters = _filters(request, signed)
+    except BadFilter:
+        return web.json_response({"error": str(t("web.dashboard.bad_filter"))}, status=400)
+    shown, total = await request.app[DASHBOARD].points(signed.member, filters, signed.lang)
+    cases = [
+        {
+            "reference": case.reference,
+            "url": "/arende/" + case.reference,
+            "station": case.station,
+            "category": case.category,
+            "status": case.status,
+            "when": case.when,
+            "text": case.text,
+            "lat": case.lat,
+            "lon": case.lon,
+            "approximate": case.approximate,
+        }
+        for case in shown
+        if case.lat is not None and case.lon is not None
+    ]
+    return web.json_response({"total": total, "limit": MAP_LIMIT, "cases": cases})
 
 
 def add_routes(app: web.Application) -> None:
+    services = app[SERVICES]
+    app[DASHBOARD] = Dashboard.of(services.deployment, services.catalogs, services.db)
     app.router.add_get("/", home)
+    app.router.add_get("/karta.json", map_data)

@@ -1,0 +1,125 @@
+"""The dashboard's rules: which cases a member's map and list show, and its filters.
+
+A member sees on the dashboard exactly the cases they may open in the bot
+(bot.domain.access.may_open): `case_scope` says so as a query can ask it. The filters come
+from a GET form (station, category, status, a period of local dates, a page); a value the
+member could not have chosen (an unknown station, another's station, a bad date) is refused
+with one message, the same for each, so a refusal tells nothing about other stations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from bot.domain.access import StaffLike, sees_every_actor, station_scope
+from bot.domain.lifecycle import Status
+
+#: List rows per page, map markers at most (the list says how many there are).
+PAGE_SIZE = 50
+MAP_LIMIT = 2000
+#: The period shown when the form gives none: the last 90 days.
+DEFAULT_DAYS = 90
+#: The longest description shown in the list and in a popup.
+CLIP = 120
+#: The highest page number a form may ask for (a bigger one is a bad value).
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a member may open: at these stations (None: every one), routed or
+    forwarded to this actor (None: to any actor)."""
+
+    stations: frozenset[str] | None
+    actor: str | None
+
+    def allows(self, station_id: str, actors: Collection[str]) -> bool:
+        at_station = self.stations is None or station_id in self.stations
+        return at_station and (self.actor is None or self.actor in actors)
+
+
+def case_scope(member: StaffLike) -> CaseScope:
+    """What `may_open` allows `member`, as stations and an actor a query can filter on."""
+    return CaseScope(station_scope(member), None if sees_every_actor(member) else member.actor_id)
+
+
+class BadFilter(ValueError):
+    """A filter value the member could not have chosen in the form."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The chosen filters: None means any. `since` and `until` are local dates, both
+    included."""
+
+    station: str | None
+    category: str | None
+    status: str | None
+    since: dt.date
+    until: dt.date
+    page: int = 1
+
+    def query(self) -> dict[str, str]:
+        """The form fields that give these filters (for the map's data and page links)."""
+        fields = {"station": self.station or "", "category": self.category or ""}
+        fields |= {"status": self.status or "", "from": self.since.isoformat()}
+        fields["to"] = self.until.isoformat()
+        return fields
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=DEFAULT_DAYS), today
+
+
+def parse_filters(
+    form: Mapping[str, str],
+    *,
+    today: dt.date,
+    stations: Collection[str],
+    categories: Collection[str],
+) -> Filters:
+    """The filters of a GET form. `stations`: those the member may see; `categories`: the
+    deployment's. Raises BadFilter for anything else."""
+    station = _choice(form.get("station"), stations)
+    category = _choice(form.get("category"), categories)
+    status = _choice(form.get("status"), {s.value for s in Status})
+    first, last = default_period(today)
+    since = _date(form.get("from")) or first
+    until = _date(form.get("to")) or last
+    if since > until:
+        raise BadFilter("from after to")
+    page_text = (form.get("page") or "1").strip()
+    if not page_text.isascii() or not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        raise BadFilter("page")
+    return Filters(station, category, status, since, until, int(page_text))
+
+
+def _choice(value: str | None, allowed: Collection[str]) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value not in allowed:
+        raise BadFilter("not a choice")
+    return value
+
+
+def _date(value: str | None) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadFilter("date") from None
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    """The text on one line, cut at `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // size))

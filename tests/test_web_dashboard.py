@@ -1,0 +1,239 @@
+"""Issue 20, item 3 (first part): the dashboard's front page, a map and a list of the cases
+the signed-in member may open in the bot, with filters. An officer sees their stations'
+cases only, a partner only those routed to their actor; a filter outside what the member may
+see is refused like an unknown value; the map's JSON obeys the same rules. The browser test
+signs in in Chromium and finds a marker per case of the officer's station, axe finds no
+serious violation, and a phone-wide window shows the list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.access import may_open
+from bot.domain.dashboard import case_scope
+from bot.domain.deployment import Deployment
+from bot.domain.intake import Draft
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+from tests.browser import axe_violations
+from tests.web import Client, Clock, browser_sign_in, live_site, sign_in, staff_person, web_and_bot
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+WEB_URL = "http://127.0.0.1:8080"
+POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN = 100000001, 100000002, 100000003, 100000009
+TILES = "/static/no-tiles/{z}/{x}/{y}.png"  # a local 404: the test loads nothing from outside
+
+
+async def report(
+    services: Services, resident: int, station: str, category: str, text: str, **more: object
+) -> str:
+    """A resident's report, sent through the intake service; its reference."""
+    draft = Draft(
+        kind="report",
+        station=station,
+        category=category,
+        place_text="Vid trappan upp till perrong 1",
+        times=["evening"],
+        description=text,
+        **more,  # type: ignore[arg-type]
+    )
+    return (await services.submit_draft(resident, draft, "sv")).case.reference
+
+
+async def three_cases(services: Services) -> dict[str, str]:
+    """A lighting case at Jakobsberg (routed to Järfälla kommun), a platform case there
+    (Trafikverket only) with its own location, and a lighting case at Alingsås."""
+    return {
+        "lamp": await report(services, 1001, "jakobsberg", "belysning", "Lampan <b>trasig</b>."),
+        "platform": await report(
+            services, 1002, "jakobsberg", "perrong", "Kant på perrongen.", lat=59.42, lon=17.83
+        ),
+        "alingsas": await report(services, 1003, "alingsas", "belysning", "Mörkt i tunneln."),
+    }
+
+
+@dataclass(frozen=True)
+class Member:
+    role: str
+    actor_id: str
+    stations: list[str]
+
+
+async def signed_in(client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs) -> str:
+    """Sign `user_id` in with a link from /webb (cards of the new cases may come with the
+    answer); the front page's HTML."""
+    answers = await staff_person(emulator, user_id, catalogs).say("/webb")
+    found = [m for m in answers if m.text and f"{WEB_URL}/login/" in m.text]
+    assert found, [m.text for m in answers]
+    token = found[-1].text.split(f"{WEB_URL}/login/", 1)[1].split()[0]
+    await sign_in(client, token)
+    page = await client.get("/")
+    assert page.status == 200
+    return await page.text()
+
+
+def references(body: str, refs: dict[str, str]) -> set[str]:
+    return {name for name, ref in refs.items() if f'href="/arende/{ref}"' in body}
+
+
+def test_the_scope_is_may_open(deployment: Deployment) -> None:
+    """The dashboard's query scope allows exactly what may_open allows, for every member
+    of the bundled deployment, every station and a few actor sets."""
+    actor_sets = [set(), {"jarfalla-kommun"}, {"trafikverket"}, {"vasttrafik", "polisen-jarfalla"}]
+    for listed in deployment.staff:
+        member = Member(listed.role, listed.actor, listed.stations)
+        scope = case_scope(member)
+        for station in deployment.stations:
+            for actors in actor_sets:
+                assert scope.allows(station.id, actors) == may_open(member, station.id, actors)
+
+
+async def test_an_officer_sees_their_stations_cases_and_a_partner_only_routed_ones(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        refs = await three_cases(services)
+        body = await signed_in(client, emulator, POLIS_JKB, catalogs)
+        assert references(body, refs) == {"lamp", "platform"}
+        assert "Lampan &lt;b&gt;trasig&lt;/b&gt;." in body  # the resident's text, escaped
+        assert "<b>trasig" not in body
+        assert "<p>2 ärenden. Sida 1 av 1.</p>" in body
+        # Newest first; the names of the category and status come from the catalogs.
+        assert body.index(refs["platform"]) < body.index(refs["lamp"])
+        assert f"<td>{deployment.category_label('belysning', 'sv')}</td>" in body
+        assert f"<td>{catalogs.text('sv', 'status.new')}</td>" in body
+        assert '<label for="f-station">' in body
+        assert 'name="from" type="date"' in body
+        assert '<option value="alingsas"' not in body  # only the officer's stations
+        # The map's data: the same two, the one without a location at its station.
+        data = await client.get("/karta.json")
+        assert data.status == 200
+        cases = {c["reference"]: c for c in (await data.json())["cases"]}
+        assert set(cases) == {refs["lamp"], refs["platform"]}
+        jkb = deployment.station("jakobsberg")
+        assert (cases[refs["lamp"]]["lat"], cases[refs["lamp"]]["lon"]) == (jkb.lat, jkb.lon)
+        assert cases[refs["lamp"]]["approximate"] is True
+        assert cases[refs["platform"]]["lat"] == 59.42
+        assert cases[refs["platform"]]["approximate"] is False
+        assert cases[refs["lamp"]]["url"] == f"/arende/{refs['lamp']}"
+        await client.post("/logout", data={"csrf": _csrf(body)})
+
+        body = await signed_in(client, emulator, PARTNER_JKB, catalogs)
+        assert references(body, refs) == {"lamp"}  # perrong goes to Trafikverket only
+        data = await (await client.get("/karta.json")).json()
+        assert [c["reference"] for c in data["cases"]] == [refs["lamp"]]
+        assert data["total"] == 1
+
+
+def _csrf(body: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', body)
+    assert found
+    return found.group(1)
+
+
+async def test_filters_narrow_the_cases_and_bad_values_get_one_message(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, services):
+        refs = await three_cases(services)
+        await signed_in(client, emulator, POLIS_ALS, catalogs)  # Alingsås and four more
+        body = await (await client.get("/?station=alingsas&category=belysning")).text()
+        assert references(body, refs) == {"alingsas"}
+        assert '<option value="alingsas" selected>' in body
+        body = await (await client.get("/?station=floda")).text()
+        assert references(body, refs) == set()
+        assert catalogs.text("sv", "web.dashboard.none") in body
+        body = await (await client.get("/?status=resolved")).text()
+        assert references(body, refs) == set()
+        # The period: the default is the last 90 days; a period before today has none.
+        today = clock.now.astimezone(dt.UTC).date()
+        old = {"from": "2020-01-01", "to": (today - dt.timedelta(days=2)).isoformat()}
+        assert references(await (await client.get("/", params=old)).text(), refs) == set()
+        body = await (await client.get("/")).text()
+        assert references(body, refs) == {"alingsas"}
+        local = clock.now.astimezone(ZoneInfo(deployment.deployment.timezone)).date()
+        assert f'name="from" type="date" value="{local - dt.timedelta(days=90)}"' in body
+        assert f'name="to" type="date" value="{local}"' in body
+        yesterday = {"to": (local - dt.timedelta(days=1)).isoformat()}
+        assert references(await (await client.get("/", params=yesterday)).text(), refs) == set()
+        # Unknown values and a station outside the officer's scope: the same one message,
+        # for the page and for the map's data.
+        problem = catalogs.text("sv", "web.dashboard.bad_filter")
+        answers = set()
+        for query in (
+            "station=jakobsberg",  # exists, but not theirs
+            "station=nowhere",
+            "category=nothing",
+            "status=lost",
+            "from=2026-13-01",
+            "from=2026-02-01&to=2026-01-01",
+            "page=0",
+            "page=abc",
+        ):
+            page = await client.get(f"/?{query}")
+            body = await page.text()
+            assert page.status == 400, query
+            assert problem in body, query
+            assert references(body, refs) == set(), query
+            answers.add(body.replace(query, ""))
+            data = await client.get(f"/karta.json?{query}")
+            assert data.status == 400, query
+            assert await data.json() == {"error": problem}
+        assert len(answers) == 1  # every bad value: the same page
+        first = await (await client.get("/?station=jakobsberg")).text()
+        second = await (await client.get("/?station=nowhere")).text()
+        assert first == second  # another's station and no station look the same
+        # The map's data asks for a session.
+        client.session.cookie_jar.clear()
+        assert (await client.get("/karta.json")).status == 401
+        assert json.loads(await (await client.get("/karta.json")).text())["error"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_map_shows_the_officers_cases_in_a_browser(
+    page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with live_site(tmp_path, deployment, catalogs, web_tile_url=TILES) as site:
+        await browser_sign_in(page, site, POLIS_JKB)
+        refs = await three_cases(site.services)
+        await page.goto(f"{site.url}/")
+        await page.locator("#map[data-markers]").wait_for(state="attached")
+        markers = page.locator("#map .leaflet-marker-icon")
+        titles = {await m.get_attribute("title") for m in await markers.all()}
+        assert await markers.count() == 2
+        assert {t.split(",")[0] for t in titles if t} == {refs["lamp"], refs["platform"]}
+        # A popup links to the case page and says when the place is the station's.
+        await page.locator(f'#map .leaflet-marker-icon[title^="{refs["lamp"]},"]').click()
+        popup = page.locator(".leaflet-popup-content")
+        assert await popup.locator(f'a[href="/arende/{refs["lamp"]}"]').count() == 2
+        assert catalogs.text("sv", "web.dashboard.at_station") in await popup.inner_text()
+        assert await axe_violations(page) == []
+        # On a phone the list comes under the map, and nothing is wider than the screen.
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.reload()
+        await page.locator("#map[data-markers]").wait_for(state="attached")
+        table = page.get_by_role("table")
+        assert await table.is_visible()
+        map_box, list_box = await page.locator("#map").bounding_box(), await table.bounding_box()
+        assert map_box is not None
+        assert list_box is not None
+        assert list_box["y"] > map_box["y"] + map_box["height"]
+        assert await page.get_by_role("link", name=refs["lamp"]).is_visible()
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert await axe_violations(page) == []
