@@ -103,6 +103,14 @@ async def test_acknowledge_on_the_web_tells_the_resident_as_the_button_does(
         assert 'value="ack"' in body
         assert 'value="reopen"' not in body
 
+        # The resident's photo (the cleaned JPEG the card sent), and no other file.
+        assert '<img src="/arende/JKB-0002/foto/1" alt="Foto 1 till JKB-0002"' in body
+        photo = await client.get("/arende/JKB-0002/foto/1")
+        assert photo.status == 200
+        assert photo.headers["Content-Type"] == "image/jpeg"
+        assert (await photo.read()).startswith(b"\xff\xd8")
+        for number in ("0", "2", "x", "..%2Fweb.sqlite"):
+            assert (await client.get(f"/arende/JKB-0002/foto/{number}")).status == 404
         posted = await client.post(
             "/arende/JKB-0002", data={"csrf": csrf, "action": "ack"}, allow_redirects=False
         )
@@ -265,6 +273,7 @@ async def test_refusals_reveal_nothing_and_change_nothing(
             body = await page.text()
             assert page.status == 404
             assert unknown in body
+            assert (await client.get("/arende/JKB-0001/foto/1")).status == 404
             assert "Lamporna" not in body
             assert "Jakobsberg" not in body
             for action in ("ack", "start", "reopen", "fwd", "link"):

@@ -101,6 +101,15 @@ def offered(desk: Desk, case: Case) -> list[tuple[str, str]]:
     return [(code, key) for action, key, code in CARD_BUTTONS if action in actions]
 
 
+def photo_name(case: Case, number: str) -> str | None:
+    """The stored file name of the case's photo `number` (1, 2, ...), None for no such photo
+    (or a name that is not a plain file name under the media folder)."""
+    if not number.isdigit() or not 1 <= int(number) <= len(case.photos):
+        return None
+    name = case.photos[int(number) - 1]
+    return None if "/" in name or "\\" in name or name.startswith(".") else name
+
+
 async def page(desk: Desk, member: Staff, reference: str) -> Page:
     """The case page for a member who may open the case (Desk.view: audit-logged; Refused
     or NotFound otherwise)."""

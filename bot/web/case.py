@@ -17,6 +17,7 @@ from bot.services.case_view import Said
 from bot.services.desk import Desk, Refused
 from bot.web.app import (
     SERVICES,
+    SETTINGS,
     Signed,
     csrf_refused,
     message,
@@ -93,7 +94,26 @@ async def act(request: web.Request) -> web.StreamResponse:
     return web.Response(status=303, headers={"Location": f"/arende/{reference}"})
 
 
+async def photo(request: web.Request) -> web.StreamResponse:
+    """A photo of the case, for a member who may open it (the stored, cleaned JPEG)."""
+    signed = await signed_in(request)
+    if signed is None:
+        return signed_out(request)
+    desk = await _desk(request, signed)
+    try:
+        case = await desk.authorise(signed.member, request.match_info["reference"])
+    except Refused:
+        return not_found(request, signed)
+    number = request.match_info["number"]
+    name = case_view.photo_name(case, number)
+    path = request.app[SETTINGS].media_dir / name if name else None
+    if path is None or not path.is_file():
+        return not_found(request, signed)
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
+
+
 def add_routes(app: web.Application) -> None:
     app[SAID] = {}
     app.router.add_get("/arende/{reference}", show)
+    app.router.add_get("/arende/{reference}/foto/{number}", photo)
     app.router.add_post("/arende/{reference}", act)
