@@ -34,6 +34,7 @@ from bot.processor import PerChatUpdateProcessor
 from bot.services import LazyDatabase, Services
 from bot.services.refusals import Refusals
 from bot.settings import Settings
+from bot.webserver import serve_web
 from storage.backup import DatabaseLock
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ async def _post_init(app: BotApp) -> None:
             metrics_app, settings.metrics_listen, settings.metrics_port
         )
     await set_menu(app, data.catalogs)
+    if settings.web_with_bot:  # last: the pages act through the services and the outbox
+        data.web_runner, data.web_port = await serve_web(services, settings)
     log.info(
         "Trygghetsboten started: %d stations, database %s",
         len(data.deployment.stations),
@@ -229,7 +232,11 @@ async def _purge(context: AppContext) -> None:
 
 
 async def _post_stop(app: BotApp) -> None:
-    """Stop the outbox worker after the current send; pending rows stay for the next start."""
+    """Stop the web pages (their requests end first) and the outbox worker after the current
+    send; pending rows stay for the next start."""
+    web_runner, app.bot_data.web_runner = app.bot_data.web_runner, None
+    if web_runner is not None:
+        await web_runner.cleanup()
     probe, app.bot_data.staff_probe = app.bot_data.staff_probe, None
     if probe is not None and not probe.done():
         probe.cancel()

@@ -39,6 +39,8 @@ class BotData:
         self.lock: DatabaseLock | None = None  # held while this bot runs on the database
         self.metrics_runner: web.AppRunner | None = None
         self.metrics_port: int | None = None  # the bound port (tests ask for port 0)
+        self.web_runner: web.AppRunner | None = None  # the web pages, with TRYGG_WEB_WITH_BOT
+        self.web_port: int | None = None  # their bound port
         self.outage = Outage()  # failed attempts to reach the Bot API, for the log
 
 

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TRYGG_"
@@ -73,10 +73,12 @@ class Settings(BaseSettings):
     open311_listen: str = "127.0.0.1"
     open311_port: int = Field(default=8080, ge=0, lt=65536)
     open311_api_key: SecretStr | None = None
-    # The staff web pages (`trygghetsbot web`): where they listen, the public base URL used
+    # The staff web pages (`trygghetsbot web`, or with web_with_bot inside `run` and
+    # `webhook`, over the bot's own services): where they listen, the public base URL used
     # in sign-in links (unset: /webb hands out no link) and the map tiles.
+    web_with_bot: bool = False
     web_listen: str = "127.0.0.1"
-    web_port: int = Field(default=8080, ge=0, lt=65536)
+    web_port: int = Field(default=8088, ge=0, lt=65536)
     web_url: str | None = None
     web_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     web_tile_attribution: str = (
@@ -126,6 +128,22 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("web_port")
+    @classmethod
+    def _own_port(cls, value: int, info: ValidationInfo) -> int:
+        # The web pages and the Open311 API run on one host (and in one process, the bot's
+        # metrics and webhook server with TRYGG_WEB_WITH_BOT): one port each. 0: any free one.
+        data = info.data
+        others = ["open311"]
+        if data.get("web_with_bot"):
+            others += ["metrics", "webhook"] if data.get("webhook_url") else ["metrics"]
+        for other in others:
+            listen, port = data.get(f"{other}_listen"), data.get(f"{other}_port")
+            if value and value == port and _same_host(data.get("web_listen"), listen):
+                name = f"{ENV_PREFIX}{other.upper()}_PORT"
+                raise ValueError(f"is also {name} ({port}): give the web pages a port of their own")
+        return value
+
     @field_validator("smtp_from")
     @classmethod
     def _email_address(cls, value: str) -> str:
@@ -153,6 +171,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+#: Listen addresses that take a port on every address of the host.
+_ANY_ADDRESS = {"", "0.0.0.0", "::"}
+
+
+def _same_host(one: object, other: object) -> bool:
+    """Whether servers listening on these addresses would want the same sockets."""
+    return one == other or one in _ANY_ADDRESS or other in _ANY_ADDRESS
 
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")

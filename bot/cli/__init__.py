@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "web", cmd_web, "Serve the staff web pages (sign-in via /webb in the bot).", _web_settings
     )
     web_cmd.add_argument("--listen", help="address (default TRYGG_WEB_LISTEN, 127.0.0.1)")
-    web_cmd.add_argument("--port", type=int, help="port (default TRYGG_WEB_PORT, 8080)")
+    web_cmd.add_argument("--port", type=int, help="port (default TRYGG_WEB_PORT, 8088)")
     add("doctor", cmd_doctor, "Check the token, database, deployment file, media and SMTP.")
     backup = add("backup", cmd_backup, "Copy the database (online, safe while the bot runs).")
     backup.add_argument("path", help="file to write, or a directory for a dated file")

@@ -59,6 +59,7 @@ def _media_writable(ctx: Context) -> None:
 
 def cmd_run(ctx: Context) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.webserver import WebNotServed
 
     settings = ctx.settings
     deployment = ctx.prepare()
@@ -81,18 +82,22 @@ def cmd_run(ctx: Context) -> int:
 
     if not loop.run_until_complete(reach()):
         return 0  # stopped while the Bot API could not be reached
-    app.run_polling(
-        allowed_updates=ALLOWED_UPDATES,
-        bootstrap_retries=-1,  # Telegram unreachable at boot: keep trying
-        stop_signals=(signal.SIGINT, signal.SIGTERM),
-        close_loop=True,
-    )
+    try:
+        app.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=-1,  # Telegram unreachable at boot: keep trying
+            stop_signals=(signal.SIGINT, signal.SIGTERM),
+            close_loop=True,
+        )
+    except WebNotServed as exc:  # TRYGG_WEB_WITH_BOT and the port is taken: the bot stopped
+        raise CliError(str(exc)) from None
     return 0
 
 
 def cmd_webhook(ctx: Context) -> int:
     from bot.app import build_application
     from bot.webhook import serve_webhook
+    from bot.webserver import WebNotServed
 
     settings = ctx.settings
     deployment = ctx.prepare()
@@ -112,7 +117,10 @@ def cmd_webhook(ctx: Context) -> int:
         if await _reach(app, settings, stop):
             await serve_webhook(app, settings, stop)
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except WebNotServed as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -317,6 +317,15 @@ def _reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], s
     loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
+def _local_web(settings: Settings) -> dict[str, object]:
+    """With TRYGG_WEB_WITH_BOT the shell serves the web pages too: /webb's links then point
+    at them on this machine, whatever the public TRYGG_WEB_URL."""
+    if not settings.web_with_bot:
+        return {}
+    host = "127.0.0.1" if settings.web_listen in {"", "0.0.0.0", "::"} else settings.web_listen
+    return {"web_url": f"http://{host}:{settings.web_port}"}
+
+
 async def run_shell(
     settings: Settings,
     deployment: Deployment,
@@ -344,6 +353,7 @@ async def run_shell(
                     "api_file_url": emulator.file_url,
                     "database": database,
                     "media_dir": media,
+                    **_local_web(settings),
                 }
             )
             emulator.world.member_updates = True  # /block and /unblock, as Telegram
@@ -360,6 +370,10 @@ async def run_shell(
                     f"Databas: {database}"
                 )
                 shell.say(f"Foton sparas i {media}, filer från boten i {files}.")
+                if local.web_with_bot:
+                    shell.say(
+                        f"Webbsidorna: {local.web_url} (inloggning: /as kommunpolis, sedan /webb)."
+                    )
                 shell.say(
                     "Du chattar som invånare. Skriv /start. Siffra = tryck på knapp, bokstav = "
                     "knapp längst ner. /as kommunpolis byter roll, /shellhelp visar allt, "
