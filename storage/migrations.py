@@ -285,6 +285,19 @@ MIGRATIONS: tuple[str, ...] = (
         ended_at      TEXT
     );
     """,
+    # 17: when a staff member's access ends (revoked, or gone from the deployment file:
+    # whichever path sets active = 0), their web sessions and unused sign-in links end with
+    # it, so being added again later revives neither (bot.domain.web).
+    """
+    CREATE TRIGGER staff_access_ends_web AFTER UPDATE OF active ON staff
+    WHEN OLD.active = 1 AND NEW.active = 0
+    BEGIN
+        UPDATE web_sessions SET ended_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+            WHERE staff_id = NEW.id AND ended_at IS NULL;
+        UPDATE web_links SET used_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+            WHERE staff_id = NEW.id AND used_at IS NULL;
+    END;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

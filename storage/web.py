@@ -18,13 +18,36 @@ class WebRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add_link(self, token_hash: str, staff_id: int, now: str, expires_at: str) -> None:
+    async def add_link(
+        self,
+        token_hash: str,
+        staff_id: int,
+        now: str,
+        expires_at: str,
+        *,
+        window_start: str,
+        limit: int,
+    ) -> bool:
+        """Store a new link and void the member's earlier unused ones (as used now), unless
+        they got `limit` links since `window_start`: then False and nothing changes."""
         async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT COUNT(*) FROM web_links WHERE staff_id = ? AND created_at > ?",
+                (staff_id, window_start),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return False
+            await conn.execute(
+                "UPDATE web_links SET used_at = ? WHERE staff_id = ? AND used_at IS NULL",
+                (now, staff_id),
+            )
             await conn.execute(
                 "INSERT INTO web_links (token_hash, staff_id, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?)",
                 (token_hash, staff_id, now, expires_at),
             )
+        return True
 
     async def link(self, token_hash: str) -> Link | None:
         row = await self._db.fetchone(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 
 from bot.domain.deployment import Deployment
-from bot.domain.web import digest
+from bot.domain.web import LINKS_PER_WINDOW, digest, stamp
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
@@ -218,3 +219,98 @@ async def test_no_link_in_a_group_chat(
         assert len(answers) == 1
         assert "/login/" not in answers[0]
         assert db_rows(settings, "SELECT * FROM web_links") == []
+
+
+async def test_a_member_added_again_finds_no_old_session_or_link(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Access that ends (revoked in Telegram, or taken out of the deployment file) ends the
+    member's sessions and unused links for good: being added again does not revive them."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    newcomer = staff_person(emulator, NEWCOMER, catalogs)
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        # Revoked in Telegram, then invited again.
+        admin = await services.desk.member(ADMIN)
+        assert admin is not None
+        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
+        await newcomer.say(f"/start {code.code}")
+        member = await services.desk.member(NEWCOMER)
+        assert member is not None
+        await sign_in(client, await link_from_bot(newcomer))
+        spare = await link_from_bot(newcomer)  # an unused link
+        await services.staff_access.revoke(admin, member.id)
+        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
+        await newcomer.say(f"/start {code.code}")
+        again = await services.desk.member(NEWCOMER)
+        assert again is not None
+        assert again.id == member.id
+        assert (await client.get("/")).status == 401
+        assert (await client.post(f"/login/{spare}", allow_redirects=False)).status == 403
+
+        # Taken out of the deployment file, then put back.
+        client.session.cookie_jar.clear()
+        await sign_in(client, await link_from_bot(officer))
+        spare = await link_from_bot(officer)
+        assert (await client.get("/")).status == 200
+        desk = services.desk
+        desk.deployment = deployment.model_copy(
+            update={"staff": [s for s in deployment.staff if s.telegram_id != POLIS_JKB]}
+        )
+        await desk.sync_staff()
+        desk.deployment = deployment
+        await desk.sync_staff()
+        assert await desk.member(POLIS_JKB) is not None
+        assert (await client.get("/")).status == 401
+        assert (await client.post(f"/login/{spare}", allow_redirects=False)).status == 403
+        live = "SELECT * FROM web_sessions WHERE ended_at IS NULL"
+        assert db_rows(settings, live) == []
+
+
+async def test_a_new_link_voids_the_earlier_ones_and_links_are_limited(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        tokens = [await link_from_bot(officer) for _ in range(LINKS_PER_WINDOW)]
+        for old in tokens[:-1]:
+            assert (await client.get(f"/login/{old}")).status == 403
+            assert (await client.post(f"/login/{old}", allow_redirects=False)).status == 403
+        assert (await client.get(f"/login/{tokens[-1]}")).status == 200
+
+        # One more within the hour: a clear line, no link, and the last link still works.
+        answers = await officer.say("/webb")
+        limit = catalogs.text("sv", "web.link_limit")
+        assert [m.text for m in answers] == [limit]
+        assert "/login/" not in limit
+        assert len(db_rows(settings, "SELECT * FROM web_links")) == LINKS_PER_WINDOW
+        await sign_in(client, tokens[-1])
+
+        # An hour on, a link again (the rows' times are moved back, as the bot's clock is real).
+        earlier = stamp(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61))
+        with sqlite3.connect(settings.database) as conn:
+            conn.execute("UPDATE web_links SET created_at = ?", (earlier,))
+        await link_from_bot(officer)
+
+
+async def test_signing_in_again_ends_the_browsers_earlier_session(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The same browser signing in again ends its earlier session; another browser's session
+    stays (a member may use a phone and a computer)."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        (elsewhere,) = await sign_in(client, await link_from_bot(officer))
+        client.session.cookie_jar.clear()  # from here on: another browser
+        (first,) = await sign_in(client, await link_from_bot(officer))
+        (second,) = await sign_in(client, await link_from_bot(officer))
+        assert first.split(";")[0] != second.split(";")[0]
+        assert (await client.get("/")).status == 200
+        for cookie, status in ((first, 401), (elsewhere, 200), (second, 200)):
+            client.session.cookie_jar.clear()
+            client.session.cookie_jar.update_cookies({"trygg_session": cookie.split(";")[0][14:]})
+            assert (await client.get("/")).status == status
+        live = db_rows(settings, "SELECT * FROM web_sessions WHERE ended_at IS NULL")
+        assert len(live) == 2  # the other browser's and the new one

@@ -2,8 +2,10 @@
 
 A link is a random token handed out once by `/webb`; only its SHA-256 is stored, it is valid
 for `LINK_LIFETIME` and used at most once. A session is another random token in a cookie,
-stored hashed too, that ends after `IDLE_LIMIT` without a request, on sign-out, or when the
-staff member's access ends. The CSRF token of a session's forms is derived from the session
+stored hashed too, that ends after `IDLE_LIMIT` without a request, on sign-out, on signing in
+again in the same browser, or when the staff member's access ends (their unused links end
+then too). A member gets at most `LINKS_PER_WINDOW` links per `LINK_WINDOW`; a new link voids
+their earlier unused ones. The CSRF token of a session's forms is derived from the session
 id, so it is bound to the session and needs no storage of its own.
 """
 
@@ -13,10 +15,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 LINK_LIFETIME = dt.timedelta(minutes=10)
 IDLE_LIMIT = dt.timedelta(minutes=30)
 COOKIE = "trygg_session"
+LINKS_PER_WINDOW = 5
+LINK_WINDOW = dt.timedelta(hours=1)
 
 
 def new_token() -> str:
@@ -52,3 +57,37 @@ def link_url(base: str, token: str) -> str:
 def secure_cookie(base: str | None) -> bool:
     """The cookie is sent over https only when the public URL is https."""
     return base is not None and base.lower().startswith("https://")
+
+
+def origin(url: str) -> str:
+    """The origin (scheme://host[:port], lower case) of a URL; a `{s}` sub-domain
+    placeholder of a tile URL becomes `*`."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def cross_site(given_origin: str | None, fetch_site: str | None, own_origins: set[str]) -> bool:
+    """Whether a POST may come from another site. A browser's Sec-Fetch-Site decides when
+    sent: only "same-origin" (and "none", the user's own navigation) pass. Under our
+    Referrer-Policy no-referrer, Chromium sends "Origin: null" on the site's own forms, so
+    Origin counts only without it: present (even "null") and none of the site's own."""
+    if fetch_site is not None:
+        return fetch_site.lower() not in {"same-origin", "none"}
+    return given_origin is not None and given_origin.lower() not in own_origins
+
+
+def security_policy(tile_url: str) -> str:
+    """The Content-Security-Policy of every page: scripts, styles and requests from the site
+    only, images also from the map's tile server, no framing, no foreign form targets."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: {origin(tile_url)}",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        )
+    )

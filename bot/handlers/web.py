@@ -11,7 +11,7 @@ from bot.domain.web import LINK_LIFETIME
 from bot.handlers.access import desk_of, member_of, refuse
 from bot.handlers.common import send
 from bot.services.desk import Refused
-from bot.services.web import WebSignIn
+from bot.services.web import TooManyLinks, WebSignIn
 
 
 async def web_link(update: Update, context: AppContext) -> None:
@@ -25,6 +25,10 @@ async def web_link(update: Update, context: AppContext) -> None:
         url = await WebSignIn.of(context.services).link_for(member)
     except Refused:
         await refuse(update, context)
+        return
+    except TooManyLinks:
+        desk = await desk_of(update, context)
+        await send(update, context, desk.t("web.link_limit"))
         return
     desk = await desk_of(update, context)
     if url is None:

@@ -1,5 +1,6 @@
-"""Web sign-in use cases: a one-time link for a staff member, the session it opens, the
-session's life on each request and sign-out (rules in bot.domain.web)."""
+"""Web sign-in use cases: a one-time link for a staff member (a few an hour, the newest
+voids the others), the session it opens, the session's life on each request and sign-out
+(rules in bot.domain.web)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ Clock = Callable[[], dt.datetime]
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class TooManyLinks(Exception):
+    """The member has had `rules.LINKS_PER_WINDOW` links in the last `rules.LINK_WINDOW`."""
 
 
 @dataclass(frozen=True)
@@ -59,20 +64,25 @@ class WebSignIn:
         )
 
     async def link_for(self, member: Staff | None) -> str | None:
-        """A one-time sign-in link for a staff member (Refused for anyone else); None when
-        no public web address is set (TRYGG_WEB_URL)."""
+        """A one-time sign-in link for a staff member (Refused for anyone else), which voids
+        their earlier unused links; None when no public web address is set (TRYGG_WEB_URL);
+        TooManyLinks past the hourly limit."""
         if member is None or not member.active:
             raise Refused
         if self.web_url is None:
             return None
         token = rules.new_token()
         now = self._clock()
-        await self._repo.add_link(
+        added = await self._repo.add_link(
             rules.digest(token),
             member.id,
             rules.stamp(now),
             rules.stamp(now + rules.LINK_LIFETIME),
+            window_start=rules.stamp(now - rules.LINK_WINDOW),
+            limit=rules.LINKS_PER_WINDOW,
         )
+        if not added:
+            raise TooManyLinks
         return rules.link_url(self.web_url, token)
 
     async def link_valid(self, token: str) -> bool:
@@ -84,14 +94,16 @@ class WebSignIn:
             and link.expires_at > rules.stamp(self._clock())
         )
 
-    async def sign_in(self, token: str) -> SignedIn | None:
-        """Use a link (once) and open a session; None for an unknown, used or expired link
-        or a staff member whose access has ended."""
+    async def sign_in(self, token: str, previous: str | None = None) -> SignedIn | None:
+        """Use a link (once) and open a session, ending the browser's `previous` session;
+        None for an unknown, used or expired link or a staff member whose access has ended."""
         now = rules.stamp(self._clock())
         staff_id = await self._repo.consume_link(rules.digest(token), now)
         member = await self._staff.get(staff_id) if staff_id is not None else None
         if member is None or not member.active:
             return None
+        if previous:
+            await self.sign_out(previous)
         session_id = rules.new_token()
         await self._repo.add_session(rules.digest(session_id), member.id, now)
         await self._audit.log(f"staff:{member.id}", "web_sign_in", {})

@@ -15,6 +15,7 @@ already escaped by the catalogs, so `t()` hands them to the templates as Markup.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,11 @@ SIGN_IN = web.AppKey("sign_in", WebSignIn)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SECURE = web.AppKey("secure", bool)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+POLICY = web.AppKey("policy", str)
 
 STATIC = Path(__file__).parent / "static"
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -176,15 +180,55 @@ def csrf_refused(request: web.Request, signed: Signed | None = None) -> web.Resp
     return message(request, 403, "web.csrf_title", "web.csrf", signed=signed)
 
 
+#: Error pages by status (text keys; the title is web.error_title); other 4xx: web.bad_request.
+_ERRORS = {404: "web.not_found", 405: "web.not_allowed", 500: "web.error"}
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @web.middleware
 async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """No caching of staff pages, no framing, and no Referer (a link's token is in its URL)."""
-    response = await handler(request)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    """Errors as a one-line page in the deployment's language (aiohttp's 404 and 405 too; a
+    crash shows no traceback); the headers come in `_harden`, for every response."""
+    try:
+        return await handler(request)
+    except web.HTTPException as raised:
+        if raised.status < 400:
+            raise  # a redirect
+        key = _ERRORS.get(raised.status, "web.bad_request" if raised.status < 500 else "web.error")
+        return message(request, raised.status, "web.error_title", key)
+    except Exception:
+        log.exception("Web request %s %s failed", request.method, request.path)
+        return message(request, 500, "web.error_title", "web.error")
+
+
+@web.middleware
+async def _same_site(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a POST (any unsafe method) that another site's page sends (login CSRF, and a
+    second guard beside each form's CSRF token): 403, nothing done."""
+    if request.method not in _SAFE_METHODS:
+        web_url = request.app[SETTINGS].web_url
+        own = {rules.origin(f"{request.scheme}://{request.host}")}
+        if web_url:
+            own.add(rules.origin(web_url))
+        if rules.cross_site(
+            request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"), own
+        ):
+            return csrf_refused(request)
+    return await handler(request)
+
+
+async def _harden(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response just before it is sent (pages, errors, redirects, static files,
+    streamed downloads): no caching of staff pages, no framing, no Referer (a link's token
+    is in its URL), the content policy, and HSTS behind https."""
+    headers = response.headers
+    headers["Cache-Control"] = "no-store"
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Content-Security-Policy"] = request.app[POLICY]
+    if request.app[SECURE]:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
 
 
 def _areas() -> Sequence[Callable[[web.Application], None]]:
@@ -205,7 +249,9 @@ def create_web_app(
     services: Services, settings: Settings, *, clock: Clock = system_clock
 ) -> web.Application:
     """The web pages over these services; `clock` gives the time (tests pass their own)."""
-    app = web.Application(middlewares=[_headers])
+    app = web.Application(middlewares=[_headers, _same_site])
+    app.on_response_prepare.append(_harden)
+    app[POLICY] = rules.security_policy(settings.web_tile_url)
     app[SERVICES] = services
     app[SETTINGS] = settings
     app[SIGN_IN] = WebSignIn.of(services, clock)

@@ -3,7 +3,8 @@
 `/webb` in the bot hands a staff member a one-time link (bot.services.web). Opening it shows
 a confirm button, so a link preview or prefetcher that opens the link does not use it up; the
 button's POST opens a session, kept in an HttpOnly, SameSite=Strict cookie (Secure behind
-https). Sign-out is a POST carrying the session's CSRF token.
+https), and ends the session this browser had before. A POST from another site is refused for
+every page (bot.web.app). Sign-out is a POST carrying the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    signed = await request.app[SIGN_IN].sign_in(request.match_info["token"])
+    # Signing in again in this browser ends its earlier session (other browsers keep theirs).
+    previous = request.cookies.get(rules.COOKIE)
+    signed = await request.app[SIGN_IN].sign_in(request.match_info["token"], previous)
     if signed is None:
         return message(request, 403, "web.link_invalid_title", "web.link_invalid")
     response = web.Response(status=303, headers={"Location": "/"})
