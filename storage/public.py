@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.domain.public_map import Place
 from storage.database import Database
 
 
@@ -38,17 +39,16 @@ class PublicRepository:
         )
         return {r["category"]: int(r["n"]) for r in rows}
 
-    async def report_places(
-        self, stations: Collection[str], start: str, end: str
-    ) -> list[tuple[float, float]]:
-        """(lat, lon) of the cases at `stations` created in [start, end) that have a place."""
+    async def report_places(self, stations: Collection[str], start: str, end: str) -> list[Place]:
+        """The places of the cases at `stations` created in [start, end) that have one, with
+        their resident's row id (for counting reporters; never shown)."""
         rows = await self._db.fetchall(
-            "SELECT lat, lon FROM cases"
+            "SELECT lat, lon, resident_id FROM cases"
             f" WHERE station_id IN ({_marks(stations)}) AND created_at >= ? AND created_at < ?"
             " AND lat IS NOT NULL AND lon IS NOT NULL",
             (*stations, start, end),
         )
-        return [(float(r["lat"]), float(r["lon"])) for r in rows]
+        return [Place(float(r["lat"]), float(r["lon"]), r["resident_id"]) for r in rows]
 
     async def updates(self, commitments: Collection[str], limit: int) -> list[PublishedUpdate]:
         """The latest `limit` updates published on `commitments`, the latest first."""

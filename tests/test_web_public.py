@@ -17,9 +17,17 @@ import segno
 
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.domain.models import CaseKind, NewCase
-from bot.domain.public_map import CELL_DEGREES, MINIMUM, Cell, aggregate, cell_key, centre
+from bot.domain.public_map import (
+    CELL_DEGREES,
+    MINIMUM,
+    Cell,
+    Place,
+    aggregate,
+    cell_key,
+    centre,
+)
 from bot.emulator import Emulator
-from bot.i18n import Catalogs, Percent
+from bot.i18n import Catalogs, Percent, written
 from bot.services import Services
 from bot.settings import Settings
 from tests.browser import axe_violations
@@ -34,10 +42,12 @@ SECRET = "Hemlig beskrivning Zebrafink 4711"
 PLACE = "Hemliggatan 99"
 CHAT_ID = 987654321
 STAFF_NAME = "Kommunpolis Järfälla (platshållare)"
-#: A cluster of four reports (one cell), a pair (another cell) and one alone.
+#: A cluster of four reports (one cell), a pair (another cell) and one alone, each from
+#: another resident; and three from one resident (a third cell).
 CLUSTER = [(59.42391, 17.83281), (59.42402, 17.83312), (59.42377, 17.83255), (59.42395, 17.8329)]
 PAIR = [(59.4512, 17.8612), (59.4513, 17.8613)]
 LONE = (59.4871234, 17.9054321)
+ONE_RESIDENT = [(59.4301, 17.8501), (59.43012, 17.85013), (59.43014, 17.85011)]
 UPDATE_TEXT = "Nya lampor sitter uppe vid gångtunneln"
 
 
@@ -46,50 +56,89 @@ def _centre_of(lat: float, lon: float) -> tuple[float, float]:
     return centre(cell_key(lat, lon))
 
 
+def _places(points: list[tuple[float, float]], reporters: list[int | None] | None) -> list[Place]:
+    """`points` as places, from the `reporters` given (else each from another one)."""
+    chosen = reporters if reporters is not None else list(range(len(points)))
+    return [Place(lat, lon, who) for (lat, lon), who in zip(points, chosen, strict=True)]
+
+
 @pytest.mark.parametrize(
-    ("places", "expected"),
+    ("points", "reporters", "expected"),
     [
-        ([], []),
-        ([LONE], []),
-        (PAIR, []),
-        ([*PAIR, PAIR[0]], [(*_centre_of(*PAIR[0]), 3)]),
-        (CLUSTER, [(*_centre_of(*CLUSTER[0]), 4)]),
-        (CLUSTER + PAIR + [LONE], [(*_centre_of(*CLUSTER[0]), 4)]),
+        ([], None, []),
+        ([LONE], None, []),
+        (PAIR, None, []),
+        ([*PAIR, PAIR[0]], None, [(*_centre_of(*PAIR[0]), 3)]),
+        (CLUSTER, None, [(*_centre_of(*CLUSTER[0]), 4)]),
+        ([*CLUSTER, *PAIR, LONE], None, [(*_centre_of(*CLUSTER[0]), 4)]),
         (
             PAIR * 3 + CLUSTER + [LONE] * 2,
+            None,
             [(*_centre_of(*PAIR[0]), 6), (*_centre_of(*CLUSTER[0]), 4)],
         ),
+        # Reports enough, but from fewer than three residents: left out.
+        (ONE_RESIDENT, [7, 7, 7], []),
+        (CLUSTER, [1, 2, 1, 2], []),
+        (CLUSTER, [1, 2, 3, 1], [(*_centre_of(*CLUSTER[0]), 4)]),
+        # Reporters no longer known count as one.
+        (CLUSTER, [None, None, None, 1], []),
+        (CLUSTER, [None, None, 2, 1], [(*_centre_of(*CLUSTER[0]), 4)]),
     ],
-    ids=["none", "one", "two", "three", "four", "four-two-one", "six-four-two"],
+    ids=[
+        "none",
+        "one",
+        "two",
+        "three",
+        "four",
+        "four-two-one",
+        "six-four-two",
+        "three-from-one",
+        "four-from-two",
+        "four-from-three",
+        "unknown-as-one",
+        "unknown-and-two",
+    ],
 )
-def test_cells_of_fewer_than_three_reports_are_left_out(
-    places: list[tuple[float, float]], expected: list[tuple[float, float, int]]
+def test_cells_of_fewer_than_three_reports_or_reporters_are_left_out(
+    points: list[tuple[float, float]],
+    reporters: list[int | None] | None,
+    expected: list[tuple[float, float, int]],
 ) -> None:
     assert MINIMUM == 3
-    cells = aggregate(places)
+    cells = aggregate(_places(points, reporters))
     assert [(c.lat, c.lon, c.count) for c in cells] == expected
     shown = {(c.lat, c.lon) for c in cells}
     # A cell is shown at its grid centre, never at a report's own place.
-    assert not shown & set(places)
+    assert not shown & set(points)
     for cell in cells:
-        assert any(cell_key(cell.lat, cell.lon) == cell_key(*p) for p in places)
+        assert any(cell_key(cell.lat, cell.lon) == cell_key(*p) for p in points)
 
 
 def test_a_cells_centre_is_the_grids_not_the_reports() -> None:
-    (cell,) = aggregate([CLUSTER[0]] * 3)
+    (cell,) = aggregate(_places([CLUSTER[0]] * 3, None))
     assert cell == Cell(*_centre_of(*CLUSTER[0]), 3)
     assert abs(cell.lat - CLUSTER[0][0]) <= CELL_DEGREES / 2
     # The same cell whatever reports fall in it: the centre does not move towards them.
-    assert aggregate([CLUSTER[1]] * 3)[0] == Cell(cell.lat, cell.lon, 3)
+    assert aggregate(_places([CLUSTER[1]] * 3, None))[0] == Cell(cell.lat, cell.lon, 3)
 
 
 # ------------------------------------------------------------------ the page
+#: The residents' chat ids: CHAT_ID + n for the n-th report.
+CHAT_IDS = [CHAT_ID + n for n in range(len(CLUSTER) + len(PAIR) + 1)]
+
+
 async def seed(services: Services) -> None:
-    """Reports with distinctive text and places from one resident, and a published update."""
-    resident = await services.residents.touch(CHAT_ID, "sv")
+    """Reports with distinctive text and places (lighting: the cluster and the pair, each
+    from another resident; graffiti: the lone one; sight lines: three from one resident),
+    and a published update."""
     station = services.deployment.station("jakobsberg")
-    lone_and_others = [(p, "belysning") for p in CLUSTER + PAIR] + [(LONE, "klotter")]
-    for (lat, lon), category in lone_and_others:
+    reports = [(p, "belysning") for p in CLUSTER + PAIR] + [(LONE, "klotter")]
+    senders = [await services.residents.touch(chat_id, "sv") for chat_id in CHAT_IDS]
+    one = senders[0]
+    for ((lat, lon), category), resident in [
+        *zip(reports, senders, strict=True),
+        *(((p, "sikt"), one) for p in ONE_RESIDENT),
+    ]:
         await services.cases.create(
             NewCase(
                 station_id=station.id,
@@ -117,9 +166,11 @@ async def seed(services: Services) -> None:
 
 
 def assert_nothing_personal(text: str) -> None:
-    for secret in (SECRET, PLACE, str(CHAT_ID), STAFF_NAME, html.escape(STAFF_NAME)):
+    for secret in (SECRET, PLACE, STAFF_NAME, html.escape(STAFF_NAME)):
         assert secret not in text
-    for lat, lon in [LONE, *PAIR, *CLUSTER]:
+    for chat_id in CHAT_IDS:
+        assert str(chat_id) not in text
+    for lat, lon in [LONE, *PAIR, *CLUSTER, *ONE_RESIDENT]:
         assert f"{lat:.4f}" not in text
         assert f"{lon:.4f}" not in text
         assert str(lat) not in text
@@ -151,7 +202,7 @@ async def test_the_promise_page_shows_progress_and_counts_and_nothing_personal(
         for commitment in promise.commitments:
             assert html.escape(commitment.text, quote=False) in body
         assert t("sv", "commitment.in_progress") in body
-        assert t("sv", "web.public.percent", percent=Percent(50)) in body
+        assert f"<td>{written(Percent(50), 'sv')}</td>" in body
         assert UPDATE_TEXT in body
         # 6 lighting reports counted; the one graffiti report is "fewer than 3".
         label = running_deployment.category_label("belysning", "sv")
@@ -162,6 +213,11 @@ async def test_the_promise_page_shows_progress_and_counts_and_nothing_personal(
         lat, lon = _centre_of(*CLUSTER[0])
         assert f"<td>{lat:.4f}, {lon:.4f}</td><td>4</td>" in body
         assert "<td>2</td>" not in body
+        # Three sight-line reports: counted, but from one resident, so not on the map.
+        sight = running_deployment.category_label("sikt", "sv")
+        assert f"<td>{sight}</td><td>3</td>" in body
+        lat3, lon3 = _centre_of(*ONE_RESIDENT[0])
+        assert f"{lat3:.4f}, {lon3:.4f}" not in body
         # The bot: a link and a QR code.
         assert '<a href="https://t.me/trygg_test_bot">' in body
         qr = segno.make("https://t.me/trygg_test_bot", error="m")
@@ -214,6 +270,11 @@ async def test_an_unknown_promise_is_not_found(
         assert catalogs.text("en", "web.public.not_found") in await page.text()
         cells = await client.get("/lofte/no-such-promise/karta.json")
         assert cells.status == 404
+        # The bundled promises have ended: their outcome is shown.
+        promise = next(p for p in deployment.promises if p.id == PROMISE)
+        body = await (await client.get(f"/lofte/{PROMISE}")).text()
+        assert catalogs.text("sv", "web.public.ended", end=promise.end) in body
+        assert catalogs.text("sv", "promise.outcome", done=1, total=9) in body
 
 
 # ------------------------------------------------------------------ in a browser

@@ -1,9 +1,10 @@
 """The public map's rule: reports are shown only as counts in grid cells, never one by one.
 
 A report's place falls in a cell of a fixed grid (about 550 m a side in Sweden); a cell is
-shown at its centre with its count, and only when at least `MINIMUM` reports fall in it.
-Cells with fewer are left out, so no single report (or pair) can be picked out, and no
-report's own coordinates are ever shown: only the centre of its cell. Pure: no storage.
+shown at its centre with its count, and only when at least `MINIMUM` reports from at least
+`MINIMUM` residents fall in it. Cells with fewer are left out, so no single report (or pair),
+and no one resident's reports, can be picked out; no report's own coordinates are ever
+shown: only the centre of its cell. Pure: no storage.
 """
 
 from __future__ import annotations
@@ -49,11 +50,31 @@ def centre(key: tuple[int, int], size: float = CELL_DEGREES) -> tuple[float, flo
     return round((row + 0.5) * size, DECIMALS), round((column + 0.5) * width, DECIMALS)
 
 
+@dataclass(frozen=True)
+class Place:
+    """A report's place and who sent it (an opaque id; None when no longer known: all such
+    reports count as one resident's, to be safe)."""
+
+    lat: float
+    lon: float
+    reporter: int | None = None
+
+
 def aggregate(
-    places: Iterable[tuple[float, float]], size: float = CELL_DEGREES, minimum: int = MINIMUM
+    places: Iterable[Place], size: float = CELL_DEGREES, minimum: int = MINIMUM
 ) -> list[Cell]:
-    """The cells holding at least `minimum` of `places` (lat, lon), the most reports first
-    (then north to south, west to east); the other places are left out."""
-    counts = Counter(cell_key(lat, lon, size) for lat, lon in places)
-    cells = [Cell(*centre(key, size), count) for key, count in counts.items() if count >= minimum]
+    """The cells holding at least `minimum` of `places` from at least `minimum` reporters,
+    the most reports first (then north to south, west to east); the other places are left
+    out."""
+    counts: Counter[tuple[int, int]] = Counter()
+    reporters: dict[tuple[int, int], set[int | None]] = {}
+    for place in places:
+        key = cell_key(place.lat, place.lon, size)
+        counts[key] += 1
+        reporters.setdefault(key, set()).add(place.reporter)
+    cells = [
+        Cell(*centre(key, size), count)
+        for key, count in counts.items()
+        if count >= minimum and len(reporters[key]) >= minimum
+    ]
     return sorted(cells, key=lambda c: (-c.count, -c.lat, c.lon))

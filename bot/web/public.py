@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from bot.domain.promises import Localized, title_in
 from bot.domain.public_map import MINIMUM
-from bot.i18n import Percent
+from bot.i18n import Percent, written
 from bot.services.public import PublicPromises
 from bot.web.app import SERVICES, SETTINGS, message, render, translator
 
@@ -116,7 +116,7 @@ async def promise_page(request: web.Request) -> web.Response:
         page=page,
         shown=lambda value: shown(request, lang, value),
         minimum=MINIMUM,
-        percent=Percent,
+        percent=lambda value: written(Percent(value), lang),
         tile_url=settings.web_tile_url,
         tile_attribution=settings.web_tile_attribution,
         frame=_frame(request, lang),
