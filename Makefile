@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 STAMP := $(VENV)/.installed
 
-.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick interop browsers
+.PHONY: install run shell test lint typecheck pytest check-config clean bench bench-quick interop browsers screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ pytest: $(STAMP) browsers
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The screenshots in docs/img that docs/kommunpolis.md and docs/admin.md show, taken by the
+# browser test of issue 20's "Done when" (a local grey map, fixed data and dates).
+screenshots: $(STAMP) browsers
+	TRYGG_DOC_SCREENSHOTS=docs/img $(BIN)/pytest tests/test_web_done_when.py -q -p no:cacheprovider
 
 # Benchmarks (docs/benchmarks.md): the full run takes about 20 minutes and fails on any
 # missed target; to record it: make bench BENCH_ARGS="--out docs/benchmarks.md".
