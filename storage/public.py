@@ -3,8 +3,11 @@ and the updates published on commitments. Nothing about who reported or what the
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.domain.public_map import Place
 from storage.database import Database
@@ -21,6 +24,10 @@ class PublishedUpdate:
 
 def _marks(values: Collection[str]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
+
+
+def _places(rows: Sequence[aiosqlite.Row]) -> list[Place]:
+    return [Place(float(r["lat"]), float(r["lon"]), r["resident_id"]) for r in rows]
 
 
 class PublicRepository:
@@ -48,7 +55,8 @@ class PublicRepository:
             " AND lat IS NOT NULL AND lon IS NOT NULL",
             (*stations, start, end),
         )
-        return [Place(float(r["lat"]), float(r["lon"]), r["resident_id"]) for r in rows]
+        # Many thousands of rows: read into places in a worker thread, off the event loop.
+        return await asyncio.to_thread(_places, rows)
 
     async def updates(self, commitments: Collection[str], limit: int) -> list[PublishedUpdate]:
         """The latest `limit` updates published on `commitments`, the latest first."""

@@ -3,17 +3,24 @@ commitments with status and progress, the latest updates, "ni sa, vi gjorde" cou
 counts under three not shown exactly, a map of report cells of at least three reports (and
 the same cells as a list), the deployment's languages and a link and QR code to the bot.
 Nothing personal: reports are seeded with text, places and chat ids that must not appear in
-the page or its JSON."""
+the page or its JSON. The counts and cells are a weekly snapshot (reports received before
+this week's Monday), computed once a week per promise: so the tests seeding reports now move
+the web app's clock to next week before they look."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
+import sqlite3
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
+from babel.dates import format_date
 
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.domain.models import CaseKind, NewCase
@@ -29,7 +36,9 @@ from bot.domain.public_map import (
 from bot.emulator import Emulator
 from bot.i18n import Catalogs, Percent, written
 from bot.services import Services
+from bot.services.public import PublicPromises
 from bot.settings import Settings
+from bot.web.public import PUBLIC
 from tests.browser import axe_violations
 from tests.web import Clock, live_site, web_and_bot
 
@@ -49,6 +58,8 @@ PAIR = [(59.4512, 17.8612), (59.4513, 17.8613)]
 LONE = (59.4871234, 17.9054321)
 ONE_RESIDENT = [(59.4301, 17.8501), (59.43012, 17.85013), (59.43014, 17.85011)]
 UPDATE_TEXT = "Nya lampor sitter uppe vid gångtunneln"
+#: A week in the Clock's minutes: the snapshot then takes the reports seeded now.
+WEEK = 7 * 24 * 60
 
 
 # ------------------------------------------------------------------ the aggregation rule
@@ -127,11 +138,31 @@ def test_a_cells_centre_is_the_grids_not_the_reports() -> None:
 CHAT_IDS = [CHAT_ID + n for n in range(len(CLUSTER) + len(PAIR) + 1)]
 
 
+async def report(
+    services: Services, resident_id: int, category: str, lat: float, lon: float
+) -> None:
+    """One report at Jakobsberg, received now."""
+    station = services.deployment.station("jakobsberg")
+    await services.cases.create(
+        NewCase(
+            station_id=station.id,
+            station_code=station.code,
+            kind=CaseKind.REPORT,
+            description=SECRET,
+            resident_id=resident_id,
+            category=category,
+            place_text=PLACE,
+            lat=lat,
+            lon=lon,
+            language="sv",
+        )
+    )
+
+
 async def seed(services: Services) -> None:
     """Reports with distinctive text and places (lighting: the cluster and the pair, each
     from another resident; graffiti: the lone one; sight lines: three from one resident),
     and a published update."""
-    station = services.deployment.station("jakobsberg")
     reports = [(p, "belysning") for p in CLUSTER + PAIR] + [(LONE, "klotter")]
     senders = [await services.residents.touch(chat_id, "sv") for chat_id in CHAT_IDS]
     one = senders[0]
@@ -139,20 +170,7 @@ async def seed(services: Services) -> None:
         *zip(reports, senders, strict=True),
         *(((p, "sikt"), one) for p in ONE_RESIDENT),
     ]:
-        await services.cases.create(
-            NewCase(
-                station_id=station.id,
-                station_code=station.code,
-                kind=CaseKind.REPORT,
-                description=SECRET,
-                resident_id=resident.id,
-                category=category,
-                place_text=PLACE,
-                lat=lat,
-                lon=lon,
-                language="sv",
-            )
-        )
+        await report(services, resident.id, category, lat, lon)
     await services.promises.publish(
         "jkb-trygghetsbesiktning",
         CommitmentStatus.IN_PROGRESS,
@@ -181,8 +199,10 @@ async def test_the_promise_page_shows_progress_and_counts_and_nothing_personal(
     emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
 ) -> None:
     settings = bot_settings.model_copy(update={"bot_username": "@trygg_test_bot"})
-    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, services):
+    clock = Clock()
+    async with web_and_bot(emulator, settings, running_deployment, clock) as (client, services):
         await seed(services)
+        clock.advance(WEEK)  # the reports seeded now count in next week's snapshot
         promise = next(p for p in running_deployment.promises if p.id == PROMISE)
 
         listed = await client.get("/lofte")
@@ -277,6 +297,134 @@ async def test_an_unknown_promise_is_not_found(
         assert catalogs.text("sv", "promise.outcome", done=1, total=9) in body
 
 
+# ------------------------------------------------------------------ the weekly snapshot
+def backdate(settings: Settings, days: int) -> None:
+    """Move every report's received time `days` back, as if sent then."""
+    with sqlite3.connect(settings.database) as conn:
+        for case_id, created in conn.execute("SELECT id, created_at FROM cases").fetchall():
+            then = dt.datetime.fromisoformat(created) - dt.timedelta(days=days)
+            conn.execute(
+                "UPDATE cases SET created_at = ? WHERE id = ?",
+                (then.isoformat(timespec="seconds"), case_id),
+            )
+
+
+def lighting_and_cell(body: str, deployment: Deployment, lighting: int, cell: int) -> bool:
+    label = deployment.category_label("belysning", "sv")
+    lat, lon = _centre_of(*CLUSTER[0])
+    return (
+        f"<td>{label}</td><td>{lighting}</td>" in body
+        and f"<td>{lat:.4f}, {lon:.4f}</td><td>{cell}</td>" in body
+    )
+
+
+async def test_a_report_made_now_changes_nothing_until_next_week(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> None:
+    clock = Clock()
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        await seed(services)
+        backdate(bot_settings, 14)  # received two weeks ago: in this week's snapshot
+        page, cells = f"/lofte/{PROMISE}", f"/lofte/{PROMISE}/karta.json"
+        before = await (await client.get(page)).text()
+        assert lighting_and_cell(before, running_deployment, lighting=6, cell=4)
+        assert [c["count"] for c in (await (await client.get(cells)).json())["cells"]] == [4]
+
+        # Someone new reports lighting in the cluster's cell: the page and the map stay.
+        resident = await services.residents.touch(CHAT_ID + 100, "sv")
+        await report(services, resident.id, "belysning", *CLUSTER[0])
+        after = await (await client.get(page)).text()
+        assert after == before
+        assert [c["count"] for c in (await (await client.get(cells)).json())["cells"]] == [4]
+
+        # Next week's snapshot takes it.
+        clock.advance(WEEK)
+        later = await (await client.get(page)).text()
+        assert lighting_and_cell(later, running_deployment, lighting=7, cell=5)
+        assert [c["count"] for c in (await (await client.get(cells)).json())["cells"]] == [5]
+
+
+def monday_after(clock: Clock, deployment: Deployment) -> tuple[dt.date, dt.datetime]:
+    """The next Monday after the clock's time in the deployment's time zone, and its
+    00:00 there in UTC."""
+    zone = ZoneInfo(deployment.deployment.timezone)
+    today = clock.now.astimezone(zone).date()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    return monday, dt.datetime.combine(monday, dt.time(), zone).astimezone(dt.UTC)
+
+
+async def test_a_report_before_the_cut_off_counts_and_the_page_says_the_cut_off(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    clock = Clock()
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        await seed(services)
+        day, monday = monday_after(clock, running_deployment)
+        sunday = day - dt.timedelta(days=1)
+        # A second before the week ends, this week's reports are not yet counted ...
+        clock.now = monday - dt.timedelta(seconds=1)
+        body = await (await client.get(f"/lofte/{PROMISE}")).text()
+        assert catalogs.text("sv", "web.public.no_reports") in body
+        assert catalogs.text("sv", "web.public.no_cells", minimum=MINIMUM) in body
+        assert (await (await client.get(f"/lofte/{PROMISE}/karta.json")).json())["cells"] == []
+        last_week = format_date(sunday - dt.timedelta(days=7), "full", locale="sv")
+        assert catalogs.text("sv", "web.public.snapshot", date=last_week) in body
+        # ... and from Monday 00:00 they are, with the Sunday before as the cut-off.
+        clock.now = monday
+        for lang in ("sv", "en", "fi", "ar"):
+            body = await (await client.get(f"/lofte/{PROMISE}?lang={lang}")).text()
+            through = format_date(sunday, "full", locale=lang)
+            assert catalogs.text(lang, "web.public.snapshot", date=through) in body
+        body = await (await client.get(f"/lofte/{PROMISE}")).text()
+        assert lighting_and_cell(body, running_deployment, lighting=6, cell=4)
+        assert "söndag" in catalogs.text(
+            "sv", "web.public.snapshot", date=format_date(sunday, "full", locale="sv")
+        )
+
+
+async def test_the_snapshot_is_computed_once_a_week_off_the_event_loop(
+    emulator: Emulator,
+    bot_settings: Settings,
+    running_deployment: Deployment,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[threading.Thread] = []
+
+    def recorded(places: list[Place]) -> list[Cell]:
+        threads.append(threading.current_thread())
+        return aggregate(places)
+
+    monkeypatch.setattr("bot.services.public.aggregate", recorded)
+    clock = Clock()
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        assert client.app is not None
+        public: PublicPromises = client.app[PUBLIC]
+        calls: list[str] = []
+        places, counts = public.repository.report_places, public.repository.reports_by_category
+
+        async def counted_places(*args: object) -> list[Place]:
+            calls.append("places")
+            return await places(*args)  # type: ignore[arg-type]
+
+        async def counted_counts(*args: object) -> dict[str, int]:
+            calls.append("counts")
+            return await counts(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(public.repository, "report_places", counted_places)
+        monkeypatch.setattr(public.repository, "reports_by_category", counted_counts)
+        await seed(services)
+        for _ in range(2):
+            assert (await client.get(f"/lofte/{PROMISE}")).status == 200
+            assert (await client.get(f"/lofte/{PROMISE}/karta.json")).status == 200
+        assert calls == ["counts", "places"]
+        clock.advance(WEEK)
+        for _ in range(2):
+            assert (await client.get(f"/lofte/{PROMISE}")).status == 200
+        assert calls == ["counts", "places"] * 2
+        assert len(threads) == 2
+        assert threading.main_thread() not in threads
+
+
 # ------------------------------------------------------------------ in a browser
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_public_page_in_a_browser_has_a_map_of_cells(
@@ -290,6 +438,7 @@ async def test_the_public_page_in_a_browser_has_a_map_of_cells(
         web_tile_url="/static/no-tiles/{z}/{x}/{y}.png",
     ) as site:
         await seed(site.services)
+        site.clock.advance(WEEK)
         for lang in ("sv", "ar"):
             await page.set_viewport_size({"width": 390, "height": 844})
             await page.goto(f"{site.url}/lofte/{PROMISE}?lang={lang}")

@@ -5,11 +5,19 @@ updates staff published to followers) and aggregated counts of reports: counts u
 are not shown exactly (bot.domain.promises.small_count, as in the monthly digest), and places
 only as grid cells of at least three reports (bot.domain.public_map). Never who reported,
 what they wrote, or where exactly.
+
+The counts and cells are a weekly snapshot, not live: they take only reports received before
+this week began (Monday 00:00 in the deployment's time zone), so loading the page before and
+after someone reports shows nothing of their report. A snapshot is computed once a week per
+promise (kept in memory, one per promise) and its aggregation runs off the event loop. The
+commitments' status and the published updates stay live (staff publish them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -33,6 +41,17 @@ from storage.public import PublicRepository
 
 #: How many of the latest updates the page shows.
 LATEST_UPDATES = 5
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week: the snapshot counts reports received before it."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,16 @@ class CategoryCount:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A promise's reports up to and including `through` (None: its period had not begun):
+    counts by category ('idea' for ideas) and the map's cells."""
+
+    through: dt.date | None
+    counts: dict[str, int]
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
 class PromisePage:
     promise: Promise
     title: Localized
@@ -75,21 +104,38 @@ class PromisePage:
     said: list[CategoryCount]
     published: int
     cells: list[Cell]
+    through: dt.date | None
 
 
 class PublicPromises:
     """The deployment's promises for the public page, read through `Updates` and a read-only
-    repository of aggregated counts."""
+    repository of aggregated counts; `clock` gives the time (tests pass their own)."""
 
-    def __init__(self, deployment: Deployment, updates: Updates, repository: PublicRepository):
+    def __init__(
+        self,
+        deployment: Deployment,
+        updates: Updates,
+        repository: PublicRepository,
+        clock: Clock = system_clock,
+    ):
         self.deployment = deployment
         self.updates = updates
         self.repository = repository
         self.zone = ZoneInfo(deployment.deployment.timezone)
+        self._clock = clock
+        #: {promise id: (the week's Monday, its snapshot)}: one entry per promise.
+        self._snapshots: dict[str, tuple[dt.date, Snapshot]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
-    def of(cls, deployment: Deployment, updates: Updates, db: Database) -> PublicPromises:
-        return cls(deployment, updates, PublicRepository(db))
+    def of(
+        cls, deployment: Deployment, updates: Updates, db: Database, clock: Clock = system_clock
+    ) -> PublicPromises:
+        return cls(deployment, updates, PublicRepository(db), clock)
+
+    def today(self) -> dt.date:
+        """Today in the deployment's time zone, by the clock."""
+        return self._clock().astimezone(self.zone).date()
 
     def promises(self) -> list[Promise]:
         return list(self.deployment.promises)
@@ -97,24 +143,44 @@ class PublicPromises:
     def promise(self, promise_id: str) -> Promise | None:
         return next((p for p in self.deployment.promises if p.id == promise_id), None)
 
-    def _period(self, promise: Promise) -> tuple[str, str]:
-        """The promise's period so far as stored times: local midnights in UTC, ISO."""
-        tomorrow = self.updates.today() + dt.timedelta(days=1)
-        end = min(promise.end + dt.timedelta(days=1), tomorrow)
-        return self._utc(promise.start), self._utc(end)
+    def _period(self, promise: Promise, monday: dt.date) -> tuple[dt.date, dt.date]:
+        """The snapshot's days [start, end): the promise's period up to `monday`."""
+        return promise.start, min(promise.end + dt.timedelta(days=1), monday)
 
     def _utc(self, day: dt.date) -> str:
         local = dt.datetime.combine(day, dt.time(), self.zone)
         return local.astimezone(dt.UTC).isoformat(timespec="seconds")
 
+    async def snapshot(self, promise: Promise) -> Snapshot:
+        """This week's snapshot of the promise's reports: computed on the first request of
+        the week, then kept (one per promise)."""
+        monday = week_start(self.today())
+        lock = self._locks.setdefault(promise.id, asyncio.Lock())
+        async with lock:
+            kept = self._snapshots.get(promise.id)
+            if kept is None or kept[0] != monday:
+                kept = (monday, await self._compute(promise, monday))
+                self._snapshots[promise.id] = kept
+            return kept[1]
+
+    async def _compute(self, promise: Promise, monday: dt.date) -> Snapshot:
+        first, end = self._period(promise, monday)
+        if end <= first:
+            return Snapshot(None, {}, [])
+        start, stop = self._utc(first), self._utc(end)
+        counts = await self.repository.reports_by_category(promise.stations, start, stop)
+        places = await self.repository.report_places(promise.stations, start, stop)
+        # Many thousands of places: grouped in a worker thread, not on the event loop.
+        cells = await asyncio.to_thread(aggregate, places)
+        return Snapshot(end - dt.timedelta(days=1), counts, cells)
+
     async def cells(self, promise: Promise) -> list[Cell]:
-        """The map's cells: reports at the promise's stations during it, at least three a
-        cell."""
-        start, end = self._period(promise)
-        return aggregate(await self.repository.report_places(promise.stations, start, end))
+        """The map's cells: reports at the promise's stations during it up to this week, at
+        least three a cell."""
+        return (await self.snapshot(promise)).cells
 
     async def page(self, promise: Promise, lang: str) -> PromisePage:
-        today = self.updates.today()
+        today = self.today()
         states, _ = await self.updates.progress()
         commitments = [
             CommitmentView(
@@ -134,14 +200,13 @@ class PublicPromises:
             )
             for u in await self.repository.updates(list(by_id), LATEST_UPDATES)
         ]
-        start, end = self._period(promise)
-        counts = await self.repository.reports_by_category(promise.stations, start, end)
+        snapshot = await self.snapshot(promise)
         said = [
             CategoryCount(
                 None if category == "idea" else self._category(category, lang),
                 small_count(count),
             )
-            for category, count in sorted(counts.items())
+            for category, count in sorted(snapshot.counts.items())
         ]
         actors = {a.id: a.name for a in self.deployment.actors}
         done, total = outcome(promise, states)
@@ -160,7 +225,8 @@ class PublicPromises:
             updates=updates,
             said=said,
             published=await self.repository.update_count(list(by_id)),
-            cells=await self.cells(promise),
+            cells=snapshot.cells,
+            through=snapshot.through,
         )
 
     def _category(self, category_id: str, lang: str) -> str:

@@ -8,15 +8,18 @@ languages, else the deployment's default."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import segno
 from aiohttp import web
+from babel.dates import format_date
 from markupsafe import Markup, escape
 
 from bot.domain.promises import Localized, title_in
 from bot.domain.public_map import MINIMUM
 from bot.i18n import Percent, written
 from bot.services.public import PublicPromises
-from bot.web.app import SERVICES, SETTINGS, message, render, translator
+from bot.web.app import CLOCK, SERVICES, SETTINGS, message, render, translator
 
 PUBLIC = web.AppKey("public", PublicPromises)
 
@@ -53,6 +56,12 @@ def shown(request: web.Request, lang: str, value: Localized) -> Markup:
     if value.swedish:
         return translator(request.app[SERVICES], lang)("promise.in_swedish", text=value.text)
     return escape(value.text)
+
+
+def _through(day: dt.date | None, lang: str) -> str | None:
+    """The snapshot's last day with its weekday, as written in `lang` ('söndag 29 november
+    2026'); None when there is no snapshot yet."""
+    return None if day is None else format_date(day, "full", locale=lang)
 
 
 def _switches(request: web.Request, lang: str) -> list[tuple[str, str, str, bool]]:
@@ -114,6 +123,7 @@ async def promise_page(request: web.Request) -> web.Response:
         lang=lang,
         title=shown(request, lang, page.title),
         page=page,
+        through=_through(page.through, lang),
         shown=lambda value: shown(request, lang, value),
         minimum=MINIMUM,
         percent=lambda value: written(Percent(value), lang),
@@ -144,7 +154,7 @@ async def promise_cells(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     services = app[SERVICES]
-    app[PUBLIC] = PublicPromises.of(services.deployment, services.updates, services.db)
+    app[PUBLIC] = PublicPromises.of(services.deployment, services.updates, services.db, app[CLOCK])
     app.router.add_get("/lofte", promise_list)
     app.router.add_get("/lofte/{promise_id}", promise_page)
     app.router.add_get("/lofte/{promise_id}/karta.json", promise_cells)
