@@ -78,16 +78,19 @@ class WebRepository:
                 (session_hash, staff_id, now, now),
             )
 
-    async def touch_session(self, session_hash: str, now: str, idle_since: str) -> int | None:
+    async def touch_session(
+        self, session_hash: str, now: str, idle_since: str, born_since: str
+    ) -> int | None:
         """A live session's staff id, its last request now: None when it ended, was idle
-        since before `idle_since`, or its staff member no longer has access."""
+        since before `idle_since`, was created before `born_since` (too old however busy),
+        or its staff member no longer has access."""
         async with (
             self._db.transaction() as conn,
             conn.execute(
                 "UPDATE web_sessions SET last_seen = ? WHERE session_hash = ?"
-                " AND ended_at IS NULL AND last_seen > ?"
+                " AND ended_at IS NULL AND last_seen > ? AND created_at > ?"
                 " AND staff_id IN (SELECT id FROM staff WHERE active = 1) RETURNING staff_id",
-                (now, session_hash, idle_since),
+                (now, session_hash, idle_since, born_since),
             ) as cur,
         ):
             rows = list(await cur.fetchall())

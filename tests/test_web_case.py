@@ -17,7 +17,9 @@ from bot.domain.deployment import Deployment
 from bot.emulator import Emulator
 from bot.emulator.models import Message
 from bot.i18n import Catalogs
+from bot.services.case_view import Said
 from bot.settings import Settings
+from bot.web.case import SAID_LIMIT, Lines
 from tests.browser import axe_violations
 from tests.people import Person, db_rows
 from tests.test_desk import report
@@ -153,6 +155,29 @@ async def test_acknowledge_on_the_web_tells_the_resident_as_the_button_does(
         redrawn = world.received(POLIS_JKB)
         status = catalogs.text("sv", "status.in_progress")
         assert any(m.id == telegram_card.id and status in m.text for m in redrawn)
+
+
+def test_the_lines_to_show_once_are_bounded() -> None:
+    """Review finding: the lines waiting to be shown once were a dict that only grew (one
+    per session that acted and never came back). Now at most SAID_LIMIT (1000) wait, the
+    oldest dropped, each kept by the session id's digest and given once for its case."""
+    lines = Lines()
+    assert lines.limit == SAID_LIMIT == 1000
+    done = Said("desk.done", {"reference": "JKB-0001"}, ok=True)
+    for n in range(1500):
+        lines.put(f"session-{n}", "JKB-0001", done)
+        assert len(lines) == min(n + 1, 1000)
+    assert lines.take("session-0", "JKB-0001") is None  # the oldest went first
+    assert lines.take("session-499", "JKB-0001") is None
+    assert lines.take("session-1499", "JKB-0002") is None  # another case: not its line
+    assert lines.take("session-1499", "JKB-0001") == done
+    assert lines.take("session-1499", "JKB-0001") is None  # once
+    assert len(lines) == 999
+    lines.put("session-500", "JKB-0003", done)  # a new line replaces the session's old one
+    assert len(lines) == 999
+    assert lines.take("session-500", "JKB-0001") is None
+    assert lines.take("session-500", "JKB-0003") == done
+    assert not any("session-" in key for key in vars(lines)["_held"])  # digests only
 
 
 async def post(client: Client, csrf: str, reference: str, **fields: str) -> tuple[int, str]:

@@ -205,6 +205,44 @@ async def test_filters_narrow_the_cases_and_bad_values_get_one_message(
         assert json.loads(await (await client.get("/karta.json")).text())["error"]
 
 
+async def test_dates_outside_the_calendar_get_the_one_message_not_a_crash(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Review finding: a date at the calendar's ends made the period's arithmetic (the day
+    after `to`, year 1 in Stockholm time to UTC) raise and the page answer 500 (the JSON in
+    HTML). Any date before 2000 or over a year ahead, and a page number of thousands of
+    digits, is a bad value like any other: the page and the map's data say the one line."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, services):
+        refs = await three_cases(services)
+        await signed_in(client, emulator, POLIS_ALS, catalogs)
+        problem = catalogs.text("sv", "web.dashboard.bad_filter")
+        local = clock.now.astimezone(ZoneInfo(deployment.deployment.timezone)).date()
+        for query in (
+            "to=9999-12-31",
+            "from=0001-01-01",
+            "from=0001-01-01&to=0001-01-01",
+            "from=1999-12-31",
+            f"to={local + dt.timedelta(days=400)}",
+            "page=" + "9" * 5000,
+        ):
+            page = await client.get(f"/?{query}")
+            assert page.status == 400, query
+            body = await page.text()
+            assert problem in body, query
+            assert references(body, refs) == set(), query
+            data = await client.get(f"/karta.json?{query}")
+            assert data.status == 400, query
+            assert await data.json() == {"error": problem}, query
+        # The ends of the range still work.
+        fine = {"from": "2000-01-01", "to": (local + dt.timedelta(days=365)).isoformat()}
+        page = await client.get("/", params=fine)
+        assert page.status == 200
+        assert references(await page.text(), refs) == {"alingsas"}
+        assert (await client.get("/karta.json", params=fine)).status == 200
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_map_shows_the_officers_cases_in_a_browser(
     page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs

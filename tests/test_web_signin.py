@@ -1,8 +1,9 @@
 """Issue 20, items 1 and 2: the web pages and password-less sign-in. A staff member sends
 /webb to the bot (the real Application against the emulator) and gets a one-time link; the
 link opens a session in the web app (the real aiohttp Application, through aiohttp's test
-client). Forged, replayed and expired links, a missing or wrong CSRF token, a revoked member
-and an idle session are refused. Time is a clock the test moves, never a sleep."""
+client). Forged, replayed and expired links, a missing or wrong CSRF token, a revoked member,
+an idle session and one older than 12 hours are refused. Time is a clock the test moves, never
+a sleep."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 import sqlite3
 
 from bot.domain.deployment import Deployment
-from bot.domain.web import LINKS_PER_WINDOW, digest, stamp
+from bot.domain.web import LINKS_PER_WINDOW, SESSION_MAX_AGE, digest, stamp
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.settings import Settings
@@ -141,6 +142,28 @@ async def test_inactivity_ends_the_session(
         idle = await client.get("/")
         assert idle.status == 401
         assert OFFICER_NAME not in await idle.text()
+
+
+async def test_a_busy_session_still_ends_12_hours_after_signing_in(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Review finding: a session used at least every 30 minutes never ended. It ends
+    SESSION_MAX_AGE (12 hours) after signing in, however busy."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    officer = staff_person(emulator, POLIS_JKB, catalogs)
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, _):
+        await sign_in(client, await link_from_bot(officer))
+        signed_in_at = clock.now
+        assert dt.timedelta(hours=12) == SESSION_MAX_AGE
+        while clock.now + dt.timedelta(minutes=29) < signed_in_at + SESSION_MAX_AGE:
+            clock.advance(29)  # never idle
+            assert (await client.get("/")).status == 200, clock.now - signed_in_at
+        assert clock.now - signed_in_at == dt.timedelta(minutes=24 * 29)
+        clock.advance(29)  # 12 h 5 min after signing in
+        old = await client.get("/")
+        assert old.status == 401
+        assert OFFICER_NAME not in await old.text()
 
 
 async def test_a_revoked_member_is_signed_out_on_the_next_request(

@@ -25,6 +25,10 @@ DEFAULT_DAYS = 90
 CLIP = 120
 #: The highest page number a form may ask for (a bigger one is a bad value).
 MAX_PAGE = 10_000
+#: The dates a form may give: from EARLIEST to a year after today (others are bad values,
+#: so no date arithmetic or time zone conversion ever leaves the calendar).
+EARLIEST = dt.date(2000, 1, 1)
+LATEST_AHEAD = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,17 @@ def parse_filters(
     category = _choice(form.get("category"), categories)
     status = _choice(form.get("status"), {s.value for s in Status})
     first, last = default_period(today)
-    since = _date(form.get("from")) or first
-    until = _date(form.get("to")) or last
+    since = _date(form.get("from"), today) or first
+    until = _date(form.get("to"), today) or last
     if since > until:
         raise BadFilter("from after to")
     page_text = (form.get("page") or "1").strip()
-    if not page_text.isascii() or not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+    if (
+        not page_text.isascii()
+        or not page_text.isdigit()
+        or len(page_text) > len(str(MAX_PAGE))  # int() of thousands of digits raises
+        or not 1 <= int(page_text) <= MAX_PAGE
+    ):
         raise BadFilter("page")
     return Filters(station, category, status, since, until, int(page_text))
 
@@ -105,14 +114,19 @@ def _choice(value: str | None, allowed: Collection[str]) -> str | None:
     return value
 
 
-def _date(value: str | None) -> dt.date | None:
+def _date(value: str | None, today: dt.date) -> dt.date | None:
+    """A form's date, None when empty; BadFilter when not a date from EARLIEST to a year
+    after `today`."""
     value = (value or "").strip()
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise BadFilter("date") from None
+    if not EARLIEST <= day <= today + LATEST_AHEAD:
+        raise BadFilter("date")
+    return day
 
 
 def clip(text: str, limit: int = CLIP) -> str:

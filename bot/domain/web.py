@@ -2,11 +2,12 @@
 
 A link is a random token handed out once by `/webb`; only its SHA-256 is stored, it is valid
 for `LINK_LIFETIME` and used at most once. A session is another random token in a cookie,
-stored hashed too, that ends after `IDLE_LIMIT` without a request, on sign-out, on signing in
-again in the same browser, or when the staff member's access ends (their unused links end
-then too). A member gets at most `LINKS_PER_WINDOW` links per `LINK_WINDOW`; a new link voids
-their earlier unused ones. The CSRF token of a session's forms is derived from the session
-id, so it is bound to the session and needs no storage of its own.
+stored hashed too, that ends after `IDLE_LIMIT` without a request, `SESSION_MAX_AGE` after
+signing in however busy it was, on sign-out, on signing in again in the same browser, or when
+the staff member's access ends (their unused links end then too). A member gets at most
+`LINKS_PER_WINDOW` links per `LINK_WINDOW`; a new link voids their earlier unused ones. The
+CSRF token of a session's forms is derived from the session id, so it is bound to the session
+and needs no storage of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 LINK_LIFETIME = dt.timedelta(minutes=10)
 IDLE_LIMIT = dt.timedelta(minutes=30)
+SESSION_MAX_AGE = dt.timedelta(hours=12)
 COOKIE = "trygg_session"
 LINKS_PER_WINDOW = 5
 LINK_WINDOW = dt.timedelta(hours=1)

@@ -111,12 +111,16 @@ class WebSignIn:
 
     async def session(self, session_id: str | None) -> Staff | None:
         """The staff member of a live session, which this request keeps alive; None when
-        there is none, it ended, was idle too long or their access has ended."""
+        there is none, it ended, was idle too long, is older than SESSION_MAX_AGE or their
+        access has ended."""
         if not session_id:
             return None
         now = self._clock()
         staff_id = await self._repo.touch_session(
-            rules.digest(session_id), rules.stamp(now), rules.stamp(now - rules.IDLE_LIMIT)
+            rules.digest(session_id),
+            rules.stamp(now),
+            rules.stamp(now - rules.IDLE_LIMIT),
+            rules.stamp(now - rules.SESSION_MAX_AGE),
         )
         member = await self._staff.get(staff_id) if staff_id is not None else None
         return member if member is not None and member.active else None

@@ -9,9 +9,12 @@ line. A case the member may not open, a forged reference or action: the unknown-
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from aiohttp import web
 
 from bot.domain.models import NotFound
+from bot.domain.web import digest
 from bot.services import case_view
 from bot.services.case_view import Said
 from bot.services.desk import Desk, Refused
@@ -28,8 +31,39 @@ from bot.web.app import (
     translator,
 )
 
-#: The line to show once on a member's next view of the page: session id -> (reference, line).
-SAID: web.AppKey[dict[str, tuple[str, Said]]] = web.AppKey("case_said")
+#: At most this many lines wait to be shown (the oldest goes first; its page just shows none).
+SAID_LIMIT = 1000
+
+
+class Lines:
+    """The line to show once on a member's next view of a case page, per session (kept by
+    the session id's digest, not the id), at most `limit` of them: the oldest is dropped."""
+
+    def __init__(self, limit: int = SAID_LIMIT) -> None:
+        self.limit = limit
+        self._held: OrderedDict[str, tuple[str, Said]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def put(self, session_id: str, reference: str, said: Said) -> None:
+        key = digest(session_id)
+        self._held.pop(key, None)
+        self._held[key] = (reference, said)
+        while len(self._held) > self.limit:
+            self._held.popitem(last=False)
+
+    def take(self, session_id: str, reference: str) -> Said | None:
+        """The session's line for this case, once; None when there is none for it."""
+        key = digest(session_id)
+        held = self._held.get(key)
+        if held is None or held[0] != reference:
+            return None
+        del self._held[key]
+        return held[1]
+
+
+SAID = web.AppKey("case_said", Lines)
 
 
 def not_found(request: web.Request, signed: Signed) -> web.Response:
@@ -66,11 +100,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     signed = await signed_in(request)
     if signed is None:
         return signed_out(request)
-    reference = request.match_info["reference"]
-    said = None
-    held = request.app[SAID].get(signed.session_id)
-    if held is not None and held[0] == reference:
-        said = request.app[SAID].pop(signed.session_id)[1]
+    said = request.app[SAID].take(signed.session_id, request.match_info["reference"])
     return await _show(request, signed, said)
 
 
@@ -90,7 +120,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     if not said.ok:
         kept = {"note": fields.get("note", ""), "action": fields.get("action", "")}
         return await _show(request, signed, said, 409, **kept)
-    request.app[SAID][signed.session_id] = (reference, said)
+    request.app[SAID].put(signed.session_id, reference, said)
     return web.Response(status=303, headers={"Location": f"/arende/{reference}"})
 
 
@@ -113,7 +143,7 @@ async def photo(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app[SAID] = {}
+    app[SAID] = Lines()
     app.router.add_get("/arende/{reference}", show)
     app.router.add_get("/arende/{reference}/foto/{number}", photo)
     app.router.add_post("/arende/{reference}", act)
