@@ -5,6 +5,7 @@ allows from the case's status, so a closed case offers reopen and nothing that w
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -136,6 +137,49 @@ def test_the_card_names_the_linked_commitment_in_the_desks_language(
     assert cards.text(linked).endswith("\nLinked to the promise: Yearly walk")
     gone = case_in(Status.NEW, commitment="removed-from-the-file")
     assert cards.text(gone).endswith("\nLinked to the promise: removed-from-the-file")
+
+
+def shown_lines(cards: Cards, case: Case) -> list[str]:
+    """The card's lines as Telegram shows them, without the RTL isolates."""
+    return cards.shown_text(case).replace("\u2068", "").replace("\u2069", "").splitlines()
+
+
+@pytest.mark.parametrize(
+    ("desk", "place", "when"),
+    [
+        ("sv", "Plats", "När"),
+        ("en", "Place", "When"),
+        ("fi", "Paikka", "Milloin"),
+        ("ar", "المكان", "الوقت"),
+    ],
+)
+def test_an_ideas_card_has_no_report_filler_lines(
+    desk: str, place: str, when: str, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Newcomer review: an idea's card showed a report's filler lines ("–", "Plats: –",
+    "När: –"); an idea has no category, place or time. A report's card keeps them."""
+    cards = Cards(deployment, catalogs)
+    cards.lang = desk
+    idea = replace(
+        case_in(Status.NEW, "sv"),
+        reference="JKB-0002",
+        kind=CaseKind.IDEA,
+        category=None,
+        place_text=None,
+        description="Fler bänkar vid perrongen.",
+    )
+    lines = shown_lines(cards, idea)
+    assert not [line for line in lines if line.startswith((place, when)) or line == "–"], lines
+    assert lines[0] == f"{catalogs.text(desk, 'kind.idea')} JKB-0002 · Jakobsberg"
+    assert lines[1].endswith(f": {cards.language_name('sv')}")
+    assert "Fler bänkar vid perrongen." in lines
+    # A report's card is as before: its category, its place, a "–" for the times it has none.
+    report = shown_lines(cards, case_in(Status.NEW, "sv"))
+    assert report[1] == deployment.category_label("belysning", desk)
+    assert f"{place}: Trappan" in report
+    assert f"{when}: –" in report
+    # Given a place (an idea from elsewhere may have one), the idea's card shows it.
+    assert f"{place}: Torget" in shown_lines(cards, replace(idea, place_text="Torget"))
 
 
 # ---------------------------------------------------------------------- through the bot

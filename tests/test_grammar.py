@@ -44,6 +44,8 @@ NUMBERS = {
 NOT_COUNTED = {
     ("desk.card", "photos"): "'Foton: 3': a label and its number",
     ("desk.card", "supporters"): "'Håller med: 3': a label and its number",
+    ("desk.idea_card", "photos"): "'Foton: 3': a label and its number",
+    ("desk.idea_card", "supporters"): "'Håller med: 3': a label and its number",
     ("desk.list_title", "total"): "'Öppna ärenden (3)': the heading's noun is plural anyway",
     ("stats.station", "total"): "'Jakobsberg: 4': a label and its number",
     ("stats.category", "total"): "'• Belysning: 2 (…)': a label and its number",

@@ -170,6 +170,42 @@ async def test_report_and_idea_in_other_languages(
     ]
 
 
+@pytest.mark.parametrize("lang", ["sv", "ar"])
+@pytest.mark.parametrize("partner", [False, True], ids=["police-only", "with-partner"])
+async def test_the_confirmation_names_only_who_receives_the_report(
+    live_bot: Emulator, catalogs: Catalogs, lang: str, partner: bool
+) -> None:
+    """Newcomer review: with no partner receiving it, the confirmation named the station as if
+    it were a recipient ("Den går nu till kommunpolisen och Jakobsberg."). Now it names the
+    kommunpolis alone ("Annat" is routed to no partner); a lighting report reaching the kommun
+    (its staff member opened the bot) names both."""
+    live_bot.world.user(KOMMUN_JKB, "Trygghetssamordnare").started = True
+    person = Person(live_bot.world, ALICE, catalogs, lang=lang)
+    category = {
+        ("sv", True): "Belysning",
+        ("ar", True): "الإضاءة",
+        ("sv", False): "Annat",
+        ("ar", False): "أخرى",
+    }[lang, partner]
+    text = await file_report(person, category=category, description="Dark stairs, no lamps.")
+    assert "JKB-0001" in text
+    assert "Jakobsberg" not in text  # the station is no recipient
+    police_only = {
+        "sv": "Den går nu till kommunpolisen. Du får besked här när något händer, och du hittar "
+        "den under Mina ärenden.",
+        "ar": "يصل الآن إلى شرطي البلدية. ستصلك أخبار هنا عندما يحدث شيء، وستجده تحت «بلاغاتي».",
+    }[lang]
+    lines = text.replace(FSI, "").replace(PDI, "").splitlines()
+    if partner:
+        sv_line = "Den går nu till kommunpolisen och Järfälla kommun."
+        ar_line = "يصل الآن إلى شرطي البلدية وJärfälla kommun."
+        assert any(line.startswith(sv_line if lang == "sv" else ar_line) for line in lines), text
+        assert police_only not in lines
+    else:
+        assert police_only in lines, text
+        assert "Järfälla kommun" not in text
+
+
 # ---------------------------------------------------------------------- stations
 async def test_station_by_location_confirmed_and_too_far(
     live_bot: Emulator, catalogs: Catalogs

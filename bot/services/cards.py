@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import callbacks
 from bot.domain.deployment import Commitment, Deployment
 from bot.domain.lifecycle import Action, Status, allowed
-from bot.domain.models import Case, Staff
+from bot.domain.models import Case, CaseKind, Staff
 from bot.domain.promises import commitment_in, linkable, today_in
 from bot.domain.staff_language import staff_language
 from bot.domain.text import one_line, paragraphs
@@ -88,7 +88,7 @@ class Cards(InLanguage):
         if case.lat is not None:
             place += f" (📍 {case.lat:.5f}, {case.lon:.5f})"
         return self.t(
-            "desk.card",
+            "desk.card" if self.has_place_or_time(case) else "desk.idea_card",
             kind=self.t(f"kind.{case.kind.value}"),
             reference=case.reference,
             station=self.station_name(case.station_id),
@@ -102,6 +102,13 @@ class Cards(InLanguage):
             status=self.t(f"status.{case.status}"),
             language=self.language_name(case.language),
         ) + self.commitment_line(case.commitment_id)
+
+    @staticmethod
+    def has_place_or_time(case: Case) -> bool:
+        """Whether the card has a category, place and time lines: a report always (a "–"
+        where the resident gave none), an idea only when one of them was given."""
+        given = case.category or case.place_text or case.lat is not None or case.times
+        return case.kind is CaseKind.REPORT or bool(given)
 
     def shown_text(self, case: Case) -> str:
         """The card's text as Telegram shows it, without markup: what a card message of this

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.domain.deployment import Deployment, Station
 from bot.domain.guards import looks_like_crime_tip
 from bot.domain.intake import Draft, TextProblem
-from bot.domain.models import Case, NewCase
+from bot.domain.models import Case, CaseKind, NewCase
 from bot.domain.stations import Nearest, StationIndex, fold
 from bot.media import remove_photos, store_photo
 from bot.metrics import Metrics
@@ -52,6 +52,15 @@ class Submitted:
     new: bool
     receiving: tuple[str, ...] = ()
     followed: bool = False
+
+    @property
+    def told(self) -> str:
+        """The key of the resident's confirmation: an idea's; a report's naming the partner
+        actors that receive it besides the kommunpolis; or, when none does, the kommunpolis
+        alone (never the station, as if it were a recipient)."""
+        if self.case.kind is not CaseKind.REPORT:
+            return "submitted.idea"
+        return "submitted.report" if self.receiving else "submitted.report_police"
 
 
 def find_station(deployment: Deployment, station_id: str | None) -> Station | None:

@@ -256,24 +256,15 @@ async def submit(turn: Turn) -> int | None:
     if not sent.followed:
         label = turn.t("follow.offer", station=turn.station_name)
         follow = keyboard([[(label, callbacks.menu("fol", case.station_id))]])
-    if case.kind is CaseKind.REPORT:
-        await finish(
-            turn,
-            "submitted.report",
-            discard=False,
-            markup=follow,
-            reference=case.reference,
-            actors=", ".join(sent.receiving) or turn.station_name,  # only actors it reaches
-        )
-    else:
-        await finish(
-            turn,
-            "submitted.idea",
-            discard=False,
-            markup=follow,
-            reference=case.reference,
-            station=turn.station_name,
-        )
+    await finish(
+        turn,
+        sent.told,  # a report names only the partner actors it really reaches
+        discard=False,
+        markup=follow,
+        reference=case.reference,
+        actors=", ".join(sent.receiving),
+        station=turn.station_name,
+    )
     return END
 
 
