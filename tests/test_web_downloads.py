@@ -21,6 +21,7 @@ from bot.domain.intake import Draft
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
+from bot.services.auditlog import ACTIONS
 from bot.settings import Settings
 from tests.browser import axe_violations
 from tests.people import db_rows
@@ -121,12 +122,14 @@ async def test_an_officer_sees_statistics_of_their_stations_and_a_partner_is_ref
         body = await page.text()
         assert page.status == 200
         assert ": 1 ärende</p>" in body  # Alingsås's case is not the officer's
-        assert "<td>Jakobsberg</td><td>Belysning</td><td>mottagen</td>" in body
+        assert "Period " not in body.split("</form>")[-1]  # the form's label says it: once
+        cells = re.sub(r' data-label="[^"]*"', "", body)  # each cell's column name on a phone
+        assert "<td>Jakobsberg</td><td>Belysning</td><td>mottagen</td>" in cells
         assert "Alingsås" not in body
         assert '<option value="90d" selected>' in body
         assert '<label for="period">' in body
         assert 'src="/statistik/diagram.png?period=90d" alt="Stapeldiagram:' in body
-        assert '<table id="weeks">' in body  # the chart's numbers as a table
+        assert '<table id="weeks" class="stack">' in body  # the chart's numbers as a table
         chart = await client.get("/statistik/diagram.png?period=90d")
         assert chart.status == 200
         assert chart.content_type == "image/png"
@@ -140,7 +143,7 @@ async def test_an_officer_sees_statistics_of_their_stations_and_a_partner_is_ref
         # Alingsås's officer sees Alingsås only.
         await as_member(client, emulator, POLIS_ALS, catalogs)
         body = await (await client.get("/statistik?period=30d")).text()
-        assert "<td>Alingsås</td>" in body
+        assert '<td data-label="Station">Alingsås</td>' in body
         assert "Jakobsberg" not in body
 
         # A partner sees no statistics, no chart, no export, no log.
@@ -262,23 +265,103 @@ async def test_the_audit_log_shows_national_admins_names_and_local_time_a_page_a
         officer = await services.staff.by_telegram(POLIS_JKB)
         assert officer is not None
         assert officer.id == 1
-        named = catalogs.text("sv", "cli.audit_staff", name=officer.name, id=1)
+        named = f'<td data-label="Vem">{officer.name}</td><td data-label="Personal-id">1</td>'
         # 50 a page: the admin's sign-in, then JKB-0054 down to JKB-0006.
         assert "JKB-0054" in body
         assert "JKB-0006" in body
         assert "JKB-0005" not in body
-        assert "web_sign_in" in body
+        assert "Loggade in på webben" in body  # web_sign_in, in plain Swedish
+        assert "web_sign_in" not in body
         assert "staff:1" not in body
         assert 'href="/logg?sida=2" rel="next"' in body
         second = await (await client.get("/logg?sida=2")).text()
         assert "JKB-0005" in second
-        assert f"<td>{named}</td>" in second  # the officer's own sign-in, by name
+        assert named in second  # the officer's own sign-in, by name and staff number
+        assert "(nr " not in second
         assert "JKB-0054" not in second
         assert 'href="/logg?sida=1" rel="prev"' in second
-        for bad in ("0", "-1", "x", "99999999"):
+        for bad in ("0", "-1", "x", "99999999", "1" * 5000, "٣"):
             answer = await client.get(f"/logg?sida={bad}")
             assert answer.status == 400
             assert one_line(await answer.text()) == catalogs.text("sv", "web.audit.bad_page")
+
+
+LOGGED_ACTION = re.compile(r'\.log\(\s*f?"(?:staff|cli):[^"]*",\s*"([a-z_]+)"')
+
+
+def test_every_action_the_code_logs_has_a_plain_label_in_every_language(
+    catalogs: Catalogs,
+) -> None:
+    source = Path(__file__).parent.parent / "bot"
+    logged = {
+        code
+        for path in source.rglob("*.py")
+        for code in LOGGED_ACTION.findall(path.read_text("utf-8"))
+    }
+    assert {"view", "export", "web_sign_in", "web_sign_out"} <= logged
+    assert logged == set(ACTIONS)
+    for lang in ("sv", "en", "fi", "ar"):
+        for code in logged:
+            assert f"web.audit.action.{code}" in catalogs.keys(lang), (lang, code)
+
+
+async def test_the_audit_log_reads_as_plain_swedish_with_cases_linked(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        officer = await as_staff(client, emulator, POLIS_JKB, catalogs, services)
+        await services.audit.log(f"staff:{officer}", "view", {"case": "ALS-0001"})
+        await services.audit.log(
+            f"staff:{officer}",
+            "export",
+            {"format": "csv", "rows": 2, "via": "web", "station": "jakobsberg", "kind": "idea"},
+        )
+        await services.audit.log("cli:operator", "mystery", {"odd": 3})
+        await as_member(client, emulator, ADMIN, catalogs)
+        body = await (await client.get("/logg")).text()
+        assert '<th scope="col">Personal-id</th>' in body
+        assert "(nr " not in body
+        assert '{"' not in body  # no raw JSON
+        assert "{}" not in body
+        assert 'Ärende: <a href="/arende/ALS-0001">ALS-0001</a>' in body
+        assert ">Öppnade ett ärende<" in body
+        assert ">Exporterade ärenden<" in body
+        for line in ("Station: Jakobsberg", "Typ: Idéer", "Format: csv", "Rader: 2", "Via: webben"):
+            assert f'<span class="detail">{line}</span>' in body, line
+        assert ">mystery<" in body  # an unknown action as logged
+        assert '<span class="detail">odd: 3</span>' in body  # an unknown field as key: value
+        assert "operator (kommandoraden)" in body
+        assert "staff:" not in body
+        assert "cli:" not in body
+
+
+async def as_staff(
+    client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs, services: Services
+) -> int:
+    """Sign `user_id` in once (so their staff row exists); their staff number."""
+    await as_member(client, emulator, user_id, catalogs)
+    member = await services.staff.by_telegram(user_id)
+    assert member is not None
+    return member.id
+
+
+async def test_statistics_without_cases_say_so_once_with_no_chart_or_table(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, _):
+        await as_member(client, emulator, POLIS_JKB, catalogs)
+        page = await client.get("/statistik?period=30d")
+        body = await page.text()
+        assert page.status == 200
+        assert re.search(r'<p class="summary">[^<]+: inga ärenden\.</p>', body), body
+        assert body.lower().count("inga ärenden") == 1
+        assert "under perioden" not in body
+        assert "<img" not in body
+        assert "<table" not in body
+        assert "tabellen" not in body
+        assert "Period " not in body.split("</form>")[-1]
 
 
 async def test_posters_download_as_pdf_with_the_stations_code_and_a_forged_station_is_404(
@@ -359,3 +442,47 @@ async def test_an_admin_downloads_an_export_in_the_browser(
             csv.reader(io.StringIO(saved.read_text("utf-8-sig")), dialect="excel", delimiter=";")
         )
         assert {jkb, als} <= {cell for row in rows[1:] for cell in row}
+
+
+WIDEST_RIGHT_EDGE = """() => Math.max(...[...document.querySelectorAll('main *')]
+    .map(e => e.getBoundingClientRect().right))"""
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_statistics_and_the_audit_log_fit_a_phone(
+    page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with live_site(tmp_path, deployment, catalogs) as site:
+        for user_id in (POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN):
+            site.person(user_id)
+        _, als = await two_cases(site.services)
+        await site.services.audit.log(
+            "staff:1", "export", {"format": "xlsx", "rows": 2, "via": "web", "station": "alingsas"}
+        )
+        await site.services.audit.log("staff:1", "view", {"case": als})
+        await browser_sign_in(page, site, ADMIN)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.goto(f"{site.url}/statistik?period=all")
+        assert await page.get_by_role("table").count() == 2
+        # Nothing reaches past the phone's edge, in a scrolling box or not.
+        assert await page.evaluate(WIDEST_RIGHT_EDGE) <= 390
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        # The chart takes the width and keeps its shape; its numbers stay in a table.
+        chart = await page.locator("img.chart").bounding_box()
+        main = await page.locator("main").evaluate("m => m.clientWidth")
+        assert chart is not None
+        assert chart["width"] >= main - 40
+        assert abs(chart["height"] - chart["width"] * 675 / 1200) < 2
+        assert await page.get_by_role("table", name="Ärenden per vecka och kategori").count() == 1
+        assert await axe_violations(page) == []
+
+        await page.goto(f"{site.url}/logg")
+        assert await page.evaluate(WIDEST_RIGHT_EDGE) <= 390
+        link = page.get_by_role("link", name=als)
+        box = await link.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 390  # the details are on the screen, not cut off
+        assert await page.get_by_text("Exporterade ärenden").count() == 1
+        assert await axe_violations(page) == []
+        await link.click()
+        await page.wait_for_url(f"{site.url}/arende/{als}")

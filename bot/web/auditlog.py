@@ -1,5 +1,5 @@
 """The audit log on the dashboard, a page at a time, as `trygghetsbot audit` shows it (local
-time, staff by name).
+time, staff by name), each action and detail written out in the reader's language.
 
 Only national admins see it. The log holds the whole deployment (sign-ins, exports, case
 views at every station); a station admin's share of it is not defined by the access policy
@@ -25,7 +25,12 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     if not is_national(signed.member):
         return message(request, 403, "web.audit.title", "web.audit.refused", signed=signed)
     given = request.query.get("sida", "1")
-    if not given.isdecimal() or not 1 <= int(given) <= MAX_PAGE:
+    if (
+        not given.isascii()
+        or not given.isdigit()
+        or len(given) > len(str(MAX_PAGE))  # int() of thousands of digits raises
+        or not 1 <= int(given) <= MAX_PAGE
+    ):
         return message(request, 400, "web.audit.title", "web.audit.bad_page", signed=signed)
     number = int(given)
     services = request.app[SERVICES]
