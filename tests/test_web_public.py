@@ -238,10 +238,14 @@ async def test_the_promise_page_shows_progress_and_counts_and_nothing_personal(
         assert f"<td>{sight}</td><td>3</td>" in body
         lat3, lon3 = _centre_of(*ONE_RESIDENT[0])
         assert f"{lat3:.4f}, {lon3:.4f}" not in body
-        # The bot: a link and a QR code.
-        assert '<a href="https://t.me/trygg_test_bot">' in body
-        qr = segno.make("https://t.me/trygg_test_bot", error="m")
-        assert qr.svg_inline(scale=4, omitsize=False) in body
+        # The bot: a deep link that starts a report at the promise's one station, and its QR
+        # code; the list of promises links the plain address.
+        deep = "https://t.me/trygg_test_bot?start=s_jakobsberg"
+        assert f'<a href="{deep}">' in body
+        assert segno.make(deep, error="m").svg_inline(scale=4, omitsize=False) in body
+        assert '<a href="https://t.me/trygg_test_bot">' in await listed.text()
+        plain = segno.make("https://t.me/trygg_test_bot", error="m")
+        assert plain.svg_inline(scale=4, omitsize=False) in await listed.text()
         assert "<script>" not in body
         assert "style=" not in body
         assert_nothing_personal(body)
@@ -279,6 +283,86 @@ async def test_the_page_speaks_the_deployments_languages(
         # Without the bot's user name: no link and no QR code.
         assert "t.me" not in body
         assert "<svg" not in body
+
+
+async def test_the_page_says_report_as_the_bot_does_never_a_police_report(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """ "Anmälan" reads as a report of a crime to the police, which this service is not: the
+    page and its map speak of reports ("rapporter") like the bot; English never of
+    complaints or crime reports."""
+    clock = Clock()
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        await seed(services)
+        clock.advance(WEEK)
+        # Jakobsberg has counts and a cell; STK has neither (no reports, no cells).
+        for promise_id in (PROMISE, "stk-2021-2022"):
+            body = await (await client.get(f"/lofte/{promise_id}")).text()
+            cells = await (await client.get(f"/lofte/{promise_id}/karta.json")).text()
+            for text in (body, cells):
+                assert "anmäl" not in text.lower()
+            english = await (await client.get(f"/lofte/{promise_id}?lang=en")).text()
+            for word in ("complaint", "crime report"):
+                assert word not in english.lower()
+        said = await (await client.get(f"/lofte/{PROMISE}")).text()
+        assert "Ni sa: rapporter och idéer under löftet" in said
+        assert "4 rapporter" in await (await client.get(f"/lofte/{PROMISE}/karta.json")).text()
+        empty = await (await client.get("/lofte/stk-2021-2022")).text()
+        assert "Inga rapporter eller idéer ännu." in empty
+
+
+def _stations(deployment: Deployment, promise_id: str) -> list[str]:
+    return next(p for p in deployment.promises if p.id == promise_id).stations
+
+
+async def test_the_bot_is_near_the_top_with_a_deep_link_and_where_to_call_instead(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """ "Berätta för oss" comes right after the summary, before the commitments: a deep link
+    that starts a report at the promise's station (one per station when it has several,
+    with the plain address as QR code) and, in every language, that this is no emergency or
+    crime-tip line: 112 and 114 14."""
+    settings = bot_settings.model_copy(update={"bot_username": "@trygg_test_bot"})
+    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, _):
+        for lang in ("sv", "en", "fi", "ar"):
+            t = catalogs.text
+            body = await (await client.get(f"/lofte/{PROMISE}?lang={lang}")).text()
+            block = body.index('id="bot-heading"')
+            assert body.index('class="summary"') < block < body.index('class="facts"')
+            assert block < body.index(t(lang, "web.public.commitments"))
+            assert t(lang, "web.public.bot_title") in body
+            urgent = (
+                f'<p class="urgent">{t(lang, "poster.emergency")} {t(lang, "web.public.tips")}</p>'
+            )
+            assert urgent in body
+            assert "112" in t(lang, "poster.emergency")
+            assert "114 14" in t(lang, "web.public.tips")
+            deep = "https://t.me/trygg_test_bot?start=s_jakobsberg"
+            assert body.index(f'<a href="{deep}">') > block
+            assert body.count("https://t.me/") == 2  # the link and its text
+            listed = await (await client.get(f"/lofte?lang={lang}")).text()
+            assert urgent in listed
+            assert listed.index('id="bot-heading"') < listed.index('class="promises"')
+        # Several stations: one deep link per station, named; the QR code is the plain address
+        # (the bot then asks which station).
+        body = await (await client.get("/lofte/stk-2021-2022")).text()
+        for station_id in _stations(running_deployment, "stk-2021-2022"):
+            name = running_deployment.station(station_id).name
+            link = f"https://t.me/trygg_test_bot?start=s_{station_id}"
+            assert f'<li><a href="{link}">{html.escape(name)}</a></li>' in body
+        plain = segno.make("https://t.me/trygg_test_bot", error="m")
+        assert plain.svg_inline(scale=4, omitsize=False) in body
+
+
+async def test_an_untranslated_summary_is_marked_swedish_and_left_to_right(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> None:
+    async with web_and_bot(emulator, bot_settings, running_deployment, Clock()) as (client, _):
+        arabic = await (await client.get(f"/lofte/{PROMISE}?lang=ar")).text()
+        assert '<html lang="ar" dir="rtl">' in arabic
+        assert '<p class="summary" lang="sv" dir="ltr">' in arabic
+        swedish = await (await client.get(f"/lofte/{PROMISE}?lang=sv")).text()
+        assert '<p class="summary">' in swedish
 
 
 async def test_an_unknown_promise_is_not_found(

@@ -189,12 +189,36 @@ async def test_a_revoked_member_is_signed_out_on_the_next_request(
 async def test_a_resident_gets_no_link(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
+    """No sign-in link, but a way on: the public promise pages, in the resident's language."""
     settings = bot_settings.model_copy(update={"web_url": WEB_URL})
     resident = Person(emulator.world, RESIDENT, catalogs)
+    english = Person(emulator.world, NEWCOMER, catalogs, lang="en")
     async with web_and_bot(emulator, settings, deployment, Clock()):
         answers = await resident.say("/webb")
-        assert [m.text for m in answers] == [catalogs.text("sv", "desk.refused")]
+        assert [m.text for m in answers] == [
+            catalogs.text("sv", "desk.refused"),
+            catalogs.text("sv", "web.public_page", url=f"{WEB_URL}/lofte?lang=sv"),
+        ]
+        answers = await english.say("/webb")
+        assert [m.text for m in answers] == [
+            catalogs.text("en", "desk.refused"),
+            catalogs.text("en", "web.public_page", url=f"{WEB_URL}/lofte?lang=en"),
+        ]
         assert db_rows(settings, "SELECT * FROM web_links") == []
+
+
+async def test_a_visitor_without_a_session_is_shown_the_public_promises(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The staff page's "not signed in" is no dead end for a resident: a link to /lofte."""
+    async with web_and_bot(emulator, bot_settings, deployment, Clock()) as (client, _):
+        page = await client.get("/")
+        body = await page.text()
+        assert page.status == 401
+        assert catalogs.text("sv", "web.signed_out") in body
+        assert catalogs.text("sv", "web.signed_out_public") in body
+        assert '<a href="/lofte">' in body
+        assert (await client.get("/lofte")).status == 200
 
 
 async def test_no_link_without_a_web_address(
@@ -206,6 +230,10 @@ async def test_no_link_without_a_web_address(
         answers = await officer.say("/webb")
         assert [m.text for m in answers] == [catalogs.text("sv", "web.no_url")]
         assert db_rows(bot_settings, "SELECT * FROM web_links") == []
+        # A resident: refused, with no public page to point to.
+        resident = Person(emulator.world, RESIDENT, catalogs)
+        answers = await resident.say("/webb")
+        assert [m.text for m in answers] == [catalogs.text("sv", "desk.refused")]
 
 
 async def test_the_cookie_is_secure_behind_https(

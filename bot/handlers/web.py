@@ -8,23 +8,32 @@ from telegram.ext import CommandHandler
 
 from bot.context import AppContext, BotApp
 from bot.domain.web import LINK_LIFETIME
-from bot.handlers.access import desk_of, member_of, refuse
-from bot.handlers.common import send
+from bot.handlers.access import desk_of, member_of, refuse, staff_member
+from bot.handlers.common import lang_of, send
 from bot.services.desk import Refused
 from bot.services.web import TooManyLinks, WebSignIn
 
 
 async def web_link(update: Update, context: AppContext) -> None:
     """Answer a staff member with a sign-in link; anyone else, or a group, is refused (a
-    link in a group would sign in whoever opens it first)."""
+    link in a group would sign in whoever opens it first). A resident is also pointed to the
+    public promise pages, when the web pages have an address."""
     chat = update.effective_chat
     member = await member_of(update, context)
     if chat is None or chat.type != ChatType.PRIVATE:
         member = None
+    sign_in = WebSignIn.of(context.services)
     try:
-        url = await WebSignIn.of(context.services).link_for(member)
+        url = await sign_in.link_for(member)
     except Refused:
         await refuse(update, context)
+        if await staff_member(update, context) is None:
+            lang = await lang_of(update, context)
+            public = sign_in.public_page(lang)
+            if public is not None:
+                await send(
+                    update, context, context.services.text(lang, "web.public_page", url=public)
+                )
         return
     except TooManyLinks:
         desk = await desk_of(update, context)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.domain.deeplinks import station_payload
 from bot.domain.deployment import CommitmentStatus, Deployment, Promise
 from bot.domain.promises import (
     DEFAULT_PROGRESS,
@@ -52,6 +53,31 @@ def system_clock() -> dt.datetime:
 def week_start(day: dt.date) -> dt.date:
     """The Monday of `day`'s week: the snapshot counts reports received before it."""
     return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class BotLink:
+    """A link into the bot: `station` names the station whose report it starts (None: the
+    plain address)."""
+
+    url: str
+    station: str | None = None
+
+
+def bot_links(deployment: Deployment, username: str, promise: Promise | None) -> list[BotLink]:
+    """The links into the bot for a public page (`username` with or without '@'; none when
+    empty): a deep link that starts a report at each of the promise's stations (payload
+    s_<station id>, as on the posters), so a resident skips choosing the station; without a
+    promise, or when it names no station, the plain address."""
+    from telegram.helpers import create_deep_linked_url
+
+    name = username.removeprefix("@")
+    if not name:
+        return []
+    stations = [deployment.station(s) for s in promise.stations] if promise else []
+    if not stations:
+        return [BotLink(f"https://t.me/{name}")]
+    return [BotLink(create_deep_linked_url(name, station_payload(s.id)), s.name) for s in stations]
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,13 @@ class WebSignIn:
             clock,
         )
 
+    def public_page(self, lang: str) -> str | None:
+        """The public promise pages (/lofte) in `lang`, for a resident who asks for the web
+        pages; None when no public web address is set (TRYGG_WEB_URL)."""
+        if self.web_url is None:
+            return None
+        return f"{self.web_url.rstrip('/')}/lofte?lang={lang}"
+
     async def link_for(self, member: Staff | None) -> str | None:
         """A one-time sign-in link for a staff member (Refused for anyone else), which voids
         their earlier unused links; None when no public web address is set (TRYGG_WEB_URL);

@@ -146,7 +146,19 @@ def message(
 
 
 def signed_out(request: web.Request) -> web.Response:
-    response = message(request, 401, "web.signed_out_title", "web.signed_out")
+    """Not signed in: how staff sign in, and a way on to the public promises for anyone else."""
+    lang = default_language(request)
+    t = translator(request.app[SERVICES], lang)
+    response = render(
+        request,
+        "message.html",
+        401,
+        lang=lang,
+        signed=None,
+        title=t("web.signed_out_title"),
+        message=t("web.signed_out"),
+        more=t("web.signed_out_public"),
+    )
     response.del_cookie(rules.COOKIE, path="/")
     return response
 

@@ -1,7 +1,8 @@
 """The public promise pages, open to anyone without signing in: /lofte lists the
 deployment's promises, /lofte/{id} shows one (commitments with status and progress, the
 latest updates, "ni sa, vi gjorde" counts, a map of report cells with a list beside it, and
-a link and QR code to the bot); /lofte/{id}/karta.json gives the map's cells to
+a block near the top with the bot's link and QR code and where to call instead: 112, 114
+14); /lofte/{id}/karta.json gives the map's cells to
 static/public.js. Nothing personal: only what the deployment publishes and aggregated counts
 (bot.services.public). The page speaks `?lang=` when it is one of the deployment's
 languages, else the deployment's default."""
@@ -15,10 +16,11 @@ from aiohttp import web
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
+from bot.domain.deployment import Promise
 from bot.domain.promises import Localized, title_in
 from bot.domain.public_map import MINIMUM
 from bot.i18n import Percent, written
-from bot.services.public import PublicPromises
+from bot.services.public import PublicPromises, bot_links
 from bot.web.app import CLOCK, SERVICES, SETTINGS, message, render, translator
 
 PUBLIC = web.AppKey("public", PublicPromises)
@@ -78,12 +80,15 @@ def _switches(request: web.Request, lang: str) -> list[tuple[str, str, str, bool
     ]
 
 
-def _frame(request: web.Request, lang: str) -> dict[str, object]:
-    url = bot_url(request)
+def _frame(request: web.Request, lang: str, promise: Promise | None = None) -> dict[str, object]:
+    """The frame's languages and the bot block: the links into the bot (one per station of
+    `promise`, else the plain address) and a QR code of the one link, or of the plain address
+    when there are several (the bot then asks for the station)."""
+    links = bot_links(request.app[SERVICES].deployment, request.app[SETTINGS].bot_username, promise)
     return {
         "languages": _switches(request, lang),
-        "bot_url": url,
-        "qr": _qr(url),
+        "links": links,
+        "qr": _qr(links[0].url if len(links) == 1 else bot_url(request)),
         "query": f"?lang={lang}",
     }
 
@@ -129,7 +134,7 @@ async def promise_page(request: web.Request) -> web.Response:
         percent=lambda value: written(Percent(value), lang),
         tile_url=settings.web_tile_url,
         tile_attribution=settings.web_tile_attribution,
-        frame=_frame(request, lang),
+        frame=_frame(request, lang, promise),
     )
 
 
