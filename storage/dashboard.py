@@ -17,7 +17,8 @@ from storage.database import Database, where
 @dataclass(frozen=True)
 class CaseQuery:
     """Cases at these stations (None: every station), routed or forwarded to `actor` (None:
-    any), of this category and status (None: any), created in [since, until) (ISO, UTC)."""
+    any), of this category, status and kind (None: any), created in [since, until) (ISO,
+    UTC)."""
 
     stations: Collection[str] | None
     actor: str | None
@@ -25,6 +26,7 @@ class CaseQuery:
     status: str | None
     since: str
     until: str
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ def _where(query: CaseQuery) -> tuple[str, list[object]]:
         ("station_id", "IN", None if query.stations is None else sorted(query.stations)),
         ("category", "=", query.category),
         ("status", "=", query.status),
+        ("kind", "=", query.kind),
         ("created_at", ">=", query.since),
         ("created_at", "<", query.until),
     )

@@ -83,6 +83,12 @@ async def signed_in(client: Client, emulator: Emulator, user_id: int, catalogs: 
     return await page.text()
 
 
+async def idea(services: Services, resident: int, station: str, text: str) -> str:
+    """A resident's idea (no category, no place of its own); its reference."""
+    draft = Draft(kind="idea", station=station, description=text)
+    return (await services.submit_draft(resident, draft, "sv")).case.reference
+
+
 def references(body: str, refs: dict[str, str]) -> set[str]:
     return {name for name, ref in refs.items() if f'href="/arende/{ref}"' in body}
 
@@ -185,6 +191,7 @@ async def test_filters_narrow_the_cases_and_bad_values_get_one_message(
             "from=2026-02-01&to=2026-01-01",
             "page=0",
             "page=abc",
+            "kind=suggestion",
         ):
             page = await client.get(f"/?{query}")
             body = await page.text()
@@ -243,35 +250,153 @@ async def test_dates_outside_the_calendar_get_the_one_message_not_a_crash(
         assert (await client.get("/karta.json", params=fine)).status == 200
 
 
+LINES = """el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_map_shows_the_officers_cases_in_a_browser(
     page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs
 ) -> None:
+    """Newcomer review, in the browser: cases at the same point (two without a place of
+    their own at the station) are one marker with their number, named by its cases, whose
+    popup links to each; at 1280 px the list has most of the width and neither a reference
+    nor a date wraps; the menu's current page looks current; on a 390 x 844 phone the first
+    case is on the first screen, above the map, and "Logga ut" stays on one line."""
+    t = catalogs.text
     async with live_site(tmp_path, deployment, catalogs, web_tile_url=TILES) as site:
         await browser_sign_in(page, site, POLIS_JKB)
         refs = await three_cases(site.services)
+        refs["dark"] = await report(
+            site.services, 1004, "jakobsberg", "belysning", "Mörkt vid cykelstället."
+        )
+        await page.set_viewport_size({"width": 1280, "height": 800})
         await page.goto(f"{site.url}/")
         await page.locator("#map[data-markers]").wait_for(state="attached")
         markers = page.locator("#map .leaflet-marker-icon")
-        titles = {await m.get_attribute("title") for m in await markers.all()}
-        assert await markers.count() == 2
-        assert {t.split(",")[0] for t in titles if t} == {refs["lamp"], refs["platform"]}
-        # A popup links to the case page and says when the place is the station's.
-        await page.locator(f'#map .leaflet-marker-icon[title^="{refs["lamp"]},"]').click()
+        titles = {await m.get_attribute("title") or "" for m in await markers.all()}
+        assert await markers.count() == 2  # three cases: two share the station's point
+        group_name = t("sv", "web.dashboard.map_group")
+        single = {title for title in titles if not title.startswith(group_name)}
+        assert {title.split(",")[0] for title in single} == {refs["platform"]}
+        (grouped,) = titles - single
+        assert grouped == f"{group_name}: 2. {refs['dark']}, {refs['lamp']}"
+        group = page.locator(f'#map .leaflet-marker-icon[title^="{group_name}"]')
+        assert (await group.inner_text()).strip() == "2"
+        assert await group.get_attribute("aria-label") == grouped
+        # A case's own popup links to its page twice; the group's popup lists its cases
+        # (links) and says they stand at the station.
+        await page.locator(f'#map .leaflet-marker-icon[title^="{refs["platform"]},"]').click()
         popup = page.locator(".leaflet-popup-content")
-        assert await popup.locator(f'a[href="/arende/{refs["lamp"]}"]').count() == 2
-        assert catalogs.text("sv", "web.dashboard.at_station") in await popup.inner_text()
+        assert await popup.locator(f'a[href="/arende/{refs["platform"]}"]').count() == 2
+        await group.click()
+        await popup.locator(f'a[href="/arende/{refs["lamp"]}"]').wait_for()
+        assert await popup.locator(f'li a[href="/arende/{refs["dark"]}"]').count() == 1
+        assert await popup.locator(f'li a[href="/arende/{refs["lamp"]}"]').count() == 1
+        assert t("sv", "web.dashboard.at_station") in await popup.inner_text()
         assert await axe_violations(page) == []
-        # On a phone the list comes under the map, and nothing is wider than the screen.
+        # At 1280 px: the list has 60 % of the width; references and dates on one line.
+        table, area = page.get_by_role("table"), page.locator(".dashboard")
+        table_box, area_box = await table.bounding_box(), await area.bounding_box()
+        assert table_box is not None
+        assert area_box is not None
+        assert table_box["width"] >= 0.55 * area_box["width"]
+        for row in await table.locator("tbody tr").all():
+            assert await row.locator("td").nth(0).evaluate(LINES) == 1
+            assert await row.locator("td").nth(4).evaluate(LINES) == 1
+        # The menu shows which page this is (bold), not only to a screen reader.
+        current = page.locator('header.top a[aria-current="page"]')
+        weight = await current.evaluate("el => getComputedStyle(el).fontWeight")
+        assert int(weight) >= 700
+        # On a phone the list comes first, its first case on the first screen, the map
+        # under it, and nothing is wider than the screen.
         await page.set_viewport_size({"width": 390, "height": 844})
-        await page.reload()
+        await page.goto(f"{site.url}/")
         await page.locator("#map[data-markers]").wait_for(state="attached")
-        table = page.get_by_role("table")
         assert await table.is_visible()
+        first_row = table.locator("tbody tr").first
+        top = await first_row.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+        assert 0 <= top < 844 - 40, top
         map_box, list_box = await page.locator("#map").bounding_box(), await table.bounding_box()
         assert map_box is not None
         assert list_box is not None
-        assert list_box["y"] > map_box["y"] + map_box["height"]
+        assert map_box["y"] > list_box["y"] + list_box["height"]
         assert await page.get_by_role("link", name=refs["lamp"]).is_visible()
+        sign_out = page.get_by_role("button", name=t("sv", "web.sign_out"))
+        assert await sign_out.evaluate(LINES) == 1  # next to a long staff name
         assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
         assert await axe_violations(page) == []
+
+
+async def test_ideas_have_a_type_filter_and_the_bots_name(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Newcomer review: ideas could not be filtered, and the list called one "idé" where the
+    statistics say "Idéer". The form has a Typ filter with the export page's words (Alla,
+    Rapporter, Idéer), for the page and the map's data; an idea's category cell says the
+    bot's word, "Idé"."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        refs = await three_cases(services)
+        refs["idea"] = await idea(services, 1004, "jakobsberg", "Fler bänkar vid entrén.")
+        body = await signed_in(client, emulator, POLIS_JKB, catalogs)
+        assert references(body, refs) == {"lamp", "platform", "idea"}
+        t = catalogs.text
+        assert f'<label for="f-kind">{t("sv", "web.export.kind")}</label>' in body
+        assert f'<option value="">{t("sv", "export.kind_all")}</option>' in body
+        assert f'<option value="report">{t("sv", "export.kind_report")}</option>' in body
+        assert f'<option value="idea">{t("sv", "export.kind_idea")}</option>' in body
+        assert (t("sv", "export.kind_all"), t("sv", "export.kind_idea")) == ("Alla", "Idéer")
+        assert f"<td>{t('sv', 'field.idea')}</td>" in body
+        assert "<td>Idé</td>" in body
+        assert "<td>idé</td>" not in body
+        body = await (await client.get("/?kind=idea")).text()
+        assert references(body, refs) == {"idea"}
+        assert '<option value="idea" selected>' in body
+        assert "kind=idea" in body  # the map's data asks for the same
+        body = await (await client.get("/?kind=report")).text()
+        assert references(body, refs) == {"lamp", "platform"}
+        data = await (await client.get("/karta.json?kind=idea")).json()
+        assert [c["reference"] for c in data["cases"]] == [refs["idea"]]
+        assert data["cases"][0]["category"] == "Idé"
+        data = await (await client.get("/karta.json?kind=report")).json()
+        assert {c["reference"] for c in data["cases"]} == {refs["lamp"], refs["platform"]}
+
+
+async def test_a_new_deployment_says_no_cases_yet_and_filters_say_none_match(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Newcomer review: a new deployment showed "0 ärenden. Sida 1 av 1." and "Inga ärenden
+    med det här urvalet.", as if the filters were wrong. With no filter and no cases the
+    page says one plain line; with filters only that none match; no paging line either
+    way. The title is the menu's name, and the member's stations have a visible label."""
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    t = catalogs.text
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        body = await signed_in(client, emulator, POLIS_JKB, catalogs)
+        empty = t("sv", "web.dashboard.empty")
+        assert empty == (
+            "Inga ärenden ännu. När invånare skickar in rapporter eller idéer syns de här."
+        )
+        assert f"<p>{empty}</p>" in body
+        assert t("sv", "web.dashboard.none") not in body
+        assert "Sida 1 av 1" not in body
+        assert "0 ärenden" not in body
+        assert f"<h1>{t('sv', 'web.nav_cases')}</h1>" in body
+        assert '<a href="/" aria-current="page">Ärenden</a>' in body
+        assert f'<h2 id="stations-title">{t("sv", "web.stations")}</h2>' in body
+        assert '<h2 class="visually-hidden">' not in body
+        for query in ("status=resolved", "kind=idea", "station=jakobsberg"):
+            body = await (await client.get(f"/?{query}")).text()
+            assert f"<p>{t('sv', 'web.dashboard.none')}</p>" in body, query
+            assert empty not in body, query
+            assert "Sida 1 av 1" not in body, query
+            assert "0 ärenden" not in body, query
+        refs = await three_cases(services)
+        body = await (await client.get("/")).text()
+        assert references(body, refs) == {"lamp", "platform"}
+        assert "<p>2 ärenden. Sida 1 av 1.</p>" in body
+        assert empty not in body

@@ -2,7 +2,7 @@
 
 A member sees on the dashboard exactly the cases they may open in the bot
 (bot.domain.access.may_open): `case_scope` says so as a query can ask it. The filters come
-from a GET form (station, category, status, a period of local dates, a page); a value the
+from a GET form (station, kind, category, status, a period of local dates, a page); a value the
 member could not have chosen (an unknown station, another's station, a bad date) is refused
 with one message, the same for each, so a refusal tells nothing about other stations.
 """
@@ -29,6 +29,10 @@ MAX_PAGE = 10_000
 #: so no date arithmetic or time zone conversion ever leaves the calendar).
 EARLIEST = dt.date(2000, 1, 1)
 LATEST_AHEAD = dt.timedelta(days=366)
+#: The kinds of case the Typ filter offers (the export page's words: Rapporter, Idéer).
+KINDS = ("report", "idea")
+#: The form's filter fields: with none of them given the page shows the default choice.
+FIELDS = ("station", "kind", "category", "status", "from", "to")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class BadFilter(ValueError):
 @dataclass(frozen=True)
 class Filters:
     """The chosen filters: None means any. `since` and `until` are local dates, both
-    included."""
+    included. `given`: the form chose something (False: the default choice)."""
 
     station: str | None
     category: str | None
@@ -64,10 +68,13 @@ class Filters:
     since: dt.date
     until: dt.date
     page: int = 1
+    kind: str | None = None
+    given: bool = False
 
     def query(self) -> dict[str, str]:
         """The form fields that give these filters (for the map's data and page links)."""
-        fields = {"station": self.station or "", "category": self.category or ""}
+        fields = {"station": self.station or "", "kind": self.kind or ""}
+        fields["category"] = self.category or ""
         fields |= {"status": self.status or "", "from": self.since.isoformat()}
         fields["to"] = self.until.isoformat()
         return fields
@@ -87,6 +94,7 @@ def parse_filters(
     """The filters of a GET form. `stations`: those the member may see; `categories`: the
     deployment's. Raises BadFilter for anything else."""
     station = _choice(form.get("station"), stations)
+    kind = _choice(form.get("kind"), KINDS)
     category = _choice(form.get("category"), categories)
     status = _choice(form.get("status"), {s.value for s in Status})
     first, last = default_period(today)
@@ -102,7 +110,8 @@ def parse_filters(
         or not 1 <= int(page_text) <= MAX_PAGE
     ):
         raise BadFilter("page")
-    return Filters(station, category, status, since, until, int(page_text))
+    given = any((form.get(name) or "").strip() for name in FIELDS)
+    return Filters(station, category, status, since, until, int(page_text), kind, given)
 
 
 def _choice(value: str | None, allowed: Collection[str]) -> str | None:

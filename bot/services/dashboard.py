@@ -27,11 +27,12 @@ Filters = rules.Filters
 @dataclass(frozen=True)
 class Choices:
     """The form's options: (value, label) of the stations the member may see, the
-    categories and the statuses."""
+    categories, the statuses and the kinds (reports, ideas)."""
 
     stations: list[tuple[str, str]]
     categories: list[tuple[str, str]]
     statuses: list[tuple[str, str]]
+    kinds: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ class Dashboard:
     def choices(self, member: StaffLike, lang: str) -> Choices:
         categories = [(c.id, c.label(lang)) for c in self.deployment.categories]
         statuses = [(s.value, self.catalogs.text(lang, f"status.{s.value}")) for s in Status]
-        return Choices(self._stations(member), categories, statuses)
+        # The export page's words for the kinds (Rapporter, Idéer).
+        kinds = [(kind, self.catalogs.text(lang, f"export.kind_{kind}")) for kind in rules.KINDS]
+        return Choices(self._stations(member), categories, statuses, kinds)
 
     def filters(self, member: StaffLike, form: Mapping[str, str], now: dt.datetime) -> Filters:
         """The member's filters from the form (BadFilter: a value they could not choose)."""
@@ -106,6 +109,7 @@ class Dashboard:
             filters.status,
             self._utc(filters.since),
             self._utc(filters.until + dt.timedelta(days=1)),
+            filters.kind,
         )
 
     def _utc(self, day: dt.date) -> str:
@@ -135,8 +139,8 @@ class Dashboard:
             station = self.deployment.station(case.station_id)
         except KeyError:  # no longer in the deployment file: readable, not on the map
             station = None
-        if case.kind == "idea":
-            category = self.catalogs.text(lang, "kind.idea")
+        if case.kind == "idea":  # the bot's word on its cards' idea field: "Idé"
+            category = self.catalogs.text(lang, "field.idea")
         else:
             category = self.deployment.category_label(case.category, lang) or case.category or ""
         lat, lon, approximate = case.lat, case.lon, False

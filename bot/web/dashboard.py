@@ -1,9 +1,10 @@
 """The dashboard's front page: the member's cases on a map and in a list, with filters.
 
-`/` is the page: a GET form of filters (station, category, status, period), the map (drawn
-by static/dashboard.js with Leaflet) and the list, which is also the map's accessible
-alternative and all there is without JS. `/karta.json` gives the map its cases for the same
-filters. Both show exactly the cases the member may open in the bot (bot.services.dashboard).
+`/` is the page: a GET form of filters (station, kind, category, status, period), the list
+(first: the map's accessible alternative and all there is without JS) and the map beside it
+(under it on a phone), drawn by static/dashboard.js with Leaflet. `/karta.json` gives the
+map its cases for the same filters. Both show exactly the cases the member may open in the
+bot (bot.services.dashboard).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         "dashboard.html",
         200 if problem is None else 400,
         signed=signed,
-        title=t("web.home_title"),
+        title=t("web.nav_cases"),  # the menu's name for this page
         choices=dashboard.choices(signed.member, signed.lang),
         tiles=settings.web_tile_url,
         attribution=settings.web_tile_attribution,
