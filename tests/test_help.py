@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 
 import pytest
 
-from bot.domain.commands import RESIDENT_COMMANDS, menu
+from bot.domain.commands import RESIDENT_COMMANDS, help_text, menu, staff_help, staff_menu
+from bot.domain.deployment import Role
 from bot.emulator import Emulator
 from bot.emulator.markup import parse_html
 from bot.emulator.state import World
@@ -103,3 +105,23 @@ async def test_help_lists_the_menu_and_every_command_answers(
         if key in ("report", "idea"):  # a flow started: the language's cancel ends it
             cancelled = await person.say(f"/{name_of['cancel']}")
             assert plain(person.t("flow.cancelled")) in "\n".join(m.text for m in cancelled)
+
+
+@dataclass(frozen=True)
+class Member:
+    role: str
+    actor_id: str = "polisen"
+    stations: tuple[str, ...] = ("jakobsberg",)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_webb_is_in_every_staff_help_and_never_a_residents(catalogs: Catalogs, lang: str) -> None:
+    """/webb (a sign-in link to the web pages) answers every active staff member: the staff
+    section of /hjalp names it for each role; a resident's menu and help never do."""
+    assert "webb" not in {name for name, _key in menu(lang)}
+    assert "/webb" not in help_text(catalogs.text, lang)
+    line = f"/webb – {catalogs.text(lang, 'help.staff.web')}"
+    for role in Role:
+        member = Member(role.value, stations=() if role == Role.ADMIN else ("jakobsberg",))
+        assert ("webb", "help.staff.web") in staff_menu(member, lang), role
+        assert line in staff_help(catalogs.text, lang, member).splitlines(), role

@@ -82,3 +82,21 @@ async def test_a_readme_capture_is_what_the_shell_prints(
         f"README capture {number}: not printed (in this order): {missing(expected, printed)!r}"
         f"\n--- the shell printed ---\n{out.getvalue()}"
     )
+
+
+def test_the_readme_tables_name_every_setting_and_command() -> None:
+    """The settings table has every TRYGG_* setting and the command table every
+    `trygghetsbot` command (the web pages' among them: issue 20's newcomer review)."""
+    from bot.cli import build_parser
+    from bot.settings import ENV_PREFIX, Settings
+
+    text = README.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    settings = [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+    assert not [s for s in settings if not any(f"`{s}`" in row for row in rows)]
+    parser = build_parser()
+    commands = next(
+        a.choices for a in parser._actions if isinstance(a.choices, dict) and "run" in a.choices
+    )
+    assert {"web", "poster"} <= set(commands)
+    assert not [c for c in commands if not any(f"| `trygghetsbot {c}" in row for row in rows)]

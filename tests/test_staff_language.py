@@ -221,9 +221,9 @@ async def test_staff_help_lists_the_staff_commands_each_may_use(
         "hjalp",
     ]
     expected = {
-        POLIS_JKB: ["arende", "uppdatera", "statistik", "staff"],
-        PARTNER_JKB: ["arende", "uppdatera"],
-        ADMIN: ["arende", "uppdatera", "statistik", "staff", "invite", "export"],
+        POLIS_JKB: ["arende", "uppdatera", "statistik", "staff", "webb"],
+        PARTNER_JKB: ["arende", "uppdatera", "webb"],
+        ADMIN: ["arende", "uppdatera", "statistik", "staff", "invite", "export", "webb"],
         RESIDENT: [],
     }
     async with in_process(emulator, bot_settings, with_staff_language(deployment, None)):
@@ -235,7 +235,7 @@ async def test_staff_help_lists_the_staff_commands_each_may_use(
     # In English (the staff entry's language): the English names, the English texts.
     async with in_process(emulator, bot_settings, with_staff_language(deployment, "en")):
         (shown,) = await Person(world, POLIS_JKB, catalogs).say("/help")
-        assert commands_in(shown.text)[-4:] == ["case", "update", "stats", "staff"]
+        assert commands_in(shown.text)[-5:] == ["case", "update", "stats", "staff", "webb"]
         assert "/report – " in shown.text
         assert catalogs.text("en", "help.staff.case") in shown.text
 

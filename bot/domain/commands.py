@@ -131,6 +131,7 @@ STAFF_COMMANDS = (
     StaffCommand("staff", "staff", "staff", may_list_staff),
     StaffCommand("invite", "invite", "invite", _may_invite),
     StaffCommand("export", "export", "export", may_start_export),
+    StaffCommand("web", "webb", "webb", _anyone),  # a sign-in link to the web pages
 )
 
 
