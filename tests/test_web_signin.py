@@ -216,7 +216,7 @@ async def test_a_visitor_without_a_session_is_shown_the_public_promises(
         body = await page.text()
         assert page.status == 401
         assert catalogs.text("sv", "web.signed_out") in body
-        assert catalogs.text("sv", "web.signed_out_public") in body
+        assert catalogs.text("sv", "web.signed_out_public", url="/lofte") in body
         assert '<a href="/lofte">' in body
         assert (await client.get("/lofte")).status == 200
 

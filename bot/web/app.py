@@ -157,7 +157,7 @@ def signed_out(request: web.Request) -> web.Response:
         signed=None,
         title=t("web.signed_out_title"),
         message=t("web.signed_out"),
-        more=t("web.signed_out_public"),
+        more=t("web.signed_out_public", url="/lofte"),
     )
     response.del_cookie(rules.COOKIE, path="/")
     return response
