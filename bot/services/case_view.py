@@ -10,11 +10,11 @@ outcome.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.deployment import Actor, Commitment
 from bot.domain.lifecycle import NEEDS_NOTE, Action, IllegalTransition, Status, allowed, apply
-from bot.domain.models import Case, Staff
+from bot.domain.models import Case, CaseKind, Staff
 from bot.domain.promises import commitment_in
 from bot.domain.text import TooLong, paragraphs
 from bot.services.cards import CARD_BUTTONS
@@ -41,15 +41,21 @@ EVENTS = frozenset(
 MAX_NOTE = 4096
 #: The card buttons' codes a form may name.
 CODES = frozenset(code for _, _, code in CARD_BUTTONS)
+#: The page's form of each code that has its own (the others are one button each, at the top).
+FORMS = {"res": "note", "rej": "note", "ask": "note", "fwd": "forward", "link": "link"}
 
 
 @dataclass(frozen=True)
 class Said:
-    """One line for the officer: a catalog key and its fields; `ok`: the action was done."""
+    """One line for the officer: a catalog key and its fields; `ok`: the action was done;
+    `told`: how many residents were sent a message about it; `form`: the form whose input
+    the line is about ("note", "forward", "link"; "" for the case as a whole)."""
 
     key: str
     fields: dict[str, object] = field(default_factory=dict)
     ok: bool = False
+    told: int = 0
+    form: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,13 @@ class Entry:
 @dataclass(frozen=True)
 class Page:
     """What the case page shows: the case's fields, its timeline and the offered actions
-    (`actions`: (callback code, label key) in the card's order)."""
+    (`actions`: (callback code, label key) in the card's order). `kind`: the bot's word for
+    an idea ('' for a report, which has its `category` instead)."""
 
     case: Case
     station: str
     category: str
+    kind: str
     status: str
     language: str
     place: str
@@ -139,6 +147,7 @@ async def page(desk: Desk, member: Staff, reference: str) -> Page:
         case=case,
         station=desk.station_name(case.station_id),
         category=desk.deployment.category_label(case.category, desk.lang) or "–",
+        kind=desk.t("field.idea") if case.kind == CaseKind.IDEA else "",  # as the dashboard
         status=desk.t(f"status.{case.status}"),
         language=desk.cards.language_name(case.language),
         place=place or "–",
@@ -160,6 +169,15 @@ async def perform(desk: Desk, member: Staff, reference: str, fields: dict[str, s
     case = await desk.authorise(member, reference)
     if code not in CODES:
         raise Refused
+    said = await _attempt(desk, member, case, code, fields)
+    if not said.ok and not said.form:  # refused: said next to the form that asked for it
+        said = replace(said, form=FORMS.get(code, ""))
+    return said
+
+
+async def _attempt(
+    desk: Desk, member: Staff, case: Case, code: str, fields: dict[str, str]
+) -> Said:
     try:
         return await _perform(desk, member, case, code, fields)
     except IllegalTransition as exc:
@@ -173,8 +191,8 @@ async def perform(desk: Desk, member: Staff, reference: str, fields: dict[str, s
                 "state": desk.t(f"case.is.{exc.status.value}"),
             },
         )
-    except TooLong as exc:
-        return Said("error.too_long_by", {"excess": exc.excess})
+    except TooLong as exc:  # only a note is long enough to be refused
+        return Said("error.too_long_by", {"excess": exc.excess}, form="note")
 
 
 async def _perform(
@@ -186,7 +204,7 @@ async def _perform(
         actor_id = fields.get("actor", "")
         near, far = await desk.forward_targets(case)
         if actor_id not in {a.id for a in (*near, *far)}:
-            return Said("web.case.no_such_actor")
+            return Said("web.case.no_such_actor", form="forward")
         await desk.forward(member, reference, actor_id)
         return Said(
             "desk.forwarded", {"reference": reference, "actor": desk.actor_name(actor_id)}, True
@@ -196,7 +214,7 @@ async def _perform(
         options = dict(desk.linkable_at(case.station_id))
         index = fields.get("commitment", "")
         if not index.isdigit() or int(index) not in options:
-            return Said("web.case.no_such_commitment")
+            return Said("web.case.no_such_commitment", form="link")
         commitment = await desk.link(member, reference, int(index))
         return Said("desk.linked", {"reference": reference, "commitment": commitment.text}, True)
     action = ACTION_CODES[code]
@@ -205,14 +223,15 @@ async def _perform(
         apply(Status(case.status), action)  # refuse early, before looking at the note
         note = fields.get("note", "").strip()
         if not note:
-            return Said("web.case.note_empty")
+            return Said("web.case.note_empty", form="note")
         if len(note) > MAX_NOTE:
-            return Said("error.too_long_by", {"excess": len(note) - MAX_NOTE})
+            return Said("error.too_long_by", {"excess": len(note) - MAX_NOTE}, form="note")
     outcome = await desk.act(member, reference, action, note)
     if outcome.action is Action.ASK:
-        return Said("desk.asked", {"reference": reference}, True)
+        return Said("desk.asked", {"reference": reference}, True, outcome.told)
     return Said(
         "desk.done",
         {"reference": reference, "status": desk.t(f"status.{outcome.status.value}")},
         True,
+        outcome.told,
     )

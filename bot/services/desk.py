@@ -76,6 +76,8 @@ class Outcome:
     case: Case
     status: Status
     action: Action
+    #: How many residents were sent a message about it (0: nobody was told).
+    told: int = 0
 
 
 class Desk:
@@ -219,7 +221,7 @@ class Desk:
         self.on_enqueue()
         updated = await self.cases.get(reference)
         assert updated is not None
-        return Outcome(updated, status, action)
+        return Outcome(updated, status, action, len(items))
 
     async def _resident_items(
         self, case: Case, action: Action, actor: str, note: str | None

@@ -2,9 +2,13 @@
 
 GET /arende/{reference} shows the case to a member who may open it (Desk.view, the bot's
 rule, audit-logged); POST /arende/{reference} takes one action (bot.services.case_view,
-through the Desk, so the resident hears of it as from the card). Done: 303 back to the page,
-which shows the bot's one line once; refused, stale or bad input: the page again with that
-line. A case the member may not open, a forged reference or action: the unknown-case page.
+through the Desk, so the resident hears of it as from the card). Done: 303 back to the page
+at its line (#said), which shows the bot's one line once, and that the resident was sent a
+message when they were; refused or stale: the page again with that line at the top; bad input
+in a form: the page again with the line next to that form's field (each form posts to the
+page at its field, e.g. #note, so the browser opens the page there with the focus in it) and
+the text kept.
+A case the member may not open, a forged reference or action: the unknown-case page.
 """
 
 from __future__ import annotations
@@ -83,6 +87,9 @@ async def _show(
     except (Refused, NotFound):
         return not_found(request, signed)
     t = translator(request.app[SERVICES], signed.lang)
+    line = t(said.key, **said.fields) if said else None
+    if said and said.told and line is not None:
+        line = line + " " + t("web.case.told")
     return render(
         request,
         "case.html",
@@ -90,8 +97,9 @@ async def _show(
         signed=signed,
         title=t("web.case.title", reference=shown.case.reference),
         page=shown,
-        said=t(said.key, **said.fields) if said else None,
+        said=line,
         ok=bool(said and said.ok),
+        said_form=said.form if said else "",
         kept=kept,
     )
 
@@ -118,10 +126,10 @@ async def act(request: web.Request) -> web.StreamResponse:
     except Refused:
         return not_found(request, signed)
     if not said.ok:
-        kept = {"note": fields.get("note", ""), "action": fields.get("action", "")}
-        return await _show(request, signed, said, 409, **kept)
+        return await _show(request, signed, said, 409, note=fields.get("note", ""))
     request.app[SAID].put(signed.session_id, reference, said)
-    return web.Response(status=303, headers={"Location": f"/arende/{reference}"})
+    # With its own fragment: else the browser keeps the form's (#note) after the redirect.
+    return web.Response(status=303, headers={"Location": f"/arende/{reference}#said"})
 
 
 async def photo(request: web.Request) -> web.StreamResponse:
