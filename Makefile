@@ -34,13 +34,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Debian's chromium for the browser tests (tests/browser.py; Playwright drives it, it never
-# downloads a browser). As root it is installed with apt-get when missing; otherwise one line
+# downloads a browser), and an emoji font so the buttons' emoji show in the docs' screenshots. As root it is installed with apt-get when missing; otherwise one line
 # says so and the browser tests skip (under CI=true they fail instead, and so does this).
 browsers:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && dpkg-query -W fonts-noto-color-emoji >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && \
-		apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+		apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null && \
 		echo "installed chromium $$(dpkg-query -W -f='$${Version}' chromium)"; \
 	else \
 		echo "chromium is missing: as root run 'make browsers' (apt-get install chromium); the browser tests skip until then"; \

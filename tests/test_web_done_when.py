@@ -131,7 +131,9 @@ async def picture(page: Page, folder: Path, name: str, steady: bool = True) -> N
     if steady:
         today = dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
         await page.evaluate(_STEADY_TIMES, [(FIXED_DAY - today).days, FIXED_TIME])
-    # Two frames, so what was just changed is drawn before the picture.
+    # From the top of the page (a page opened at #said is scrolled), and two frames later,
+    # so what was just changed is drawn before the picture.
+    await page.evaluate("() => window.scrollTo(0, 0)")
     await page.evaluate(
         "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
     )
