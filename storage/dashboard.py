@@ -18,14 +18,14 @@ from storage.database import Database, where
 class CaseQuery:
     """Cases at these stations (None: every station), routed or forwarded to `actor` (None:
     any), of this category, status and kind (None: any), created in [since, until) (ISO,
-    UTC)."""
+    UTC; None: no bound)."""
 
     stations: Collection[str] | None
     actor: str | None
     category: str | None
     status: str | None
-    since: str
-    until: str
+    since: str | None
+    until: str | None
     kind: str | None = None
 
 

@@ -372,10 +372,13 @@ async def test_a_new_deployment_says_no_cases_yet_and_filters_say_none_match(
     """Newcomer review: a new deployment showed "0 ärenden. Sida 1 av 1." and "Inga ärenden
     med det här urvalet.", as if the filters were wrong. With no filter and no cases the
     page says one plain line; with filters only that none match; no paging line either
-    way. The title is the menu's name, and the member's stations have a visible label."""
+    way. The title is the menu's name, and the member's stations have a visible label.
+    Review: with cases only older than the default 90 days the page said "no cases yet";
+    it says none in the last 90 days and that the dates show older ones."""
     settings = bot_settings.model_copy(update={"web_url": WEB_URL})
     t = catalogs.text
-    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+    clock = Clock()
+    async with web_and_bot(emulator, settings, deployment, clock) as (client, services):
         body = await signed_in(client, emulator, POLIS_JKB, catalogs)
         empty = t("sv", "web.dashboard.empty")
         assert empty == (
@@ -400,3 +403,18 @@ async def test_a_new_deployment_says_no_cases_yet_and_filters_say_none_match(
         assert references(body, refs) == {"lamp", "platform"}
         assert "<p>2 ärenden. Sida 1 av 1.</p>" in body
         assert empty not in body
+        long_ago = (clock.now - dt.timedelta(days=120)).isoformat(timespec="seconds")
+        async with services.db.transaction() as conn:
+            await conn.execute("UPDATE cases SET created_at = ?", (long_ago,))
+        body = await (await client.get("/")).text()
+        recent = t("sv", "web.dashboard.none_recent", days=90)
+        assert recent == (
+            "Inga ärenden de senaste 90 dagarna. Ändra datumen ovan för att se äldre ärenden."
+        )
+        assert f"<p>{recent}</p>" in body
+        assert empty not in body
+        assert t("sv", "web.dashboard.none") not in body
+        assert "Sida 1 av 1" not in body
+        since = (clock.now - dt.timedelta(days=130)).date().isoformat()
+        body = await (await client.get(f"/?from={since}")).text()
+        assert references(body, refs) == {"lamp", "platform"}

@@ -354,6 +354,28 @@ async def test_the_bot_is_near_the_top_with_a_deep_link_and_where_to_call_instea
         assert plain.svg_inline(scale=4, omitsize=False) in body
 
 
+async def test_with_no_bot_named_the_page_has_no_empty_tell_us_block(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """Review: with TRYGG_BOT_USERNAME unset the page showed "Berätta för oss" with nothing
+    under it to tell us through. Then there is no heading, text, link or QR code; the line
+    on 112 and 114 14 stays, as its own paragraph."""
+    settings = bot_settings.model_copy(update={"bot_username": ""})
+    t = catalogs.text
+    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, _):
+        for path in (f"/lofte/{PROMISE}", "/lofte", "/lofte/stk-2021-2022"):
+            body = await (await client.get(path)).text()
+            assert t("sv", "web.public.bot_title") not in body, path
+            assert t("sv", "web.public.bot_text") not in body, path
+            assert 'id="bot-heading"' not in body, path
+            assert "https://t.me/" not in body, path
+            assert 'class="qr"' not in body, path
+            urgent = (
+                f'<p class="urgent">{t("sv", "poster.emergency")} {t("sv", "web.public.tips")}</p>'
+            )
+            assert urgent in body, path
+
+
 async def test_an_untranslated_summary_is_marked_swedish_and_left_to_right(
     emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
 ) -> None:

@@ -53,10 +53,14 @@ class Shown:
 
 @dataclass(frozen=True)
 class Listing:
+    """One page of cases. `anything`: the member's scope has a case at all, in any period
+    and with any filter (False: none yet, so the page says so instead of "none match")."""
+
     cases: list[Shown]
     total: int
     page: int
     pages: int
+    anything: bool = True
 
 
 class Dashboard:
@@ -123,7 +127,14 @@ class Dashboard:
         pages = rules.pages(total)
         page = min(filters.page, pages)
         found = await self.repo.cases(query, rules.PAGE_SIZE, (page - 1) * rules.PAGE_SIZE)
-        return Listing([self._shown(c, lang) for c in found], total, page, pages)
+        anything = total > 0 or await self._anything(member)
+        return Listing([self._shown(c, lang) for c in found], total, page, pages, anything)
+
+    async def _anything(self, member: StaffLike) -> bool:
+        """Whether the member may open any case at all (no filter, no period)."""
+        scope = rules.case_scope(member)
+        query = CaseQuery(scope.stations, scope.actor, None, None, None, None)
+        return await self.repo.count(query) > 0
 
     async def points(
         self, member: StaffLike, filters: Filters, lang: str

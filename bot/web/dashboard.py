@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.domain.dashboard import MAP_LIMIT
+from bot.domain.dashboard import DEFAULT_DAYS, MAP_LIMIT
 from bot.services.dashboard import BadFilter, Dashboard, Filters, Listing
 from bot.web.app import CLOCK, SERVICES, SETTINGS, Signed, render, signed_in, signed_out, translator
 
@@ -69,6 +69,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         listing=listing,
         data_url="/karta.json?" + urlencode(query),
         page_url=page_url,
+        default_days=DEFAULT_DAYS,
     )
 
 
