@@ -446,6 +446,11 @@ async def test_review_back_link_an_idea_s_type_and_who_was_told(
     resident = Person(emulator.world, RESIDENT, catalogs)
     t = catalogs.text
     told = t("sv", "web.case.told")
+    # Review: the line said 'Invånaren har fått ett meddelande.', but the message is only
+    # queued in the outbox, and those told are all who follow the case (the reporter, unless
+    # their data is gone, and those who agreed with it): it says just that, in every language.
+    assert told == "Ett meddelande skickas till dem som följer ärendet."
+    assert "har fått" not in told
     async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, _):
         await report(resident)
         await idea(resident, "En belyst cykelväg hela vägen till perrongen.")
@@ -469,7 +474,7 @@ async def test_review_back_link_an_idea_s_type_and_who_was_told(
         assert f"<dt>{t('sv', 'web.case.category')}</dt>" not in body
         assert back in body
 
-        # Acknowledged: the resident was sent a message, and the line says so.
+        # Acknowledged: the resident's message is queued, and the line says so.
         heard = len(emulator.world.received(RESIDENT))
         _, body = await post(client, csrf, "JKB-0001", action="ack")
         done = t("sv", "desk.done", reference="JKB-0001", status=t("sv", "status.acknowledged"))

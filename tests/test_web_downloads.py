@@ -317,6 +317,8 @@ async def test_the_audit_log_reads_as_plain_swedish_with_cases_linked(
             "export",
             {"format": "csv", "rows": 2, "via": "web", "station": "jakobsberg", "kind": "idea"},
         )
+        # Review: a status filter showed its code ('Status: resolved' on a Swedish page).
+        await services.audit.log("cli:operator", "export", {"status": "resolved", "rows": 0})
         await services.audit.log("cli:operator", "mystery", {"odd": 3})
         await as_member(client, emulator, ADMIN, catalogs)
         body = await (await client.get("/logg")).text()
@@ -329,6 +331,8 @@ async def test_the_audit_log_reads_as_plain_swedish_with_cases_linked(
         assert ">Exporterade ärenden<" in body
         for line in ("Station: Jakobsberg", "Typ: Idéer", "Format: csv", "Rader: 2", "Via: webben"):
             assert f'<span class="detail">{line}</span>' in body, line
+        assert '<span class="detail">Status: åtgärdad</span>' in body
+        assert "resolved" not in body
         assert ">mystery<" in body  # an unknown action as logged
         assert '<span class="detail">odd: 3</span>' in body  # an unknown field as key: value
         assert "operator (kommandoraden)" in body

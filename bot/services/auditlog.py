@@ -14,6 +14,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Deployment
+from bot.domain.lifecycle import Status
 from bot.i18n import Catalogs, Safe
 from storage.audit import AuditRepository
 from storage.staff import StaffRepository
@@ -36,6 +37,7 @@ FIELDS = (
     "out",
 )
 VIAS = ("web", "telegram")
+STATUSES = frozenset(s.value for s in Status)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class AuditLog:
             text = station.name if station is not None else text
         elif name == "kind" and value in ("report", "idea"):
             text = self.catalogs.text(lang, f"export.kind_{value}")
+        elif name == "status" and value in STATUSES:
+            text = self.catalogs.text(lang, f"status.{value}")  # as on the case card
         elif name == "via" and value in VIAS:
             text = self.catalogs.text(lang, f"web.audit.via.{value}")
         elif name in ("since", "until") and isinstance(value, str):
