@@ -15,6 +15,7 @@ already escaped by the catalogs, so `t()` hands them to the templates as Markup.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -172,6 +173,23 @@ async def signed_in(request: web.Request) -> Signed | None:
         return None
     lang = staff_language(request.app[SERVICES].deployment, member)
     return Signed(member, session_id, rules.csrf_token(session_id), lang)
+
+
+SignedHandler = Callable[[web.Request, Signed], Awaitable[web.StreamResponse]]
+
+
+def staff_page(handler: SignedHandler) -> Handler:
+    """A route for signed-in staff: `handler` gets the request's `Signed`; a request
+    without a live session gets the signed-out page."""
+
+    @functools.wraps(handler)
+    async def page(request: web.Request) -> web.StreamResponse:
+        signed = await signed_in(request)
+        if signed is None:
+            return signed_out(request)
+        return await handler(request, signed)
+
+    return page
 
 
 async def posted_form(request: web.Request, signed: Signed) -> dict[str, str] | None:

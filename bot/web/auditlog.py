@@ -12,16 +12,21 @@ from aiohttp import web
 
 from bot.domain.access import is_national
 from bot.services.auditlog import AuditLog
-from bot.web.app import SERVICES, message, render, signed_in, signed_out, translator
+from bot.web.app import (
+    SERVICES,
+    Signed,
+    message,
+    render,
+    staff_page,
+    translator,
+)
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 
 
-async def audit_page(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def audit_page(request: web.Request, signed: Signed) -> web.StreamResponse:
     if not is_national(signed.member):
         return message(request, 403, "web.audit.title", "web.audit.refused", signed=signed)
     given = request.query.get("sida", "1")

@@ -30,8 +30,7 @@ from bot.web.app import (
     message,
     posted_form,
     render,
-    signed_in,
-    signed_out,
+    staff_page,
     translator,
 )
 
@@ -104,18 +103,14 @@ async def _show(
     )
 
 
-async def show(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def show(request: web.Request, signed: Signed) -> web.StreamResponse:
     said = request.app[SAID].take(signed.session_id, request.match_info["reference"])
     return await _show(request, signed, said)
 
 
-async def act(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def act(request: web.Request, signed: Signed) -> web.StreamResponse:
     fields = await posted_form(request, signed)
     if fields is None:
         return csrf_refused(request, signed)
@@ -132,11 +127,9 @@ async def act(request: web.Request) -> web.StreamResponse:
     return web.Response(status=303, headers={"Location": f"/arende/{reference}#said"})
 
 
-async def photo(request: web.Request) -> web.StreamResponse:
+@staff_page
+async def photo(request: web.Request, signed: Signed) -> web.StreamResponse:
     """A photo of the case, for a member who may open it (the stored, cleaned JPEG)."""
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
     desk = await _desk(request, signed)
     try:
         case = await desk.authorise(signed.member, request.match_info["reference"])

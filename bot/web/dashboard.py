@@ -15,7 +15,16 @@ from aiohttp import web
 
 from bot.domain.dashboard import DEFAULT_DAYS, MAP_LIMIT
 from bot.services.dashboard import BadFilter, Dashboard, Filters, Listing
-from bot.web.app import CLOCK, SERVICES, SETTINGS, Signed, render, signed_in, signed_out, translator
+from bot.web.app import (
+    CLOCK,
+    SERVICES,
+    SETTINGS,
+    Signed,
+    render,
+    signed_in,
+    staff_page,
+    translator,
+)
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
 
@@ -33,10 +42,8 @@ def _filters(request: web.Request, signed: Signed) -> Filters:
     return request.app[DASHBOARD].filters(signed.member, _form(request), now)
 
 
-async def home(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def home(request: web.Request, signed: Signed) -> web.StreamResponse:
     dashboard = request.app[DASHBOARD]
     t = translator(request.app[SERVICES], signed.lang)
     settings = request.app[SETTINGS]

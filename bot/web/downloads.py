@@ -29,8 +29,7 @@ from bot.web.app import (
     message,
     posted_form,
     render,
-    signed_in,
-    signed_out,
+    staff_page,
     translator,
 )
 
@@ -53,10 +52,8 @@ def _scope(request: web.Request, signed: Signed) -> ExportScope | None:
         return None
 
 
-async def export_page(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def export_page(request: web.Request, signed: Signed) -> web.StreamResponse:
     scope = _scope(request, signed)
     if scope is None:
         return message(request, 403, "web.export.title", "web.export.refused", signed=signed)
@@ -97,11 +94,9 @@ def chosen(fields: dict[str, str], scope: ExportScope) -> ExportChoice | None:
     return choice
 
 
-async def export_download(request: web.Request) -> web.StreamResponse:
+@staff_page
+async def export_download(request: web.Request, signed: Signed) -> web.StreamResponse:
     """The export as a streamed attachment, logged as the bot logs it (via "web")."""
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
     scope = _scope(request, signed)
     if scope is None:
         return message(request, 403, "web.export.title", "web.export.refused", signed=signed)
@@ -164,10 +159,8 @@ def _my_stations(request: web.Request, signed: Signed) -> list[tuple[str, str]]:
     return [(s.id, s.name) for s in deployment.stations if scope is None or s.id in scope]
 
 
-async def posters_page(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def posters_page(request: web.Request, signed: Signed) -> web.StreamResponse:
     services = request.app[SERVICES]
     t = translator(services, signed.lang)
     return render(
@@ -180,11 +173,9 @@ async def posters_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def poster_download(request: web.Request) -> web.StreamResponse:
+@staff_page
+async def poster_download(request: web.Request, signed: Signed) -> web.StreamResponse:
     """A station's poster as a PDF; a station outside the member's own: 404 as if unknown."""
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
     services = request.app[SERVICES]
     station_id = request.match_info["station"]
     if station_id not in dict(_my_stations(request, signed)):

@@ -16,13 +16,13 @@ from bot.web.app import (
     SECURE,
     SERVICES,
     SIGN_IN,
+    Signed,
     csrf_refused,
     default_language,
     message,
     posted_form,
     render,
-    signed_in,
-    signed_out,
+    staff_page,
     translator,
 )
 
@@ -53,10 +53,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def logout(request: web.Request) -> web.StreamResponse:
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
+@staff_page
+async def logout(request: web.Request, signed: Signed) -> web.StreamResponse:
     if await posted_form(request, signed) is None:
         return csrf_refused(request, signed)
     await request.app[SIGN_IN].sign_out(signed.session_id)
