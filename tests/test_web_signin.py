@@ -12,9 +12,11 @@ import re
 import sqlite3
 
 from bot.domain.deployment import Deployment
+from bot.domain.models import Staff
 from bot.domain.web import LINKS_PER_WINDOW, SESSION_MAX_AGE, digest, stamp
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
+from bot.services import Services
 from bot.settings import Settings
 from tests.bots import in_process
 from tests.people import Person, db_rows
@@ -29,6 +31,16 @@ OFFICER_NAME = "Kommunpolis Järfälla (platshållare)"
 
 async def link_from_bot(person: Person) -> str:
     return await link_for(person, WEB_URL)
+
+
+async def invited(services: Services, admin: Staff, person: Person) -> Staff:
+    """`admin` invites a Västtrafik partner at Floda and `person` redeems the code in the bot:
+    the member stored for them."""
+    code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
+    await person.say(f"/start {code.code}")
+    member = await services.desk.member(person.id)
+    assert member is not None
+    return member
 
 
 async def test_an_officer_signs_in_with_a_link_from_webb_and_signs_out(
@@ -174,10 +186,7 @@ async def test_a_revoked_member_is_signed_out_on_the_next_request(
     async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
         admin = await services.desk.member(ADMIN)
         assert admin is not None
-        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
-        await newcomer.say(f"/start {code.code}")
-        member = await services.desk.member(NEWCOMER)
-        assert member is not None
+        member = await invited(services, admin, newcomer)
         await sign_in(client, await link_from_bot(newcomer))
         assert (await client.get("/")).status == 200
         await services.staff_access.revoke(admin, member.id)
@@ -284,17 +293,11 @@ async def test_a_member_added_again_finds_no_old_session_or_link(
         # Revoked in Telegram, then invited again.
         admin = await services.desk.member(ADMIN)
         assert admin is not None
-        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
-        await newcomer.say(f"/start {code.code}")
-        member = await services.desk.member(NEWCOMER)
-        assert member is not None
+        member = await invited(services, admin, newcomer)
         await sign_in(client, await link_from_bot(newcomer))
         spare = await link_from_bot(newcomer)  # an unused link
         await services.staff_access.revoke(admin, member.id)
-        code = await services.staff_access.invite(admin, "partner", "vasttrafik", ["floda"])
-        await newcomer.say(f"/start {code.code}")
-        again = await services.desk.member(NEWCOMER)
-        assert again is not None
+        again = await invited(services, admin, newcomer)
         assert again.id == member.id
         assert (await client.get("/")).status == 401
         assert (await client.post(f"/login/{spare}", allow_redirects=False)).status == 403

@@ -13,18 +13,15 @@ from markupsafe import Markup
 from bot.domain.stats import PERIODS, StatsReport, named_period
 from bot.services.desk import Refused
 from bot.services.stats import Statistics
-from bot.web.app import SERVICES, Signed, message, render, signed_in, signed_out, translator
+from bot.web.app import SERVICES, Signed, message, render, staff_page, translator
 
 DEFAULT_PERIOD = "30d"
 
 
 async def _report(
-    request: web.Request,
-) -> tuple[Signed, Statistics, StatsReport, str] | web.Response:
+    request: web.Request, signed: Signed
+) -> tuple[Statistics, StatsReport, str] | web.Response:
     """The member's report for the period asked (or a page that says why not)."""
-    signed = await signed_in(request)
-    if signed is None:
-        return signed_out(request)
     services = request.app[SERVICES]
     try:
         scope = services.admin.stats_scope(signed.member)
@@ -35,14 +32,15 @@ async def _report(
         return message(request, 400, "web.stats.title", "web.stats.bad_period", signed=signed)
     stats = services.stats.in_language(signed.lang)
     report = await stats.report(named_period(name, stats.today()), scope)
-    return signed, stats, report, name
+    return stats, report, name
 
 
-async def stats_page(request: web.Request) -> web.StreamResponse:
-    found = await _report(request)
+@staff_page
+async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse:
+    found = await _report(request, signed)
     if isinstance(found, web.Response):
         return found
-    signed, stats, report, name = found
+    stats, report, name = found
     t = translator(request.app[SERVICES], signed.lang)
     waits = [
         Markup(stats.wait_line("stats.to_ack", report.to_acknowledge)),  # catalog HTML
@@ -69,12 +67,13 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def chart(request: web.Request) -> web.StreamResponse:
+@staff_page
+async def chart(request: web.Request, signed: Signed) -> web.StreamResponse:
     """The weekly chart of the same report as a PNG (the bot's chart)."""
-    found = await _report(request)
+    found = await _report(request, signed)
     if isinstance(found, web.Response):
         return found
-    _, stats, report, _ = found
+    stats, report, _ = found
     png = await asyncio.to_thread(stats.chart, report)  # ~0.1 s of drawing: off the loop
     return web.Response(body=png, content_type="image/png")
 
