@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.domain.deployment import MAX_ID, Deployment, find_problems
+from bot.domain.deployment import MAX_ID, Deployment
+from bot.domain.deployment_checks import find_problems
 
 
 class DeploymentError(Exception):

@@ -298,6 +298,39 @@ MIGRATIONS: tuple[str, ...] = (
             WHERE staff_id = NEW.id AND used_at IS NULL;
     END;
     """,
+    # 18: the trygghetsmätning (bot.domain.pulse): a resident's opt-in per followed station,
+    # which month each was asked about, and the answers. An answer carries no chat id or
+    # resident id, only a keyed pseudonym of the resident for its month (HMAC-SHA-256 under
+    # that month's random key in pulse_keys); when the key is deleted (retention), the
+    # month's answers can no longer be tied to anyone. No answer time is stored.
+    """
+    CREATE TABLE pulse_consents (
+        resident_id  INTEGER NOT NULL REFERENCES residents(id),
+        station_id   TEXT NOT NULL,
+        given_at     TEXT NOT NULL,
+        PRIMARY KEY (resident_id, station_id)
+    );
+    CREATE TABLE pulse_asked (
+        resident_id  INTEGER NOT NULL REFERENCES residents(id),
+        station_id   TEXT NOT NULL,
+        month        TEXT NOT NULL,
+        asked_at     TEXT NOT NULL,
+        PRIMARY KEY (resident_id, station_id, month)
+    );
+    CREATE TABLE pulse_keys (
+        month  TEXT PRIMARY KEY,
+        key    BLOB NOT NULL
+    );
+    CREATE TABLE pulse_answers (
+        pseudonym   TEXT NOT NULL,
+        station_id  TEXT NOT NULL,
+        month       TEXT NOT NULL,
+        score       INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        category    TEXT,
+        PRIMARY KEY (pseudonym, station_id, month)
+    );
+    CREATE INDEX pulse_answers_station_month ON pulse_answers (station_id, month);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -112,7 +112,13 @@ class PrivacyRepository:
                     "UPDATE cases SET resident_id = NULL WHERE resident_id = ?", (rid,)
                 ) as cur:
                     cases = cur.rowcount
-                for table in ("station_follows", "case_supporters", "consents"):
+                for table in (
+                    "station_follows",
+                    "case_supporters",
+                    "consents",
+                    "pulse_consents",
+                    "pulse_asked",
+                ):
                     await conn.execute(f"DELETE FROM {table} WHERE resident_id = ?", (rid,))
                 await conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
             await conn.execute("DELETE FROM outbox WHERE recipient = ?", (str(chat_id),))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.domain.deployment import Deployment, Problem, Promise
+from bot.domain.deployment import Deployment, Promise
+from bot.domain.deployment_checks import Problem
 
 #: The language promises are written in; the others are `translations`.
 SOURCE_LANGUAGE = "sv"

@@ -25,12 +25,14 @@ from bot.services.cards import Cards
 from bot.services.desk import Desk
 from bot.services.escalation import Escalation
 from bot.services.intake import CrimeTip, Intake, ReportLimit, Submitted
+from bot.services.lagesbild import Lagesbilder
 from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
 from bot.services.routing import Routing
 from bot.services.staff import StaffAccess
 from bot.services.stats import Statistics
+from bot.services.trygghet import Trygghet
 from bot.services.updates import Updates
 from bot.services.wake import Wake
 from bot.settings import Settings
@@ -42,6 +44,7 @@ from storage.chats import ChatRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.promises import PromiseRepository
+from storage.pulse import PulseRepository
 from storage.residents import ResidentRepository
 from storage.staff import StaffRepository
 from storage.stats import StatsRepository
@@ -98,6 +101,8 @@ class Services:
     escalation: Escalation
     updates: Updates
     stats: Statistics
+    trygghet: Trygghet
+    lagesbild: Lagesbilder
     admin: AdminTools
     membership: Membership
     staff_access: StaffAccess
@@ -152,6 +157,8 @@ class Services:
             updates=updates,
             staff_access=StaffAccess(deployment, staff),
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
+            trygghet=Trygghet(deployment, PulseRepository(db)),
+            lagesbild=Lagesbilder(deployment, catalogs, db),
             admin=AdminTools(settings, deployment, audit, catalogs),
             membership=Membership(ChatRepository(db), deployment),
             metrics=metrics,
