@@ -9,11 +9,30 @@ bodies are filled in by the lägesbild work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 from bot.domain.deployment import Deployment
+from bot.domain.lagesbild import (
+    NO_TIMES,
+    NO_TRYGGHET,
+    ActorTimes,
+    CommitmentRow,
+    MapCell,
+    MapStation,
+    PromiseRow,
+    TrygghetPart,
+    UpdateRow,
+    hour_blocks,
+    month_weeks,
+)
+from bot.domain.promises import month_bounds
+from bot.domain.stats import Period
+from bot.domain.trygghet import add_months
 from bot.i18n import Catalogs
+from bot.services.stats import Statistics
 from storage.database import Database
+from storage.stats import StatsRepository
 
 
 @dataclass(frozen=True)
@@ -39,8 +58,67 @@ def kommun_scope(deployment: Deployment, name: str) -> Scope | None:
 
 @dataclass(frozen=True)
 class Lagesbild:
+    """One month's lägesbild of a scope: every number the PDF and the web page show. Counts
+    are of cases (reports and ideas) created in the month (local time) at the scope's
+    stations; category keys are category ids, ideas under "idea" (bot.domain.stats.IDEA)."""
+
     scope: Scope
-    month: str  # YYYY-MM
+    """The station or kommun covered."""
+    month: str
+    """'YYYY-MM'."""
+    start: dt.date
+    """The month's first day."""
+    end: dt.date
+    """The next month's first day (exclusive)."""
+    total: int = 0
+    """Cases in the month."""
+    categories: dict[str, int] = field(default_factory=dict)
+    """Cases per category in the month, the most first."""
+    previous: dict[str, int] = field(default_factory=dict)
+    """Cases per category in the month before."""
+    weeks: tuple[str, ...] = ()
+    """The ISO weeks ('2026-v44') with a day in the month."""
+    per_week: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Category -> cases per week of `weeks` (by the local day the case came in)."""
+    stations: tuple[MapStation, ...] = ()
+    """The scope's stations, drawn on the map."""
+    cells: tuple[MapCell, ...] = ()
+    """The month's cases with a place, counted in grid cells (under 3: "färre än 3")."""
+    unplaced: int = 0
+    """Cases without a place on the map."""
+    times: dict[str, int] = field(default_factory=dict)
+    """When it happens, as reporters said (the case's `times`: morning, day, evening, night,
+    weekday, weekend) -> reports naming it."""
+    hours: tuple[int, ...] = (0,) * 24
+    """Cases per local hour they came in (24 counts)."""
+    response: tuple[ActorTimes, ...] = ()
+    """Per actor the month's cases were routed to: time to acknowledge and to resolve."""
+    response_all: ActorTimes = NO_TIMES
+    """All the month's cases together."""
+    response_previous: ActorTimes = NO_TIMES
+    """All cases of the month before together."""
+    promises: tuple[PromiseRow, ...] = ()
+    """The promises running at the scope's stations during the month, with progress."""
+    commitments: tuple[CommitmentRow, ...] = ()
+    """Their commitments (at the scope's stations) with stored status and progress."""
+    trygghet: TrygghetPart = NO_TRYGGHET
+    """The trygghetsmätning: the month, the month before, the promise's trend, before/after."""
+    said: dict[str, int | None] = field(default_factory=dict)
+    """"Ni sa": reports per category in the month (None: fewer than 3), as the digest."""
+    updates: tuple[UpdateRow, ...] = ()
+    """"Vi gjorde": the commitment updates published during the month."""
+
+    @property
+    def blocks(self) -> tuple[tuple[int, int, int], ...]:
+        """(first hour, end hour, cases) per block of the day."""
+        return hour_blocks(self.hours)
+
+
+def _by_category(counts: dict[tuple[str, str, str], int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (_, category, _), n in counts.items():
+        out[category] = out.get(category, 0) + n
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 class Lagesbilder:
@@ -51,7 +129,28 @@ class Lagesbilder:
 
     async def build(self, scope: Scope, month: str) -> Lagesbild:
         """The month's lägesbild of `scope` (month: 'YYYY-MM')."""
-        return Lagesbild(scope, month)
+        start, end = month_bounds(month)
+        stats = Statistics(self.deployment, self.catalogs, StatsRepository(self.db))
+        report = await stats.report(Period(start, end), scope.stations)
+        before = await stats.report(Period(*month_bounds(add_months(month, -1))), scope.stations)
+        weeks = month_weeks(start, end)
+        per_week = {
+            c: tuple(
+                report.per_week[c][report.weeks.index(w)] if w in report.weeks else 0 for w in weeks
+            )
+            for c in report.per_week
+        }
+        return Lagesbild(
+            scope,
+            month,
+            start,
+            end,
+            total=report.total,
+            categories=_by_category(report.counts),
+            previous=_by_category(before.counts),
+            weeks=weeks,
+            per_week=per_week,
+        )
 
     def pdf(self, report: Lagesbild, lang: str = "sv") -> bytes:
         """The lägesbild as a PDF document."""
