@@ -10,9 +10,12 @@ bodies are filled in by the lägesbild work."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.domain.deployment import Deployment
+from bot.domain.deployment import Deployment, Promise
 from bot.domain.lagesbild import (
     NO_TIMES,
     NO_TRYGGHET,
@@ -23,15 +26,21 @@ from bot.domain.lagesbild import (
     PromiseRow,
     TrygghetPart,
     UpdateRow,
+    few,
     hour_blocks,
+    map_cells,
     month_weeks,
 )
-from bot.domain.promises import month_bounds
-from bot.domain.stats import Period
-from bot.domain.trygghet import add_months
+from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, promise_progress, running_during
+from bot.domain.stats import Period, summarise
+from bot.domain.trygghet import add_months, month_of
 from bot.i18n import Catalogs
 from bot.services.stats import Statistics
+from bot.services.trygghet import Trygghet
 from storage.database import Database
+from storage.lagesbild import LagesbildRepository
+from storage.promises import PromiseRepository
+from storage.pulse import PulseRepository
 from storage.stats import StatsRepository
 
 
@@ -130,6 +139,8 @@ class Lagesbilder:
     async def build(self, scope: Scope, month: str) -> Lagesbild:
         """The month's lägesbild of `scope` (month: 'YYYY-MM')."""
         start, end = month_bounds(month)
+        zone = self.deployment.deployment.timezone
+        since, until = (str(b) for b in Period(start, end).utc_bounds(zone))
         stats = Statistics(self.deployment, self.catalogs, StatsRepository(self.db))
         report = await stats.report(Period(start, end), scope.stations)
         before = await stats.report(Period(*month_bounds(add_months(month, -1))), scope.stations)
@@ -140,17 +151,115 @@ class Lagesbilder:
             )
             for c in report.per_week
         }
+        repo = LagesbildRepository(self.db)
+        places = await repo.places(since, until, scope.stations)
+        hours = [0] * 24
+        for hour, _, n in await StatsRepository(self.db).per_hour(since, until, scope.stations):
+            moment = dt.datetime.fromisoformat(hour + ":00:00+00:00")
+            hours[moment.astimezone(ZoneInfo(zone)).hour] += n
+        categories = _by_category(report.counts)
         return Lagesbild(
             scope,
             month,
             start,
             end,
             total=report.total,
-            categories=_by_category(report.counts),
+            categories=categories,
             previous=_by_category(before.counts),
             weeks=weeks,
             per_week=per_week,
+            stations=tuple(
+                MapStation(s.id, s.name, s.lat, s.lon)
+                for s in self.deployment.stations
+                if s.id in scope.stations
+            ),
+            cells=map_cells(p for p in places if p is not None),
+            unplaced=sum(1 for p in places if p is None),
+            times=await repo.times(since, until, scope.stations),
+            hours=tuple(hours),
+            response=await self._per_actor(repo, since, until, scope.stations),
+            response_all=ActorTimes("", "", report.to_acknowledge, report.to_resolve),
+            response_previous=ActorTimes("", "", before.to_acknowledge, before.to_resolve),
+            **await self._promises(scope, month, since, until),
+            said={c: few(n) for c, n in categories.items()},
         )
+
+    async def _per_actor(
+        self, repo: LagesbildRepository, since: str, until: str, stations: Sequence[str]
+    ) -> tuple[ActorTimes, ...]:
+        acked = await repo.actor_waits("acknowledged_at", since, until, stations)
+        resolved = await repo.actor_waits("resolved_at", since, until, stations)
+        actors = self.deployment.directory.in_file_order(await repo.actors(since, until, stations))
+        return tuple(
+            ActorTimes(
+                a.id,
+                a.name,
+                summarise(w for who, w in acked if who == a.id),
+                summarise(w for who, w in resolved if who == a.id),
+            )
+            for a in actors
+        )
+
+    async def _promises(self, scope: Scope, month: str, since: str, until: str) -> dict[str, Any]:
+        """promises, commitments, trygghet and updates: the promise part of the lägesbild."""
+        start, end = month_bounds(month)
+        running: dict[str, Promise] = {}
+        for station in scope.stations:
+            for p in running_during(self.deployment.directory.promises_at(station), start, end):
+                running.setdefault(p.id, p)
+        states = await PromiseRepository(self.db).states()
+        here = [
+            (p, c)
+            for p in running.values()
+            for c in p.commitments
+            if not c.stations or set(c.stations) & set(scope.stations)
+        ]
+        commitments = tuple(
+            CommitmentRow(
+                p.id,
+                c.id,
+                c.text,
+                ", ".join(a.name for a in self.deployment.directory.in_file_order(c.owners)),
+                (states[c.id].status if c.id in states else c.status).value,
+                states[c.id].progress if c.id in states else DEFAULT_PROGRESS[c.status],
+            )
+            for p, c in here
+        )
+        titles = {c.id: c.text for _, c in here}
+        zone = ZoneInfo(self.deployment.deployment.timezone)
+        updates = tuple(
+            UpdateRow(
+                titles[u.commitment_id],
+                u.status,
+                u.progress,
+                u.text,
+                dt.datetime.fromisoformat(u.created_at).astimezone(zone).date(),
+            )
+            for u in await PromiseRepository(self.db).updates_between(since, until)
+            if u.commitment_id in titles
+        )
+        trygghet = Trygghet(self.deployment, PulseRepository(self.db))
+        promise = next(iter(running.values()), None)
+        result = await trygghet.promise_result(promise, scope.stations, month) if promise else None
+        return {
+            "promises": tuple(
+                PromiseRow(p.id, p.title, p.start, p.end, promise_progress(p, states))
+                for p in running.values()
+            ),
+            "commitments": commitments,
+            "updates": updates,
+            "trygghet": TrygghetPart(
+                await trygghet.month(scope.stations, month),
+                await trygghet.month(scope.stations, add_months(month, -1)),
+                tuple(
+                    (m, share)
+                    for m, share in (result.trend if result else [])
+                    if promise and m >= month_of(promise.start)
+                ),
+                result.comparison if result else None,
+                promise.id if promise else None,
+            ),
+        }
 
     def pdf(self, report: Lagesbild, lang: str = "sv") -> bytes:
         """The lägesbild as a PDF document."""
