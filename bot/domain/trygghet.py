@@ -33,7 +33,10 @@ def wilson(safe: int, answers: int, z: float = Z95) -> tuple[float, float]:
     denominator = 1 + z2 / answers
     centre = (p + z2 / (2 * answers)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / answers + z2 / (4 * answers * answers))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and at all the limit is exactly 0 or 1; rounding would leave 1e-17 or 0.99999….
+    low = 0.0 if safe == 0 else max(0.0, centre - half)
+    high = 1.0 if safe == answers else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)
