@@ -139,7 +139,7 @@ async def _post_init(app: BotApp) -> None:
     )
     settings = data.settings
     data.refusals = refusals = Refusals(
-        services.desk, services.outbox, settings.ops_chat_id, data.metrics
+        services.desk, services.outbox, settings.ops_chat_id, data.metrics, services.pulse.repo
     )
     worker = OutboxWorker(
         app.bot,
@@ -165,6 +165,7 @@ async def _post_init(app: BotApp) -> None:
         zone = ZoneInfo(data.deployment.deployment.timezone)
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
         app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
+        app.job_queue.run_daily(_pulse, time=dt.time(17, 0, tzinfo=zone), name="pulse")
         app.job_queue.run_repeating(_activity, interval=ACTIVITY_SECONDS, name="activity")
     if settings.metrics_port is not None and data.metrics is not None:
         metrics_app = make_metrics_app(
@@ -229,6 +230,12 @@ async def _purge(context: AppContext) -> None:
     counts = await context.services.purge()
     counts["drafts"] = await expire_drafts(context.application)
     log.info("Retention purge: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+async def _pulse(context: AppContext) -> None:
+    """Job, daily: the trygghetsmätning's questions whose day has come (bot.services.pulse)."""
+    services = context.services
+    await services.pulse.run(services.updates.today())
 
 
 async def _post_stop(app: BotApp) -> None:

@@ -15,6 +15,7 @@ from bot.handlers import (
     membership,
     privacy,
     promises,
+    pulse,
     staff,
     start,
     updates,
@@ -30,6 +31,7 @@ def register_all(app: BotApp) -> None:
     guards.register(app)  # group -1: 112 and crime tips
     intake.register_edits(app)  # group 0, first: an edited message is never an answer
     admin.register(app)  # staff statistics and exports (buttons before intake's catch-all)
+    pulse.register(app)  # the trygghetsmätning's buttons (before intake's catch-all too)
     desk.register(app)  # an officer's pending note or a resident's answer takes the next text
     staff.register(app)  # /invite, /staff and revoke buttons
     web.register(app)  # /webb: a staff member's sign-in link to the web pages

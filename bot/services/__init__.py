@@ -29,6 +29,7 @@ from bot.services.lagesbild import Lagesbilder
 from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
+from bot.services.pulse import Pulse
 from bot.services.routing import Routing
 from bot.services.staff import StaffAccess
 from bot.services.stats import Statistics
@@ -102,6 +103,7 @@ class Services:
     updates: Updates
     stats: Statistics
     trygghet: Trygghet
+    pulse: Pulse
     lagesbild: Lagesbilder
     admin: AdminTools
     membership: Membership
@@ -158,6 +160,7 @@ class Services:
             staff_access=StaffAccess(deployment, staff),
             stats=Statistics(deployment, catalogs, StatsRepository(db)),
             trygghet=Trygghet(deployment, PulseRepository(db)),
+            pulse=Pulse(deployment, catalogs, PulseRepository(db), residents, wake),
             lagesbild=Lagesbilder(deployment, catalogs, db),
             admin=AdminTools(settings, deployment, audit, catalogs),
             membership=Membership(ChatRepository(db), deployment),

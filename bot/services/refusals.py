@@ -24,6 +24,7 @@ from bot.metrics import Metrics
 from bot.reach import probe_chats
 from bot.services.desk import Desk
 from storage.outbox import OutboxItem, OutboxRepository, OutboxRow
+from storage.pulse import PulseRepository
 from storage.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,22 @@ class Refusals:
         outbox: OutboxRepository,
         ops_chat_id: int | None,
         metrics: Metrics | None = None,
+        pulse: PulseRepository | None = None,
     ) -> None:
         self._desk = desk
         self._outbox = outbox
         self._ops = ops_chat_id
         self._metrics = metrics
+        self._pulse = pulse
 
     async def gone(self, row: OutboxRow, reason: str, news: bool) -> None:
         """Telegram cannot reach the chat of `row` (its pending rows are dropped). `news`:
         the chat was not known to be unreachable for this reason before."""
         chat = int(row.recipient)
+        if self._pulse is not None and chat > 0:  # a block stops the trygghetsmätning
+            withdrawn = await self._pulse.withdraw_chat(chat)
+            if withdrawn:
+                log.info("A chat is gone: %d trygghetsmätning opt-ins withdrawn", withdrawn)
         member = await self._desk.staff.by_telegram(chat) if chat > 0 else None
         if member is not None:
             await self._staff_gone(member, reason, news)

@@ -1,0 +1,217 @@
+"""The trygghetsmätning asked and answered through the bot (issue 21, item 1): once a month at
+most, only to those who follow a station and agreed, stopped by a refusal or a block; answers
+stored under the month's pseudonym (no chat id), checked against what was asked, kept over a
+restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.context import BotApp
+from bot.domain.deployment import Deployment
+from bot.domain.pulse import ask_day
+from bot.emulator import Emulator
+from bot.emulator.state import World
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.settings import Settings
+from tests.bots import in_process
+from tests.people import Person, db_rows
+
+FIRST, SECOND, THIRD = 2101, 2102, 2103
+
+
+def _services(app: BotApp) -> Services:
+    services = app.bot_data.services
+    assert services is not None
+    return services
+
+
+def _last_day(day: dt.date) -> dt.date:
+    """The last day of `day`'s month: every resident's ask day has come by then."""
+    later = day.replace(day=28) + dt.timedelta(days=4)
+    return later - dt.timedelta(days=later.day)
+
+
+async def _resident(
+    services: Services,
+    world: World,
+    catalogs: Catalogs,
+    chat: int,
+    *,
+    follows: bool = True,
+    consents: bool = True,
+) -> Person:
+    """A resident who opened the bot, follows Floda and agreed to the question (or not)."""
+    person = Person(world, chat, catalogs)
+    await person.say("/start")
+    if follows:
+        await services.updates.follow(chat, "floda", "sv")
+    resident = await services.residents.touch(chat)
+    if consents:
+        await services.pulse.repo.give(resident.id, "floda")
+    return person
+
+
+def _questions(world: World, chat: int, catalogs: Catalogs) -> int:
+    question = catalogs.text("sv", "pulse.question", station="Floda")
+    return sum(1 for m in world.received(chat) if m.text == question)
+
+
+async def _run(services: Services, world: World, day: dt.date) -> int:
+    asked = await services.pulse.run(day)
+    assert await world.wait_idle()  # the outbox has sent what was queued
+    return asked
+
+
+async def test_asked_once_a_month_at_most_and_again_the_next_month(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        await _resident(services, world, catalogs, FIRST)
+        key = await services.pulse.repo.key("2030-04")
+        day = ask_day(key, FIRST, "floda")
+        if day > 1:  # before the resident's own day of the month: not yet
+            assert await _run(services, world, dt.date(2030, 4, day - 1)) == 0
+            assert _questions(world, FIRST, catalogs) == 0
+        assert await _run(services, world, dt.date(2030, 4, day)) == 1
+        assert await _run(services, world, dt.date(2030, 4, day)) == 0  # the job twice
+        assert await _run(services, world, dt.date(2030, 4, 28)) == 0  # another day
+        assert _questions(world, FIRST, catalogs) == 1
+        text = catalogs.text("sv", "pulse.question", station="Floda")
+        question = next(m for m in world.received(FIRST) if m.text == text)
+        labels = [b["text"] for b in question.inline_buttons]
+        assert labels == [
+            *(catalogs.text("sv", f"pulse.score.{n}") for n in range(1, 6)),
+            catalogs.text("sv", "pulse.stop", station="Floda"),
+        ]
+        assert await _run(services, world, dt.date(2030, 5, 31)) == 1  # a new month
+        assert _questions(world, FIRST, catalogs) == 2
+    rows = db_rows(bot_settings, "SELECT month FROM pulse_asked ORDER BY month")
+    assert [r["month"] for r in rows] == ["2030-04", "2030-05"]
+    # The question goes at the outbox's lowest priority (a broadcast's).
+    payloads = db_rows(bot_settings, "SELECT payload FROM outbox WHERE recipient = ?", str(FIRST))
+    assert sum('"broadcast": true' in r["payload"] for r in payloads) == 2
+
+
+async def test_never_asked_without_both_following_and_consent(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        await _resident(services, world, catalogs, FIRST, consents=False)  # follows only
+        await _resident(services, world, catalogs, SECOND, follows=False)  # consent only
+        await _resident(services, world, catalogs, THIRD)
+        assert await _run(services, world, dt.date(2030, 4, 30)) == 1
+    assert _questions(world, FIRST, catalogs) == 0
+    assert _questions(world, SECOND, catalogs) == 0
+    assert _questions(world, THIRD, catalogs) == 1
+
+
+async def test_the_refusal_button_stops_it(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        person = await _resident(services, world, catalogs, FIRST)
+        today = services.updates.today()
+        assert await _run(services, world, _last_day(today)) == 1
+        said = await person.tap(catalogs.text("sv", "pulse.stop", station="Floda"))
+        assert [m.text for m in said] == [catalogs.text("sv", "pulse.stopped", station="Floda")]
+        assert not any(m.inline_buttons for m in world.received(FIRST)[-2:])  # no buttons left
+        resident = await services.residents.get_by_chat(FIRST)
+        assert resident is not None
+        assert await services.pulse.repo.consents(resident.id) == []
+        assert await _run(services, world, _last_day(_last_day(today) + dt.timedelta(1))) == 0
+    assert _questions(world, FIRST, catalogs) == 1
+
+
+async def test_a_block_stops_it(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        await _resident(services, world, catalogs, FIRST)
+        # The resident blocked the bot; it learns so from the 403 of the question's send.
+        world.user(FIRST).blocked = True
+        assert await _run(services, world, dt.date(2030, 4, 30)) == 1
+        resident = await services.residents.get_by_chat(FIRST)
+        assert resident is not None
+        assert await services.pulse.repo.consents(resident.id) == []
+        await Person(world, FIRST, catalogs).say("hej")  # writing unblocks, as in Telegram
+        assert await services.updates.followed(FIRST) == ["floda"]  # still follows
+        assert await _run(services, world, dt.date(2030, 5, 31)) == 0
+    assert _questions(world, FIRST, catalogs) == 0
+
+
+async def test_an_answer_is_stored_under_a_pseudonym_and_checked(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        person = await _resident(services, world, catalogs, FIRST)
+        month = services.updates.today().strftime("%Y-%m")
+        assert await _run(services, world, _last_day(services.updates.today())) == 1
+        question, four = person.button(catalogs.text("sv", "pulse.score.4"))
+        said = await person.press(question, four)
+        assert said[-1].text.startswith(catalogs.text("sv", "pulse.thanks"))
+        assert catalogs.text("sv", "pulse.followup", station="Floda") in said[-1].text
+        assert not world.received(FIRST)[-2].inline_buttons  # the question's are gone
+        assert person.answer() == ""  # the press was answered, with no alert
+        said = await person.tap("Belysning")
+        assert [m.text for m in said] == [catalogs.text("sv", "pulse.noted")]
+        # A second press on a score this month changes the answer, and says so.
+        said = await person.press_forged(four.replace(".4", ".2"))
+        assert said[-1].text.startswith(catalogs.text("sv", "pulse.changed"))
+        # Forged: a score off the scale, a station not asked about, a month not begun, a
+        # category the station does not have: the stale line, nothing stored.
+        stale = catalogs.text("sv", "error.stale")
+        for data in (
+            f"v1:pq:s:floda.{month}.9",
+            f"v1:pq:s:lerum.{month}.3",
+            "v1:pq:s:floda.2099-01.3",
+            f"v1:pq:c:floda.{month}.99",
+            f"v1:pq:n:lerum.{month}",
+        ):
+            assert await person.press_forged(data) == [], data
+            assert person.answer() == stale, data
+        # A month that has closed: said in one line, nothing stored.
+        resident = await services.residents.get_by_chat(FIRST)
+        assert resident is not None
+        await services.pulse.repo.ask(resident.id, "floda", "2020-01", [])
+        said = await person.press_forged("v1:pq:s:floda.2020-01.3")
+        assert [m.text for m in said] == [catalogs.text("sv", "pulse.closed")]
+        assert await services.pulse.repo.consents(resident.id) == ["floda"]
+    rows = db_rows(bot_settings, "SELECT * FROM pulse_answers")
+    assert [(r["station_id"], r["month"], r["score"], r["category"]) for r in rows] == [
+        ("floda", month, 2, "belysning")
+    ]
+    assert set(rows[0].keys()) == {"pseudonym", "station_id", "month", "score", "category"}
+    assert not any(str(FIRST) in str(value) for value in tuple(rows[0]))
+
+
+async def test_answers_survive_a_restart(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    world = emulator.world
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        first = await _resident(services, world, catalogs, FIRST)
+        second = await _resident(services, world, catalogs, SECOND)
+        month = services.updates.today().strftime("%Y-%m")
+        assert await _run(services, world, _last_day(services.updates.today())) == 2
+        await first.tap(catalogs.text("sv", "pulse.score.5"))
+    async with in_process(emulator, bot_settings, deployment) as app:
+        services = _services(app)
+        counts = await services.pulse.repo.counts(["floda"], month, month)
+        assert counts == {("floda", month): {5: 1}}
+        said = await second.tap(catalogs.text("sv", "pulse.score.3"))  # the old message
+        assert said[-1].text.startswith(catalogs.text("sv", "pulse.thanks"))
+        counts = await services.pulse.repo.counts(["floda"], month, month)
+        assert counts == {("floda", month): {5: 1, 3: 1}}
