@@ -193,6 +193,9 @@ def cmd_stats(ctx: Context) -> int:
     """Counts per station × category × status, response times, and a weekly PNG chart."""
     from bot.domain.stats import Period, named_period
     from bot.services.stats import Statistics
+    from bot.services.trygghet import Trygghet
+    from bot.services.trygghet_text import TrygghetText
+    from storage.pulse import PulseRepository
     from storage.stats import StatsRepository
 
     args = ctx.args
@@ -221,7 +224,9 @@ def cmd_stats(ctx: Context) -> int:
             period = named_period(args.period, stats.today())
         report = await stats.report(period, stations)
         chart = stats.chart(report) if args.chart else None
-        return stats.terminal(report), chart
+        overview = await Trygghet(deployment, PulseRepository(db)).overview(stations)
+        trygghet = TrygghetText(deployment, ctx.catalogs, lang).lines(overview)
+        return [*stats.terminal(report), "", *(_plain(line) for line in trygghet)], chart
 
     lines, chart = ctx.with_database(compute)
     for line in lines:

@@ -25,6 +25,7 @@ from bot.services.admin import ExportScope, TooLarge
 from bot.services.desk import Refused
 from bot.services.export import TooManyRows
 from bot.services.stats import Statistics
+from bot.services.trygghet_text import staff_text
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ async def on_stats_button(update: Update, context: AppContext) -> None:
     period = named_period(cb.arg, stats.today())
     report = await stats.report(period, scope)
     await send(update, context, stats.text(report))
+    await send(
+        update, context, await staff_text(services.trygghet, services.catalogs, stats.lang, scope)
+    )
     await send_file(
         update,
         context,

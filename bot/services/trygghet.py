@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Deployment, Promise
-from bot.domain.promises import today_in
+from bot.domain.promises import has_ended, has_started, today_in
 from bot.domain.trygghet import (
     BEFORE_MONTHS,
     BeforeAfter,
@@ -32,6 +32,25 @@ class PromiseResult:
     stations: tuple[str, ...]
     trend: list[tuple[str, Share]]
     comparison: BeforeAfter
+
+    @property
+    def during(self) -> list[tuple[str, Share]]:
+        """The trend over the promise's own months so far."""
+        return [(m, s) for m, s in self.trend if m in self.comparison.during_months]
+
+
+#: How many months (the current one the last) the staff overview shows per station.
+OVERVIEW_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class Overview:
+    """For staff: each station's recent months, and each running promise at these stations
+    (its trend and before/after over the stations of it that are among them)."""
+
+    months: tuple[str, ...]
+    stations: list[tuple[str, list[tuple[str, Share]]]]
+    promises: list[PromiseResult]
 
 
 class Trygghet:
@@ -77,6 +96,25 @@ class Trygghet:
             trend(monthly, first, last),
             before_after(monthly, promise.start, promise.end, last),
         )
+
+    async def overview(self, stations: Sequence[str] | None) -> Overview:
+        """What `stations` (None: all) show this month and the OVERVIEW_MONTHS - 1 before."""
+        chosen = [s.id for s in self.deployment.stations] if stations is None else list(stations)
+        last = self.this_month()
+        first = add_months(last, 1 - OVERVIEW_MONTHS)
+        counts = await self.repo.counts(chosen, first, last) if chosen else {}
+        shown = tuple(add_months(first, n) for n in range(OVERVIEW_MONTHS))
+        rows = [
+            (station, [(m, share_of(counts.get((station, m), {}))) for m in shown])
+            for station in chosen
+        ]
+        today = today_in(self.zone)
+        results = [
+            await self.promise_result(p, [s for s in p.stations if s in chosen], last)
+            for p in self.deployment.promises
+            if has_started(p, today) and not has_ended(p, today) and set(p.stations) & set(chosen)
+        ]
+        return Overview(shown, rows, results)
 
     @staticmethod
     def day(month: str) -> dt.date:
