@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +74,20 @@ class PrivacyRepository:
         out["draft"] = json.loads(drafts["data"]) if drafts else None
         return out
 
-    async def erase(self, chat_id: int, keep_text: bool) -> Erased:
+    async def erase(
+        self, chat_id: int, keep_text: bool, pulse: Sequence[tuple[str, str]] = ()
+    ) -> Erased:
         """Remove the resident's identity and personal data; cases stay, unlinked.
 
         With `keep_text=False` their cases lose the free text, place, pin and photos too, and
         so do their answers, the officers' messages to them (RESIDENT_NOTES) and the copies
-        sent to staff.
+        sent to staff. `pulse`: the resident's (month, pseudonym) pairs of the months whose
+        key is kept; their trygghetsmätning answers go in the same transaction.
         """
         async with self._db.transaction() as conn:
+            await conn.executemany(
+                "DELETE FROM pulse_answers WHERE month = ? AND pseudonym = ?", list(pulse)
+            )
             async with conn.execute(
                 "SELECT id FROM residents WHERE chat_id = ?", (chat_id,)
             ) as cur:

@@ -222,3 +222,14 @@ class PulseRepository:
             (*station_ids, first_month, last_month),
         )
         return {r["category"]: int(r["n"]) for r in rows}
+
+    # ------------------------------------------------------------------ retention
+    async def forget_before(self, month: str) -> tuple[int, int]:
+        """Delete the keys, and who was asked, of the months before `month`: their answers
+        stay as anonymous statistics that nobody can tie to a resident. (keys, asked rows)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("DELETE FROM pulse_keys WHERE month < ?", (month,)) as cur:
+                keys = cur.rowcount
+            async with conn.execute("DELETE FROM pulse_asked WHERE month < ?", (month,)) as cur:
+                asked = cur.rowcount
+        return keys, asked

@@ -265,18 +265,18 @@ async def test_followed_stations_are_listed_a_page_at_a_time(
     for station in stations:
         await person.press_forged(callbacks.menu("fol", station.id))
     listing = (await person.say("/prenumerationer"))[-1]
-    assert person.t("follow.page", page=1, pages=3) in listing.text
+    assert person.t("follow.page", page=1, pages=5) in listing.text
     assert len(listing.inline_buttons) <= 12
     pages = [listing.text]
-    for _ in range(2):
+    for _ in range(4):
         await person.tap(person.t("chooser.next"))
         pages.append(bot.world.last(person.id).text)
     last = bot.world.last(person.id)
-    assert person.t("follow.page", page=3, pages=3) in last.text
+    assert person.t("follow.page", page=5, pages=5) in last.text
     names = [line[2:] for text in pages for line in text.splitlines() if line.startswith("• ")]
     assert sorted(names) == sorted(s.name for s in stations)  # each once, none left out
     assert person.t("chooser.next") not in [b["text"] for b in last.inline_buttons]
-    for page in ("3", "x"):  # past the end, or no page at all
+    for page in ("5", "x"):  # past the end, or no page at all
         shown = await person.press_forged(callbacks.menu("subs", page))
         assert [m.text for m in shown] == [person.t("error.stale")]
 
@@ -363,20 +363,20 @@ async def test_followed_stations_page_turns_in_place(bot: Emulator, catalogs: Ca
     assert shown == [] or shown[-1].id == listing.id, "a new message per page"
     page = bot.world.last(person.id)
     assert page.id == listing.id
-    assert person.t("follow.page", page=2, pages=3) in page.text
+    assert person.t("follow.page", page=2, pages=5) in page.text
     assert page.text != first
     assert person.t("chooser.previous") in [b["text"] for b in page.inline_buttons]
     shown = await person.press_forged(callbacks.menu("subs", "2"))  # on the resident's message
     assert len(shown) == 1
     assert shown[0].id != listing.id
-    assert person.t("follow.page", page=3, pages=3) in shown[0].text
+    assert person.t("follow.page", page=3, pages=5) in shown[0].text
     menu = next(m for m in bot.world.received(person.id) if m.id < listing.id)
     before = menu.text
     shown = await press_on(person, menu, callbacks.menu("subs", "1"))  # forged onto the menu
     now = next(m for m in bot.world.received(person.id) if m.id == menu.id)
     assert now.text == before  # the menu message is left alone
     assert [m.id for m in shown] != [menu.id]
-    assert person.t("follow.page", page=2, pages=3) in bot.world.last(person.id).text
+    assert person.t("follow.page", page=2, pages=5) in bot.world.last(person.id).text
 
 
 def test_a_kommun_whose_initial_uppercases_to_two_letters_does_not_stop_the_bot() -> None:

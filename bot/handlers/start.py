@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
 from telegram import Update
@@ -27,8 +27,11 @@ from bot.handlers.common import (
 )
 
 T = TypeVar("T")
-#: Followed stations per page of /prenumerationer.
-FOLLOWED_PAGE = 10
+#: Followed stations per page of /prenumerationer (two buttons each: stop following, and
+#: the monthly question on or off; a page stays at most 12 buttons).
+FOLLOWED_PAGE = 5
+#: Menu actions: agree to / stop the monthly trygghetsmätning question about a station.
+PULSE_ON, PULSE_OFF = "pon", "poff"
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -141,6 +144,8 @@ async def on_menu(update: Update, context: AppContext) -> None:
         await chooser.show_menu_chooser(update, context, lang, "fol")
     elif cb.action in ("fol", "unf"):
         await follow_button(update, context, cb.action, cb.arg)
+    elif cb.action in (PULSE_ON, PULSE_OFF):
+        await pulse_button(update, context, cb.action == PULSE_ON, cb.arg)
     elif cb.action == "cases":
         await cases.my_cases(update, context)
     elif cb.action == "promise":
@@ -184,9 +189,33 @@ async def follow_button(update: Update, context: AppContext, action: str, statio
     if action == "fol":
         added = await services.updates.follow(chat.id, target.id, lang)
         key = "follow.done" if added else "follow.already"
+        text = services.text(lang, key, station=target.name)
+        if await services.pulse_optin.may_offer(chat.id, target.id):  # the trygghetsmätning
+            offer = services.text(lang, "pulse.optin.offer", station=target.name)
+            yes_no = [
+                (services.text(lang, "pulse.optin.yes"), callbacks.menu(PULSE_ON, target.id)),
+                (services.text(lang, "pulse.optin.no"), callbacks.menu(PULSE_OFF, target.id)),
+            ]
+            await send(update, context, f"{text}\n\n{offer}", keyboard([yes_no]))
+            return
     else:
-        await services.updates.unfollow(chat.id, target.id)
-        key = "follow.stopped"
+        await services.pulse_optin.unfollow(chat.id, target.id)  # its question stops too
+        text = services.text(lang, "follow.stopped", station=target.name)
+    await send(update, context, text)
+
+
+async def pulse_button(update: Update, context: AppContext, on: bool, station_id: str) -> None:
+    """Agree to, or stop, the monthly question about a station this chat follows."""
+    lang = await lang_of(update, context)
+    services = context.services
+    chat = update.effective_chat
+    target = services.station(station_id)
+    choice = await services.pulse_optin.choose(chat.id, target.id, on) if chat and target else None
+    if target is None or choice is None:  # forged, or the station is no longer followed
+        await stale(update, context, answered=True)
+        return
+    await clear_buttons(update)
+    key = "pulse.optin.given" if on else "pulse.optin.stopped"
     await send(update, context, services.text(lang, key, station=target.name))
 
 
@@ -208,7 +237,11 @@ async def subscriptions(update: Update, context: AppContext, page: str = "0") ->
         await stale(update, context, answered=update.callback_query is not None)
         return
     text, rows = followed_page(
-        lambda key, **params: services.text(lang, key, **params), followed, number
+        lambda key, **params: services.text(lang, key, **params),
+        followed,
+        number,
+        await services.pulse_optin.agreed(chat.id),
+        services.pulse_optin.offered_at,
     )
     if update.callback_query is None:
         await send(update, context, text, keyboard(rows))
@@ -220,14 +253,25 @@ async def subscriptions(update: Update, context: AppContext, page: str = "0") ->
 
 
 def followed_page(
-    t: Callable[..., str], followed: Sequence[Station], number: int
+    t: Callable[..., str],
+    followed: Sequence[Station],
+    number: int,
+    asked: Collection[str] = frozenset(),
+    offered: Callable[[str], bool] = lambda _: False,
 ) -> tuple[str, list[list[Button]]]:
-    """Page `number` of the followed stations: their names, a stop button each, and the
-    pages before and after."""
+    """Page `number` of the followed stations: their names, a stop button each, a switch for
+    the monthly question (`asked`: the stations it is on for; `offered`: where it is asked),
+    and the pages before and after."""
     pages = -(-len(followed) // FOLLOWED_PAGE)
     shown = followed[number * FOLLOWED_PAGE : (number + 1) * FOLLOWED_PAGE]
     lines = [t("follow.list"), *(f"• {s.name}" for s in shown)]
-    rows = [[(t("follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))] for s in shown]
+    rows: list[list[Button]] = []
+    for s in shown:
+        rows.append([(t("follow.stop_btn", station=s.name), callbacks.menu("unf", s.id))])
+        if offered(s.id):
+            on = s.id in asked
+            label = t("pulse.optin.stop_btn" if on else "pulse.optin.start_btn", station=s.name)
+            rows.append([(label, callbacks.menu(PULSE_OFF if on else PULSE_ON, s.id))])
     if pages > 1:
         lines.append(t("follow.page", page=number + 1, pages=pages))
         turn = [("chooser.previous", number - 1)] if number > 0 else []

@@ -30,6 +30,7 @@ from bot.services.membership import Membership
 from bot.services.privacy import Privacy
 from bot.services.profiles import Profiles
 from bot.services.pulse import Pulse
+from bot.services.pulse_optin import PulseOptIn
 from bot.services.routing import Routing
 from bot.services.staff import StaffAccess
 from bot.services.stats import Statistics
@@ -108,6 +109,7 @@ class Services:
     admin: AdminTools
     membership: Membership
     staff_access: StaffAccess
+    pulse_optin: PulseOptIn
     metrics: Metrics | None = None
 
     @classmethod
@@ -164,6 +166,7 @@ class Services:
             lagesbild=Lagesbilder(deployment, catalogs, db),
             admin=AdminTools(settings, deployment, audit, catalogs),
             membership=Membership(ChatRepository(db), deployment),
+            pulse_optin=PulseOptIn(deployment, residents, promises, PulseRepository(db)),
             metrics=metrics,
         )
 

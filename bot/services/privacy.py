@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.deployment import Deployment
 from bot.domain.intake import Draft
 from bot.domain.models import Case
 from bot.media import remove_photos
 from bot.services.intake import Intake
+from bot.services.pulse_optin import oldest_kept_month, pseudonyms, pulse_data
 from bot.settings import Settings
 from storage.bot_state import BotStateRepository
 from storage.database import Database
 from storage.privacy import PrivacyRepository
+from storage.pulse import PulseRepository
 from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
 
 
 class Privacy:
@@ -34,7 +40,9 @@ class Privacy:
         self.residents = residents
         self.repository = privacy
         self.intake = intake
+        self.zone = ZoneInfo(deployment.deployment.timezone)
         self.bot_state = BotStateRepository(db)
+        self.pulse = PulseRepository(db)
 
     # ------------------------------------------------------------------ consent
     @property
@@ -59,7 +67,9 @@ class Privacy:
     # ------------------------------------------------------------------ data
     async def export(self, chat_id: int) -> dict[str, Any]:
         """Everything stored about this chat's resident, as /mina_data shows it."""
-        return await self.repository.export(chat_id)
+        data = await self.repository.export(chat_id)
+        resident_id = (data.get("profile") or {}).get("id")
+        return data | {"trygghetsmatning": await pulse_data(self.pulse, chat_id, resident_id)}
 
     async def erase(self, chat_id: int) -> int:
         """Erase a resident's identity and personal data (and their unfinished draft's photos)."""
@@ -68,7 +78,8 @@ class Privacy:
         if draft:
             await self.intake.discard_draft(Draft.from_dict(draft))
         keep = self.deployment.retention.keep_case_text_on_erase
-        erased = await self.repository.erase(chat_id, keep_text=keep)
+        mine = await pseudonyms(self.pulse, chat_id)
+        erased = await self.repository.erase(chat_id, keep_text=keep, pulse=mine)
         await asyncio.to_thread(remove_photos, list(erased.photos), self.settings.media_dir)
         await self.checkpoint()
         return erased.cases
@@ -92,6 +103,12 @@ class Privacy:
             ago(min(30, retention.identity_days)),
             retention.keep_case_text_on_erase,
         )
+        # A month's pulse key goes at the end of the following month: its answers stay as
+        # counts that nobody can tie to anyone. Logged, not counted: the counts' keys are
+        # what `trygghetsbot purge` prints.
+        keys, asked = await self.pulse.forget_before(oldest_kept_month(now, self.zone))
+        if keys or asked:
+            log.info("Purged the pulse keys of %s months and %s asked rows", keys, asked)
         await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
         await self.checkpoint()
         return counts

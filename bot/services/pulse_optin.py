@@ -1,0 +1,121 @@
+"""The trygghetsmätning's opt-in (bot.domain.pulse): a resident who follows a station may agree
+to a short monthly question about it, and stop whenever they like; stopping to follow the
+station stops its question too. Also the privacy side: the resident's pulse data for
+/minadata, their pseudonyms for /radera, and the deletion of old months' keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.deployment import Deployment
+from bot.domain.pulse import pseudonym
+from bot.domain.trygghet import add_months, month_of
+from storage.promises import PromiseRepository
+from storage.pulse import PulseRepository
+from storage.residents import ResidentRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a press on the opt-in did: the station, and whether the question is now on."""
+
+    station_id: str
+    on: bool
+
+
+async def pseudonyms(pulse: PulseRepository, chat_id: int) -> list[tuple[str, str]]:
+    """(month, pseudonym) of this chat in every month whose key is still kept: the answers
+    that can still be tied to the resident."""
+    return [(month, pseudonym(key, chat_id)) for month, key in (await pulse.keys()).items()]
+
+
+async def pulse_data(
+    pulse: PulseRepository, chat_id: int, resident_id: int | None
+) -> dict[str, Any]:
+    """The resident's pulse rows, as /minadata shows them: opt-ins, the questions sent, and
+    the answers of the months whose key still exists."""
+    answers = await pulse.answers_of(await pseudonyms(pulse, chat_id))
+    return {
+        "stations_asked_about": await pulse.consents(resident_id) if resident_id else [],
+        "questions_sent": [
+            {"station_id": s, "month": m, "asked_at": at}
+            for s, m, at in (await pulse.asked(resident_id) if resident_id else [])
+        ],
+        "answers": [
+            {"station_id": a.station_id, "month": a.month, "score": a.score, "category": a.category}
+            for a in answers
+        ],
+    }
+
+
+def oldest_kept_month(now: dt.datetime, zone: ZoneInfo) -> str:
+    """A month's key is kept until the end of the following month: on any day of month M the
+    keys of M-1 and M stay, older ones go."""
+    return add_months(month_of(now.astimezone(zone).date()), -1)
+
+
+class PulseOptIn:
+    """Agreeing to, and stopping, the monthly question about a followed station."""
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        residents: ResidentRepository,
+        promises: PromiseRepository,
+        pulse: PulseRepository,
+    ) -> None:
+        self.deployment = deployment
+        self.residents = residents
+        self.promises = promises
+        self.pulse = pulse
+
+    def offered_at(self, station_id: str) -> bool:
+        """Whether the question is asked at the station: always (the months before a promise
+        are what its before/after compares with), unless each of its promises turns it off."""
+        promises = self.deployment.directory.promises_at(station_id)
+        return not promises or any(p.pulse.ask for p in promises)
+
+    async def _follower(self, chat_id: int, station_id: str) -> int | None:
+        """The resident's id if this chat follows the station (and it is asked there)."""
+        resident = await self.residents.get_by_chat(chat_id)
+        if resident is None or not self.offered_at(station_id):
+            return None
+        if station_id not in await self.promises.followed(resident.id):
+            return None
+        return resident.id
+
+    async def may_offer(self, chat_id: int, station_id: str) -> bool:
+        """Offer the question after following: followed, asked there, not agreed yet."""
+        rid = await self._follower(chat_id, station_id)
+        return rid is not None and station_id not in await self.pulse.consents(rid)
+
+    async def choose(self, chat_id: int, station_id: str, on: bool) -> Choice | None:
+        """Agree to (on) or stop the question; None, with nothing stored, when the chat does
+        not follow the station (a forged or stale button)."""
+        rid = await self._follower(chat_id, station_id)
+        if rid is None:
+            return None
+        if on:
+            await self.pulse.give(rid, station_id)
+        else:
+            await self.pulse.withdraw(rid, station_id)
+        return Choice(station_id, on)
+
+    async def agreed(self, chat_id: int) -> set[str]:
+        """The stations this chat agreed to be asked about."""
+        resident = await self.residents.get_by_chat(chat_id)
+        return set(await self.pulse.consents(resident.id)) if resident else set()
+
+    async def unfollow(self, chat_id: int, station_id: str) -> bool:
+        """Stop following the station, and so its question too; False: it was not followed."""
+        resident = await self.residents.get_by_chat(chat_id)
+        if resident is None:
+            return False
+        await self.pulse.withdraw(resident.id, station_id)
+        return await self.promises.unfollow(resident.id, station_id)
