@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.context import BotApp
-from bot.domain.deployment import Deployment
+from bot.domain.deployment import Deployment, PulseQuestion
 from bot.domain.pulse import ask_day
 from bot.emulator import Emulator
 from bot.emulator.state import World
@@ -215,3 +215,32 @@ async def test_answers_survive_a_restart(
         assert said[-1].text.startswith(catalogs.text("sv", "pulse.thanks"))
         counts = await services.pulse.repo.counts(["floda"], month, month)
         assert counts == {("floda", month): {5: 1, 3: 1}}
+
+
+async def test_the_running_promise_asks_its_own_question_or_none(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The promise running at the station sets the question (in the resident's language);
+    one that says `pulse.ask = false` stops it while it runs."""
+    today = dt.date.today()
+    own = PulseQuestion(question={"sv": "Känns det tryggare vid {station} nu?"})
+    promises = [
+        p.model_copy(
+            update={"start": today - dt.timedelta(30), "end": today + dt.timedelta(400)}
+            | ({"pulse": own} if "floda" in p.stations else {"pulse": PulseQuestion(ask=False)})
+        )
+        for p in deployment.promises
+    ]
+    world = emulator.world
+    running = deployment.model_copy(update={"promises": promises})
+    async with in_process(emulator, bot_settings, running) as app:
+        services = _services(app)
+        await _resident(services, world, catalogs, FIRST)
+        person = Person(world, SECOND, catalogs)
+        await person.say("/start")
+        await services.updates.follow(SECOND, "jakobsberg", "sv")
+        resident = await services.residents.touch(SECOND)
+        await services.pulse.repo.give(resident.id, "jakobsberg")
+        assert await _run(services, world, _last_day(today)) == 1
+    assert "Känns det tryggare vid Floda nu?" in [m.text for m in world.received(FIRST)]
+    assert not db_rows(bot_settings, "SELECT 1 FROM pulse_asked WHERE station_id = 'jakobsberg'")
