@@ -36,6 +36,7 @@ from bot.domain.promises import (
     title_in,
 )
 from bot.domain.public_map import Cell, aggregate
+from bot.services.trygghet import PublicTrygghet, Trygghet
 from bot.services.updates import Updates
 from storage.database import Database
 from storage.public import PublicRepository
@@ -106,11 +107,13 @@ class CategoryCount:
 @dataclass(frozen=True)
 class Snapshot:
     """A promise's reports up to and including `through` (None: its period had not begun):
-    counts by category ('idea' for ideas) and the map's cells."""
+    counts by category ('idea' for ideas) and the map's cells; and the trygghetsmätning's
+    last month that ended before the snapshot's week (None: not begun, or not asked for)."""
 
     through: dt.date | None
     counts: dict[str, int]
     cells: list[Cell]
+    trygghet: PublicTrygghet | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class PromisePage:
     published: int
     cells: list[Cell]
     through: dt.date | None
+    trygghet: PublicTrygghet | None = None
 
 
 class PublicPromises:
@@ -143,10 +147,12 @@ class PublicPromises:
         updates: Updates,
         repository: PublicRepository,
         clock: Clock = system_clock,
+        trygghet: Trygghet | None = None,
     ):
         self.deployment = deployment
         self.updates = updates
         self.repository = repository
+        self.trygghet = trygghet
         self.zone = ZoneInfo(deployment.deployment.timezone)
         self._clock = clock
         #: {promise id: (the week's Monday, its snapshot)}: one entry per promise.
@@ -155,9 +161,14 @@ class PublicPromises:
 
     @classmethod
     def of(
-        cls, deployment: Deployment, updates: Updates, db: Database, clock: Clock = system_clock
+        cls,
+        deployment: Deployment,
+        updates: Updates,
+        db: Database,
+        clock: Clock = system_clock,
+        trygghet: Trygghet | None = None,
     ) -> PublicPromises:
-        return cls(deployment, updates, PublicRepository(db), clock)
+        return cls(deployment, updates, PublicRepository(db), clock, trygghet)
 
     def today(self) -> dt.date:
         """Today in the deployment's time zone, by the clock."""
@@ -198,7 +209,9 @@ class PublicPromises:
         places = await self.repository.report_places(promise.stations, start, stop)
         # Many thousands of places: grouped in a worker thread, not on the event loop.
         cells = await asyncio.to_thread(aggregate, places)
-        return Snapshot(end - dt.timedelta(days=1), counts, cells)
+        # The last month that ended before this week: never the month still running.
+        trygghet = await self.trygghet.public(promise, monday) if self.trygghet else None
+        return Snapshot(end - dt.timedelta(days=1), counts, cells, trygghet)
 
     async def cells(self, promise: Promise) -> list[Cell]:
         """The map's cells: reports at the promise's stations during it up to this week, at
@@ -253,6 +266,7 @@ class PublicPromises:
             published=await self.repository.update_count(list(by_id)),
             cells=snapshot.cells,
             through=snapshot.through,
+            trygghet=snapshot.trygghet,
         )
 
     def _category(self, category_id: str, lang: str) -> str:

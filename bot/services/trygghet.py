@@ -52,6 +52,23 @@ class Overview:
     stations: list[tuple[str, list[tuple[str, Share]]]]
     promises: list[PromiseResult]
 
+    @property
+    def answered(self) -> bool:
+        """Whether anyone answered in these months or in a shown promise's months."""
+        shares = [s for _, months in self.stations for _, s in months]
+        shares += [s for result in self.promises for _, s in result.trend]
+        return any(s.answers for s in shares)
+
+
+@dataclass(frozen=True)
+class PublicTrygghet:
+    """One month's share at a promise's stations pooled, and the year before the promise
+    (None when the month is before the promise)."""
+
+    month: str
+    share: Share
+    before: Share | None
+
 
 class Trygghet:
     def __init__(self, deployment: Deployment, repo: PulseRepository) -> None:
@@ -61,6 +78,10 @@ class Trygghet:
 
     def this_month(self) -> str:
         return month_of(today_in(self.zone))
+
+    def last_complete(self) -> str:
+        """The last month that has ended (the one before this month)."""
+        return add_months(self.this_month(), -1)
 
     async def monthly(self, stations: Sequence[str], first: str, last: str) -> dict[str, Share]:
         """Each month's Share first..last, the stations' answers pooled."""
@@ -115,6 +136,17 @@ class Trygghet:
             if has_started(p, today) and not has_ended(p, today) and set(p.stations) & set(chosen)
         ]
         return Overview(shown, rows, results)
+
+    async def public(self, promise: Promise, before: dt.date) -> PublicTrygghet:
+        """For the public promise page: the last month that ended before the day `before`
+        (never past the promise's end), its stations pooled, and the year before the promise
+        when that month is one of the promise's."""
+        month = min(add_months(month_of(before), -1), month_of(promise.end))
+        share = await self.month(promise.stations, month)
+        if month < month_of(promise.start):
+            return PublicTrygghet(month, share, None)
+        result = await self.promise_result(promise, last=month)
+        return PublicTrygghet(month, share, result.comparison.before)
 
     @staticmethod
     def day(month: str) -> dt.date:

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal, format_percent
 from bot.domain.deployment import Deployment
 from bot.domain.trygghet import MIN_ANSWERS, BeforeAfter, Difference, Share
 from bot.i18n import Catalogs, month_name
-from bot.services.trygghet import Overview, PromiseResult, Trygghet
+from bot.services.trygghet import Overview, PromiseResult, PublicTrygghet, Trygghet
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,36 @@ class TrygghetText:
             self.cells(ba.during),
             self.change(ba),
         )
+
+    def stations(self, overview: Overview) -> list[tuple[str, list[tuple[str, Cells]]]]:
+        """Each station's name and its months (named) with their cells: the web's tables."""
+        return [
+            (self.station_name(station), [(self.month(m), self.cells(s)) for m, s in months])
+            for station, months in overview.stations
+        ]
+
+    def public(self, result: PublicTrygghet) -> list[str]:
+        """The public promise page's line: the month's share at the stations pooled (or that
+        there are too few answers yet), and the year before the promise when neither is
+        hidden."""
+        now = self.cells(result.share)
+        if now.hidden:
+            return [self.t("trygghet.public_too_few")]
+        lines = [
+            self.t(
+                "trygghet.public",
+                month=self.month(result.month),
+                share=now.share,
+                interval=now.interval,
+                answers=now.answers,
+            )
+        ]
+        if result.before is not None and not result.before.suppressed:
+            before = self.cells(result.before)
+            lines.append(
+                self.t("trygghet.public_before", share=before.share, answers=before.answers)
+            )
+        return lines
 
     def lines(self, overview: Overview) -> list[str]:
         """The overview as Telegram HTML lines (plain text once the tags are taken out)."""

@@ -12,9 +12,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from aiohttp import web
+from markupsafe import Markup
 
 from bot.domain.dashboard import DEFAULT_DAYS, MAP_LIMIT
+from bot.domain.trygghet import Share
 from bot.services.dashboard import BadFilter, Dashboard, Filters, Listing
+from bot.services.desk import Refused
+from bot.services.trygghet_text import Cells, TrygghetText
 from bot.web.app import (
     CLOCK,
     SERVICES,
@@ -27,6 +31,28 @@ from bot.web.app import (
 )
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
+
+#: Up to this many stations the dashboard shows each one's trygghet; more: a link.
+TRYGGHET_STATIONS = 5
+
+
+async def _trygghet(request: web.Request, signed: Signed) -> dict[str, object] | None:
+    """The last complete month's share feeling safe at each of the member's stations (as
+    on /statistik); None for whoever may not see statistics."""
+    services = request.app[SERVICES]
+    try:
+        scope = services.admin.stats_scope(signed.member)
+    except Refused:
+        return None
+    stations = [s.id for s in services.deployment.stations] if scope is None else scope
+    month = services.trygghet.last_complete()
+    words = TrygghetText(services.deployment, services.catalogs, signed.lang)
+    rows: list[tuple[str, Cells]] = []
+    if len(stations) <= TRYGGHET_STATIONS:
+        shares = await services.trygghet.by_station(stations, month)
+        if shares:  # else one line says nobody answered
+            rows = [(words.station_name(s), words.cells(shares.get(s, Share()))) for s in stations]
+    return {"month": words.month(month), "many": len(stations) > TRYGGHET_STATIONS, "rows": rows}
 
 
 def _form(request: web.Request) -> dict[str, str]:
@@ -77,6 +103,8 @@ async def home(request: web.Request, signed: Signed) -> web.StreamResponse:
         data_url="/karta.json?" + urlencode(query),
         page_url=page_url,
         default_days=DEFAULT_DAYS,
+        trygghet=await _trygghet(request, signed),
+        html=Markup,  # for TrygghetText's lines: catalog HTML, its fields escaped
     )
 
 

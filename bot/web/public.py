@@ -21,6 +21,7 @@ from bot.domain.promises import Localized, title_in
 from bot.domain.public_map import MINIMUM
 from bot.i18n import Percent, written
 from bot.services.public import PublicPromises, bot_links
+from bot.services.trygghet_text import TrygghetText
 from bot.web.app import CLOCK, SERVICES, SETTINGS, message, render, translator
 
 PUBLIC = web.AppKey("public", PublicPromises)
@@ -122,6 +123,10 @@ async def promise_page(request: web.Request) -> web.Response:
         return _not_found(request, lang)
     page = await public.page(promise, lang)
     settings = request.app[SETTINGS]
+    services = request.app[SERVICES]
+    words = TrygghetText(services.deployment, services.catalogs, lang)
+    # Catalog HTML whose fields the Catalogs escaped.
+    trygghet = [Markup(line) for line in words.public(page.trygghet)] if page.trygghet else []
     return render(
         request,
         "public_promise.html",
@@ -129,6 +134,7 @@ async def promise_page(request: web.Request) -> web.Response:
         title=shown(request, lang, page.title),
         page=page,
         through=_through(page.through, lang),
+        trygghet=trygghet,
         shown=lambda value: shown(request, lang, value),
         minimum=MINIMUM,
         percent=lambda value: written(Percent(value), lang),
@@ -159,7 +165,9 @@ async def promise_cells(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     services = app[SERVICES]
-    app[PUBLIC] = PublicPromises.of(services.deployment, services.updates, services.db, app[CLOCK])
+    app[PUBLIC] = PublicPromises.of(
+        services.deployment, services.updates, services.db, app[CLOCK], services.trygghet
+    )
     app.router.add_get("/lofte", promise_list)
     app.router.add_get("/lofte/{promise_id}", promise_page)
     app.router.add_get("/lofte/{promise_id}/karta.json", promise_cells)

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from bot.domain.stats import PERIODS, StatsReport, named_period
 from bot.services.desk import Refused
 from bot.services.stats import Statistics
+from bot.services.trygghet_text import TrygghetText
 from bot.web.app import SERVICES, Signed, message, render, staff_page, translator
 
 DEFAULT_PERIOD = "30d"
@@ -47,6 +48,9 @@ async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse
         Markup(stats.wait_line("stats.to_resolve", report.to_resolve)),
     ]
     categories = list(report.per_week)
+    services = request.app[SERVICES]
+    overview = await services.trygghet.overview(services.admin.stats_scope(signed.member))
+    words = TrygghetText(services.deployment, services.catalogs, signed.lang)
     return render(
         request,
         "stats.html",
@@ -64,6 +68,10 @@ async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse
             for i, week in enumerate(report.weeks)
         ],
         categories=[stats.category_name(c) for c in categories],
+        answered=overview.answered,
+        trygghet=words.stations(overview),
+        promises=[words.promise(result) for result in overview.promises],
+        html=Markup,  # for TrygghetText's lines: catalog HTML, its fields escaped
     )
 
 

@@ -1,0 +1,224 @@
+"""The trygghetsmätning's results on the web: the "Trygghetsmätning" section of /statistik
+(a table per station of the member's, and each running promise's before/during/change), the
+dashboard's panel of last month, and the public promise page's one line for the last month
+that ended before the weekly snapshot. Answers are seeded under the month's pseudonym, as the
+pulse stores them; the numbers are the ones hand-checked in tests/test_trygghet.py."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from bot.domain.deployment import Deployment
+from bot.domain.pulse import pseudonym
+from bot.domain.trygghet import add_months, month_of
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.services.public import week_start
+from bot.settings import Settings
+from storage.pulse import PulseRepository
+from tests.test_trygghet_views import months_now, named
+from tests.web import Client, Clock, link_from_bot, sign_in, staff_person, web_and_bot
+
+WEB_URL = "http://127.0.0.1:8080"
+POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN = 100000001, 100000002, 100000003, 100000009
+PROMISE = "jarfalla-2019-2020"  # at Jakobsberg
+NBSP = "\xa0"
+#: 13 of 20 feel safe (4 or 5): 65 %, 95 % interval 43 %-82 % (tests/test_trygghet.py).
+TWENTY = [5] * 6 + [4] * 7 + [3] * 3 + [2] * 2 + [1] * 2
+SHARE_20 = f"65{NBSP}%"
+INTERVAL_20 = f"43{NBSP}%–82{NBSP}%"
+
+
+async def seed(services: Services, answers: list[tuple[str, str, list[int]]]) -> None:
+    """(month, station, scores): each score from another resident."""
+    repo = PulseRepository(services.db)
+    for n, (month, station, scores) in enumerate(answers):
+        key = await repo.key(month)
+        for i, score in enumerate(scores):
+            assert await repo.answer(pseudonym(key, 5000 + 100 * n + i), station, month, score)
+
+
+async def as_member(client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs) -> None:
+    client.session.cookie_jar.clear()
+    await sign_in(client, await link_from_bot(staff_person(emulator, user_id, catalogs), WEB_URL))
+
+
+def text_of(html: str) -> str:
+    """The page's words: tags out, one space between cells."""
+    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def section(body: str, start: str, end: str) -> str:
+    found = re.search(re.escape(start) + r"(.*?)" + re.escape(end), body, re.S)
+    assert found, body
+    return found.group(1)
+
+
+async def test_statistik_shows_each_stations_months_and_the_promise_before_and_during(
+    emulator: Emulator,
+    bot_settings: Settings,
+    running_deployment: Deployment,
+    catalogs: Catalogs,
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    last, this = months_now(running_deployment)
+    promise = next(p for p in running_deployment.promises if p.id == PROMISE)
+    before = add_months(month_of(promise.start), -1)
+    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, services):
+        await seed(
+            services,
+            [
+                (last, "jakobsberg", TWENTY),
+                (this, "jakobsberg", [5, 5, 4, 1]),  # 4 answers: hidden
+                (before, "jakobsberg", [5] * 4 + [2] * 16),  # 4 of 20 before the promise
+                (last, "floda", [5] * 10),
+            ],
+        )
+        await as_member(client, emulator, POLIS_JKB, catalogs)
+        page = await client.get("/statistik")
+        assert page.status == 200
+        body = await page.text()
+        part = section(body, '<section id="trygghet"', "</section>")
+        words = text_of(part)
+        assert "Trygghetsmätning" in words
+        assert "Trygga vid Jakobsberg, månad för månad" in words
+        assert f"{named(last)} {SHARE_20} {INTERVAL_20} 20" in words, words
+        # This month's 4 answers: neither a share nor a count.
+        assert f"{named(this)} färre än 5 svar" in words
+        assert '<td data-label="Svar" class="number">4</td>' not in part
+        # The Jakobsberg officer sees no other station.
+        assert "Floda" not in body
+        assert "100" not in words
+        # The promise: 4 of 20 before (20 %), 16 of 24 during (67 %): up by 47 points.
+        assert f"Före löftet ({named(add_months(month_of(promise.start), -12))}" in words
+        assert f"20{NBSP}%" in words
+        assert f"Under löftet ({named(month_of(promise.start))} – {named(this)}) 67{NBSP}%" in words
+        assert "Andelen trygga har ökat med +47 procentenheter" in words
+        # Each hidden row says why in its own cell, and the numbers sit in labelled cells.
+        assert '<td colspan="3">färre än 5 svar</td>' in part
+        assert f'<td data-label="Trygga" class="number">{SHARE_20}</td>' in part
+
+        await as_member(client, emulator, ADMIN, catalogs)
+        words = text_of(
+            section(await (await client.get("/statistik")).text(), 'id="trygghet"', "</section>")
+        )
+        assert "Trygga vid Floda, månad för månad" in words
+        assert f"{named(last)} 100{NBSP}% 72{NBSP}%–100{NBSP}% 10" in words
+
+
+async def test_the_dashboard_shows_last_months_share_at_the_members_stations(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    last, this = months_now(deployment)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        await seed(
+            services,
+            [
+                (last, "jakobsberg", TWENTY),
+                (this, "jakobsberg", [5] * 30),  # this month is not over: not shown
+                (last, "alingsas", [5, 5, 4]),  # 3 answers: hidden
+                (last, "floda", [5] * 10),
+            ],
+        )
+        await as_member(client, emulator, POLIS_JKB, catalogs)
+        body = await (await client.get("/")).text()
+        panel = text_of(section(body, '<section class="trygghet"', "</section>"))
+        assert f"Trygghet i {named(last)}" in panel
+        line = f"{SHARE_20} trygga (95 % säkerhet: {INTERVAL_20}) av 20 svar"
+        assert f"Jakobsberg {line}" in panel, panel
+        assert "av 30" not in panel
+        assert "Floda" not in panel
+        assert "Alingsås" not in panel
+        assert 'href="/statistik#trygghet"' in body
+
+        await as_member(client, emulator, POLIS_ALS, catalogs)  # five stations: a table
+        panel = text_of(
+            section(await (await client.get("/")).text(), 'class="trygghet"', "</section>")
+        )
+        assert "Alingsås färre än 5 svar" in panel
+        assert "av 3" not in panel
+        assert f"Floda 100{NBSP}% trygga (95 % säkerhet: 72{NBSP}%–100{NBSP}%) av 10 svar" in panel
+        assert "Jakobsberg" not in panel
+
+        await as_member(client, emulator, ADMIN, catalogs)  # all six stations: a link
+        panel = text_of(
+            section(await (await client.get("/")).text(), 'class="trygghet"', "</section>")
+        )
+        assert "Trygghetsmätningen för alla dina stationer finns under Statistik" in panel
+        assert "%" not in panel
+
+        await as_member(client, emulator, PARTNER_JKB, catalogs)  # may not see statistics
+        body = await (await client.get("/")).text()
+        assert 'class="trygghet"' not in body
+
+
+def snapshot_months(clock: Clock, deployment: Deployment) -> tuple[str, str]:
+    """(the last month that ended before the clock's week began, the clock's month)."""
+    today = clock.now.astimezone(ZoneInfo(deployment.deployment.timezone)).date()
+    return add_months(month_of(week_start(today)), -1), month_of(today)
+
+
+async def test_the_public_page_shows_the_last_complete_month_before_the_snapshot(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> None:
+    clock = Clock()
+    shown, current = snapshot_months(clock, running_deployment)
+    promise = next(p for p in running_deployment.promises if p.id == PROMISE)
+    before = add_months(month_of(promise.start), -2)
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        running = [(m, "jakobsberg", [5] * 7) for m in {add_months(shown, 1), current}]
+        await seed(
+            services,
+            [(shown, "jakobsberg", TWENTY), (before, "jakobsberg", [5] * 5 + [1] * 5), *running],
+        )
+        body = await (await client.get(f"/lofte/{PROMISE}")).text()
+        line = text_of(section(body, '<p class="trygghet" id="trygghet">', "</p>")).strip()
+        assert line == (
+            f"I {named(shown)} kände {SHARE_20} (95 % säkerhet: {INTERVAL_20}) av 20 som "
+            "svarade sig trygga vid stationerna på kvällen. "
+            f"Under året före löftet var det 50{NBSP}% av 10."
+        )
+        # The month still running (and any after the one shown) is not on the page.
+        assert "av 7" not in text_of(body)
+        assert "100" not in line
+
+
+async def test_the_public_page_says_too_few_answers_and_shows_no_count(
+    emulator: Emulator, bot_settings: Settings, running_deployment: Deployment
+) -> None:
+    clock = Clock()
+    shown, current = snapshot_months(clock, running_deployment)
+    async with web_and_bot(emulator, bot_settings, running_deployment, clock) as (client, services):
+        await seed(
+            services, [(shown, "jakobsberg", [5, 4, 1, 2]), (current, "jakobsberg", [5] * 30)]
+        )
+        body = await (await client.get(f"/lofte/{PROMISE}")).text()
+        line = text_of(section(body, '<p class="trygghet" id="trygghet">', "</p>")).strip()
+        assert line == (
+            "Det finns ännu för få svar för att visa hur trygga människor känner sig vid "
+            "stationerna."
+        )
+        assert "av 4" not in body
+        assert "av 30" not in body
+
+
+async def test_with_no_answers_the_pages_say_so_in_one_line_without_tables(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
+    last, _ = months_now(deployment)
+    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+        await seed(services, [(last, "floda", [5] * 10)])  # not the officer's station
+        await as_member(client, emulator, POLIS_JKB, catalogs)
+        part = section(await (await client.get("/statistik")).text(), 'id="trygghet"', "</section>")
+        assert "Ingen har svarat på trygghetsmätningen vid dina stationer de senaste" in part
+        assert "<table" not in part
+        body = await (await client.get("/")).text()
+        panel = section(body, '<section class="trygghet"', "</section>")
+        assert (
+            f"Ingen har svarat på trygghetsmätningen vid dina stationer i {named(last)}." in panel
+        )
+        assert "<table" not in panel
