@@ -117,7 +117,7 @@ async def test_full_report_with_pin_and_photo(
         assert image.getexif() == {}  # GPS and camera data stripped
         assert image.size == (800, 600)
     (consent_row,) = db_rows(bot_settings, "SELECT notice_version FROM consents")
-    assert consent_row["notice_version"] == "2026-11-22"
+    assert consent_row["notice_version"] == "2026-12-02"
     (resident,) = db_rows(bot_settings, "SELECT * FROM residents")
     assert resident["home_station"] == "jakobsberg"  # remembered
     assert "Person" not in str(dict(case))  # no Telegram name stored with the case
