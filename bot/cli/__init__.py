@@ -13,6 +13,7 @@ from bot import __version__
 from bot.cli.checks import cmd_check_config, cmd_doctor
 from bot.cli.context import EXIT_USAGE, CliError, Context
 from bot.cli.database import cmd_backup, cmd_migrate, cmd_restore
+from bot.cli.lagesbild import cmd_lagesbild
 from bot.cli.poster import cmd_poster
 from bot.cli.privacy import cmd_audit, cmd_purge
 from bot.cli.promises import cmd_digest
@@ -141,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--until", help="YYYY-MM-DD (before this day, local time)")
     stats.add_argument("--station", help="station ids or names, comma separated (default: all)")
     stats.add_argument("--chart", help="write the weekly chart as PNG to this file")
+    lagesbild = add("lagesbild", cmd_lagesbild, "Write a month's lägesbild as a PDF.")
+    area = lagesbild.add_mutually_exclusive_group(required=True)
+    area.add_argument("--station", help="a station's id or name")
+    area.add_argument("--kommun", help="a kommun's name: all its stations")
+    lagesbild.add_argument("--month", required=True, help="YYYY-MM")
+    lagesbild.add_argument("--out", required=True, help="the PDF file to write")
     audit = add("audit", cmd_audit, "List the audit log (exports and staff views).")
     audit.add_argument("--limit", type=int, default=100)
     api = add(

@@ -263,10 +263,11 @@ class Lagesbilder:
 
     def pdf(self, report: Lagesbild, lang: str = "sv") -> bytes:
         """The lägesbild as a PDF document."""
-        from fpdf import FPDF
+        from bot.lagesbild_pdf import render
+        from bot.services.lagesbild_text import LagesbildText
 
-        doc = FPDF()
-        doc.add_page()
-        doc.set_font("helvetica", size=14)
-        doc.cell(text=f"Lagesbild {report.scope.name} {report.month}")
-        return bytes(doc.output())
+        labels = {
+            c: self.deployment.category_label(c, lang) or c
+            for c in [*report.categories, *report.said]
+        }
+        return render(report, LagesbildText(self.catalogs, lang, labels))
