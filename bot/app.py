@@ -32,6 +32,7 @@ from bot.metrics import Metrics, make_metrics_app, start_metrics_server
 from bot.persistence import SqlitePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.services import LazyDatabase, Services
+from bot.services.lagesbild_send import LagesbildMail
 from bot.services.refusals import Refusals
 from bot.settings import Settings
 from bot.webserver import serve_web
@@ -165,6 +166,7 @@ async def _post_init(app: BotApp) -> None:
         zone = ZoneInfo(data.deployment.deployment.timezone)
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
         app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
+        app.job_queue.run_daily(_lagesbild, time=dt.time(8, 0, tzinfo=zone), name="lagesbild")
         app.job_queue.run_daily(_pulse, time=dt.time(17, 0, tzinfo=zone), name="pulse")
         app.job_queue.run_repeating(_activity, interval=ACTIVITY_SECONDS, name="activity")
     if settings.metrics_port is not None and data.metrics is not None:
@@ -223,6 +225,13 @@ async def _digest(context: AppContext) -> None:
     for station in context.services.deployment.stations:
         sent = await context.services.updates.digest(station.id, month)
         log.info("Digest %s for %s queued to %d followers", month, station.id, sent)
+
+
+async def _lagesbild(context: AppContext) -> None:
+    """Job, daily: on the month's first working day, last month's lägesbild to the admins."""
+    services = context.services
+    today = dt.datetime.now(ZoneInfo(services.deployment.deployment.timezone)).date()
+    await LagesbildMail.of(services).run(today)
 
 
 async def _purge(context: AppContext) -> None:

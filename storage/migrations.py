@@ -331,6 +331,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pulse_answers_station_month ON pulse_answers (station_id, month);
     """,
+    # 19: the monthly lägesbild sent to admins (bot.services.lagesbild_send): which month's
+    # lägesbild of which area each admin was sent, written with its outbox row, so a restart
+    # or a second run on the same day sends none twice.
+    """
+    CREATE TABLE lagesbild_sent (
+        month     TEXT NOT NULL,
+        staff_id  INTEGER NOT NULL REFERENCES staff(id),
+        area      TEXT NOT NULL,
+        sent_at   TEXT NOT NULL,
+        PRIMARY KEY (month, staff_id, area)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.delivery.email import Mailer
 from bot.delivery.governor import Priority, Ticket
-from bot.delivery.messages import Buttons, Email, Location, Outgoing, Photo, Text
+from bot.delivery.messages import Buttons, Document, Email, Location, Outgoing, Photo, Text
 from bot.delivery.pacing import BotLimiter
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    """Texts, photos and map pins through the Bot API.
+    """Texts, photos, documents and map pins through the Bot API.
 
     Through the bot's BotLimiter, each send takes its slot of the one budget with the
     priority it is given (a Ticket as PTB's `rate_limit_args`); Priority.REPLY goes as the
@@ -79,6 +79,18 @@ class TelegramChannel:
                     return None
                 sent = await self._bot.send_photo(
                     message.chat_id, path.read_bytes(), caption=message.caption, **ticket
+                )
+            case Document():
+                path = self._media_dir / message.path
+                if not path.is_file():
+                    log.warning("Document %s is gone; skipping", path.name)
+                    return None
+                sent = await self._bot.send_document(
+                    message.chat_id,
+                    path.read_bytes(),
+                    filename=message.filename,
+                    caption=message.caption,
+                    **ticket,
                 )
             case Location():
                 sent = await self._bot.send_location(

@@ -54,6 +54,25 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A Telegram document (a file, e.g. a PDF) from the media directory (`path` is relative
+    to it), shown under `filename`."""
+
+    channel: ClassVar[str] = "telegram"
+    kind: ClassVar[str] = "document"
+    chat_id: int
+    path: str
+    filename: str
+    caption: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"path": self.path, "filename": self.filename}
+        if self.caption is not None:
+            found["caption"] = self.caption
+        return found
+
+
+@dataclass(frozen=True)
 class Location:
     """A Telegram map pin."""
 
@@ -82,7 +101,7 @@ class Email:
         return {"subject": self.subject, "body": self.body, "photos": list(self.photos)}
 
 
-Outgoing = Text | Photo | Location | Email
+Outgoing = Text | Photo | Document | Location | Email
 
 
 def _text(chat_id: int, payload: dict[str, Any]) -> Text:
@@ -95,6 +114,10 @@ def _photo(chat_id: int, payload: dict[str, Any]) -> Photo:
     return Photo(chat_id, payload["path"], payload.get("caption"))
 
 
+def _document(chat_id: int, payload: dict[str, Any]) -> Document:
+    return Document(chat_id, payload["path"], payload["filename"], payload.get("caption"))
+
+
 def _location(chat_id: int, payload: dict[str, Any]) -> Location:
     return Location(chat_id, payload["lat"], payload["lon"])
 
@@ -103,6 +126,7 @@ def _location(chat_id: int, payload: dict[str, Any]) -> Location:
 TELEGRAM_KINDS: dict[str, Callable[[int, dict[str, Any]], Outgoing]] = {
     "text": _text,
     "photo": _photo,
+    "document": _document,
     "location": _location,
 }
 

@@ -71,6 +71,7 @@ class Signed:
 MENU: tuple[tuple[str, str, Callable[[Staff], bool]], ...] = (
     ("/", "web.nav_cases", lambda member: True),
     ("/statistik", "web.nav_stats", access.may_see_stats),
+    ("/lagesbild", "web.nav_lagesbild", access.may_see_stats),
     ("/export", "web.nav_export", access.may_start_export),
     ("/affischer", "web.nav_posters", lambda member: True),
     ("/logg", "web.nav_audit", access.is_national),
@@ -262,7 +263,7 @@ async def _harden(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def _areas() -> Sequence[Callable[[web.Application], None]]:
-    from bot.web import auditlog, case, dashboard, downloads, public, signin, stats
+    from bot.web import auditlog, case, dashboard, downloads, lagesbild, public, signin, stats
 
     return (
         signin.add_routes,
@@ -270,6 +271,7 @@ def _areas() -> Sequence[Callable[[web.Application], None]]:
         case.add_routes,
         downloads.add_routes,
         stats.add_routes,
+        lagesbild.add_routes,
         auditlog.add_routes,
         public.add_routes,
     )

@@ -1,0 +1,155 @@
+"""The monthly lägesbild to admins: on the first working day of each month (bot.domain.
+workdays), each admin gets last month's lägesbild of their stations in Telegram, one PDF per
+kommun among them (a national admin: every station), with a caption in their language.
+
+Each is queued through the outbox as a document and recorded with its row in one transaction
+(storage.lagesbild), so a restart or a second run that day sends nothing twice. Only admins get
+it, each only for their own stations. An admin the bot cannot reach is left out while known
+so (storage.staff.unreachable); one who never opened the bot is found when the send is refused,
+and bot.services.refusals tells the other admins and the ops chat, as for any staff member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.delivery.messages import Document, item
+from bot.domain.access import is_national
+from bot.domain.deployment import Deployment, Role
+from bot.domain.models import Staff
+from bot.domain.promises import month_bounds
+from bot.domain.staff_language import staff_language
+from bot.domain.trygghet import add_months, month_of
+from bot.domain.workdays import is_first_workday
+from bot.i18n import Catalogs, month_name
+from bot.services.lagesbild import Lagesbild, Lagesbilder, Scope
+from storage.lagesbild_sent import LagesbildSentRepository
+from storage.staff import StaffRepository
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Where the PDFs are written, under the media directory.
+FOLDER = "lagesbild"
+
+
+def kommun_areas(deployment: Deployment, stations: Collection[str] | None) -> list[Scope]:
+    """One area per kommun among these stations (None: every station), holding only these
+    stations of it, in the deployment file's order."""
+    areas: dict[str, list[str]] = {}
+    for station in deployment.stations:
+        if stations is None or station.id in stations:
+            areas.setdefault(station.kommun, []).append(station.id)
+    return [Scope("kommun", kommun, tuple(ids)) for kommun, ids in areas.items()]
+
+
+def admin_areas(deployment: Deployment, member: Staff) -> list[Scope]:
+    """The areas of the monthly lägesbild an admin gets; none for anyone else."""
+    if member.role != Role.ADMIN:
+        return []
+    return kommun_areas(deployment, None if is_national(member) else member.stations)
+
+
+def area_key(scope: Scope) -> str:
+    """How a sent lägesbild's area is recorded: its kind, name and stations."""
+    return f"{scope.kind}:{scope.name}:{','.join(scope.stations)}"
+
+
+def file_slug(name: str) -> str:
+    """A file-name part of a name: 'Järfälla' -> 'jarfalla'."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "omrade"
+
+
+def last_month(today: dt.date) -> str:
+    return add_months(month_of(today), -1)
+
+
+class LagesbildMail:
+    def __init__(
+        self,
+        deployment: Deployment,
+        catalogs: Catalogs,
+        staff: StaffRepository,
+        lagesbilder: Lagesbilder,
+        sent: LagesbildSentRepository,
+        media_dir: Path,
+        wake: Callable[[], None],
+    ) -> None:
+        self._deployment = deployment
+        self._catalogs = catalogs
+        self._staff = staff
+        self._lagesbilder = lagesbilder
+        self._sent = sent
+        self._media_dir = media_dir
+        self._wake = wake
+
+    @classmethod
+    def of(cls, services: Services) -> LagesbildMail:
+        return cls(
+            services.deployment,
+            services.catalogs,
+            services.staff,
+            services.lagesbild,
+            LagesbildSentRepository(services.db),
+            services.settings.media_dir,
+            services.wake,
+        )
+
+    async def run(self, today: dt.date) -> int:
+        """On the month's first working day: queue last month's lägesbild to every admin not
+        yet sent it; the number queued (0 on any other day)."""
+        if not is_first_workday(today):
+            return 0
+        month = last_month(today)
+        unreachable = await self._staff.unreachable()
+        built: dict[Scope, Lagesbild] = {}
+        queued = 0
+        for member in await self._staff.active():
+            areas = admin_areas(self._deployment, member)
+            if not areas:
+                continue
+            if member.telegram_id is None or member.telegram_id in unreachable:
+                log.info("Lägesbild %s: admin (staff id %d) cannot be reached", month, member.id)
+                continue
+            done = await self._sent.sent(month, member.id)
+            for scope in areas:
+                if area_key(scope) in done:
+                    continue
+                if scope not in built:
+                    built[scope] = await self._lagesbilder.build(scope, month)
+                queued += await self._queue(member, member.telegram_id, built[scope])
+        if queued:
+            self._wake()
+        log.info("Lägesbild %s queued to admins: %d documents", month, queued)
+        return queued
+
+    async def _queue(self, member: Staff, chat_id: int, report: Lagesbild) -> int:
+        lang = staff_language(self._deployment, member)
+        pdf = await asyncio.to_thread(self._lagesbilder.pdf, report, lang)  # off the loop
+        slug = file_slug(report.scope.name)
+        path = f"{FOLDER}/{report.month}-{member.id}-{slug}.pdf"
+        target = self._media_dir / path
+        await asyncio.to_thread(_write, target, pdf)
+        start, _ = month_bounds(report.month)
+        caption = self._catalogs.text(
+            lang, "lagesbild.send.caption", area=report.scope.name, month=month_name(start, lang)
+        )
+        document = Document(chat_id, path, f"lagesbild-{slug}-{report.month}.pdf", caption)
+        if await self._sent.send(report.month, member.id, area_key(report.scope), item(document)):
+            return 1
+        return 0
+
+
+def _write(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)

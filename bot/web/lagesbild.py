@@ -1,0 +1,220 @@
+"""The monthly lägesbild as a page (/lagesbild) and as its PDF (/lagesbild.pdf): the same data
+as the PDF admins get on the first working day (bot.services.lagesbild), for an area and a
+month chosen in a GET form. Staff who may see statistics (bot.domain.access.may_see_stats) may
+choose each of their stations, and each kommun among them (only their stations in it; every
+station for a national admin); any other area or month gets the same one-line 404."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from bot.domain.stats import Durations
+from bot.domain.trygghet import Share, add_months, month_of
+from bot.i18n import month_name
+from bot.services import Services
+from bot.services.desk import Refused
+from bot.services.lagesbild import Lagesbild, Scope, station_scope
+from bot.services.lagesbild_send import file_slug, kommun_areas
+from bot.web.app import CLOCK, SERVICES, Signed, message, render, staff_page, translator
+
+#: The months offered: this one and the twelve before it (the default: last month).
+MONTHS_BACK = 12
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the member may choose: (value, label) of each area and month, the chosen ones."""
+
+    areas: list[tuple[str, str]]
+    months: list[tuple[str, str]]
+    area: str
+    month: str
+    scope: Scope
+
+
+def _areas(
+    services: Services, stations: list[str] | None, t: Callable[..., Markup]
+) -> dict[str, tuple[str, Scope]]:
+    """value -> (label, scope) of each area the member may choose."""
+    found: dict[str, tuple[str, Scope]] = {}
+    for kommun in kommun_areas(services.deployment, stations):
+        found[f"kommun:{kommun.name}"] = (
+            str(t("web.lagesbild.kommun", kommun=kommun.name)),
+            kommun,
+        )
+        for station_id in kommun.stations:
+            scope = station_scope(services.deployment, station_id)
+            if scope is not None:
+                found[f"station:{station_id}"] = (scope.name, scope)
+    return found
+
+
+def _choice(request: web.Request, signed: Signed) -> Choice | web.Response:
+    """The area and month asked for, if this member may see them (else the page that says
+    why not: the same 404 for anything not theirs)."""
+    services = request.app[SERVICES]
+    try:
+        stations = services.admin.stats_scope(signed.member)
+    except Refused:
+        return message(request, 403, "web.lagesbild.title", "web.lagesbild.refused", signed=signed)
+    t = translator(services, signed.lang)
+    areas = _areas(services, stations, t)
+    zone = ZoneInfo(services.deployment.deployment.timezone)
+    this = month_of(request.app[CLOCK]().astimezone(zone).date())
+    months = [add_months(this, -n) for n in range(MONTHS_BACK + 1)]
+    area = request.query.get("area", next(iter(areas), ""))
+    month = request.query.get("month", months[1])
+    if area not in areas or month not in months:
+        return message(
+            request, 404, "web.lagesbild.title", "web.lagesbild.not_found", signed=signed
+        )
+    return Choice(
+        [(value, label) for value, (label, _) in areas.items()],
+        [(m, _month(m, signed.lang)) for m in months],
+        area,
+        month,
+        areas[area][1],
+    )
+
+
+def _month(month: str, lang: str) -> str:
+    return month_name(dt.date.fromisoformat(f"{month}-01"), lang)
+
+
+def _hours(value: float | None, lang: str) -> str:
+    return "–" if value is None else format_decimal(value, "#,##0.0", locale=lang)
+
+
+def _percent(value: float, lang: str) -> str:
+    return f"{format_decimal(value * 100, '#,##0', locale=lang)} %"
+
+
+@staff_page
+async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
+    found = _choice(request, signed)
+    if isinstance(found, web.Response):
+        return found
+    services = request.app[SERVICES]
+    report = await services.lagesbild.build(found.scope, found.month)
+    t = translator(services, signed.lang)
+    return render(
+        request,
+        "lagesbild.html",
+        signed=signed,
+        title=t("web.lagesbild.title"),
+        choice=found,
+        heading=t(
+            "web.lagesbild.heading", area=found.scope.name, month=_month(found.month, signed.lang)
+        ),
+        pdf=f"/lagesbild.pdf?{_query(found)}",
+        r=_view(services, report, signed.lang),
+    )
+
+
+def _query(choice: Choice) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"area": choice.area, "month": choice.month})
+
+
+def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]:
+    """The report's numbers as the template shows them (names and numbers in `lang`)."""
+    stats = services.stats.in_language(lang)
+    t = translator(services, lang)
+
+    def times(d: Durations) -> tuple[int, str]:
+        return d.count, f"{_hours(d.median_hours, lang)} / {_hours(d.p90_hours, lang)}"
+
+    def share(s: Share) -> tuple[str, int | str, str]:
+        if s.share is None or s.interval is None:
+            return str(t("web.lagesbild.few_answers")), "", ""
+        low, high = s.interval
+        return _percent(s.share, lang), s.answers, f"{_percent(low, lang)} – {_percent(high, lang)}"
+
+    responses = [(a.name, *times(a.to_acknowledge), *times(a.to_resolve)) for a in report.response]
+    for label, part in (
+        ("web.lagesbild.all_actors", report.response_all),
+        ("web.lagesbild.all_previous", report.response_previous),
+    ):
+        responses.append((str(t(label)), *times(part.to_acknowledge), *times(part.to_resolve)))
+    categories = list(report.per_week)
+    trygghet = report.trygghet
+    return {
+        "total": report.total,
+        "categories": [
+            (stats.category_name(c), n, report.previous.get(c, 0))
+            for c, n in report.categories.items()
+        ]
+        + [
+            (stats.category_name(c), 0, n)
+            for c, n in report.previous.items()
+            if c not in report.categories
+        ],
+        "week_heads": [stats.category_name(c) for c in categories],
+        "weeks": [
+            (w, [report.per_week[c][i] for c in categories]) for i, w in enumerate(report.weeks)
+        ],
+        "cells": [
+            (
+                f"{c.lat:.4f}, {c.lon:.4f}",
+                c.count if c.count is not None else str(t("web.lagesbild.few")),
+            )
+            for c in report.cells
+        ],
+        "unplaced": report.unplaced,
+        "times": [(str(t(f"times.{k}")), n) for k, n in report.times.items()],
+        "blocks": [(f"{a:02d}–{b:02d}", n) for a, b, n in report.blocks],
+        "responses": responses,
+        "promises": [
+            (p.title, f"{p.start.isoformat()} – {p.end.isoformat()}", f"{p.progress} %")
+            for p in report.promises
+        ],
+        "commitments": [
+            (c.title, c.actor, str(t(f"commitment.{c.status}")), f"{c.progress} %")
+            for c in report.commitments
+        ],
+        "trygghet": [
+            (_month(report.month, lang), *share(trygghet.month)),
+            (_month(add_months(report.month, -1), lang), *share(trygghet.previous)),
+        ],
+        "trend": [
+            (_month(m, lang), *share(s))
+            for m, s in trygghet.trend
+            if m not in (report.month, add_months(report.month, -1))
+        ],
+        "said": [
+            (stats.category_name(c), n if n is not None else str(t("web.lagesbild.few")))
+            for c, n in report.said.items()
+        ],
+        "updates": [(u.day.isoformat(), u.commitment, u.text) for u in report.updates],
+    }
+
+
+@staff_page
+async def pdf(request: web.Request, signed: Signed) -> web.StreamResponse:
+    """The same lägesbild as its PDF, in the member's language."""
+    found = _choice(request, signed)
+    if isinstance(found, web.Response):
+        return found
+    services = request.app[SERVICES]
+    report = await services.lagesbild.build(found.scope, found.month)
+    content = await asyncio.to_thread(services.lagesbild.pdf, report, signed.lang)
+    name = f"lagesbild-{file_slug(found.scope.name)}-{found.month}.pdf"
+    return web.Response(
+        body=content,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/lagesbild", page)
+    app.router.add_get("/lagesbild.pdf", pdf)

@@ -1,0 +1,33 @@
+"""Which monthly lägesbild each admin was sent (bot.services.lagesbild_send), recorded in the
+same transaction as its outbox row: once recorded, never queued again."""
+
+from __future__ import annotations
+
+from storage.database import Database, utcnow
+from storage.outbox import OutboxItem, enqueue
+
+
+class LagesbildSentRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def sent(self, month: str, staff_id: int) -> set[str]:
+        """The areas whose lägesbild of `month` this staff member was sent."""
+        rows = await self._db.fetchall(
+            "SELECT area FROM lagesbild_sent WHERE month = ? AND staff_id = ?", (month, staff_id)
+        )
+        return {str(row["area"]) for row in rows}
+
+    async def send(self, month: str, staff_id: int, area: str, item: OutboxItem) -> bool:
+        """Queue `item` and record it as this month's lägesbild of `area` for this member,
+        together; False (nothing queued) if it was recorded already."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO lagesbild_sent (month, staff_id, area, sent_at)"
+                " VALUES (?, ?, ?, ?)",
+                (month, staff_id, area, utcnow()),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await enqueue(conn, [item])
+        return True

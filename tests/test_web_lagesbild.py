@@ -1,0 +1,140 @@
+"""The lägesbild page (/lagesbild) and its PDF (/lagesbild.pdf): staff who may see statistics
+choose one of their stations or kommuner and a month; the page shows the same numbers as the
+lägesbild the admins get; anything not theirs is the same one-line 404."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from pypdf import PdfReader
+
+from bot.domain.deployment import Deployment
+from bot.domain.trygghet import month_of
+from bot.emulator import Emulator
+from bot.i18n import Catalogs
+from bot.services import Services
+from bot.services.lagesbild import kommun_scope
+from bot.settings import Settings
+from tests.browser import axe_violations
+from tests.test_lagesbild_send import ADMIN_ALINGSAS, with_station_admins
+from tests.test_web_dashboard import WEB_URL, report, signed_in
+from tests.web import Client, Clock, browser_sign_in, live_site, web_and_bot
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+PARTNER_JKB, POLIS_ALINGSAS = 100000002, 100000003
+
+
+def web_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"web_url": WEB_URL})
+
+
+async def seed(services: Services) -> None:
+    """Three lighting cases and one platform case at Alingsås, one at Jakobsberg."""
+    for n in range(3):
+        await report(services, 2001 + n, "alingsas", "belysning", f"Mörkt {n}.")
+    await report(services, 2010, "alingsas", "perrong", "Kant.")
+    await report(services, 2011, "jakobsberg", "belysning", "Trasig lampa.")
+
+
+async def get(client: Client, url: str) -> tuple[int, str]:
+    response = await client.get(url)
+    return response.status, await response.text()
+
+
+async def test_an_admin_sees_the_lagesbild_of_their_kommuner_and_nothing_else(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    t = catalogs.text
+    clock = Clock()
+    month = month_of(clock.now.date())
+    dep = with_station_admins(deployment)
+    async with web_and_bot(emulator, web_settings(bot_settings), dep, clock) as (client, services):
+        await seed(services)
+        await signed_in(client, emulator, ADMIN_ALINGSAS, catalogs)
+        status, page = await get(client, f"/lagesbild?area=kommun:Alingsås&month={month}")
+        assert status == 200, page
+        assert '<html lang="sv"' in page
+        assert '<label for="area">' in page
+        assert '<label for="month">' in page
+        assert '<option value="kommun:Lerum">' in page
+        assert "station:floda" in page
+        assert "jakobsberg" not in page
+        assert "Järfälla" not in page
+        scope = kommun_scope(dep, "Alingsås")
+        assert scope is not None
+        expected = await services.lagesbild.build(scope, month)
+        assert expected.total == 4
+        assert t("sv", "web.lagesbild.total", n=4) in page
+        assert '<th scope="row">Belysning</th><td data-label' in page
+        assert '<a class="pdf" href="/lagesbild.pdf?area=kommun%3AAlings%C3%A5s&amp;month=' in page
+        pdf = await client.get(f"/lagesbild.pdf?area=kommun:Alingsås&month={month}")
+        assert pdf.status == 200
+        assert pdf.content_type == "application/pdf"
+        body = await pdf.read()
+        assert body.startswith(b"%PDF")
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+        assert "Alings" in text
+        # Not theirs, unknown, or a month not offered: the same one line, page and PDF alike.
+        not_found = t("sv", "web.lagesbild.not_found")
+        for query in (
+            f"area=kommun:Järfälla&month={month}",
+            f"area=station:jakobsberg&month={month}",
+            f"area=station:nowhere&month={month}",
+            "area=kommun:Alingsås&month=1999-01",
+            "area=kommun:Alingsås&month=x",
+        ):
+            for path in ("/lagesbild", "/lagesbild.pdf"):
+                status, body_text = await get(client, f"{path}?{query}")
+                assert status == 404, (path, query)
+                assert not_found in body_text
+
+
+async def test_partners_may_not_and_signed_out_gets_the_sign_in_page(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    async with web_and_bot(emulator, web_settings(bot_settings), deployment, Clock()) as (
+        client,
+        _,
+    ):
+        status, _page = await get(client, "/lagesbild.pdf")
+        assert status == 401
+        front = await signed_in(client, emulator, PARTNER_JKB, catalogs)
+        assert 'href="/lagesbild"' not in front  # not in the partner's menu
+        for path in ("/lagesbild", "/lagesbild.pdf?area=station:jakobsberg"):
+            status, page = await get(client, path)
+            assert status == 403
+            assert catalogs.text("sv", "web.lagesbild.refused") in page
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_lagesbild_page_in_a_browser(
+    page: Page, tmp_path: Path, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """An admin chooses Lerum in the form; the page is accessible (axe) and fits a phone."""
+    dep = with_station_admins(deployment)
+    async with live_site(tmp_path, dep, catalogs) as site:
+        site.person(POLIS_ALINGSAS)  # has opened the bot: the cases reach them
+        await browser_sign_in(page, site, ADMIN_ALINGSAS)
+        await seed(site.services)
+        await page.get_by_role("link", name=catalogs.text("sv", "web.nav_lagesbild")).click()
+        await page.wait_for_url(f"{site.url}/lagesbild")
+        assert await axe_violations(page) == []
+        await page.get_by_label(
+            catalogs.text("sv", "web.lagesbild.area"), exact=True
+        ).select_option("kommun:Lerum")
+        await page.get_by_role("button", name=catalogs.text("sv", "web.lagesbild.show")).click()
+        await page.wait_for_url("**/lagesbild?area=kommun%3ALerum*")
+        heading = page.get_by_role("heading", level=2).first
+        assert (await heading.inner_text()).startswith("Lerum, ")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390
+        assert await axe_violations(page) == []
+        async with page.expect_download() as download:
+            await page.get_by_role("link", name=catalogs.text("sv", "web.lagesbild.pdf")).click()
+        assert (await download.value).suggested_filename.startswith("lagesbild-lerum-")
