@@ -4,6 +4,7 @@ lägesbild the admins get; anything not theirs is the same one-line 404."""
 
 from __future__ import annotations
 
+import html
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.services.lagesbild import kommun_scope
+from bot.services.lagesbild_text import LagesbildText
 from bot.settings import Settings
 from tests.browser import axe_violations
 from tests.test_lagesbild_send import ADMIN_ALINGSAS, with_station_admins
@@ -70,6 +72,12 @@ async def test_an_admin_sees_the_lagesbild_of_their_kommuner_and_nothing_else(
         expected = await services.lagesbild.build(scope, month)
         assert expected.total == 4
         assert t("sv", "web.lagesbild.total", n=4) in page
+        # Del 2, the analys: the same sentences as the PDF's (bot.services.lagesbild_text).
+        labels = {"belysning": "Belysning", "perrong": "Perrong"}
+        sentences = LagesbildText(catalogs, "sv", labels).analysis(expected)
+        assert sentences
+        for sentence in sentences:
+            assert f"<li>{html.escape(sentence)}</li>" in page
         assert '<th scope="row">Belysning</th><td data-label' in page
         assert '<a class="pdf" href="/lagesbild.pdf?area=kommun%3AAlings%C3%A5s&amp;month=' in page
         pdf = await client.get(f"/lagesbild.pdf?area=kommun:Alingsås&month={month}")

@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.services.desk import Refused
 from bot.services.lagesbild import Lagesbild, Scope, station_scope
 from bot.services.lagesbild_send import file_slug, kommun_areas
+from bot.services.lagesbild_text import LagesbildText
 from bot.web.app import CLOCK, SERVICES, Signed, message, render, staff_page, translator
 
 #: The months offered: this one and the twelve before it (the default: last month).
@@ -147,7 +148,9 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
         responses.append((str(t(label)), *times(part.to_acknowledge), *times(part.to_resolve)))
     categories = list(report.per_week)
     trygghet = report.trygghet
+    labels = {c: stats.category_name(c) for c in [*report.categories, *report.said]}
     return {
+        "analysis": LagesbildText(services.catalogs, lang, labels).analysis(report),
         "total": report.total,
         "categories": [
             (stats.category_name(c), n, report.previous.get(c, 0))
