@@ -7,7 +7,11 @@ pulse stores them; the numbers are the ones hand-checked in tests/test_trygghet.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.domain.deployment import Deployment
 from bot.domain.pulse import pseudonym
@@ -18,8 +22,22 @@ from bot.services import Services
 from bot.services.public import week_start
 from bot.settings import Settings
 from storage.pulse import PulseRepository
+from tests.browser import axe_violations
 from tests.test_trygghet_views import months_now, named
-from tests.web import Client, Clock, link_from_bot, sign_in, staff_person, web_and_bot
+from tests.test_web_downloads import WIDEST_RIGHT_EDGE
+from tests.web import (
+    Client,
+    Clock,
+    browser_sign_in,
+    link_from_bot,
+    live_site,
+    sign_in,
+    staff_person,
+    web_and_bot,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 WEB_URL = "http://127.0.0.1:8080"
 POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN = 100000001, 100000002, 100000003, 100000009
@@ -222,3 +240,29 @@ async def test_with_no_answers_the_pages_say_so_in_one_line_without_tables(
             f"Ingen har svarat på trygghetsmätningen vid dina stationer i {named(last)}." in panel
         )
         assert "<table" not in panel
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_trygghet_tables_read_well_on_a_phone_in_a_browser(
+    page: Page, tmp_path: Path, running_deployment: Deployment, catalogs: Catalogs
+) -> None:
+    last, this = months_now(running_deployment)
+    async with live_site(tmp_path, running_deployment, catalogs) as site:
+        site.person(POLIS_JKB)
+        await seed(site.services, [(last, "jakobsberg", TWENTY), (this, "jakobsberg", [5])])
+        await browser_sign_in(page, site, POLIS_JKB)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        panel = page.get_by_role("table", name="Andel som känner sig trygga vid dina stationer")
+        assert await panel.get_by_role("row", name=f"Jakobsberg {SHARE_20}").count() == 1
+        assert await axe_violations(page) == []
+        await page.get_by_role("link", name="Mer om trygghetsmätningen under Statistik").click()
+        await page.wait_for_url(f"{site.url}/statistik#trygghet")
+        station = page.get_by_role("table", name="Trygga vid Jakobsberg, månad för månad")
+        row = station.get_by_role("row", name=named(last))
+        assert await row.get_by_role("cell").all_inner_texts() == [SHARE_20, INTERVAL_20, "20"]
+        hidden = station.get_by_role("row", name=named(this))
+        assert await hidden.get_by_role("cell").all_inner_texts() == ["färre än 5 svar"]
+        assert await page.get_by_role("table", name="Före och under löftet").count() == 1
+        assert await page.evaluate(WIDEST_RIGHT_EDGE) <= 390
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert await axe_violations(page) == []
