@@ -113,7 +113,9 @@ async def test_statistik_shows_each_stations_months_and_the_promise_before_and_d
         assert f"Före löftet ({named(add_months(month_of(promise.start), -12))}" in words
         assert f"20{NBSP}%" in words
         assert f"Under löftet ({named(month_of(promise.start))} – {named(this)}) 67{NBSP}%" in words
-        assert "Andelen trygga har ökat med +47 procentenheter" in words
+        assert (
+            "Andelen trygga har ökat med 47 procentenheter (95 % säkerhet: +17 till +66)" in words
+        )
         # Each hidden row says why in its own cell, and the numbers sit in labelled cells.
         assert '<td colspan="3">färre än 5 svar</td>' in part
         assert f'<td data-label="Trygga" class="number">{SHARE_20}</td>' in part

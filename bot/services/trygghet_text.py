@@ -98,6 +98,8 @@ class TrygghetText:
         params["high"] = self.points(d.high)
         if not d.clear:
             return self.t("trygghet.change_unclear", **params)
+        # "ökat med 47", "minskat med 12": the verb gives the direction, the number none.
+        params["change"] = format_decimal(round(abs(d.estimate) * 100), locale=self.lang)
         return self.t("trygghet.change_up" if d.estimate > 0 else "trygghet.change_down", **params)
 
     def promise(self, result: PromiseResult) -> PromiseCells:
