@@ -9,10 +9,11 @@ import datetime as dt
 
 from bot.context import BotApp
 from bot.domain.deployment import Deployment, PulseQuestion
+from bot.domain.deployment_checks import find_problems
 from bot.domain.pulse import ask_day
 from bot.emulator import Emulator
 from bot.emulator.state import World
-from bot.i18n import Catalogs
+from bot.i18n import FSI, PDI, Catalogs
 from bot.services import Services
 from bot.settings import Settings
 from tests.bots import in_process
@@ -55,7 +56,7 @@ async def _resident(
 
 def _questions(world: World, chat: int, catalogs: Catalogs) -> int:
     question = catalogs.text("sv", "pulse.question", station="Floda")
-    return sum(1 for m in world.received(chat) if m.text == question)
+    return sum(1 for m in world.received(chat) if question in m.text)
 
 
 async def _run(services: Services, world: World, day: dt.date) -> int:
@@ -81,7 +82,9 @@ async def test_asked_once_a_month_at_most_and_again_the_next_month(
         assert await _run(services, world, dt.date(2030, 4, 28)) == 0  # another day
         assert _questions(world, FIRST, catalogs) == 1
         text = catalogs.text("sv", "pulse.question", station="Floda")
-        question = next(m for m in world.received(FIRST) if m.text == text)
+        question = next(m for m in world.received(FIRST) if text in m.text)
+        context = catalogs.text("sv", "pulse.context", station="Floda")
+        assert question.text == f"{context}\n{text}"  # what it is and why it comes
         labels = [b["text"] for b in question.inline_buttons]
         assert labels == [
             *(catalogs.text("sv", f"pulse.score.{n}") for n in range(1, 6)),
@@ -162,11 +165,23 @@ async def test_an_answer_is_stored_under_a_pseudonym_and_checked(
         said = await person.press(question, four)
         assert said[-1].text.startswith(catalogs.text("sv", "pulse.thanks"))
         assert catalogs.text("sv", "pulse.followup", station="Floda") in said[-1].text
-        assert not world.received(FIRST)[-2].inline_buttons  # the question's are gone
+        # The question now shows the answer given, and one button: "Ändra svar".
+        answered = world.received(FIRST)[-2]
+        assert answered.text.endswith("\n\nDitt svar: 4 Ganska trygg"), answered.text
+        assert answered.text.startswith(catalogs.text("sv", "pulse.context", station="Floda"))
+        assert [b["text"] for b in answered.inline_buttons] == ["Ändra svar"]
         assert person.answer() == ""  # the press was answered, with no alert
         said = await person.tap("Belysning")
         assert [m.text for m in said] == [catalogs.text("sv", "pulse.noted")]
-        # A second press on a score this month changes the answer, and says so.
+        # "Ändra svar" shows the scale again in place; another score changes the answer.
+        await person.tap("Ändra svar")
+        assert [b["text"] for b in answered.inline_buttons][:5] == [
+            catalogs.text("sv", f"pulse.score.{n}") for n in range(1, 6)
+        ]
+        said = await person.tap(catalogs.text("sv", "pulse.score.2"))
+        assert said[-1].text.startswith(catalogs.text("sv", "pulse.changed"))
+        assert answered.text.endswith("\n\nDitt svar: 2 Ganska otrygg"), answered.text
+        # A forged second press on a score this month changes it too, and says so.
         said = await person.press_forged(four.replace(".4", ".2"))
         assert said[-1].text.startswith(catalogs.text("sv", "pulse.changed"))
         # Forged: a score off the scale, a station not asked about, a month not begun, a
@@ -178,6 +193,8 @@ async def test_an_answer_is_stored_under_a_pseudonym_and_checked(
             "v1:pq:s:floda.2099-01.3",
             f"v1:pq:c:floda.{month}.99",
             f"v1:pq:n:lerum.{month}",
+            f"v1:pq:e:lerum.{month}",
+            f"v1:pq:e:floda.{month}.1",
         ):
             assert await person.press_forged(data) == [], data
             assert person.answer() == stale, data
@@ -186,6 +203,8 @@ async def test_an_answer_is_stored_under_a_pseudonym_and_checked(
         assert resident is not None
         await services.pulse.repo.ask(resident.id, "floda", "2020-01", [])
         said = await person.press_forged("v1:pq:s:floda.2020-01.3")
+        assert [m.text for m in said] == [catalogs.text("sv", "pulse.closed")]
+        said = await person.press_forged("v1:pq:e:floda.2020-01")  # "Ändra svar" too late
         assert [m.text for m in said] == [catalogs.text("sv", "pulse.closed")]
         assert await services.pulse.repo.consents(resident.id) == ["floda"]
     rows = db_rows(bot_settings, "SELECT * FROM pulse_answers")
@@ -242,5 +261,42 @@ async def test_the_running_promise_asks_its_own_question_or_none(
         resident = await services.residents.touch(SECOND)
         await services.pulse.repo.give(resident.id, "jakobsberg")
         assert await _run(services, world, _last_day(today)) == 1
-    assert "Känns det tryggare vid Floda nu?" in [m.text for m in world.received(FIRST)]
+    assert any(m.text.endswith("\nKänns det tryggare vid Floda nu?") for m in world.received(FIRST))
     assert not db_rows(bot_settings, "SELECT 1 FROM pulse_asked WHERE station_id = 'jakobsberg'")
+
+
+async def test_a_promise_question_with_html_characters_and_braces_is_delivered(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The file's question is text, not HTML: '<' and '&' reach the resident as written, and
+    '{{'/'}}' (what the deployment check tells authors to write) come out as single braces.
+    The station's name is filled in like any catalog parameter (isolated in Arabic)."""
+    today = dt.date.today()
+    own = PulseQuestion(
+        question={
+            "sv": "Hur trygg känner du dig vid {station} (<22 år & äldre, {{kväll}})?",
+            "ar": "ما مدى شعورك بالأمان في {station}؟",
+        }
+    )
+    promises = [
+        p.model_copy(
+            update={"start": today - dt.timedelta(30), "end": today + dt.timedelta(400)}
+            | ({"pulse": own} if "floda" in p.stations else {})
+        )
+        for p in deployment.promises
+    ]
+    running = deployment.model_copy(update={"promises": promises})
+    assert not [p for p in find_problems(running) if ".pulse." in str(p)]  # the check agrees
+    world = emulator.world
+    async with in_process(emulator, bot_settings, running) as app:
+        services = _services(app)
+        person = await _resident(services, world, catalogs, FIRST)
+        assert await _run(services, world, _last_day(today)) == 1
+        assert services.pulse.question("floda", "ar", today) == (
+            f"ما مدى شعورك بالأمان في {FSI}Floda{PDI}؟"
+        )
+        await person.tap(catalogs.text("sv", "pulse.score.3"))
+    question = "Hur trygg känner du dig vid Floda (<22 år & äldre, {kväll})?"
+    texts = [m.text for m in world.received(FIRST)]
+    assert any(t.endswith(f"\n{question}\n\nDitt svar: 3 Varken trygg eller otrygg") for t in texts)
+    assert db_rows(bot_settings, "SELECT score FROM pulse_answers")[0]["score"] == 3

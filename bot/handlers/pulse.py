@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import contextlib
+
+from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import AppContext, BotApp
@@ -43,7 +46,26 @@ async def on_button(update: Update, context: AppContext) -> None:
         await answer_query(query, services.text(lang, "error.stale"), alert=True)
         return
     await answer_query(query)
-    await clear_buttons(update)  # the pressed message keeps no buttons to press again
+    pulse, today = services.pulse, services.updates.today()
+    station_id, month = outcome.station_id, outcome.month
+    message = query.message if isinstance(query.message, Message) else None
+    if outcome.reply is Reply.REOPENED:  # "Ändra svar": the scale again, in place
+        if message is not None:
+            rows = pulse.question_rows(station_id, month, lang)
+            with contextlib.suppress(BadRequest):  # unchanged or too old
+                await message.edit_text(
+                    pulse.ask_text(station_id, lang, today), reply_markup=keyboard(rows)
+                )
+        return
+    if outcome.reply in (Reply.STORED, Reply.CHANGED) and message is not None:
+        # The question shows the answer given, and "Ändra svar" while the month lasts.
+        text = pulse.answered_text(station_id, lang, today, outcome.score)
+        with contextlib.suppress(BadRequest):
+            await message.edit_text(
+                text, reply_markup=keyboard(pulse.change_rows(station_id, month, lang))
+            )
+    else:
+        await clear_buttons(update)  # the pressed message keeps no buttons to press again
     station = services.pulse.station_name(outcome.station_id)
     line = services.text(lang, LINES[outcome.reply], station=station)
     if outcome.reply in (Reply.STORED, Reply.CHANGED):

@@ -130,6 +130,10 @@ class Catalogs:
         values = {name: self._param(value, lang, rtl) for name, value in params.items()}
         return template.format(**values)
 
+    def param(self, lang: str, value: object) -> Safe:
+        """One parameter as `text` inserts it: escaped, isolated in right-to-left languages."""
+        return Safe(self._param(value, lang, lang in RTL_LANGUAGES))
+
     def _param(self, value: object, lang: str, rtl: bool) -> str:
         if isinstance(value, Safe):
             return str(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import html
 import logging
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: The callback scope of the pulse's buttons: `v1:pq:<action>:<station>.<month>[.<n>]`.
 SCOPE = "pq"
-SCORE, CATEGORY, SKIP, STOP = "s", "c", "k", "n"
+SCORE, CATEGORY, SKIP, STOP, CHANGE = "s", "c", "k", "n", "e"
 
 Rows = list[list[tuple[str, str]]]
 
@@ -47,6 +48,7 @@ class Reply(enum.Enum):
 
     STORED = "stored"  # the first answer this month: the follow-up comes next
     CHANGED = "changed"  # a second press changed this month's answer
+    REOPENED = "reopened"  # "Ändra svar": the scale is shown again (month still open)
     CHOSEN = "chosen"  # what would make the most difference is noted
     SKIPPED = "skipped"  # the follow-up skipped
     STOPPED = "stopped"  # "Fråga inte mer": the consent for the station is gone
@@ -60,6 +62,7 @@ class Outcome:
     lang: str
     station_id: str = ""
     month: str = ""
+    score: int = 0  # the score stored (STORED, CHANGED)
 
 
 class Pulse:
@@ -100,13 +103,35 @@ class Pulse:
 
     def question(self, station_id: str, lang: str, today: dt.date) -> str:
         """The running promise's question (else the next one's, else the catalog's), in
-        `lang`, naming the station."""
+        `lang`, naming the station: HTML, like every message. The file's text is escaped and
+        then filled in like a catalog message (`{{`/`}}` are braces, the station's name is
+        escaped and isolated in Arabic), as the deployment check tells its authors."""
         line = timeline(self.deployment.directory.promises_at(station_id), today)
         name = self.station_name(station_id)
         for promise in (line.current, line.upcoming):
             if promise is not None and lang in promise.pulse.question:
-                return promise.pulse.question[lang].replace("{station}", name)
+                own = html.escape(promise.pulse.question[lang], quote=False)
+                try:
+                    return own.format(station=self.catalogs.param(lang, name))
+                except (ValueError, KeyError, IndexError):  # the check refuses these
+                    log.warning("Promise %s: pulse question in %s unusable", promise.id, lang)
         return self.catalogs.text(lang, "pulse.question", station=name)
+
+    def ask_text(self, station_id: str, lang: str, today: dt.date) -> str:
+        """The question as sent: a line saying what it is and why it comes, then the question."""
+        context = self.catalogs.text(lang, "pulse.context", station=self.station_name(station_id))
+        return f"{context}\n{self.question(station_id, lang, today)}"
+
+    def answered_text(self, station_id: str, lang: str, today: dt.date, score: int) -> str:
+        """The question message once answered: the question and the answer given."""
+        answer = self.catalogs.text(lang, f"pulse.score.{score}")
+        said = self.catalogs.text(lang, "pulse.answered", answer=answer)
+        return f"{self.ask_text(station_id, lang, today)}\n\n{said}"
+
+    def change_rows(self, station_id: str, month: str, lang: str) -> Rows:
+        """ "Ändra svar" under an answered question: the scale again, while the month lasts."""
+        data = callbacks.encode(SCOPE, CHANGE, button_arg(station_id, month))
+        return [[(self.catalogs.text(lang, "pulse.change"), data)]]
 
     def question_rows(self, station_id: str, month: str, lang: str) -> Rows:
         """A scale step a row, then "Fråga inte mer om <station>"."""
@@ -151,7 +176,7 @@ class Pulse:
                 continue
             lang = self._lang(candidate.language)
             payload = {
-                "text": self.question(station, lang, today),
+                "text": self.ask_text(station, lang, today),
                 "buttons": self.question_rows(station, month, lang),
                 BROADCAST: True,
             }
@@ -187,10 +212,13 @@ class Pulse:
             return Outcome(Reply.STOPPED, lang, pressed.station_id, pressed.month)
         if state is MonthState.CLOSED:
             return Outcome(Reply.CLOSED, lang, pressed.station_id, pressed.month)
+        if action == CHANGE and pressed.value is None:
+            return Outcome(Reply.REOPENED, lang, pressed.station_id, pressed.month)
         reply = await self._answer(chat_id, action, pressed)
         if reply is not Reply.STALE:
             await self.residents.touch(chat_id)  # a press counts as activity (retention)
-        return Outcome(reply, lang, pressed.station_id, pressed.month)
+        score = (pressed.value or 0) if action == SCORE else 0
+        return Outcome(reply, lang, pressed.station_id, pressed.month, score)
 
     async def _answer(self, chat_id: int, action: str, pressed: Pressed) -> Reply:
         name = pseudonym(await self.repo.key(pressed.month), chat_id)
