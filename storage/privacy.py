@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.lifecycle import NOTIFY_RESIDENT
 from storage.database import Database
 from storage.outbox import erase_staff_copies
+
+#: A resident's (month, pseudonym) pairs of the months whose pulse key is kept, by chat id.
+PulseOf = Callable[[int], Awaitable[Sequence[tuple[str, str]]]]
 
 #: The case events whose note is the resident's words or was written to the resident: their
 #: answers, and the officers' messages to them (a question, the closing note of a resolved or
@@ -156,14 +159,18 @@ class PrivacyRepository:
         case_before: str,
         outbox_before: str,
         keep_text: bool,
+        pulse_of: PulseOf | None = None,
     ) -> tuple[dict[str, int], list[str]]:
-        """Apply retention; returns counts and the photo files to delete from disk."""
+        """Apply retention; returns counts and the photo files to delete from disk. An idle
+        resident is erased as /radera does, their pulse answers (`pulse_of`) included."""
         idle = await self._db.fetchall(
             "SELECT chat_id FROM residents WHERE last_seen_at < ?", (identity_before,)
         )
         erased: list[str] = []
         for row in idle:
-            erased += (await self.erase(int(row["chat_id"]), keep_text)).photos
+            chat_id = int(row["chat_id"])
+            pulse = await pulse_of(chat_id) if pulse_of is not None else ()
+            erased += (await self.erase(chat_id, keep_text, pulse)).photos
         photos = await self._db.fetchall(
             "SELECT path FROM case_photos WHERE created_at < ?", (photo_before,)
         )

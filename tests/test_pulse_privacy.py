@@ -262,3 +262,25 @@ def test_a_question_with_only_the_station_passes_and_a_bad_one_stops_the_file() 
     parse_deployment(with_question("Hur trygg känner du dig vid {station} i dag?"), "d.toml")
     with pytest.raises(DeploymentError, match=r"pulse\.question\.sv: unknown placeholder \{namn\}"):
         parse_deployment(with_question("Hur trygg vid {namn}?"), "d.toml")
+
+
+async def test_the_retention_purge_erases_an_idle_residents_answers_like_radera(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """An idle resident's identity goes after identity_days; their answers of the months
+    whose key is still kept go with it (as with /radera), not left under a live key."""
+    dep = deployment.model_copy(
+        update={"retention": deployment.retention.model_copy(update={"identity_days": 1})}
+    )
+    month = this_month(dep)
+    async with in_process(emulator, bot_settings, dep) as app:
+        services = services_of(app)
+        pulse = services.pulse_optin.pulse
+        for chat in (RESIDENT, NEIGHBOUR):
+            await services.residents.touch(chat)
+        await seed_answers(services, month, add_months(month, -2))
+        counts = await services.purge(dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+        assert counts["identities"] == 2  # the resident and the neighbour
+        assert await services.residents.get_by_chat(RESIDENT) is None
+        assert month in await pulse.keys()  # the month's key is still kept
+    assert db_rows(bot_settings, "SELECT * FROM pulse_answers WHERE month = ?", month) == []

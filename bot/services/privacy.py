@@ -102,6 +102,7 @@ class Privacy:
             ago(retention.case_days),
             ago(min(30, retention.identity_days)),
             retention.keep_case_text_on_erase,
+            lambda chat_id: pseudonyms(self.pulse, chat_id),
         )
         # A month's pulse key goes at the end of the following month: its answers stay as
         # counts that nobody can tie to anyone. Logged, not counted: the counts' keys are
