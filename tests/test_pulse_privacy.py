@@ -53,7 +53,7 @@ async def follow(person: Person, station_id: str) -> str:
 async def my_data(person: Person) -> dict[str, Any]:
     """The trygghetsmätning part of the resident's /minadata file."""
     document = (await person.say("/minadata"))[-1].data["document"]
-    pulse = json.loads(person.world.files[document["file_id"]].content)["trygghetsmatning"]
+    pulse = json.loads(person.world.files[document["file_id"]].content)["safety_survey"]
     assert isinstance(pulse, dict)
     return pulse
 
@@ -71,6 +71,13 @@ async def test_following_offers_the_question_and_yes_stores_the_consent(
     shown = await follow(person, "jakobsberg")
     assert "Du följer nu Jakobsberg" in shown
     assert person.t("pulse.optin.offer", station="Jakobsberg") in shown
+    # The offer informs: no name, statistics only, and where to read more (a real command).
+    assert "Svaret sparas utan ditt namn och används bara till statistik." in shown
+    assert shown.endswith("Läs mer i /integritet.")
+    await person.say("/integritet")
+    notice = person.last_text()
+    assert "sparas utan koppling till din Telegram-chatt" in notice
+    assert "Personalen och löftets publika sida ser bara andelar för minst 5 svar" in notice
     assert consents(bot_settings) == []  # nothing before the resident says yes
     done = await person.tap(person.t("pulse.optin.yes"))
     assert done[-1].text == person.t("pulse.optin.given", station="Jakobsberg")
@@ -178,13 +185,27 @@ async def test_mydata_shows_the_pulse_and_erase_removes_it_in_the_database(
         await seed_answers(services, month, old)
 
         data = await my_data(person)
-        assert data["stations_asked_about"] == ["jakobsberg"]
-        assert [(q["station_id"], q["month"]) for q in data["questions_sent"]] == [
-            ("jakobsberg", old),
-            ("jakobsberg", month),
+        # An English key like the other fields, apart from the cases' "answers"; stations and
+        # categories by id and by name; times in the deployment's local time.
+        assert data["stations_asked_about"] == [
+            {"station_id": "jakobsberg", "station": "Jakobsberg"}
         ]
-        answers = {(a["month"], a["score"], a["category"]) for a in data["answers"]}
-        assert answers == {(old, 2, None), (month, 4, "belysning")}  # not the neighbour's
+        assert [(q["station"], q["month"]) for q in data["questions_sent"]] == [
+            ("Jakobsberg", old),
+            ("Jakobsberg", month),
+        ]
+        zone = ZoneInfo(deployment.deployment.timezone)
+        for q in data["questions_sent"]:
+            at = dt.datetime.fromisoformat(q["asked_at"])
+            assert at.utcoffset() == at.astimezone(zone).utcoffset(), q
+        answers = {
+            (a["station"], a["month"], a["score"], a["category_id"], a["category"])
+            for a in data["survey_answers"]
+        }
+        assert answers == {
+            ("Jakobsberg", old, 2, None, None),
+            ("Jakobsberg", month, 4, "belysning", "Belysning"),
+        }  # not the neighbour's
 
         await person.say("/radera")
         await person.tap(person.t("privacy.erase_yes"))
@@ -220,7 +241,7 @@ async def test_the_purge_unties_old_answers_which_stay_as_counts(
         assert sorted(await pulse.keys()) == [last, month]
         assert [m for _, m, _ in await pulse.asked(resident.id)] == [month]
         data = await my_data(person)
-        assert [(a["month"], a["score"]) for a in data["answers"]] == [(month, 4)]
+        assert [(a["month"], a["score"]) for a in data["survey_answers"]] == [(month, 4)]
         assert [q["month"] for q in data["questions_sent"]] == [month]
 
         await person.say("/radera")
@@ -284,3 +305,23 @@ async def test_the_retention_purge_erases_an_idle_residents_answers_like_radera(
         assert await services.residents.get_by_chat(RESIDENT) is None
         assert month in await pulse.keys()  # the month's key is still kept
     assert db_rows(bot_settings, "SELECT * FROM pulse_answers WHERE month = ?", month) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "who_sees"),
+    [
+        ("sv", "minst 5 svar tillsammans, aldrig ett enskilt svar"),
+        ("en", "at least 5 answers together, never a single answer"),
+        ("fi", "vähintään viidestä vastauksesta yhdessä"),
+        ("ar", "لخمس إجابات على الأقل معًا"),
+    ],
+)
+def test_the_notice_says_who_sees_the_survey_results(
+    deployment: Deployment, catalogs: Catalogs, lang: str, who_sees: str
+) -> None:
+    """Each language's notice says that only shares of at least 5 answers are shown, and the
+    offer points to that language's privacy command."""
+    assert who_sees in deployment.privacy.notice[lang]
+    assert "Telegram" in deployment.privacy.notice[lang].split(who_sees)[0].rsplit("<b>", 1)[1]
+    command = {"sv": "/integritet", "en": "/privacy", "fi": "/tietosuoja", "ar": "/privacy"}
+    assert command[lang] in catalogs.text(lang, "pulse.optin.offer", station="Floda")

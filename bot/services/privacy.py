@@ -69,7 +69,9 @@ class Privacy:
         """Everything stored about this chat's resident, as /mina_data shows it."""
         data = await self.repository.export(chat_id)
         resident_id = (data.get("profile") or {}).get("id")
-        return data | {"trygghetsmatning": await pulse_data(self.pulse, chat_id, resident_id)}
+        lang = (data.get("profile") or {}).get("language")
+        survey = await pulse_data(self.pulse, self.deployment, chat_id, resident_id, lang)
+        return data | {"safety_survey": survey}
 
     async def erase(self, chat_id: int) -> int:
         """Erase a resident's identity and personal data (and their unfinished draft's photos)."""

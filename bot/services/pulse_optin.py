@@ -36,19 +36,42 @@ async def pseudonyms(pulse: PulseRepository, chat_id: int) -> list[tuple[str, st
 
 
 async def pulse_data(
-    pulse: PulseRepository, chat_id: int, resident_id: int | None
+    pulse: PulseRepository,
+    deployment: Deployment,
+    chat_id: int,
+    resident_id: int | None,
+    lang: str | None,
 ) -> dict[str, Any]:
-    """The resident's pulse rows, as /minadata shows them: opt-ins, the questions sent, and
-    the answers of the months whose key still exists."""
+    """The resident's pulse rows, as /minadata shows them (under "safety_survey"): opt-ins,
+    the questions sent (in the deployment's local time), and the answers of the months whose
+    key still exists; stations and categories by id and by name (in `lang`)."""
+    zone = ZoneInfo(deployment.deployment.timezone)
+    stations = deployment.directory.stations
+
+    def station(station_id: str) -> dict[str, str]:
+        found = stations.get(station_id)
+        return {"station_id": station_id, "station": found.name if found else station_id}
+
+    def local(at: str) -> str:
+        moment = dt.datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(zone).isoformat(timespec="seconds")
+
     answers = await pulse.answers_of(await pseudonyms(pulse, chat_id))
+    consents = await pulse.consents(resident_id) if resident_id else []
+    asked = await pulse.asked(resident_id) if resident_id else []
     return {
-        "stations_asked_about": await pulse.consents(resident_id) if resident_id else [],
-        "questions_sent": [
-            {"station_id": s, "month": m, "asked_at": at}
-            for s, m, at in (await pulse.asked(resident_id) if resident_id else [])
-        ],
-        "answers": [
-            {"station_id": a.station_id, "month": a.month, "score": a.score, "category": a.category}
+        "stations_asked_about": [station(s) for s in consents],
+        "questions_sent": [station(s) | {"month": m, "asked_at": local(at)} for s, m, at in asked],
+        "survey_answers": [
+            station(a.station_id)
+            | {
+                "month": a.month,
+                "score": a.score,
+                "category_id": a.category,
+                "category": deployment.category_label(a.category, lang),
+            }
             for a in answers
         ],
     }
