@@ -59,6 +59,7 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
     page = _Page(pdf, font, "R" if text.lang in ARABIC else "L")
 
     page.heading(text.title(report), 18)
+    page.line(text.t("internal"))
     page.line(text.t("stations", stations=", ".join(s.name for s in report.stations)))
     page.line(text.t("basis"))
 
@@ -105,6 +106,7 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
         ]
     )
     page.table([text.t("actor"), text.t("to_ack"), text.t("to_resolve")], rows)
+    page.line(text.open_line(report))
 
     page.heading(text.t("promise"), 12)
     if not report.promises:
@@ -132,22 +134,15 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
                 )
 
     page.heading(text.t("trygghet"), 12)
-    part = report.trygghet
-    page.line(text.t("trygghet_month", share=text.share(part.month)))
-    page.line(text.t("trygghet_previous", share=text.share(part.previous)))
-    for month, share in part.trend:
-        page.line(f"• {month}: {text.share(share)}")
-    if part.comparison is not None:
-        page.line(text.t("trygghet_before", share=text.share(part.comparison.before)))
-        page.line(text.t("trygghet_during", share=text.share(part.comparison.during)))
+    for line in text.trygghet_lines(report):
+        page.line(line)
 
     page.heading(text.t("said_did"), 12)
     page.line(text.t("said"))
     if not report.said:
         page.line(text.t("said_none"))
     for category, said in report.said.items():
-        shown = text.t("few") if said is None else str(said)
-        page.line(f"• {text.category(category)}: {shown}")
+        page.line(f"• {text.category(category)}: {said}")
     page.line(text.t("did"))
     if not report.updates:
         page.line(text.t("did_none"))

@@ -48,17 +48,50 @@ class LagesbildRepository:
         return [str(r[0]) for r in rows]
 
     async def actor_waits(
-        self, column: str, since: str, until: str, stations: Sequence[str]
+        self, actions: Sequence[str], since: str, until: str, stations: Sequence[str]
     ) -> list[tuple[str, float]]:
-        """(actor, seconds from creation to `acknowledged_at` or `resolved_at`) for each of the
-        period's cases routed to the actor that got there (storage.stats.waits per actor)."""
-        if column not in ("acknowledged_at", "resolved_at"):
-            raise ValueError(column)
+        """(actor, seconds from the case's creation to that actor's first event with one of
+        `actions`) for each of the period's cases (case_events.actor_id)."""
         clause, params = _where(since, until, stations)
+        marks = ", ".join("?" for _ in actions)
         rows = await self._db.fetchall(
-            f"SELECT a.actor_id, (julianday(c.{column}) - julianday(c.created_at)) * 86400.0"
-            f" FROM cases c JOIN case_actors a ON a.case_id = c.id{clause}"
-            f" AND c.{column} IS NOT NULL",
-            params,
+            "SELECT e.actor_id, (julianday(MIN(e.created_at)) - julianday(c.created_at))"
+            " * 86400.0 FROM cases c JOIN case_events e ON e.case_id = c.id"
+            f"{clause} AND e.actor_id IS NOT NULL AND e.action IN ({marks})"
+            " GROUP BY c.id, e.actor_id",
+            [*params, *actions],
         )
         return [(str(r[0]), float(r[1])) for r in rows if r[1] is not None]
+
+    async def still_open(self, since: str, until: str, stations: Sequence[str]) -> tuple[int, int]:
+        """(not yet acknowledged, not yet resolved) among the period's cases, now."""
+        clause, params = _where(since, until, stations)
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) - COUNT(c.acknowledged_at), COUNT(*) - COUNT(c.resolved_at)"
+            f" FROM cases c{clause}",
+            params,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def event_actors(self, since: str, until: str, stations: Sequence[str]) -> list[str]:
+        """The actors that acted on the period's cases (case_events.actor_id)."""
+        clause, params = _where(since, until, stations)
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT e.actor_id FROM cases c JOIN case_events e ON e.case_id = c.id"
+            f"{clause} AND e.actor_id IS NOT NULL ORDER BY 1",
+            params,
+        )
+        return [str(r[0]) for r in rows]
+
+    async def updates_until(self, until: str) -> list[tuple[str, str | None, int | None]]:
+        """(commitment, status, progress) of every commitment update before `until`, oldest
+        first."""
+        rows = await self._db.fetchall(
+            "SELECT commitment_id, status, progress FROM commitment_updates"
+            " WHERE created_at < ? ORDER BY id",
+            (until,),
+        )
+        return [
+            (str(r[0]), None if r[1] is None else str(r[1]), None if r[2] is None else int(r[2]))
+            for r in rows
+        ]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.domain.deployment import CommitmentStatus
+from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState
 from bot.domain.public_map import cell_key, centre
 from bot.domain.stats import Durations, iso_week
 from bot.domain.trygghet import BeforeAfter, Share
@@ -97,23 +99,75 @@ class UpdateRow:
 
 
 @dataclass(frozen=True)
+class PromiseTrygghet:
+    """One promise running in the month, measured at the scope's stations that belong to it."""
+
+    promise_id: str
+    title: str
+    trend: tuple[tuple[str, Share], ...]
+    """Each month of the promise from its start month up to the month, with its share."""
+    comparison: BeforeAfter
+    """The promise's months so far against the 12 before it."""
+
+
+@dataclass(frozen=True)
 class TrygghetPart:
     """The trygghetsmätning for the scope's stations, pooled."""
 
     month: Share
-    """The month's answers (suppressed when under MIN_ANSWERS: "färre än 5 svar")."""
+    """The month's answers (suppressed when under MIN_ANSWERS: "färre än 5 svar"); empty
+    while the month has not ended."""
     previous: Share
     """The month before's answers."""
-    trend: tuple[tuple[str, Share], ...]
-    """Each month of the promise (from its start month to this month), with its share."""
-    comparison: BeforeAfter | None
-    """The promise's months so far against the 12 before it; None without a promise."""
-    promise_id: str | None
-    """The promise the trend and comparison are of (the one in force in the month)."""
+    promises: tuple[PromiseTrygghet, ...] = ()
+    """One per promise running in the month at the scope's stations."""
+    ended: bool = True
+    """False for the running month: its answers are shown when it has ended."""
 
 
 NO_TIMES = ActorTimes("", "", Durations(0, None, None), Durations(0, None, None))
-NO_TRYGGHET = TrygghetPart(Share(), Share(), (), None, None)
+NO_TRYGGHET = TrygghetPart(Share(), Share())
+
+
+def states_as_of(
+    initial: Mapping[str, CommitmentStatus], updates: Iterable[tuple[str, str | None, int | None]]
+) -> dict[str, CommitmentState]:
+    """Each commitment's state after `updates` ((commitment, status, progress), oldest first),
+    as storage.promises.publish keeps it: an update with a status sets status and progress
+    (its own or the status's default); one without a status changes nothing. Before any
+    update: the deployment file's status."""
+    states = {c: CommitmentState(c, s, DEFAULT_PROGRESS[s]) for c, s in initial.items()}
+    for commitment, status, progress in updates:
+        if status is not None and commitment in states:
+            value = CommitmentStatus(status)
+            shown = progress if progress is not None else DEFAULT_PROGRESS[value]
+            states[commitment] = CommitmentState(commitment, value, shown)
+    return states
+
+
+def hidden_runs(
+    trend: Sequence[tuple[str, Share]],
+) -> list[tuple[str, str, Share | None]]:
+    """The trend as (first month, last month, share): a run of suppressed months becomes one
+    entry (share None); a shown month is its own entry."""
+    out: list[tuple[str, str, Share | None]] = []
+    for month, share in trend:
+        if share.suppressed:
+            if out and out[-1][2] is None:
+                out[-1] = (out[-1][0], month, None)
+            else:
+                out.append((month, month, None))
+        else:
+            out.append((month, month, share))
+    return out
+
+
+def top_categories(categories: Mapping[str, int]) -> tuple[list[str], int]:
+    """The most reported categories (all of those tied at the top) and their count."""
+    if not categories:
+        return [], 0
+    most = max(categories.values())
+    return [c for c, n in categories.items() if n == most], most
 
 
 def month_weeks(start: dt.date, end: dt.date) -> tuple[str, ...]:

@@ -24,16 +24,18 @@ from bot.domain.lagesbild import (
     MapCell,
     MapStation,
     PromiseRow,
+    PromiseTrygghet,
     TrygghetPart,
     UpdateRow,
-    few,
     hour_blocks,
     map_cells,
     month_weeks,
+    states_as_of,
 )
-from bot.domain.promises import DEFAULT_PROGRESS, month_bounds, promise_progress, running_during
+from bot.domain.lifecycle import Action
+from bot.domain.promises import month_bounds, promise_progress, running_during, today_in
 from bot.domain.stats import Period, summarise
-from bot.domain.trygghet import add_months, month_of
+from bot.domain.trygghet import Share, add_months, month_of
 from bot.i18n import Catalogs
 from bot.services.stats import Statistics
 from bot.services.trygghet import Trygghet
@@ -42,6 +44,13 @@ from storage.lagesbild import LagesbildRepository
 from storage.promises import PromiseRepository
 from storage.pulse import PulseRepository
 from storage.stats import StatsRepository
+
+RESOLVE_ACTIONS = (Action.RESOLVE, Action.REJECT)
+#: A staff action that takes a case out of "new" (as cases.acknowledged_at) / closes it
+#: (as cases.resolved_at): an actor's own first such event times its acknowledgement /
+#: resolution.
+ACKNOWLEDGING = tuple(a.value for a in (Action.ACKNOWLEDGE, Action.START, *RESOLVE_ACTIONS))
+RESOLVING = tuple(a.value for a in RESOLVE_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -106,14 +115,22 @@ class Lagesbild:
     """All the month's cases together."""
     response_previous: ActorTimes = NO_TIMES
     """All cases of the month before together."""
+    unacknowledged: int = 0
+    """The month's cases not yet acknowledged when the lägesbild was made."""
+    unresolved: int = 0
+    """The month's cases not yet resolved when the lägesbild was made."""
+    as_of: dt.date | None = None
+    """The local day the response times and open counts are from."""
     promises: tuple[PromiseRow, ...] = ()
     """The promises running at the scope's stations during the month, with progress."""
     commitments: tuple[CommitmentRow, ...] = ()
-    """Their commitments (at the scope's stations) with stored status and progress."""
+    """Their commitments (at the scope's stations) with status and progress as of the month's
+    last day (the updates published until then; before any: the deployment file's status)."""
     trygghet: TrygghetPart = NO_TRYGGHET
-    """The trygghetsmätning: the month, the month before, the promise's trend, before/after."""
-    said: dict[str, int | None] = field(default_factory=dict)
-    """"Ni sa": reports per category in the month (None: fewer than 3), as the digest."""
+    """The trygghetsmätning: the month, the month before, per running promise its trend and
+    before/after at the scope's stations that belong to it."""
+    said: dict[str, int] = field(default_factory=dict)
+    """"Ni sa": cases per category in the month, exact (an internal document)."""
     updates: tuple[UpdateRow, ...] = ()
     """"Vi gjorde": the commitment updates published during the month."""
 
@@ -158,6 +175,7 @@ class Lagesbilder:
             moment = dt.datetime.fromisoformat(hour + ":00:00+00:00")
             hours[moment.astimezone(ZoneInfo(zone)).hour] += n
         categories = _by_category(report.counts)
+        unacknowledged, unresolved = await repo.still_open(since, until, scope.stations)
         return Lagesbild(
             scope,
             month,
@@ -180,16 +198,21 @@ class Lagesbilder:
             response=await self._per_actor(repo, since, until, scope.stations),
             response_all=ActorTimes("", "", report.to_acknowledge, report.to_resolve),
             response_previous=ActorTimes("", "", before.to_acknowledge, before.to_resolve),
+            unacknowledged=unacknowledged,
+            unresolved=unresolved,
+            as_of=today_in(ZoneInfo(zone)),
             **await self._promises(scope, month, since, until),
-            said={c: few(n) for c, n in categories.items()},
+            said=dict(categories),
         )
 
     async def _per_actor(
         self, repo: LagesbildRepository, since: str, until: str, stations: Sequence[str]
     ) -> tuple[ActorTimes, ...]:
-        acked = await repo.actor_waits("acknowledged_at", since, until, stations)
-        resolved = await repo.actor_waits("resolved_at", since, until, stations)
-        actors = self.deployment.directory.in_file_order(await repo.actors(since, until, stations))
+        acked = await repo.actor_waits(ACKNOWLEDGING, since, until, stations)
+        resolved = await repo.actor_waits(RESOLVING, since, until, stations)
+        ids = {*await repo.actors(since, until, stations)}
+        ids |= {*await repo.event_actors(since, until, stations)}
+        actors = self.deployment.directory.in_file_order(sorted(ids))
         return tuple(
             ActorTimes(
                 a.id,
@@ -207,7 +230,11 @@ class Lagesbilder:
         for station in scope.stations:
             for p in running_during(self.deployment.directory.promises_at(station), start, end):
                 running.setdefault(p.id, p)
-        states = await PromiseRepository(self.db).states()
+        repo = LagesbildRepository(self.db)
+        states = states_as_of(
+            {c.id: c.status for p in running.values() for c in p.commitments},
+            await repo.updates_until(until),
+        )
         here = [
             (p, c)
             for p in running.values()
@@ -220,8 +247,8 @@ class Lagesbilder:
                 c.id,
                 c.text,
                 ", ".join(a.name for a in self.deployment.directory.in_file_order(c.owners)),
-                (states[c.id].status if c.id in states else c.status).value,
-                states[c.id].progress if c.id in states else DEFAULT_PROGRESS[c.status],
+                states[c.id].status.value,
+                states[c.id].progress,
             )
             for p, c in here
         )
@@ -239,8 +266,14 @@ class Lagesbilder:
             if u.commitment_id in titles
         )
         trygghet = Trygghet(self.deployment, PulseRepository(self.db))
-        promise = next(iter(running.values()), None)
-        result = await trygghet.promise_result(promise, scope.stations, month) if promise else None
+        ended = month < trygghet.this_month()
+        per_promise = []
+        for p in running.values():
+            own = [s for s in scope.stations if s in p.stations]
+            last = month if ended else add_months(month, -1)  # complete months only
+            result = await trygghet.promise_result(p, own, last)
+            trend = tuple((m, sh) for m, sh in result.trend if m >= month_of(p.start))
+            per_promise.append(PromiseTrygghet(p.id, p.title, trend, result.comparison))
         return {
             "promises": tuple(
                 PromiseRow(p.id, p.title, p.start, p.end, promise_progress(p, states))
@@ -249,15 +282,10 @@ class Lagesbilder:
             "commitments": commitments,
             "updates": updates,
             "trygghet": TrygghetPart(
-                await trygghet.month(scope.stations, month),
+                await trygghet.month(scope.stations, month) if ended else Share(),
                 await trygghet.month(scope.stations, add_months(month, -1)),
-                tuple(
-                    (m, share)
-                    for m, share in (result.trend if result else [])
-                    if promise and m >= month_of(promise.start)
-                ),
-                result.comparison if result else None,
-                promise.id if promise else None,
+                tuple(per_promise),
+                ended,
             ),
         }
 

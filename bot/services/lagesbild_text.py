@@ -8,7 +8,7 @@ import datetime as dt
 
 from babel.dates import format_date
 
-from bot.domain.lagesbild import MapCell
+from bot.domain.lagesbild import FEW, MapCell, PromiseTrygghet, hidden_runs, top_categories
 from bot.domain.stats import IDEA, Durations
 from bot.domain.trygghet import Share
 from bot.i18n import Catalogs, month_name
@@ -64,52 +64,100 @@ class LagesbildText:
     def status(self, status: str | None) -> str:
         return plain(self.catalogs.text(self.lang, f"commitment.{status}")) if status else ""
 
+    def signed(self, value: float) -> str:
+        """Percentage points with their sign: '+12', '-4', '0' (a hyphen-minus: the PDF's Noto
+        Sans has no glyph for U+2212, which would print nothing)."""
+        n = round(value * 100)
+        return f"+{n}" if n > 0 else (f"-{-n}" if n < 0 else "0")
+
+    def month(self, month: str) -> str:
+        return month_name(dt.date.fromisoformat(f"{month}-01"), self.lang)
+
+    def open_line(self, report: Lagesbild) -> str:
+        """'Ännu inte kvitterade: 1. Ännu inte åtgärdade: 3. Uppgifterna gäller 2 december 2026.'"""
+        day = self.day(report.as_of) if report.as_of else ""
+        return self.t("open", unacked=report.unacknowledged, unresolved=report.unresolved, date=day)
+
+    def trygghet_lines(self, report: Lagesbild) -> list[str]:
+        """The trygghet part: the month (once it has ended), the month before, and per running
+        promise its months (runs of hidden months in one line) and before/during."""
+        part = report.trygghet
+        out = [
+            self.t("trygghet_month", share=self.share(part.month))
+            if part.ended
+            else self.t("trygghet_not_ended"),
+            self.t("trygghet_previous", share=self.share(part.previous)),
+        ]
+        for promise in part.promises:
+            out.append(self.t("trygghet_promise", title=promise.title))
+            for first, last, share in hidden_runs(promise.trend):
+                if share is not None:
+                    out.append(f"• {self.month(first)}: {self.share(share)}")
+                elif first == last:
+                    out.append(f"• {self.month(first)}: {self.share(Share())}")
+                else:
+                    months = f"{self.month(first)} – {self.month(last)}"
+                    out.append(f"• {self.t('trend_hidden', months=months)}")
+            out.append(self.t("trygghet_before", share=self.share(promise.comparison.before)))
+            out.append(self.t("trygghet_during", share=self.share(promise.comparison.during)))
+            out.append(self.t("pooled_note"))
+        return out
+
     # ------------------------------------------------------------------ analys
     def analysis(self, report: Lagesbild) -> list[str]:
-        """Short sentences the samordnare can paste: the most reported category and its
-        change from last month, the response time's change, the trygghet's change."""
+        """Short sentences the samordnare can paste: the most reported category (every tied
+        one; none under 3 cases) and its change from last month, the response time's change,
+        the trygghet's change per running promise."""
         out: list[str] = []
+        top, n = top_categories(report.categories)
         if not report.total:
             out.append(self.t("analysis.no_cases"))
-        else:
-            top, n = next(iter(report.categories.items()))
+        elif n >= FEW:
+            names = [self.category(c).lower() for c in top]
+            before = ", ".join(str(report.previous.get(c, 0)) for c in top)
             out.append(
                 self.t(
-                    "analysis.top",
-                    category=self.category(top),
+                    "analysis.top" if len(top) == 1 else "analysis.top_tied",
+                    category=self.joined(names),
                     n=n,
                     cases=report.total,
-                    before=report.previous.get(top, 0),
+                    before=before,
                 )
             )
         now = report.response_all.to_acknowledge
-        before = report.response_previous.to_acknowledge
+        previous = report.response_previous.to_acknowledge
         if now.median_hours is None:
             out.append(self.t("analysis.no_ack"))
-        elif before.median_hours is None:
+        elif previous.median_hours is None:
             out.append(self.t("analysis.ack", now=self.waited(now)))
         else:
             out.append(
-                self.t("analysis.ack_change", now=self.waited(now), before=self.waited(before))
+                self.t("analysis.ack_change", now=self.waited(now), before=self.waited(previous))
             )
-        out.append(self.trygghet_sentence(report))
+        if report.trygghet.ended and not report.trygghet.month.suppressed:
+            out.append(self.t("analysis.trygghet_month", share=self.share(report.trygghet.month)))
+        out.extend(self.trygghet_sentences(report))
         return out
 
-    def trygghet_sentence(self, report: Lagesbild) -> str:
-        part = report.trygghet
-        comparison = part.comparison
-        if part.month.suppressed:
-            return self.t("analysis.trygghet_few")
-        if comparison is None or comparison.difference is None:
-            return self.t("analysis.trygghet_month", share=self.share(part.month))
-        d = comparison.difference
-        change = dict(
-            share=self.share(part.month),
-            points=abs(percent(d.estimate)),
-            low=percent(d.low),
-            high=percent(d.high),
-        )
+    def joined(self, names: list[str]) -> str:
+        """'a', 'a och b', 'a, b och c'."""
+        if len(names) < 2:
+            return "".join(names)
+        return self.t("and", first=", ".join(names[:-1]), last=names[-1])
+
+    def trygghet_sentences(self, report: Lagesbild) -> list[str]:
+        """Per running promise: its before/after change in plain words, decided from the
+        comparison alone (not from whether this month has enough answers)."""
+        if not report.trygghet.promises:
+            return [self.t("analysis.trygghet_no_promise")]
+        return [self.trygghet_sentence(p) for p in report.trygghet.promises]
+
+    def trygghet_sentence(self, promise: PromiseTrygghet) -> str:
+        d = promise.comparison.difference
+        if d is None:
+            return self.t("analysis.trygghet_few", promise=promise.title)
+        change = dict(promise=promise.title, low=self.signed(d.low), high=self.signed(d.high))
         if not d.clear:
-            return self.t("analysis.trygghet_unclear", **change)
+            return self.t("analysis.trygghet_unclear", change=self.signed(d.estimate), **change)
         key = "analysis.trygghet_up" if d.estimate > 0 else "analysis.trygghet_down"
-        return self.t(key, **change)
+        return self.t(key, points=abs(percent(d.estimate)), **change)

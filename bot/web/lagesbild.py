@@ -190,12 +190,12 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
         ],
         "trend": [
             (_month(m, lang), *share(s))
-            for m, s in trygghet.trend
+            for promise in trygghet.promises
+            for m, s in promise.trend
             if m not in (report.month, add_months(report.month, -1))
         ],
         "said": [
-            (stats.category_name(c), n if n is not None else str(t("web.lagesbild.few")))
-            for c, n in report.said.items()
+            (stats.category_name(c), n) for c, n in report.said.items()
         ],
         "updates": [(u.day.isoformat(), u.commitment, u.text) for u in report.updates],
     }
