@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: How often the activity line (updates, reports, deliveries, failures) is logged.
 ACTIVITY_SECONDS = 300
+#: Seconds after a start before the lägesbild job runs once (what a stopped bot missed).
+LAGESBILD_AFTER_START = 120
 
 #: The updates the bot asks Telegram for, in polling and webhook mode alike: only the types
 #: its handlers answer (bot.handlers), `my_chat_member` (blocked, unblocked) included. Never
@@ -167,6 +169,8 @@ async def _post_init(app: BotApp) -> None:
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
         app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
         app.job_queue.run_daily(_lagesbild, time=dt.time(8, 0, tzinfo=zone), name="lagesbild")
+        # And once after each start: a month the bot was down for that morning is sent now.
+        app.job_queue.run_once(_lagesbild, LAGESBILD_AFTER_START, name="lagesbild after start")
         app.job_queue.run_daily(_pulse, time=dt.time(17, 0, tzinfo=zone), name="pulse")
         app.job_queue.run_repeating(_activity, interval=ACTIVITY_SECONDS, name="activity")
     if settings.metrics_port is not None and data.metrics is not None:
@@ -228,7 +232,8 @@ async def _digest(context: AppContext) -> None:
 
 
 async def _lagesbild(context: AppContext) -> None:
-    """Job, daily: on the month's first working day, last month's lägesbild to the admins."""
+    """Job, daily and after each start: from the month's first working day on, last month's
+    lägesbild to the admins not yet sent it (bot.services.lagesbild_send)."""
     services = context.services
     today = dt.datetime.now(ZoneInfo(services.deployment.deployment.timezone)).date()
     await LagesbildMail.of(services).run(today)

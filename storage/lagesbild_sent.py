@@ -3,6 +3,8 @@ same transaction as its outbox row: once recorded, never queued again."""
 
 from __future__ import annotations
 
+import json
+
 from storage.database import Database, utcnow
 from storage.outbox import OutboxItem, enqueue
 
@@ -31,3 +33,17 @@ class LagesbildSentRepository:
                 return False
             await enqueue(conn, [item])
         return True
+
+    async def pending_files(self) -> set[str]:
+        """The files (relative to the media directory) that pending documents and e-mails are
+        still to send."""
+        rows = await self._db.fetchall(
+            "SELECT payload FROM outbox WHERE status = 'pending' AND kind IN ('document', 'email')"
+        )
+        found: set[str] = set()
+        for row in rows:
+            payload = json.loads(row["payload"])
+            found.update(str(p) for p in payload.get("photos", []))
+            if "path" in payload:
+                found.add(str(payload["path"]))
+        return found

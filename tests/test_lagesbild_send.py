@@ -1,12 +1,15 @@
-"""The monthly lägesbild to admins (bot.services.lagesbild_send): on the month's first working
-day each admin gets last month's lägesbild of their stations as a PDF in Telegram, one per
-kommun, once, however often the job runs or the bot restarts; officers get none, and an admin
-of Alingsås never gets Jakobsberg's."""
+"""The monthly lägesbild to admins (bot.services.lagesbild_send): from the month's first working
+day each admin gets last month's lägesbild of their stations as a PDF in Telegram (or else by
+e-mail), one per kommun, once, however often the job runs or the bot restarts; officers get
+none, and an admin of Alingsås never gets Jakobsberg's. The PDF files do not stay on disk."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+from email.header import decode_header, make_header
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -18,10 +21,11 @@ from bot.emulator import Emulator
 from bot.emulator.models import Message
 from bot.i18n import Catalogs
 from bot.services import Services
-from bot.services.lagesbild_send import LagesbildMail
+from bot.services.lagesbild_send import FOLDER, LagesbildMail, _forget
 from bot.settings import Settings
 from tests.bots import in_process
 from tests.people import db_rows
+from tests.processes import Sink
 from tests.web import ADMIN, POLIS_JKB, staff_person
 
 ADMIN_ALINGSAS, ADMIN_JKB = 100000031, 100000032
@@ -110,8 +114,8 @@ async def test_the_first_working_day_sends_each_admin_their_kommuner_once(
         staff_person(emulator, user, catalogs)
     async with in_process(emulator, bot_settings, dep) as app:
         mail = LagesbildMail.of(services_of(app))
-        assert await mail.run(FIRST + dt.timedelta(days=1)) == 0  # not the first working day
-        assert await mail.run(dt.date(2026, 11, 30)) == 0
+        assert await mail.run(dt.date(2027, 1, 1)) == 0  # before January's first working day
+        assert await mail.run(dt.date(2026, 8, 1)) == 0  # a Saturday before 3 August
         # National: the five kommuner; Alingsås' admin: Alingsås and Lerum; Järfälla's: one.
         assert await mail.run(FIRST) == 8
         await emulator.world.wait_for(ADMIN_JKB, lambda m: m.kind == "document")
@@ -168,3 +172,121 @@ async def test_the_bot_runs_the_job_every_morning(
         assert "hour='8'" in trigger
         assert "minute='0'" in trigger
         await job.run(app)  # today, whatever day it is: no error
+
+
+def files_left(settings: Settings) -> list[str]:
+    folder = settings.media_dir / FOLDER
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+async def test_a_month_missed_on_its_first_working_day_is_sent_on_a_later_day(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The bot was down on 1 December: the 3rd working day sends November's; the day after,
+    nothing; an admin added in the middle of the month gets November's too (their first)."""
+    dep = with_station_admins(deployment)
+    for user in (ADMIN, ADMIN_ALINGSAS, ADMIN_JKB):
+        staff_person(emulator, user, catalogs)
+    async with in_process(emulator, bot_settings, dep) as app:
+        mail = LagesbildMail.of(services_of(app))
+        assert await mail.run(dt.date(2026, 12, 3)) == 8  # Thursday, the 3rd working day
+        assert await mail.run(dt.date(2026, 12, 4)) == 0  # everything sent
+        await emulator.world.wait_idle()
+    new_admin = 100000033
+    added = StaffMember(
+        telegram_id=new_admin,
+        name="Ny admin (platshållare)",
+        role=Role.ADMIN,
+        actor="drift",
+        stations=["jakobsberg"],
+    )
+    staff_person(emulator, new_admin, catalogs)
+    dep = dep.model_copy(update={"staff": [*dep.staff, added]})
+    async with in_process(emulator, bot_settings, dep) as app:
+        assert await LagesbildMail.of(services_of(app)).run(dt.date(2026, 12, 15)) == 1
+        await emulator.world.wait_idle()
+    (got,) = documents(emulator, new_admin)
+    assert got.data["document"]["file_name"] == "lagesbild-jarfalla-2026-11.pdf"
+    assert len(documents(emulator, ADMIN)) == 5  # nobody got anything twice
+
+
+async def test_the_job_also_runs_shortly_after_each_start(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> None:
+    async with in_process(emulator, bot_settings, deployment) as app:
+        assert app.job_queue is not None
+        (job,) = app.job_queue.get_jobs_by_name("lagesbild after start")
+        assert job.next_t is not None
+        wait = job.next_t - dt.datetime.now(dt.UTC)
+        assert dt.timedelta(seconds=30) < wait <= dt.timedelta(minutes=5)
+
+
+async def test_a_sent_pdf_is_deleted_and_the_purge_deletes_what_a_failed_send_left(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    dep = with_station_admins(deployment)
+    for user in (ADMIN, ADMIN_JKB):  # Alingsås' admin never opened the bot: theirs fail
+        staff_person(emulator, user, catalogs)
+    async with in_process(emulator, bot_settings, dep) as app:
+        services = services_of(app)
+        assert await LagesbildMail.of(services).run(FIRST) == 8
+        await emulator.world.wait_for(ADMIN, lambda m: "Admin Alingsås (platshållare)" in m.text)
+        await emulator.world.wait_idle()
+        assert len(documents(emulator, ADMIN)) == 5
+        # Telegram has six of them: gone from disk; the two refused ones are left.
+        left = files_left(bot_settings)
+        assert len(left) == 2
+        assert all(name.endswith(("-alingsas.pdf", "-lerum.pdf")) for name in left)
+        now = dt.datetime.now(dt.UTC)
+        await services.purge(now)
+        assert files_left(bot_settings) == left  # not a week old yet
+        await services.purge(now + dt.timedelta(days=8))
+        assert files_left(bot_settings) == []
+
+
+def test_the_purge_keeps_a_file_a_pending_message_is_still_to_send(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    for name in ("waiting.pdf", "old.pdf", "new.pdf"):
+        (folder / name).write_bytes(b"%PDF")
+    week_ago = dt.datetime.now(dt.UTC).timestamp() - 8 * 86400
+    for name in ("waiting.pdf", "old.pdf"):
+        os.utime(folder / name, (week_ago, week_ago))
+    before = dt.datetime.now(dt.UTC).timestamp() - 7 * 86400
+    assert _forget(tmp_path, {f"{FOLDER}/waiting.pdf"}, before) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["new.pdf", "waiting.pdf"]
+
+
+async def test_an_admin_without_telegram_gets_it_by_e_mail(
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    smtp: tuple[Sink, int],
+) -> None:
+    settings = bot_settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
+    )
+    by_mail = StaffMember(
+        name="Admin med e-post (platshållare)",
+        role=Role.ADMIN,
+        actor="drift",
+        stations=["jakobsberg"],
+        email="admin@example.org",
+    )
+    dep = deployment.model_copy(update={"staff": [*deployment.staff, by_mail]})
+    staff_person(emulator, ADMIN, catalogs)
+    async with in_process(emulator, settings, dep) as app:
+        assert await LagesbildMail.of(services_of(app)).run(FIRST) == 6  # 5 national, 1 mail
+        await emulator.world.wait_idle()
+    (mail,) = smtp[0].messages
+    assert mail["To"] == "admin@example.org"
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == "Lägesbild för Järfälla, november 2026"
+    (pdf,) = [part for part in mail.walk() if part.get_filename()]
+    assert pdf.get_content_type() == "application/pdf"
+    content = pdf.get_payload(decode=True)
+    assert isinstance(content, bytes)
+    assert content.startswith(b"%PDF")
+    assert "Jakobsberg" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert files_left(settings) == []  # the mail server has it: deleted

@@ -92,6 +92,8 @@ class TelegramChannel:
                     caption=message.caption,
                     **ticket,
                 )
+                if message.temporary:
+                    path.unlink(missing_ok=True)  # Telegram has it (a repeat: "gone", skipped)
             case Location():
                 sent = await self._bot.send_location(
                     message.chat_id, message.lat, message.lon, **ticket
@@ -115,10 +117,11 @@ class EmailChannel:
             raise ValueError(f"not an e-mail: {type(message).__name__}")
         if not self._mailer.enabled:
             raise RuntimeError("e-mail is not configured (TRYGG_SMTP_HOST)")
-        files = [self._media_dir / p for p in message.photos]
-        await self._mailer.send(
-            message.to, message.subject, message.body, [f for f in files if f.is_file()]
-        )
+        files = [f for f in (self._media_dir / p for p in message.photos) if f.is_file()]
+        await self._mailer.send(message.to, message.subject, message.body, files)
+        if message.temporary:
+            for file in files:
+                file.unlink(missing_ok=True)
         return None
 
 

@@ -56,7 +56,7 @@ class Photo:
 @dataclass(frozen=True)
 class Document:
     """A Telegram document (a file, e.g. a PDF) from the media directory (`path` is relative
-    to it), shown under `filename`."""
+    to it), shown under `filename`; a `temporary` file is deleted once Telegram has it."""
 
     channel: ClassVar[str] = "telegram"
     kind: ClassVar[str] = "document"
@@ -64,11 +64,14 @@ class Document:
     path: str
     filename: str
     caption: str | None = None
+    temporary: bool = False
 
     def payload(self) -> dict[str, Any]:
         found: dict[str, Any] = {"path": self.path, "filename": self.filename}
         if self.caption is not None:
             found["caption"] = self.caption
+        if self.temporary:
+            found["temporary"] = True
         return found
 
 
@@ -88,7 +91,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Email:
-    """An e-mail to staff; `photos` are attached, relative to the media directory."""
+    """An e-mail to staff; `photos` are attached, relative to the media directory (any file:
+    a PDF too); `temporary` ones are deleted once the mail server has them."""
 
     channel: ClassVar[str] = "email"
     kind: ClassVar[str] = "email"
@@ -96,9 +100,17 @@ class Email:
     subject: str
     body: str
     photos: tuple[str, ...] = ()
+    temporary: bool = False
 
     def payload(self) -> dict[str, Any]:
-        return {"subject": self.subject, "body": self.body, "photos": list(self.photos)}
+        found: dict[str, Any] = {
+            "subject": self.subject,
+            "body": self.body,
+            "photos": list(self.photos),
+        }
+        if self.temporary:
+            found["temporary"] = True
+        return found
 
 
 Outgoing = Text | Photo | Document | Location | Email
@@ -115,7 +127,13 @@ def _photo(chat_id: int, payload: dict[str, Any]) -> Photo:
 
 
 def _document(chat_id: int, payload: dict[str, Any]) -> Document:
-    return Document(chat_id, payload["path"], payload["filename"], payload.get("caption"))
+    return Document(
+        chat_id,
+        payload["path"],
+        payload["filename"],
+        payload.get("caption"),
+        bool(payload.get("temporary")),
+    )
 
 
 def _location(chat_id: int, payload: dict[str, Any]) -> Location:
@@ -137,7 +155,11 @@ def decode(row: OutboxRow) -> Outgoing:
     payload = row.payload
     if row.channel == Email.channel:
         return Email(
-            row.recipient, payload["subject"], payload["body"], (*payload.get("photos", []),)
+            row.recipient,
+            payload["subject"],
+            payload["body"],
+            (*payload.get("photos", []),),
+            bool(payload.get("temporary")),
         )
     decoder = TELEGRAM_KINDS.get(row.kind)
     if decoder is None:

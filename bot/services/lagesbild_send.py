@@ -1,12 +1,21 @@
-"""The monthly lägesbild to admins: on the first working day of each month (bot.domain.
+"""The monthly lägesbild to admins: from the first working day of each month (bot.domain.
 workdays), each admin gets last month's lägesbild of their stations in Telegram, one PDF per
 kommun among them (a national admin: every station), with a caption in their language.
 
-Each is queued through the outbox as a document and recorded with its row in one transaction
-(storage.lagesbild), so a restart or a second run that day sends nothing twice. Only admins get
-it, each only for their own stations. An admin the bot cannot reach is left out while known
-so (storage.staff.unreachable); one who never opened the bot is found when the send is refused,
-and bot.services.refusals tells the other admins and the ops chat, as for any staff member.
+The job runs every morning and shortly after each start: on any day from the month's first
+working day it sends what is not sent yet, so a bot that was down that morning sends it later,
+and an admin added during the month gets last month's. Each is queued through the outbox as a
+document and recorded with its row in one transaction (storage.lagesbild_sent), so a restart or
+a second run sends nothing twice. Only admins get it, each only for their own stations.
+
+An admin the bot cannot reach in Telegram (no Telegram id, or known unreachable: storage.staff.
+unreachable) gets it by e-mail, attached, when they have an address and e-mail is configured;
+otherwise they are left out (they can read it on the web page /lagesbild). One who never
+opened the bot is found when the send is refused, and bot.services.refusals tells the other
+admins and the ops chat, as for any staff member.
+
+The PDF files are temporary: each is deleted once Telegram or the mail server has it, and the
+daily purge (`forget_files`) deletes any left (a send that failed for good) after KEEP_DAYS.
 """
 
 from __future__ import annotations
@@ -20,14 +29,14 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.delivery.messages import Document, item
+from bot.delivery.messages import Document, Email, item
 from bot.domain.access import is_national
 from bot.domain.deployment import Deployment, Role
 from bot.domain.models import Staff
 from bot.domain.promises import month_bounds
 from bot.domain.staff_language import staff_language
 from bot.domain.trygghet import add_months, month_of
-from bot.domain.workdays import is_first_workday
+from bot.domain.workdays import first_workday
 from bot.i18n import Catalogs, month_name
 from bot.services.lagesbild import Lagesbild, Lagesbilder, Scope
 from storage.lagesbild_sent import LagesbildSentRepository
@@ -40,6 +49,8 @@ log = logging.getLogger(__name__)
 
 #: Where the PDFs are written, under the media directory.
 FOLDER = "lagesbild"
+#: Days a PDF no pending message refers to is kept before the daily purge deletes it.
+KEEP_DAYS = 7
 
 
 def kommun_areas(deployment: Deployment, stations: Collection[str] | None) -> list[Scope]:
@@ -84,6 +95,8 @@ class LagesbildMail:
         sent: LagesbildSentRepository,
         media_dir: Path,
         wake: Callable[[], None],
+        *,
+        email: bool = False,
     ) -> None:
         self._deployment = deployment
         self._catalogs = catalogs
@@ -92,6 +105,7 @@ class LagesbildMail:
         self._sent = sent
         self._media_dir = media_dir
         self._wake = wake
+        self._email = email
 
     @classmethod
     def of(cls, services: Services) -> LagesbildMail:
@@ -103,12 +117,13 @@ class LagesbildMail:
             LagesbildSentRepository(services.db),
             services.settings.media_dir,
             services.wake,
+            email=services.settings.smtp_host is not None,
         )
 
     async def run(self, today: dt.date) -> int:
-        """On the month's first working day: queue last month's lägesbild to every admin not
-        yet sent it; the number queued (0 on any other day)."""
-        if not is_first_workday(today):
+        """From the month's first working day on: queue last month's lägesbild to every admin
+        not yet sent it; the number queued (0 before that day, and once all are sent)."""
+        if today < first_workday(today.year, today.month):
             return 0
         month = last_month(today)
         unreachable = await self._staff.unreachable()
@@ -118,7 +133,8 @@ class LagesbildMail:
             areas = admin_areas(self._deployment, member)
             if not areas:
                 continue
-            if member.telegram_id is None or member.telegram_id in unreachable:
+            chat = member.telegram_id if member.telegram_id not in unreachable else None
+            if chat is None and not (member.email and self._email):
                 log.info("Lägesbild %s: admin (staff id %d) cannot be reached", month, member.id)
                 continue
             done = await self._sent.sent(month, member.id)
@@ -127,13 +143,14 @@ class LagesbildMail:
                     continue
                 if scope not in built:
                     built[scope] = await self._lagesbilder.build(scope, month)
-                queued += await self._queue(member, member.telegram_id, built[scope])
+                queued += await self._queue(member, chat, built[scope])
         if queued:
             self._wake()
         log.info("Lägesbild %s queued to admins: %d documents", month, queued)
         return queued
 
-    async def _queue(self, member: Staff, chat_id: int, report: Lagesbild) -> int:
+    async def _queue(self, member: Staff, chat_id: int | None, report: Lagesbild) -> int:
+        """Queue one lägesbild: in Telegram to `chat_id`, or else by e-mail."""
         lang = staff_language(self._deployment, member)
         pdf = await asyncio.to_thread(self._lagesbilder.pdf, report, lang)  # off the loop
         slug = file_slug(report.scope.name)
@@ -144,10 +161,44 @@ class LagesbildMail:
         caption = self._catalogs.text(
             lang, "lagesbild.send.caption", area=report.scope.name, month=month_name(start, lang)
         )
-        document = Document(chat_id, path, f"lagesbild-{slug}-{report.month}.pdf", caption)
-        if await self._sent.send(report.month, member.id, area_key(report.scope), item(document)):
+        message: Document | Email
+        if chat_id is not None:
+            filename = f"lagesbild-{slug}-{report.month}.pdf"
+            message = Document(chat_id, path, filename, caption, temporary=True)
+        else:
+            assert member.email is not None  # run() sends by e-mail only to an address
+            subject = self._catalogs.text(
+                lang,
+                "lagesbild.send.subject",
+                area=report.scope.name,
+                month=month_name(start, lang),
+            )
+            message = Email(member.email, subject, caption, (path,), temporary=True)
+        if await self._sent.send(report.month, member.id, area_key(report.scope), item(message)):
             return 1
         return 0
+
+
+async def forget_files(sent: LagesbildSentRepository, media_dir: Path, now: dt.datetime) -> int:
+    """Delete the lägesbild PDFs older than KEEP_DAYS that no pending message is still to
+    send (a send that failed for good leaves its file); the number deleted."""
+    pending = await sent.pending_files()
+    before = (now - dt.timedelta(days=KEEP_DAYS)).timestamp()
+    return await asyncio.to_thread(_forget, media_dir, pending, before)
+
+
+def _forget(media_dir: Path, pending: set[str], before: float) -> int:
+    folder = media_dir / FOLDER
+    if not folder.is_dir():
+        return 0
+    gone = 0
+    for file in folder.iterdir():
+        if f"{FOLDER}/{file.name}" in pending or not file.is_file():
+            continue
+        if file.stat().st_mtime < before:
+            file.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def _write(target: Path, content: bytes) -> None:

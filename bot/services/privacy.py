@@ -13,10 +13,12 @@ from bot.domain.intake import Draft
 from bot.domain.models import Case
 from bot.media import remove_photos
 from bot.services.intake import Intake
+from bot.services.lagesbild_send import forget_files
 from bot.services.pulse_optin import oldest_kept_month, pseudonyms, pulse_data
 from bot.settings import Settings
 from storage.bot_state import BotStateRepository
 from storage.database import Database
+from storage.lagesbild_sent import LagesbildSentRepository
 from storage.privacy import PrivacyRepository
 from storage.pulse import PulseRepository
 from storage.residents import ResidentRepository
@@ -113,6 +115,10 @@ class Privacy:
         if keys or asked:
             log.info("Purged the pulse keys of %s months and %s asked rows", keys, asked)
         await asyncio.to_thread(remove_photos, files, self.settings.media_dir)
+        # The lägesbild PDFs a failed send left (bot.services.lagesbild_send): files only.
+        pdfs = await forget_files(LagesbildSentRepository(self._db), self.settings.media_dir, now)
+        if pdfs:
+            log.info("Purged %s lägesbild files", pdfs)
         await self.checkpoint()
         return counts
 
