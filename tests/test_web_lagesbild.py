@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from bot.domain.deployment import Deployment
-from bot.domain.trygghet import month_of
+from bot.domain.trygghet import add_months, month_of
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
@@ -100,6 +100,49 @@ async def test_an_admin_sees_the_lagesbild_of_their_kommuner_and_nothing_else(
                 status, body_text = await get(client, f"{path}?{query}")
                 assert status == 404, (path, query)
                 assert not_found in body_text
+
+
+async def test_the_page_shows_the_pdf_s_figures_with_clear_trygghet_rows(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """The trygghet table: 'Den här månaden (…)' and 'Månaden före (…)' rows, then per running
+    promise 'Under löftet, månad för månad'; columns as /statistik (Trygga | 95 %
+    konfidensintervall | Svar); dates in Swedish as in the PDF; response times as the PDF
+    words them (median and count, no p90); a note on older months."""
+    t = catalogs.text
+    clock = Clock()
+    month = month_of(clock.now.date())
+    previous = add_months(month, -1)
+    dep = with_station_admins(deployment)
+    async with web_and_bot(emulator, web_settings(bot_settings), dep, clock) as (client, services):
+        await seed(services)
+        await signed_in(client, emulator, ADMIN_ALINGSAS, catalogs)
+        for shown in (month, previous):
+            status, page = await get(client, f"/lagesbild?area=kommun:Alingsås&month={shown}")
+            assert status == 200, page
+            text = LagesbildText(catalogs, "sv", {})
+            expected = await services.lagesbild.build(kommun_scope(dep, "Alingsås"), shown)  # type: ignore[arg-type]
+            this = t("sv", "web.lagesbild.this_month_row", month=text.month(shown))
+            before = t("sv", "web.lagesbild.previous_row", month=text.month(add_months(shown, -1)))
+            assert f'<th scope="row">{this}</th>' in page
+            assert f'<th scope="row">{before}</th>' in page
+            assert page.index(this) < page.index(before)
+            if shown == month:  # the running month: its answers when it has ended
+                assert html.escape(text.t("trygghet_not_ended")) in page
+            heads = [t("sv", k) for k in ("web.lagesbild.safe_share", "web.lagesbild.interval",
+                                          "web.lagesbild.answers")]  # fmt: skip
+            table = page[page.index('id="trygghet"') :]
+            assert table.index(heads[0]) < table.index(heads[1]) < table.index(heads[2])
+            assert t("sv", "web.lagesbild.older") in page
+            assert "trygghetsbot lagesbild" in page
+            for promise in expected.promises:
+                assert f"{text.day(promise.start)} – {text.day(promise.end)}" in page
+            for p in expected.trygghet.promises:
+                assert t("sv", "web.lagesbild.during_caption", title=html.escape(p.title)) in page
+            everything = expected.response_all
+            for d in (everything.to_acknowledge, everything.to_resolve):
+                assert html.escape(text.waited(d)) in page
+            assert "– / –" not in page  # no p90: the PDF has none
 
 
 async def test_partners_may_not_and_signed_out_gets_the_sign_in_page(

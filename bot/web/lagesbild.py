@@ -16,14 +16,14 @@ from aiohttp import web
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
-from bot.domain.stats import Durations
-from bot.domain.trygghet import Share, add_months, month_of
+from bot.domain.trygghet import add_months, month_of
 from bot.i18n import month_name
 from bot.services import Services
 from bot.services.desk import Refused
 from bot.services.lagesbild import Lagesbild, Scope, station_scope
 from bot.services.lagesbild_send import file_slug, kommun_areas
 from bot.services.lagesbild_text import LagesbildText
+from bot.services.trygghet_text import TrygghetText
 from bot.web.app import CLOCK, SERVICES, Signed, message, render, staff_page, translator
 
 #: The months offered: this one and the twelve before it (the default: last month).
@@ -117,6 +117,7 @@ async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
         ),
         pdf=f"/lagesbild.pdf?{_query(found)}",
         r=_view(services, report, signed.lang),
+        html=Markup,  # for TrygghetText's lines: catalog HTML, its fields escaped
     )
 
 
@@ -131,26 +132,26 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
     stats = services.stats.in_language(lang)
     t = translator(services, lang)
 
-    def times(d: Durations) -> tuple[int, str]:
-        return d.count, f"{_hours(d.median_hours, lang)} / {_hours(d.p90_hours, lang)}"
-
-    def share(s: Share) -> tuple[str, int | str, str]:
-        if s.share is None or s.interval is None:
-            return str(t("web.lagesbild.few_answers")), "", ""
-        low, high = s.interval
-        return _percent(s.share, lang), s.answers, f"{_percent(low, lang)} – {_percent(high, lang)}"
-
-    responses = [(a.name, *times(a.to_acknowledge), *times(a.to_resolve)) for a in report.response]
-    for label, part in (
-        ("web.lagesbild.all_actors", report.response_all),
-        ("web.lagesbild.all_previous", report.response_previous),
-    ):
-        responses.append((str(t(label)), *times(part.to_acknowledge), *times(part.to_resolve)))
+    labels = {c: stats.category_name(c) for c in [*report.categories, *report.said]}
+    text = LagesbildText(services.catalogs, lang, labels)
+    words = TrygghetText(services.deployment, services.catalogs, lang)
+    # The response times as the PDF words them (median and count; no p90 in either).
+    responses = [
+        (a.name, text.waited(a.to_acknowledge), text.waited(a.to_resolve)) for a in report.response
+    ]
+    responses.append(
+        (
+            str(t("web.lagesbild.all_actors")),
+            text.waited(report.response_all.to_acknowledge),
+            text.waited(report.response_all.to_resolve),
+        )
+    )
     categories = list(report.per_week)
     trygghet = report.trygghet
-    labels = {c: stats.category_name(c) for c in [*report.categories, *report.said]}
+    previous = add_months(report.month, -1)
     return {
-        "analysis": LagesbildText(services.catalogs, lang, labels).analysis(report),
+        "analysis": text.analysis(report),
+        "open": text.open_line(report),
         "total": report.total,
         "categories": [
             (stats.category_name(c), n, report.previous.get(c, 0))
@@ -177,7 +178,7 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
         "blocks": [(f"{a:02d}–{b:02d}", n) for a, b, n in report.blocks],
         "responses": responses,
         "promises": [
-            (p.title, f"{p.start.isoformat()} – {p.end.isoformat()}", f"{p.progress} %")
+            (p.title, f"{text.day(p.start)} – {text.day(p.end)}", f"{p.progress} %")
             for p in report.promises
         ],
         "commitments": [
@@ -185,19 +186,29 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
             for c in report.commitments
         ],
         "trygghet": [
-            (_month(report.month, lang), *share(trygghet.month)),
-            (_month(add_months(report.month, -1), lang), *share(trygghet.previous)),
+            (
+                str(t("web.lagesbild.this_month_row", month=_month(report.month, lang))),
+                words.cells(trygghet.month) if trygghet.ended else None,
+            ),
+            (
+                str(t("web.lagesbild.previous_row", month=_month(previous, lang))),
+                words.cells(trygghet.previous),
+            ),
         ],
-        "trend": [
-            (_month(m, lang), *share(s))
-            for promise in trygghet.promises
-            for m, s in promise.trend
-            if m not in (report.month, add_months(report.month, -1))
+        "not_ended": text.t("trygghet_not_ended"),
+        "during": [
+            (
+                p.title,
+                [(words.month(m), words.cells(s)) for m, s in p.trend],
+                words.months(p.comparison.before_months),
+                words.cells(p.comparison.before),
+                words.months(p.comparison.during_months),
+                words.cells(p.comparison.during),
+            )
+            for p in trygghet.promises
         ],
-        "said": [
-            (stats.category_name(c), n) for c, n in report.said.items()
-        ],
-        "updates": [(u.day.isoformat(), u.commitment, u.text) for u in report.updates],
+        "said": [(stats.category_name(c), n) for c, n in report.said.items()],
+        "updates": [(text.day(u.day), u.commitment, u.text) for u in report.updates],
     }
 
 
