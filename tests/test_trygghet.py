@@ -25,6 +25,7 @@ from bot.domain.trygghet import (
     add_months,
     before_after,
     difference,
+    first_during,
     months,
     pooled,
     share_of,
@@ -97,12 +98,13 @@ def test_share_of_counts_four_and_five_as_safe(
     assert share_of(scores) == Share(safe, answers)
 
 
-def test_pooling_adds_counts_so_hidden_months_count_together() -> None:
+def test_pooling_leaves_out_every_hidden_cell() -> None:
+    # Issue 21 fix round (lead): suppression is per cell; a hidden cell is in no pooled
+    # figure (it counted in before, so a pool minus the shown cells gave it back).
     parts = [Share(2, 3), Share(1, 4), Share(0, 0)]
     assert all(p.suppressed for p in parts)
-    total = pooled(parts)
-    assert total == Share(3, 7)
-    assert not total.suppressed
+    assert pooled(parts) == Share()
+    assert pooled([Share(2, 3), Share(4, 5), Share(6, 9)]) == Share(10, 14)
     assert pooled([]) == Share()
 
 
@@ -159,12 +161,13 @@ MONTHLY = {
 @pytest.mark.parametrize(
     ("last", "before", "during", "n_during"),
     [
-        # Before: 2025-03..2026-02 = 2/4 + 3/6 + 1/2; during: 2026-03..2026-08 (its end).
-        ("2026-12", Share(6, 12), Share(17, 20), 6),
+        # Before: 2025-03..2026-02 = 3/6 (the hidden 2/4 and 1/2 are left out); during:
+        # 2026-04..2026-08 (its end): the start month 2026-03 is in neither (starts the 15th).
+        ("2026-12", Share(3, 6), Share(13, 15), 5),
         # During only up to `last` (2026-05): the June answers are not counted.
-        ("2026-05", Share(6, 12), Share(10, 13), 3),
+        ("2026-05", Share(3, 6), Share(6, 8), 2),
         # Not started yet: nothing during, the before is there.
-        ("2026-02", Share(6, 12), Share(0, 0), 0),
+        ("2026-02", Share(3, 6), Share(0, 0), 0),
     ],
 )
 def test_before_is_twelve_months_before_the_start_month_during_up_to_last_and_end(
@@ -173,12 +176,21 @@ def test_before_is_twelve_months_before_the_start_month_during_up_to_last_and_en
     ba = before_after(MONTHLY, dt.date(2026, 3, 15), dt.date(2026, 8, 31), last)
     assert ba.before_months == tuple(months("2025-03", "2026-02"))
     assert len(ba.during_months) == n_during
-    assert ba.during_months[:1] == (("2026-03",) if n_during else ())
+    assert ba.during_months[:1] == (("2026-04",) if n_during else ())
+    assert "2026-03" not in ba.before_months + ba.during_months
     assert (ba.before, ba.during) == (before, during)
     if during.suppressed:
         assert ba.difference is None
     else:
         assert ba.difference == difference(during, before)
+
+
+def test_a_promise_starting_on_the_first_has_its_start_month_during() -> None:
+    ba = before_after(MONTHLY, dt.date(2026, 3, 1), dt.date(2026, 8, 31), "2026-05")
+    assert ba.during_months == ("2026-03", "2026-04", "2026-05")
+    assert ba.during == Share(10, 13)
+    assert first_during(dt.date(2026, 3, 1)) == "2026-03"
+    assert first_during(dt.date(2026, 3, 2)) == "2026-04"
 
 
 def test_months_without_answers_are_empty_and_hidden() -> None:

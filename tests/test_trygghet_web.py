@@ -15,7 +15,7 @@ import pytest
 
 from bot.domain.deployment import Deployment
 from bot.domain.pulse import pseudonym
-from bot.domain.trygghet import add_months, month_of
+from bot.domain.trygghet import add_months, first_during, month_of
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
 from bot.services import Services
@@ -103,19 +103,25 @@ async def test_statistik_shows_each_stations_months_and_the_promise_before_and_d
         assert "Trygghetsmätning" in words
         assert "Trygga vid Jakobsberg, månad för månad" in words
         assert f"{named(last)} {SHARE_20} {INTERVAL_20} 20" in words, words
-        # This month's 4 answers: neither a share nor a count.
-        assert f"{named(this)} färre än 5 svar" in words
+        # This month has not ended: not shown at all (complete months only).
+        assert named(this) not in words
+        assert f"{named(add_months(last, -1))} färre än 5 svar" in words
         assert '<td data-label="Svar" class="number">4</td>' not in part
         # The Jakobsberg officer sees no other station.
         assert "Floda" not in body
         assert "100" not in words
-        # The promise: 4 of 20 before (20 %), 16 of 24 during (67 %): up by 47 points.
+        # The promise: 4 of 20 before (20 %), 13 of 20 during (65 %; this month's answers
+        # are not in: it has not ended): up by 45 points. It started after the 1st, so its
+        # start month is in neither part.
         assert f"Före löftet ({named(add_months(month_of(promise.start), -12))}" in words
         assert f"20{NBSP}%" in words
-        assert f"Under löftet ({named(month_of(promise.start))} – {named(this)}) 67{NBSP}%" in words
+        during = f"({named(first_during(promise.start))} – {named(last)}) 65{NBSP}%"
+        assert f"Under löftet {during}" in words
         assert (
-            "Andelen trygga har ökat med 47 procentenheter (95 % säkerhet: +17 till +66)" in words
+            "Andelen trygga har ökat med 45 procentenheter (95 % konfidensintervall: +14 till +66)"
+            in words
         )
+        assert "Stationer och månader med färre än 5 svar räknas inte med." in words
         # Each hidden row says why in its own cell, and the numbers sit in labelled cells.
         assert '<td colspan="3">färre än 5 svar</td>' in part
         assert f'<td data-label="Trygga" class="number">{SHARE_20}</td>' in part
@@ -147,8 +153,10 @@ async def test_the_dashboard_shows_last_months_share_at_the_members_stations(
         body = await (await client.get("/")).text()
         panel = text_of(section(body, '<section class="trygghet"', "</section>"))
         assert f"Trygghet i {named(last)}" in panel
-        line = f"{SHARE_20} trygga (95 % säkerhet: {INTERVAL_20}) av 20 svar"
+        line = f"{SHARE_20} trygga (95 % konfidensintervall: {INTERVAL_20}) av 20 svar"
         assert f"Jakobsberg {line}" in panel, panel
+        # The column is the result, so 'trygga' is not said twice under a 'Trygga' heading.
+        assert "Station Resultat Jakobsberg" in panel
         assert "av 30" not in panel
         assert "Floda" not in panel
         assert "Alingsås" not in panel
@@ -160,7 +168,8 @@ async def test_the_dashboard_shows_last_months_share_at_the_members_stations(
         )
         assert "Alingsås färre än 5 svar" in panel
         assert "av 3" not in panel
-        assert f"Floda 100{NBSP}% trygga (95 % säkerhet: 72{NBSP}%–100{NBSP}%) av 10 svar" in panel
+        floda = f"100{NBSP}% trygga (95 % konfidensintervall: 72{NBSP}%–100{NBSP}%) av 10 svar"
+        assert f"Floda {floda}" in panel
         assert "Jakobsberg" not in panel
 
         await as_member(client, emulator, ADMIN, catalogs)  # all six stations: a link
@@ -197,9 +206,11 @@ async def test_the_public_page_shows_the_last_complete_month_before_the_snapshot
         body = await (await client.get(f"/lofte/{PROMISE}")).text()
         line = text_of(section(body, '<p class="trygghet" id="trygghet">', "</p>")).strip()
         assert line == (
-            f"I {named(shown)} kände {SHARE_20} (95 % säkerhet: {INTERVAL_20}) av 20 som "
-            "svarade sig trygga vid stationerna på kvällen. "
-            f"Under året före löftet var det 50{NBSP}% av 10."
+            f"Av de 20 som svarade på månadsfrågan i {named(shown)} kände sig {SHARE_20} "
+            f"trygga vid Jakobsberg på kvällen (felmarginal {INTERVAL_20}). "
+            f"Före löftet, under året innan det började, kände sig 50{NBSP}% av 10 som svarade "
+            f"trygga (felmarginal 23{NBSP}%–77{NBSP}%). "
+            "Stationer och månader med färre än 5 svar räknas inte med."
         )
         # The month still running (and any after the one shown) is not on the page.
         assert "av 7" not in text_of(body)
@@ -262,7 +273,8 @@ async def test_the_trygghet_tables_read_well_on_a_phone_in_a_browser(
         station = page.get_by_role("table", name="Trygga vid Jakobsberg, månad för månad")
         row = station.get_by_role("row", name=named(last))
         assert await row.get_by_role("cell").all_inner_texts() == [SHARE_20, INTERVAL_20, "20"]
-        hidden = station.get_by_role("row", name=named(this))
+        assert await station.get_by_role("row", name=named(this)).count() == 0  # running
+        hidden = station.get_by_role("row", name=named(add_months(last, -1)))
         assert await hidden.get_by_role("cell").all_inner_texts() == ["färre än 5 svar"]
         assert await page.get_by_role("table", name="Före och under löftet").count() == 1
         assert await page.evaluate(WIDEST_RIGHT_EDGE) <= 390

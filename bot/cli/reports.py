@@ -224,7 +224,9 @@ def cmd_stats(ctx: Context) -> int:
             period = named_period(args.period, stats.today())
         report = await stats.report(period, stations)
         chart = stats.chart(report) if args.chart else None
-        overview = await Trygghet(deployment, PulseRepository(db)).overview(stations)
+        # The complete months of the period asked for (else the last three complete months).
+        trygghet_data = Trygghet(deployment, PulseRepository(db))
+        overview = await trygghet_data.overview(stations, since, until)
         trygghet = TrygghetText(deployment, ctx.catalogs, lang).lines(overview)
         return [*stats.terminal(report), "", *(_plain(line) for line in trygghet)], chart
 

@@ -71,7 +71,9 @@ def share_of(scores: Mapping[int, int]) -> Share:
 
 
 def pooled(shares: Iterable[Share]) -> Share:
-    return sum(shares, Share())
+    """Cells pooled: a suppressed cell (one station, one month, fewer than MIN_ANSWERS) is
+    left out, so that no hidden cell can be recovered by subtracting shown figures."""
+    return sum((s for s in shares if not s.suppressed), Share())
 
 
 @dataclass(frozen=True)
@@ -140,17 +142,25 @@ def before_after(
     monthly: Mapping[str, Share], start: dt.date, end: dt.date, last: str
 ) -> BeforeAfter:
     """Pool `monthly` into the BEFORE_MONTHS months before the promise's start month and its
-    own months from the start month to its end month or `last` (the latest month counted),
-    whichever comes first."""
+    own months from its first whole month to its end month or `last` (the latest month
+    counted), whichever comes first. A promise that starts after the 1st: its start month is
+    partly before and partly during, so it is in neither."""
     first = month_of(start)
     before = tuple(months(add_months(first, -BEFORE_MONTHS), add_months(first, -1)))
-    during = tuple(months(first, min(month_of(end), last)))
+    during = tuple(months(first_during(start), min(month_of(end), last)))
     return BeforeAfter(
         before,
         during,
         pooled(monthly.get(m, Share()) for m in before),
         pooled(monthly.get(m, Share()) for m in during),
     )
+
+
+def first_during(start: dt.date) -> str:
+    """A promise's first month 'during': its start month when it starts on the 1st, else
+    the month after."""
+    first = month_of(start)
+    return first if start.day == 1 else add_months(first, 1)
 
 
 def trend(monthly: Mapping[str, Share], first: str, last: str) -> list[tuple[str, Share]]:

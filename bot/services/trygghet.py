@@ -16,7 +16,10 @@ from bot.domain.trygghet import (
     Share,
     add_months,
     before_after,
+    first_during,
     month_of,
+    months,
+    pooled,
     share_of,
     trend,
 )
@@ -39,7 +42,8 @@ class PromiseResult:
         return [(m, s) for m, s in self.trend if m in self.comparison.during_months]
 
 
-#: How many months (the current one the last) the staff overview shows per station.
+#: How many complete months (the last complete one the last) the staff overview shows per
+#: station when no period is asked for.
 OVERVIEW_MONTHS = 3
 
 
@@ -63,11 +67,13 @@ class Overview:
 @dataclass(frozen=True)
 class PublicTrygghet:
     """One month's share at a promise's stations pooled, and the year before the promise
-    (None when the month is before the promise)."""
+    (None when the month is not one of the promise's months: `start` says when it began)."""
 
     month: str
     share: Share
     before: Share | None
+    stations: tuple[str, ...] = ()
+    start: dt.date | None = None
 
 
 class Trygghet:
@@ -83,21 +89,33 @@ class Trygghet:
         """The last month that has ended (the one before this month)."""
         return add_months(self.this_month(), -1)
 
-    async def monthly(self, stations: Sequence[str], first: str, last: str) -> dict[str, Share]:
-        """Each month's Share first..last, the stations' answers pooled."""
+    async def cells(
+        self, stations: Sequence[str], first: str, last: str
+    ) -> dict[tuple[str, str], Share]:
+        """Each (station, month) cell's Share first..last; only complete months (the running
+        month's answers would give away each new answer), so never past last_complete()."""
+        last = min(last, self.last_complete())
+        if not stations or last < first:
+            return {}
         counts = await self.repo.counts(list(stations), first, last)
-        out: dict[str, Share] = {}
-        for (_, month), scores in counts.items():
-            out[month] = out.get(month, Share()) + share_of(scores)
-        return out
+        return {cell: share_of(scores) for cell, scores in counts.items()}
+
+    async def monthly(self, stations: Sequence[str], first: str, last: str) -> dict[str, Share]:
+        """Each complete month's Share first..last, the stations' cells pooled: a cell with
+        fewer than MIN_ANSWERS answers is left out (trygghet.pooled)."""
+        per_month: dict[str, list[Share]] = {}
+        for (_, month), share in (await self.cells(stations, first, last)).items():
+            per_month.setdefault(month, []).append(share)
+        return {month: pooled(shares) for month, shares in per_month.items()}
 
     async def month(self, stations: Sequence[str], month: str) -> Share:
         return (await self.monthly(stations, month, month)).get(month, Share())
 
     async def by_station(self, stations: Sequence[str], month: str) -> dict[str, Share]:
-        """The month's Share at each station (a station without answers is left out)."""
-        counts = await self.repo.counts(list(stations), month, month)
-        return {station: share_of(scores) for (station, _), scores in counts.items()}
+        """The month's Share at each station (a station without answers is left out; nothing
+        for a month that has not ended)."""
+        cells = await self.cells(stations, month, month)
+        return {station: share for (station, _), share in cells.items()}
 
     async def promise_result(
         self,
@@ -106,9 +124,10 @@ class Trygghet:
         last: str | None = None,
     ) -> PromiseResult:
         """The promise's trend and before/after at `stations` (default: all of its own), up to
-        `last` (default: this month; never past the promise's end)."""
+        `last` (default and at most: the last complete month; never past the promise's end).
+        Each month pools only the cells with at least MIN_ANSWERS answers."""
         chosen = tuple(stations) if stations is not None else tuple(promise.stations)
-        last = min(last or self.this_month(), month_of(promise.end))
+        last = min(last or self.last_complete(), self.last_complete(), month_of(promise.end))
         first = add_months(month_of(promise.start), -BEFORE_MONTHS)
         monthly = await self.monthly(chosen, first, last)
         return PromiseResult(
@@ -118,21 +137,37 @@ class Trygghet:
             before_after(monthly, promise.start, promise.end, last),
         )
 
-    async def overview(self, stations: Sequence[str] | None) -> Overview:
-        """What `stations` (None: all) show this month and the OVERVIEW_MONTHS - 1 before."""
+    def complete_months(self, since: dt.date | None, until: dt.date | None) -> tuple[str, str]:
+        """The first and last complete month within the days since..until (`until`
+        exclusive, as bot.domain.stats.Period; None: open). Without bounds: the last
+        OVERVIEW_MONTHS complete months. The first may come after the last (no such month)."""
+        last = self.last_complete()
+        if until is not None:
+            last = min(last, add_months(month_of(until), -1))
+        if since is None:
+            return add_months(last, 1 - OVERVIEW_MONTHS), last
+        return first_during(since), last
+
+    async def overview(
+        self,
+        stations: Sequence[str] | None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Overview:
+        """What `stations` (None: all) show in the complete months of since..until (default:
+        the last OVERVIEW_MONTHS complete months), each station's month a cell."""
         chosen = [s.id for s in self.deployment.stations] if stations is None else list(stations)
-        last = self.this_month()
-        first = add_months(last, 1 - OVERVIEW_MONTHS)
-        counts = await self.repo.counts(chosen, first, last) if chosen else {}
-        shown = tuple(add_months(first, n) for n in range(OVERVIEW_MONTHS))
+        first, last = self.complete_months(since, until)
+        cells = await self.cells(chosen, first, last)
+        shown = tuple(months(first, last))
         rows = [
-            (station, [(m, share_of(counts.get((station, m), {}))) for m in shown])
-            for station in chosen
+            (station, [(m, cells.get((station, m), Share())) for m in shown]) for station in chosen
         ]
         today = today_in(self.zone)
         results = [
             await self.promise_result(p, [s for s in p.stations if s in chosen], last)
             for p in self.deployment.promises
+            if shown
             if has_started(p, today) and not has_ended(p, today) and set(p.stations) & set(chosen)
         ]
         return Overview(shown, rows, results)
@@ -141,12 +176,13 @@ class Trygghet:
         """For the public promise page: the last month that ended before the day `before`
         (never past the promise's end), its stations pooled, and the year before the promise
         when that month is one of the promise's."""
-        month = min(add_months(month_of(before), -1), month_of(promise.end))
+        month = min(add_months(month_of(before), -1), month_of(promise.end), self.last_complete())
         share = await self.month(promise.stations, month)
-        if month < month_of(promise.start):
-            return PublicTrygghet(month, share, None)
+        n = tuple(promise.stations)
+        if month < first_during(promise.start):
+            return PublicTrygghet(month, share, None, n, promise.start)
         result = await self.promise_result(promise, last=month)
-        return PublicTrygghet(month, share, result.comparison.before)
+        return PublicTrygghet(month, share, result.comparison.before, n, promise.start)
 
     @staticmethod
     def day(month: str) -> dt.date:

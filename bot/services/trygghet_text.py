@@ -1,13 +1,19 @@
-"""The trygghetsmätning's numbers as words, in one language: '65 % (95 % säkerhet:
-43 %–82 %) av 20 svar', 'färre än 5 svar', a month's name, the change before/after in
-percentage points and whether the answers can show it. For /statistik in the bot,
-`trygghetsbot stats`, the web pages and the public promise page."""
+"""The trygghetsmätning's numbers as words, in one language: '65 % trygga (95 %
+konfidensintervall: 43 %–82 %) av 20 svar', 'färre än 5 svar', a month's name, the change
+before/after in percentage points and whether the answers can show it. For /statistik in the
+bot, `trygghetsbot stats`, the web pages and the public promise page.
+
+percent(), interval() and points() are THE formatters of shares, intervals and changes
+(Babel, the language's own signs): interval bounds are rounded outward (the low one down,
+the high one up), to a whole percent, or to one decimal where a whole percent would show a
+bound at 0 (or 100 %) that is not."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from babel.numbers import format_decimal, format_percent
 
@@ -15,6 +21,48 @@ from bot.domain.deployment import Deployment
 from bot.domain.trygghet import MIN_ANSWERS, BeforeAfter, Difference, Share
 from bot.i18n import Catalogs, month_name
 from bot.services.trygghet import Overview, PromiseResult, PublicTrygghet, Trygghet
+
+MINUS = "\u2212"
+
+
+def _outward(value: float, down: bool, limit: Decimal | None = None) -> Decimal:
+    """`value` (a share, −1…1) in percent rounded away from the interval's inside: down for a
+    low bound, up for a high one; one decimal when a whole percent would reach 0 (or `limit`)
+    where the value does not."""
+    exact = Decimal(repr(value)) * 100
+    how = ROUND_FLOOR if down else ROUND_CEILING
+    whole = exact.quantize(Decimal(1), rounding=how)
+    if (whole == 0 and exact != 0) or (limit is not None and whole == limit != exact):
+        return exact.quantize(Decimal("0.1"), rounding=how)
+    return whole
+
+
+def percent(value: float, lang: str) -> str:
+    """A share as a whole percent in the language's way: '71 %' (sv), '71%' (en)."""
+    return format_percent(value, locale=lang)
+
+
+def _percent(hundredths: Decimal, lang: str) -> str:
+    return format_percent(hundredths / 100, locale=lang, decimal_quantization=False)
+
+
+def interval(low: float, high: float, lang: str) -> str:
+    """A share's interval, its bounds rounded outward: '43 %–82 %', '0,4 %–9 %'."""
+    low_text = _percent(_outward(low, True, Decimal(100)), lang)
+    return f"{low_text}–{_percent(_outward(high, False, Decimal(100)), lang)}"
+
+
+def points(value: float, lang: str, signed: bool = True, bound: str = "") -> str:
+    """A change (−1…1) in whole percentage points: '+12', '−4', '0' (signed), '12' (not).
+    `bound` 'low'/'high' rounds outward as an interval's bound (one decimal near 0)."""
+    if bound:
+        n = _outward(value, bound == "low")
+    else:
+        n = (Decimal(repr(value)) * 100).quantize(Decimal(1))
+    number = format_decimal(abs(n), locale=lang, decimal_quantization=False)
+    if not signed or n == 0:
+        return number
+    return f"+{number}" if n > 0 else f"{MINUS}{number}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +102,7 @@ class TrygghetText:
         return self.catalogs.text(self.lang, key, **params)
 
     def percent(self, value: float) -> str:
-        return format_percent(value, locale=self.lang)
+        return percent(value, self.lang)
 
     def month(self, month: str) -> str:
         """'oktober 2026'."""
@@ -82,25 +130,28 @@ class TrygghetText:
         return Cells(value, interval, answers, line)
 
     def interval(self, low: float, high: float) -> str:
-        return f"{self.percent(low)}–{self.percent(high)}"
+        return interval(low, high, self.lang)
 
     def points(self, value: float) -> str:
         """A change in percentage points with its sign: '+12', '−4', '0'."""
-        n = round(value * 100)
-        number = format_decimal(abs(n), locale=self.lang)
-        return f"+{number}" if n > 0 else (f"−{number}" if n < 0 else number)
+        return points(value, self.lang)
 
     def change(self, comparison: BeforeAfter) -> str:
         d: Difference | None = comparison.difference
         if d is None:
             return self.t("trygghet.change_too_few", min=MIN_ANSWERS)
-        params = {"change": self.points(d.estimate), "low": self.points(d.low)}
-        params["high"] = self.points(d.high)
+        low, high = points(d.low, self.lang, bound="low"), points(d.high, self.lang, bound="high")
         if not d.clear:
-            return self.t("trygghet.change_unclear", **params)
+            change = points(d.estimate, self.lang)
+            return self.t("trygghet.change_unclear", change=change, low=low, high=high)
         # "ökat med 47", "minskat med 12": the verb gives the direction, the number none.
-        params["change"] = format_decimal(round(abs(d.estimate) * 100), locale=self.lang)
-        return self.t("trygghet.change_up" if d.estimate > 0 else "trygghet.change_down", **params)
+        change = points(d.estimate, self.lang, signed=False)
+        key = "trygghet.change_up" if d.estimate > 0 else "trygghet.change_down"
+        return self.t(key, change=change, low=low, high=high)
+
+    def pooled_note(self) -> str:
+        """The line under every pooled figure: hidden cells are not counted."""
+        return self.t("trygghet.pooled_note", min=MIN_ANSWERS)
 
     def promise(self, result: PromiseResult) -> PromiseCells:
         ba = result.comparison
@@ -129,20 +180,24 @@ class TrygghetText:
         now = self.cells(result.share)
         if now.hidden:
             return [self.t("trygghet.public_too_few")]
-        lines = [
-            self.t(
-                "trygghet.public",
-                month=self.month(result.month),
-                share=now.share,
-                interval=now.interval,
-                answers=now.answers,
-            )
-        ]
+        month = self.month(result.month)
+        numbers = {"share": now.share, "interval": now.interval, "answers": now.answers}
+        if len(result.stations) == 1:
+            station = self.station_name(result.stations[0])
+            lines = [self.t("trygghet.public_one", month=month, station=station, **numbers)]
+        else:
+            lines = [self.t("trygghet.public", month=month, **numbers)]
+        start = result.start
+        if result.before is None and start is not None:
+            if result.month < f"{start.year:04d}-{start.month:02d}":
+                lines.append(self.t("trygghet.public_month_before", month=month))
+            else:
+                lines.append(self.t("trygghet.public_start_month", month=month))
         if result.before is not None and not result.before.suppressed:
             before = self.cells(result.before)
-            lines.append(
-                self.t("trygghet.public_before", share=before.share, answers=before.answers)
-            )
+            numbers = {"share": before.share, "interval": before.interval}
+            lines.append(self.t("trygghet.public_before", answers=before.answers, **numbers))
+        lines.append(self.pooled_note())
         return lines
 
     def lines(self, overview: Overview) -> list[str]:
@@ -160,6 +215,7 @@ class TrygghetText:
             out.append(self.t("trygghet.before", months=p.before_label, share=p.before.line))
             out.append(self.t("trygghet.during", months=p.during_label, share=p.during.line))
             out.append(p.change)
+            out.append(self.pooled_note())
         return out
 
     def text(self, overview: Overview, limit: int = 3900) -> str:

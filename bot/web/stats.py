@@ -71,6 +71,7 @@ async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse
         answered=overview.answered,
         trygghet=words.stations(overview),
         promises=[words.promise(result) for result in overview.promises],
+        pooled_note=words.pooled_note(),
         html=Markup,  # for TrygghetText's lines: catalog HTML, its fields escaped
     )
 
