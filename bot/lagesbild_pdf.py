@@ -229,7 +229,10 @@ class _Page:
         pdf.set_fill_color(255)
         pdf.set_draw_color(0)
         pdf.set_text_color(0)
-        widths = (first, *(1 for _ in head[1:]))
+        widths: tuple[int, ...] = (first, *(1 for _ in head[1:]))
+        lines = [head, *rows]
+        if self.align == "R":  # right to left: the first column on the right
+            widths, lines = widths[::-1], [values[::-1] for values in lines]
         style = FontFace(
             emphasis="BOLD" if self.bold else None, color=0, fill_color=(232, 236, 242)
         )
@@ -241,7 +244,7 @@ class _Page:
             cell_fill_color=255,
             cell_fill_mode="ALL",
         ) as table:
-            for values in [head, *rows]:
+            for values in lines:
                 row = table.row()
                 for value in values:
                     row.cell(value)

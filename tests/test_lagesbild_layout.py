@@ -141,3 +141,13 @@ def test_footer_assessment_and_partial_weeks(catalogs: Catalogs) -> None:
     assert "v. 41 " in flat
     assert "v. 41 (" not in flat
     assert "v. 44 (26–31 okt.)" in flat
+
+
+def test_arabic_tables_read_right_to_left(catalogs: Catalogs) -> None:
+    """In Arabic the first column (the actor) is on the right, text right-aligned."""
+    for lang, right in (("sv", False), ("ar", True)):
+        document = pdfium.PdfDocument(pdf(catalogs, report(), lang))
+        hits = [(page, b) for page in document for b in boxes(page, "Lokalpolisområde")]
+        assert hits, lang
+        page, (left, _bottom, _right, _top) = hits[0]
+        assert (left > page.get_width() / 2) is right, (lang, left)
