@@ -15,6 +15,7 @@ from bot.domain.public_map import CELL_DEGREES
 from bot.services.lagesbild import Lagesbild
 from bot.services.lagesbild_text import LagesbildText
 from bot.services.poster import ARABIC, FONTS
+from bot.services.trygghet_text import MINUS
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -36,6 +37,11 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
     font = "Arab" if text.lang in ARABIC else "Sans"
 
     class Document(FPDF):
+        def normalize_text(self, text: str) -> str:
+            """Every string drawn passes here: the shared formatter's minus sign (U+2212),
+            which the Noto fonts have no glyph for (it would print nothing), as "-"."""
+            return super().normalize_text(text.replace(MINUS, "-"))
+
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(font, "", 8)

@@ -177,8 +177,8 @@ def read_back(flat: str, expected: Expected) -> Expected:
 
 
 def share(pct: int, low: int, high: int, answers: int) -> list[str]:
-    """'75 % känner sig trygga (95 % konfidensintervall 41–93 %), svar: 8' (the '–' between
-    the bounds is not a sign)."""
+    """'75 % känner sig trygga (95 % konfidensintervall 40 %–93 %), svar: 8' (the '–' between
+    the bounds is not a sign; the bounds rounded outward, as trygghet_text.interval)."""
     return [str(pct), "95", str(low), str(high), str(answers)]
 
 
@@ -234,15 +234,17 @@ def by_hand(today: dt.date) -> Expected:
         ("• Stationsområdet är av polisen", ["50", "0"]),  # "en av cirka 50" in the text
         ("• Stationsområdet ska", zero),
         ("• Kommunen ansvarar", zero),
-        # October: 6 of 8 said 4 or 5: 75 %, Wilson 40.9–92.9 %.
-        ("Den här månaden:", share(75, 41, 93, 8)),
+        # October: 6 of 8 said 4 or 5: 75 %, Wilson 40.9–92.9 %, outward 40–93 (was 41–93
+        # when the lägesbild rounded to nearest).
+        ("Den här månaden:", share(75, 40, 93, 8)),
         ("Månaden innan: färre än", ["5"]),  # no answers in September
         ("Tryggare stationsområde i Jakobsberg, vid", []),
         ("• januari 2019 – september 2020:", ["5"]),  # no month with 5 answers
-        ("• oktober 2020:", share(75, 41, 93, 8)),
-        # 2018-06: 3 of 10 (Wilson 10.8–60.3 %); during: October's 6 of 8.
-        ("Året före löftet:", share(30, 11, 60, 10)),
-        ("Under löftet hittills:", share(75, 41, 93, 8)),
+        ("• oktober 2020:", share(75, 40, 93, 8)),
+        # 2018-06: 3 of 10 (Wilson 10.8–60.3 %, outward 10–61; was 11–60); during: October's
+        # 6 of 8.
+        ("Året före löftet:", share(30, 10, 61, 10)),
+        ("Under löftet hittills:", share(75, 40, 93, 8)),
         ("Stationer och månader med färre än", ["5"]),
         ("• Belysning:", ["3"]),
         ("• Idéer:", ["1"]),
@@ -252,9 +254,11 @@ def by_hand(today: dt.date) -> Expected:
         ("Del 2. Analys", []),
         ("Flest ärenden gällde belysning:", ["3", "5", "1"]),
         ("Tid till kvittens:", ["5", "3", "10", "1"]),  # September: 10 h, one case
-        ("Trygghet den här månaden:", share(75, 41, 93, 8)),
-        # 75 % - 30 % = +45 points; Newcombe hybrid score interval -0.6 % to +71.2 %.
-        ("Tryggare stationsområde i Jakobsberg: skillnaden", ["+45", "95", "-1", "+71"]),
+        ("Trygghet den här månaden:", share(75, 40, 93, 8)),
+        # 75 % - 30 % = +45 points; Newcombe hybrid score interval: 0.45 - sqrt((0.75 -
+        # 0.409)² + (0.603 - 0.3)²) = -0.6 %, 0.45 + sqrt((0.929 - 0.75)² + (0.3 - 0.108)²)
+        # = +71.2 %; outward -1 to +72 (was -1 to +71). The formatter's "−" prints as "-".
+        ("Tryggare stationsområde i Jakobsberg: skillnaden", ["+45", "95", "-1", "+72"]),
         ("Bedömning", []),
     ]
 
@@ -308,8 +312,9 @@ def test_a_kommun_shows_the_promise_at_its_own_stations(
     want: Expected = [
         ("Lägesbild Lerum, mars", None),  # cases, map, times, the promise's commitments
         ("Trygghet (månadsfrågan)", []),
-        # The kommun's month pools Floda: 20 of 20 (Wilson 83.9–100 %).
-        ("Den här månaden:", share(100, 84, 100, 20)),
+        # The kommun's month pools Floda: 20 of 20 (Wilson 83.9–100 %, outward 83–100; was
+        # 84–100).
+        ("Den här månaden:", share(100, 83, 100, 20)),
         ("Månaden innan: färre än", ["5"]),
         ("Samverkan för en tryggare kollektivtrafik (STK), vid", []),
         ("• januari 2021 – mars 2021:", ["5"]),
@@ -384,17 +389,44 @@ def analysis_of(
 
 
 def test_the_analysis_says_when_the_answers_cannot_show_a_change() -> None:
-    """6 of 10 before, 4 of 10 during: -20 points, the interval holds zero: the sign stays."""
+    """6 of 10 before, 4 of 10 during: −20 points, the interval holds zero: the sign stays
+    (the shared formatter's "−")."""
     comparison = BeforeAfter(("2018-01",), ("2019-01",), Share(6, 10), Share(4, 10))
     difference = comparison.difference
     assert difference is not None
     assert not difference.clear
-    low, high = round(difference.low * 100), round(difference.high * 100)
+    # By hand: Wilson 6/10 is 31.3–83.2 %, 4/10 16.8–68.7 %; Newcombe: -0.2 - sqrt((0.4 -
+    # 0.168)² + (0.832 - 0.6)²) = -52.8 %, -0.2 + sqrt((0.687 - 0.4)² + (0.6 - 0.313)²) =
+    # +20.6 %; rounded outward: −53 to +21 (the same as rounded to nearest here).
     assert analysis_of(comparison)[-1] == (
-        f"Löftet: skillnaden mot året före löftet är -20 procentenheter (95 %"
-        f" konfidensintervall {low} till +{high}). Intervallet rymmer noll, så svaren kan inte"
+        "Löftet: skillnaden mot året före löftet är −20 procentenheter (95 %"
+        " konfidensintervall −53 till +21). Intervallet rymmer noll, så svaren kan inte"
         " visa att tryggheten har ändrats."
     )
+
+
+def test_a_negative_change_prints_its_sign_in_the_pdf(tmp_path: Path) -> None:
+    """The shared formatter writes "−" (U+2212); the PDF's Noto fonts have no glyph for it
+    (checked with fontTools below), so the PDF renderer draws it as "-" instead of nothing."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    from bot.lagesbild_pdf import render
+    from bot.services.poster import FONTS
+
+    for font in FONTS.glob("*.ttf"):
+        assert 0x2212 not in TTFont(font).getBestCmap(), font  # else drop the mapping
+    comparison = BeforeAfter(("2018-01",), ("2019-01",), Share(6, 10), Share(4, 10))
+    start, end = month_bounds("2019-06")
+    report = Lagesbild(
+        Scope("station", "Jakobsberg", ("jakobsberg",)), "2019-06", start, end,
+        trygghet=TrygghetPart(Share(), Share(), (PromiseTrygghet("p", "Löftet", (), comparison),),
+                              True),
+    )  # fmt: skip
+    text = LagesbildText(Catalogs.load(available_languages()), "sv", {})
+    out = tmp_path / "minus.pdf"
+    out.write_bytes(render(report, text))
+    # −20 points, −53 to +21 (worked out in the test above).
+    assert "är -20 procentenheter (95 % konfidensintervall -53 till +21)" in flat_pdf(out)
 
 
 def test_the_trygghet_sentence_follows_the_comparison_not_the_month() -> None:
@@ -434,6 +466,8 @@ def test_a_run_of_hidden_months_is_one_line() -> None:
     lines = LagesbildText(Catalogs.load(available_languages()), "sv", {}).trygghet_lines(report)
     assert lines[3:6] == [
         "• januari 2019 – september 2019: färre än 5 svar varje månad",
-        "• oktober 2019: 75 % känner sig trygga (95 % konfidensintervall 41–93 %), svar: 8",
+        # Wilson 6/8 40.9–92.9 %, outward 40–93 (Babel's no-break space before "%").
+        "• oktober 2019: 75\xa0% känner sig trygga (95 % konfidensintervall 40\xa0%–93\xa0%),"
+        " svar: 8",
         "• november 2019: färre än 5 svar",
     ]

@@ -145,6 +145,47 @@ async def test_the_page_shows_the_pdf_s_figures_with_clear_trygghet_rows(
             assert "– / –" not in page  # no p90: the PDF has none
 
 
+async def test_23_of_40_is_the_same_percent_on_statistik_the_pdf_and_the_page(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """A reviewer's case: 23 of 40 feel safe last month at Alingsås, 57.5 %. Every view rounds
+    it with the one formatter (trygghet_text.percent): 58 % on /statistik (web and bot), in
+    the PDF and on /lagesbild; the lägesbild's own round(0.575 * 100) said 57. Wilson
+    42.2–71.5 %: 42 %–72 % rounded outward."""
+    from bot.domain.pulse import pseudonym
+    from bot.services.trygghet_text import staff_text
+    from storage.pulse import PulseRepository
+
+    clock = Clock()
+    previous = add_months(month_of(clock.now.date()), -1)
+    dep = with_station_admins(deployment)
+    async with web_and_bot(emulator, web_settings(bot_settings), dep, clock) as (client, services):
+        pulse = PulseRepository(services.db)
+        key = await pulse.key(previous)
+        for r in range(40):
+            await pulse.answer(pseudonym(key, 7000 + r), "alingsas", previous, 5 if r < 23 else 1)
+        await signed_in(client, emulator, ADMIN_ALINGSAS, catalogs)
+        share, bounds = "58\xa0%", "42\xa0%–72\xa0%"
+        status, stats_page = await get(client, "/statistik")
+        assert status == 200, stats_page
+        bot_text = await staff_text(services.trygghet, catalogs, "sv", ["alingsas"])
+        status, page = await get(client, f"/lagesbild?area=station:alingsas&month={previous}")
+        assert status == 200, page
+        pdf = await client.get(f"/lagesbild.pdf?area=station:alingsas&month={previous}")
+        body = await pdf.read()
+        pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+        line = f"Den här månaden: {share} känner sig trygga (95 % konfidensintervall {bounds})"
+        assert " ".join(line.split()) in " ".join(pdf_text.split())
+        analysis = f"Trygghet den här månaden: {share} känner sig trygga"
+        for shown in (stats_page, bot_text, page):
+            assert share in shown
+            assert bounds in shown
+            assert "57\xa0%" not in shown
+            assert "57 %" not in shown
+        assert analysis in page
+        assert "57" not in pdf_text
+
+
 async def test_partners_may_not_and_signed_out_gets_the_sign_in_page(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:

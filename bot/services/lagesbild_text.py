@@ -14,11 +14,7 @@ from bot.domain.trygghet import Share
 from bot.i18n import Catalogs, month_name
 from bot.services.lagesbild import Lagesbild
 from bot.services.stats import duration, plain
-
-
-def percent(value: float) -> int:
-    """A share (0..1) in whole percent."""
-    return round(value * 100)
+from bot.services.trygghet_text import interval, percent, points
 
 
 class LagesbildText:
@@ -49,26 +45,20 @@ class LagesbildText:
         return self.t("few") if cell.count is None else self.t("cases", n=cell.count)
 
     def share(self, share: Share) -> str:
-        """'62 % (95 % konfidensintervall 45–77 %), 13 svar' or 'färre än 5 svar'."""
+        """'62 % känner sig trygga (95 % konfidensintervall 45 %–78 %), svar: 13' or 'färre
+        än 5 svar': the share and its interval as everywhere else (trygghet_text)."""
         if share.suppressed or share.interval is None or share.share is None:
             return self.t("share_few")
         low, high = share.interval
         return self.t(
             "share",
-            share=percent(share.share),
-            low=percent(low),
-            high=percent(high),
+            share=percent(share.share, self.lang),
+            interval=interval(low, high, self.lang),
             answers=share.answers,
         )
 
     def status(self, status: str | None) -> str:
         return plain(self.catalogs.text(self.lang, f"commitment.{status}")) if status else ""
-
-    def signed(self, value: float) -> str:
-        """Percentage points with their sign: '+12', '-4', '0' (a hyphen-minus: the PDF's Noto
-        Sans has no glyph for U+2212, which would print nothing)."""
-        n = round(value * 100)
-        return f"+{n}" if n > 0 else (f"-{-n}" if n < 0 else "0")
 
     def month(self, month: str) -> str:
         return month_name(dt.date.fromisoformat(f"{month}-01"), self.lang)
@@ -156,8 +146,10 @@ class LagesbildText:
         d = promise.comparison.difference
         if d is None:
             return self.t("analysis.trygghet_few", promise=promise.title)
-        change = dict(promise=promise.title, low=self.signed(d.low), high=self.signed(d.high))
-        if not d.clear:
-            return self.t("analysis.trygghet_unclear", change=self.signed(d.estimate), **change)
+        lang = self.lang
+        low, high = points(d.low, lang, bound="low"), points(d.high, lang, bound="high")
+        change = dict(promise=promise.title, low=low, high=high)
+        if not d.clear:  # "kan inte visa": the signed value, with "−"
+            return self.t("analysis.trygghet_unclear", change=points(d.estimate, lang), **change)
         key = "analysis.trygghet_up" if d.estimate > 0 else "analysis.trygghet_down"
-        return self.t(key, points=abs(percent(d.estimate)), **change)
+        return self.t(key, points=points(d.estimate, lang, signed=False), **change)

@@ -94,10 +94,6 @@ def _hours(value: float | None, lang: str) -> str:
     return "–" if value is None else format_decimal(value, "#,##0.0", locale=lang)
 
 
-def _percent(value: float, lang: str) -> str:
-    return f"{format_decimal(value * 100, '#,##0', locale=lang)} %"
-
-
 @staff_page
 async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
     found = _choice(request, signed)
