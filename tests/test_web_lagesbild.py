@@ -87,6 +87,17 @@ async def test_an_admin_sees_the_lagesbild_of_their_kommuner_and_nothing_else(
         assert body.startswith(b"%PDF")
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
         assert "Alings" in text
+        # A kommun's trygghet pools its stations, so the page and the PDF say which cells are
+        # left out; one station with no promise running pools nothing, and says nothing.
+        note = t("sv", "lagesbild.pooled_note", min=5)
+        for area, pooled in (("kommun:Lerum", True), ("station:floda", False)):
+            status, page = await get(client, f"/lagesbild?area={area}&month={month}")
+            assert status == 200, page
+            assert (html.escape(note) in page) is pooled, area
+            pdf = await client.get(f"/lagesbild.pdf?area={area}&month={month}")
+            body = await pdf.read()
+            text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+            assert (" ".join(note.split()) in " ".join(text.split())) is pooled, area
         # Not theirs, unknown, or a month not offered: the same one line, page and PDF alike.
         not_found = t("sv", "web.lagesbild.not_found")
         for query in (

@@ -90,8 +90,15 @@ class LagesbildText:
                     out.append(f"• {self.t('trend_hidden', months=months)}")
             out.append(self.t("trygghet_before", share=self.share(promise.comparison.before)))
             out.append(self.t("trygghet_during", share=self.share(promise.comparison.during)))
+        if self.pooled(report):
             out.append(self.t("pooled_note"))
         return out
+
+    @staticmethod
+    def pooled(report: Lagesbild) -> bool:
+        """Whether a trygghet figure pools cells (several stations, or a promise's months), so
+        that the note on cells under the limit belongs under it."""
+        return len(report.scope.stations) > 1 or bool(report.trygghet.promises)
 
     # ------------------------------------------------------------------ analys
     def analysis(self, report: Lagesbild) -> list[str]:

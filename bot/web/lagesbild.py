@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from bot.domain.trygghet import add_months, month_of
@@ -88,10 +87,6 @@ def _choice(request: web.Request, signed: Signed) -> Choice | web.Response:
 
 def _month(month: str, lang: str) -> str:
     return month_name(dt.date.fromisoformat(f"{month}-01"), lang)
-
-
-def _hours(value: float | None, lang: str) -> str:
-    return "–" if value is None else format_decimal(value, "#,##0.0", locale=lang)
 
 
 @staff_page
@@ -192,6 +187,7 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
             ),
         ],
         "not_ended": text.t("trygghet_not_ended"),
+        "pooled_note": text.t("pooled_note") if text.pooled(report) else "",
         "during": [
             (
                 p.title,
