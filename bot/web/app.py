@@ -211,6 +211,15 @@ def csrf_refused(request: web.Request, signed: Signed | None = None) -> web.Resp
     return message(request, 403, "web.csrf_title", "web.csrf", signed=signed)
 
 
+def pdf_attachment(content: bytes, filename: str) -> web.Response:
+    """A PDF the browser saves as `filename`."""
+    return web.Response(
+        body=content,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 #: Error pages by status (text keys; the title is web.error_title); other 4xx: web.bad_request.
 _ERRORS = {404: "web.not_found", 405: "web.not_allowed", 500: "web.error"}
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

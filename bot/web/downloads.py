@@ -27,6 +27,7 @@ from bot.web.app import (
     Signed,
     csrf_refused,
     message,
+    pdf_attachment,
     posted_form,
     render,
     staff_page,
@@ -187,11 +188,7 @@ async def poster_download(request: web.Request, signed: Signed) -> web.StreamRes
     pdf = await asyncio.to_thread(
         station_poster, services.deployment, services.catalogs, station, username
     )
-    return web.Response(
-        body=pdf,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="affisch-{station.id}.pdf"'},
-    )
+    return pdf_attachment(pdf, f"affisch-{station.id}.pdf")
 
 
 def add_routes(app: web.Application) -> None:

@@ -23,7 +23,16 @@ from bot.services.lagesbild import Lagesbild, Scope, station_scope
 from bot.services.lagesbild_send import file_slug, kommun_areas
 from bot.services.lagesbild_text import LagesbildText
 from bot.services.trygghet_text import TrygghetText
-from bot.web.app import CLOCK, SERVICES, Signed, message, render, staff_page, translator
+from bot.web.app import (
+    CLOCK,
+    SERVICES,
+    Signed,
+    message,
+    pdf_attachment,
+    render,
+    staff_page,
+    translator,
+)
 
 #: The months offered: this one and the twelve before it (the default: last month).
 MONTHS_BACK = 12
@@ -89,13 +98,21 @@ def _month(month: str, lang: str) -> str:
     return month_name(dt.date.fromisoformat(f"{month}-01"), lang)
 
 
-@staff_page
-async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
+async def _report(request: web.Request, signed: Signed) -> tuple[Choice, Lagesbild] | web.Response:
+    """The chosen area and month with their lägesbild (else the page that says why not)."""
     found = _choice(request, signed)
     if isinstance(found, web.Response):
         return found
+    return found, await request.app[SERVICES].lagesbild.build(found.scope, found.month)
+
+
+@staff_page
+async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
+    built = await _report(request, signed)
+    if isinstance(built, web.Response):
+        return built
+    found, report = built
     services = request.app[SERVICES]
-    report = await services.lagesbild.build(found.scope, found.month)
     t = translator(services, signed.lang)
     return render(
         request,
@@ -207,18 +224,12 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
 @staff_page
 async def pdf(request: web.Request, signed: Signed) -> web.StreamResponse:
     """The same lägesbild as its PDF, in the member's language."""
-    found = _choice(request, signed)
-    if isinstance(found, web.Response):
-        return found
-    services = request.app[SERVICES]
-    report = await services.lagesbild.build(found.scope, found.month)
-    content = await asyncio.to_thread(services.lagesbild.pdf, report, signed.lang)
-    name = f"lagesbild-{file_slug(found.scope.name)}-{found.month}.pdf"
-    return web.Response(
-        body=content,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    built = await _report(request, signed)
+    if isinstance(built, web.Response):
+        return built
+    found, report = built
+    content = await asyncio.to_thread(request.app[SERVICES].lagesbild.pdf, report, signed.lang)
+    return pdf_attachment(content, f"lagesbild-{file_slug(found.scope.name)}-{found.month}.pdf")
 
 
 def add_routes(app: web.Application) -> None:
