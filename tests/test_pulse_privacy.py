@@ -20,6 +20,7 @@ from bot.domain.deployment_checks import find_problems
 from bot.domain.pulse import pseudonym
 from bot.domain.trygghet import add_months, month_of
 from bot.emulator import Emulator
+from bot.emulator.state import World
 from bot.i18n import Catalogs
 from bot.services import Services
 from bot.settings import Settings, bundled_deployment_path
@@ -50,6 +51,25 @@ async def follow(person: Person, station_id: str) -> str:
     return (await person.press_forged(callbacks.menu("fol", station_id)))[-1].text
 
 
+async def started(world: World, catalogs: Catalogs, lang: str = "sv") -> Person:
+    """The resident, who has sent /start."""
+    person = Person(world, RESIDENT, catalogs, lang=lang)
+    await person.say("/start")
+    return person
+
+
+async def agree(person: Person, station_id: str) -> None:
+    """Follow a station and say yes to its monthly question."""
+    await follow(person, station_id)
+    await person.tap(person.t("pulse.optin.yes"))
+
+
+async def subscription_buttons(person: Person) -> list[str]:
+    """The labels of the buttons under /prenumerationer."""
+    listing = (await person.say("/prenumerationer"))[-1]
+    return [b["text"] for b in listing.inline_buttons]
+
+
 async def my_data(person: Person) -> dict[str, Any]:
     """The trygghetsmätning part of the resident's /minadata file."""
     document = (await person.say("/minadata"))[-1].data["document"]
@@ -66,8 +86,7 @@ def this_month(deployment: Deployment) -> str:
 async def test_following_offers_the_question_and_yes_stores_the_consent(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
-    person = Person(live_bot.world, RESIDENT, catalogs)
-    await person.say("/start")
+    person = await started(live_bot.world, catalogs)
     shown = await follow(person, "jakobsberg")
     assert "Du följer nu Jakobsberg" in shown
     assert person.t("pulse.optin.offer", station="Jakobsberg") in shown
@@ -89,8 +108,7 @@ async def test_following_offers_the_question_and_yes_stores_the_consent(
 async def test_no_thanks_stores_nothing_in_the_residents_language(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
-    person = Person(live_bot.world, RESIDENT, catalogs, lang="en")
-    await person.say("/start")
+    person = await started(live_bot.world, catalogs, "en")
     shown = await follow(person, "floda")
     assert person.t("pulse.optin.offer", station="Floda") in shown
     assert "Would you like a short question once a month" in shown
@@ -102,19 +120,16 @@ async def test_no_thanks_stores_nothing_in_the_residents_language(
 async def test_the_subscriptions_list_switches_the_question_per_station(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
-    person = Person(live_bot.world, RESIDENT, catalogs)
-    await person.say("/start")
+    person = await started(live_bot.world, catalogs)
     await follow(person, "floda")
     await follow(person, "lerum")
-    listing = (await person.say("/prenumerationer"))[-1]
-    labels = [b["text"] for b in listing.inline_buttons]
+    labels = await subscription_buttons(person)
     assert person.t("pulse.optin.start_btn", station="Floda") in labels
     assert person.t("pulse.optin.start_btn", station="Lerum") in labels
     on = await person.tap(person.t("pulse.optin.start_btn", station="Lerum"))
     assert on[-1].text == person.t("pulse.optin.given", station="Lerum")
     assert consents(bot_settings) == [(RESIDENT, "lerum")]
-    listing = (await person.say("/prenumerationer"))[-1]
-    labels = [b["text"] for b in listing.inline_buttons]
+    labels = await subscription_buttons(person)
     assert person.t("pulse.optin.stop_btn", station="Lerum") in labels
     assert person.t("pulse.optin.start_btn", station="Floda") in labels
     off = await person.tap(person.t("pulse.optin.stop_btn", station="Lerum"))
@@ -125,12 +140,9 @@ async def test_the_subscriptions_list_switches_the_question_per_station(
 async def test_to_stop_following_a_station_stops_its_question(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
-    person = Person(live_bot.world, RESIDENT, catalogs)
-    await person.say("/start")
-    await follow(person, "jakobsberg")
-    await person.tap(person.t("pulse.optin.yes"))
-    await follow(person, "floda")
-    await person.tap(person.t("pulse.optin.yes"))
+    person = await started(live_bot.world, catalogs)
+    await agree(person, "jakobsberg")
+    await agree(person, "floda")
     assert consents(bot_settings) == [(RESIDENT, "floda"), (RESIDENT, "jakobsberg")]
     await person.say("/prenumerationer")
     stopped = await person.tap(person.t("follow.stop_btn", station="Jakobsberg"))
@@ -141,8 +153,7 @@ async def test_to_stop_following_a_station_stops_its_question(
 async def test_a_forged_or_stale_opt_in_is_refused_and_stores_nothing(
     live_bot: Emulator, bot_settings: Settings, catalogs: Catalogs
 ) -> None:
-    person = Person(live_bot.world, RESIDENT, catalogs)
-    await person.say("/start")
+    person = await started(live_bot.world, catalogs)
     await follow(person, "floda")  # the offer for Floda stays on screen
     for arg in ("jakobsberg", "nowhere", ""):  # not followed, no such station, none at all
         shown = await person.press_forged(callbacks.menu("pon", arg) if arg else "v1:m:pon")
@@ -178,10 +189,8 @@ async def test_mydata_shows_the_pulse_and_erase_removes_it_in_the_database(
     old = add_months(month, -2)
     async with in_process(emulator, bot_settings, deployment) as app:
         services = services_of(app)
-        person = Person(emulator.world, RESIDENT, catalogs)
-        await person.say("/start")
-        await follow(person, "jakobsberg")
-        await person.tap(person.t("pulse.optin.yes"))
+        person = await started(emulator.world, catalogs)
+        await agree(person, "jakobsberg")
         await seed_answers(services, month, old)
 
         data = await my_data(person)
@@ -227,10 +236,8 @@ async def test_the_purge_unties_old_answers_which_stay_as_counts(
     async with in_process(emulator, bot_settings, deployment) as app:
         services = services_of(app)
         pulse = services.pulse_optin.pulse
-        person = Person(emulator.world, RESIDENT, catalogs)
-        await person.say("/start")
-        await follow(person, "jakobsberg")
-        await person.tap(person.t("pulse.optin.yes"))
+        person = await started(emulator.world, catalogs)
+        await agree(person, "jakobsberg")
         await seed_answers(services, month, old)
         await pulse.key(last)
         assert sorted(await pulse.keys()) == [old, last, month]

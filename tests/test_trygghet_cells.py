@@ -15,7 +15,6 @@ import pytest
 
 from bot.cli import main
 from bot.domain.deployment import Deployment
-from bot.domain.pulse import pseudonym
 from bot.domain.trygghet import BeforeAfter, Share, add_months
 from bot.i18n import Catalogs, month_name
 from bot.services import Services
@@ -23,6 +22,7 @@ from bot.services.trygghet import PublicTrygghet, Trygghet
 from bot.services.trygghet_text import TrygghetText, interval, percent, points
 from bot.settings import Settings
 from storage.pulse import PulseRepository
+from tests.pulse_seed import seed
 
 NBSP = "\xa0"
 
@@ -41,14 +41,6 @@ async def services(
         yield opened
     finally:
         await opened.close()
-
-
-async def seed(
-    repo: PulseRepository, month: str, station: str, scores: list[int], base: int
-) -> None:
-    key = await repo.key(month)
-    for n, score in enumerate(scores):
-        assert await repo.answer(pseudonym(key, base + n), station, month, score)
 
 
 async def test_a_kommun_minus_a_shown_station_gives_nothing_of_a_hidden_one(

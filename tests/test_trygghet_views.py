@@ -12,7 +12,6 @@ import pytest
 
 from bot.cli import main
 from bot.domain.deployment import Deployment
-from bot.domain.pulse import pseudonym
 from bot.domain.trygghet import add_months, month_of
 from bot.emulator import Emulator
 from bot.i18n import Catalogs, month_name
@@ -22,6 +21,7 @@ from storage.database import Database
 from storage.pulse import PulseRepository
 from tests.bots import in_process
 from tests.people import Person
+from tests.pulse_seed import seed
 
 POLIS_JKB, ADMIN = 100000001, 100000009
 NBSP = "\xa0"
@@ -58,9 +58,7 @@ async def seed_answers(database: Path, deployment: Deployment, catalogs: Catalog
             (this, "jakobsberg", [5, 5, 4, 1]),
             (last, "floda", [5] * 10),
         ):
-            key = await repo.key(month)
-            for n, score in enumerate(chosen):
-                assert await repo.answer(pseudonym(key, 5000 + n), station, month, score)
+            await seed(repo, month, station, chosen, 5000)
 
 
 SEEDED = f"65{NBSP}% trygga (95 % konfidensintervall: 43{NBSP}%–82{NBSP}%) av 20 svar"

@@ -7,6 +7,8 @@ pulse stores them; the numbers are the ones hand-checked in tests/test_trygghet.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -14,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.deployment import Deployment
-from bot.domain.pulse import pseudonym
 from bot.domain.trygghet import add_months, first_during, month_of
 from bot.emulator import Emulator
 from bot.i18n import Catalogs
@@ -23,23 +24,22 @@ from bot.services.public import week_start
 from bot.settings import Settings
 from storage.pulse import PulseRepository
 from tests.browser import axe_violations
+from tests.pulse_seed import seed as seed_scores
 from tests.test_trygghet_views import months_now, named
 from tests.test_web_downloads import WIDEST_RIGHT_EDGE
 from tests.web import (
+    WEB_URL,
     Client,
     Clock,
+    as_member,
     browser_sign_in,
-    link_from_bot,
     live_site,
-    sign_in,
-    staff_person,
     web_and_bot,
 )
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-WEB_URL = "http://127.0.0.1:8080"
 POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN = 100000001, 100000002, 100000003, 100000009
 PROMISE = "jarfalla-2019-2020"  # at Jakobsberg
 NBSP = "\xa0"
@@ -53,14 +53,18 @@ async def seed(services: Services, answers: list[tuple[str, str, list[int]]]) ->
     """(month, station, scores): each score from another resident."""
     repo = PulseRepository(services.db)
     for n, (month, station, scores) in enumerate(answers):
-        key = await repo.key(month)
-        for i, score in enumerate(scores):
-            assert await repo.answer(pseudonym(key, 5000 + 100 * n + i), station, month, score)
+        await seed_scores(repo, month, station, scores, 5000 + 100 * n)
 
 
-async def as_member(client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs) -> None:
-    client.session.cookie_jar.clear()
-    await sign_in(client, await link_from_bot(staff_person(emulator, user_id, catalogs), WEB_URL))
+@asynccontextmanager
+async def signing_in(
+    emulator: Emulator, settings: Settings, deployment: Deployment
+) -> AsyncIterator[tuple[Client, Services]]:
+    """`web_and_bot` with sign-in links to the client's site (WEB_URL), on a still clock."""
+    async with web_and_bot(
+        emulator, settings.model_copy(update={"web_url": WEB_URL}), deployment, Clock()
+    ) as (client, services):
+        yield client, services
 
 
 def text_of(html: str) -> str:
@@ -80,11 +84,10 @@ async def test_statistik_shows_each_stations_months_and_the_promise_before_and_d
     running_deployment: Deployment,
     catalogs: Catalogs,
 ) -> None:
-    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
     last, this = months_now(running_deployment)
     promise = next(p for p in running_deployment.promises if p.id == PROMISE)
     before = add_months(month_of(promise.start), -1)
-    async with web_and_bot(emulator, settings, running_deployment, Clock()) as (client, services):
+    async with signing_in(emulator, bot_settings, running_deployment) as (client, services):
         await seed(
             services,
             [
@@ -137,9 +140,8 @@ async def test_statistik_shows_each_stations_months_and_the_promise_before_and_d
 async def test_the_dashboard_shows_last_months_share_at_the_members_stations(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
-    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
     last, this = months_now(deployment)
-    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+    async with signing_in(emulator, bot_settings, deployment) as (client, services):
         await seed(
             services,
             [
@@ -239,9 +241,8 @@ async def test_the_public_page_says_too_few_answers_and_shows_no_count(
 async def test_with_no_answers_the_pages_say_so_in_one_line_without_tables(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
 ) -> None:
-    settings = bot_settings.model_copy(update={"web_url": WEB_URL})
     last, _ = months_now(deployment)
-    async with web_and_bot(emulator, settings, deployment, Clock()) as (client, services):
+    async with signing_in(emulator, bot_settings, deployment) as (client, services):
         await seed(services, [(last, "floda", [5] * 10)])  # not the officer's station
         await as_member(client, emulator, POLIS_JKB, catalogs)
         part = section(await (await client.get("/statistik")).text(), 'id="trygghet"', "</section>")

@@ -24,12 +24,12 @@ from tests.browser import axe_violations
 from tests.people import Person, db_rows
 from tests.test_desk import report
 from tests.web import (
+    WEB_URL,
     Client,
     Clock,
     browser_sign_in,
-    link_from_bot,
     live_site,
-    sign_in,
+    sign_in_as,
     staff_person,
     web_and_bot,
 )
@@ -37,7 +37,6 @@ from tests.web import (
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-WEB_URL = "http://127.0.0.1:8080"
 RESIDENT = 1001
 POLIS_JKB, KOMMUN_JKB, POLIS_STK, VASTTRAFIK = 100000001, 100000002, 100000003, 100000004
 OFFICER_ACTOR = "Lokalpolisområde Järfälla"
@@ -51,8 +50,7 @@ def csrf_of(body: str) -> str:
 
 async def signed_in_as(client: Client, person: Person) -> str:
     """Sign `person` in on `client` (a new session); the CSRF token of their forms."""
-    client.session.cookie_jar.clear()
-    await sign_in(client, await link_from_bot(person, WEB_URL))
+    await sign_in_as(client, person)
     return csrf_of(await (await client.get("/")).text())
 
 

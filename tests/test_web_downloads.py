@@ -27,12 +27,12 @@ from tests.browser import axe_violations
 from tests.people import db_rows
 from tests.test_poster import qr_codes
 from tests.web import (
+    WEB_URL,
     Client,
     Clock,
+    as_member,
     browser_sign_in,
-    link_from_bot,
     live_site,
-    sign_in,
     staff_person,
     web_and_bot,
 )
@@ -40,7 +40,6 @@ from tests.web import (
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-WEB_URL = "http://127.0.0.1:8080"
 POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN = 100000001, 100000002, 100000003, 100000009
 STATION_ADMIN = 100000077
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -84,12 +83,6 @@ def start_staff(emulator: Emulator, catalogs: Catalogs) -> None:
     """The staff have opened the bot (else a case's card finds one unreachable)."""
     for user_id in (POLIS_JKB, PARTNER_JKB, POLIS_ALS, ADMIN, STATION_ADMIN):
         staff_person(emulator, user_id, catalogs)
-
-
-async def as_member(client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs) -> None:
-    """Sign `user_id` in on `client` (signing out whoever was)."""
-    client.session.cookie_jar.clear()
-    await sign_in(client, await link_from_bot(staff_person(emulator, user_id, catalogs), WEB_URL))
 
 
 def csrf_of(body: str) -> str:

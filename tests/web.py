@@ -38,6 +38,8 @@ Client = TestClient[web.Request, web.Application]
 
 # The bundled deployment's placeholder staff (bot/data/deployment.toml).
 POLIS_JKB, ADMIN = 100000001, 100000009
+#: The settings' `web_url` in the aiohttp client tests (the sign-in links point there).
+WEB_URL = "http://127.0.0.1:8080"
 
 
 class Clock:
@@ -134,6 +136,17 @@ async def sign_in(client: Client, token: str) -> list[str]:
     assert posted.status == 303, await posted.text()
     assert posted.headers["Location"] == "/"
     return posted.headers.getall("Set-Cookie")
+
+
+async def sign_in_as(client: Client, person: Person, web_url: str = WEB_URL) -> None:
+    """Sign `person` in on `client` with a link from /webb (signing out whoever was)."""
+    client.session.cookie_jar.clear()
+    await sign_in(client, await link_from_bot(person, web_url))
+
+
+async def as_member(client: Client, emulator: Emulator, user_id: int, catalogs: Catalogs) -> None:
+    """Sign staff member `user_id` in on `client` (signing out whoever was)."""
+    await sign_in_as(client, staff_person(emulator, user_id, catalogs))
 
 
 async def browser_sign_in(page: Page, site: Site, user_id: int) -> None:
