@@ -168,9 +168,13 @@ async def _post_init(app: BotApp) -> None:
         zone = ZoneInfo(data.deployment.deployment.timezone)
         app.job_queue.run_monthly(_digest, when=dt.time(9, 0, tzinfo=zone), day=1, name="digest")
         app.job_queue.run_daily(_purge, time=dt.time(3, 30, tzinfo=zone), name="purge")
-        app.job_queue.run_daily(_lagesbild, time=dt.time(8, 0, tzinfo=zone), name="lagesbild")
-        # And once after each start: a month the bot was down for that morning is sent now.
-        app.job_queue.run_once(_lagesbild, LAGESBILD_AFTER_START, name="lagesbild after start")
+        if settings.lagesbild_monthly:
+            mail = LagesbildMail.of(services)  # one for both jobs: its runs never overlap
+            at = dt.time(8, 0, tzinfo=zone)
+            app.job_queue.run_daily(_lagesbild, time=at, name="lagesbild", data=mail)
+            # And once after each start: a month the bot was down for that morning is sent.
+            after = LAGESBILD_AFTER_START
+            app.job_queue.run_once(_lagesbild, after, name="lagesbild after start", data=mail)
         app.job_queue.run_daily(_pulse, time=dt.time(17, 0, tzinfo=zone), name="pulse")
         app.job_queue.run_repeating(_activity, interval=ACTIVITY_SECONDS, name="activity")
     if settings.metrics_port is not None and data.metrics is not None:
@@ -234,9 +238,10 @@ async def _digest(context: AppContext) -> None:
 async def _lagesbild(context: AppContext) -> None:
     """Job, daily and after each start: from the month's first working day on, last month's
     lägesbild to the admins not yet sent it (bot.services.lagesbild_send)."""
-    services = context.services
-    today = dt.datetime.now(ZoneInfo(services.deployment.deployment.timezone)).date()
-    await LagesbildMail.of(services).run(today)
+    assert context.job is not None
+    assert isinstance(context.job.data, LagesbildMail)
+    zone = ZoneInfo(context.services.deployment.deployment.timezone)
+    await context.job.data.run(dt.datetime.now(zone).date())
 
 
 async def _purge(context: AppContext) -> None:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # At start-up, ask Telegram (getChat) whether every staff chat can be reached, in the
     # background; those refused are marked and the admins told, as for a refused card.
     check_staff_chats: bool = True
+    # The monthly lägesbild to admins (every morning at 08:00 and two minutes after each
+    # start). The local shell and the tests turn it off unless it is set.
+    lagesbild_monthly: bool = True
     # Webhook mode (`trygghetsbot webhook`): Telegram posts updates to this public URL, with
     # the secret in a header that is checked on every request.
     webhook_url: str | None = None

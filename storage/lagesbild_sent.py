@@ -1,5 +1,8 @@
 """Which monthly lägesbild each admin was sent (bot.services.lagesbild_send), recorded in the
-same transaction as its outbox row: once recorded, never queued again."""
+same transaction as its outbox row: once recorded, never queued again, unless its row died
+because the chat could not be reached (`forget_dead`).
+
+Each such row carries the flag `lagesbild` in its payload: {"month", "staff", "area"}."""
 
 from __future__ import annotations
 
@@ -33,6 +36,29 @@ class LagesbildSentRepository:
                 return False
             await enqueue(conn, [item])
         return True
+
+    async def forget_dead(self, month: str) -> int:
+        """Forget the lägesbild of `month` whose rows died because the chat could not be
+        reached (storage.outbox: `dead`), so they are sent again; each such row loses its flag,
+        so it is forgotten once. The number forgotten."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, json_extract(payload, '$.lagesbild.staff') AS staff,"
+                " json_extract(payload, '$.lagesbild.area') AS area FROM outbox"
+                " WHERE status = 'dead' AND json_extract(payload, '$.lagesbild.month') = ?",
+                (month,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            for row in rows:
+                await conn.execute(
+                    "DELETE FROM lagesbild_sent WHERE month = ? AND staff_id = ? AND area = ?",
+                    (month, row["staff"], row["area"]),
+                )
+                await conn.execute(
+                    "UPDATE outbox SET payload = json_remove(payload, '$.lagesbild') WHERE id = ?",
+                    (row["id"],),
+                )
+        return len(rows)
 
     async def pending_files(self) -> set[str]:
         """The files (relative to the media directory) that pending documents and e-mails are

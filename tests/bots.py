@@ -28,6 +28,7 @@ def settings_for(emulator: Emulator, folder: Path) -> Settings:
         database=folder / "bot.sqlite3",
         media_dir=folder / "media",
         check_staff_chats=False,  # tests that need the start-up check turn it on
+        lagesbild_monthly=False,  # and the monthly lägesbild's jobs, those that test them
         # The outbox spaces a chat's messages 1 s apart (Telegram's limit); a card's text,
         # photo and pin would cost a flow 2 s of waiting. Tests of spacing and flood control
         # set their own rate.

@@ -119,9 +119,13 @@ class FakeMailer:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.sent: list[tuple[str, str, str, list[Path]]] = []
+        self.names: list[list[str]] = []
 
-    async def send(self, to: str, subject: str, body: str, attachments: list[Path]) -> None:
+    async def send(
+        self, to: str, subject: str, body: str, attachments: list[Path], names: list[str]
+    ) -> None:
         self.sent.append((to, subject, body, attachments))
+        self.names.append(names)
 
 
 async def test_the_email_channel_attaches_the_photos_still_there(tmp_path: Path) -> None:
@@ -133,6 +137,28 @@ async def test_the_email_channel_attaches_the_photos_still_there(tmp_path: Path)
     assert mailer.sent == [("a@example.org", "S", "B", [tmp_path / "a.jpg"])]
     with pytest.raises(ValueError, match="not an e-mail"):
         await channel.send(Text(5, "Hej"))
+
+
+async def test_an_email_whose_temporary_attachment_is_gone_is_not_sent(tmp_path: Path) -> None:
+    """A repeat after a crash: the mail server had the lägesbild and the file was deleted; a
+    mail without it is not sent. A kept file goes under the name given for it."""
+    mailer = FakeMailer(enabled=True)
+    channel = EmailChannel(cast(Mailer, mailer), tmp_path)
+    assert await channel.send(Email("a@example.org", "S", "B", ("gone.pdf",), True)) is None
+    assert mailer.sent == []
+    (tmp_path / "2026-11-8-habo-1a2b3c4d.pdf").write_bytes(b"%PDF")
+    named = Email(
+        "a@example.org",
+        "S",
+        "B",
+        ("2026-11-8-habo-1a2b3c4d.pdf",),
+        True,
+        ("lagesbild-habo-2026-11.pdf",),
+    )
+    assert await channel.send(named) is None
+    assert mailer.sent == [("a@example.org", "S", "B", [tmp_path / "2026-11-8-habo-1a2b3c4d.pdf"])]
+    assert mailer.names == [["lagesbild-habo-2026-11.pdf"]]
+    assert not (tmp_path / "2026-11-8-habo-1a2b3c4d.pdf").exists()  # temporary: deleted
 
 
 async def test_the_email_channel_without_smtp_fails_the_try(tmp_path: Path) -> None:

@@ -5,24 +5,31 @@ none, and an admin of Alingsås never gets Jakobsberg's. The PDF files do not st
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
+import re
 from email.header import decode_header, make_header
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
+from bot.app import build_application
 from bot.context import BotApp
 from bot.domain.deployment import Deployment, Role, StaffMember
 from bot.domain.workdays import easter, first_workday, is_first_workday
 from bot.emulator import Emulator
+from bot.emulator import shell as shell_module
 from bot.emulator.models import Message
+from bot.emulator.shell import run_shell
 from bot.i18n import Catalogs
 from bot.services import Services
+from bot.services.lagesbild import Lagesbild
 from bot.services.lagesbild_send import FOLDER, LagesbildMail, _forget
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from tests.bots import in_process
 from tests.people import db_rows
 from tests.processes import Sink
@@ -162,10 +169,15 @@ async def test_an_admin_who_never_opened_the_bot_is_reported_to_the_others(
     assert len(documents(emulator, ADMIN)) == 5
 
 
+def monthly(settings: Settings) -> Settings:
+    """The settings with the monthly lägesbild's jobs on (the tests' settings have them off)."""
+    return settings.model_copy(update={"lagesbild_monthly": True})
+
+
 async def test_the_bot_runs_the_job_every_morning(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> None:
-    async with in_process(emulator, bot_settings, deployment) as app:
+    async with in_process(emulator, monthly(bot_settings), deployment) as app:
         assert app.job_queue is not None
         (job,) = app.job_queue.get_jobs_by_name("lagesbild")
         trigger = str(job.trigger)
@@ -213,7 +225,7 @@ async def test_a_month_missed_on_its_first_working_day_is_sent_on_a_later_day(
 async def test_the_job_also_runs_shortly_after_each_start(
     emulator: Emulator, bot_settings: Settings, deployment: Deployment
 ) -> None:
-    async with in_process(emulator, bot_settings, deployment) as app:
+    async with in_process(emulator, monthly(bot_settings), deployment) as app:
         assert app.job_queue is not None
         (job,) = app.job_queue.get_jobs_by_name("lagesbild after start")
         assert job.next_t is not None
@@ -236,7 +248,7 @@ async def test_a_sent_pdf_is_deleted_and_the_purge_deletes_what_a_failed_send_le
         # Telegram has six of them: gone from disk; the two refused ones are left.
         left = files_left(bot_settings)
         assert len(left) == 2
-        assert all(name.endswith(("-alingsas.pdf", "-lerum.pdf")) for name in left)
+        assert all(re.search(r"-(alingsas|lerum)-[0-9a-f]{8}\.pdf$", name) for name in left)
         now = dt.datetime.now(dt.UTC)
         await services.purge(now)
         assert files_left(bot_settings) == left  # not a week old yet
@@ -284,9 +296,176 @@ async def test_an_admin_without_telegram_gets_it_by_e_mail(
     subject = str(make_header(decode_header(mail["Subject"])))
     assert subject == "Lägesbild för Järfälla, november 2026"
     (pdf,) = [part for part in mail.walk() if part.get_filename()]
+    assert pdf.get_filename() == "lagesbild-jarfalla-2026-11.pdf"  # as in Telegram
     assert pdf.get_content_type() == "application/pdf"
     content = pdf.get_payload(decode=True)
     assert isinstance(content, bytes)
     assert content.startswith(b"%PDF")
     assert "Jakobsberg" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
     assert files_left(settings) == []  # the mail server has it: deleted
+
+
+def smtp_settings(settings: Settings, smtp: tuple[Sink, int]) -> Settings:
+    return settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_tls": "none"}
+    )
+
+
+async def test_an_admin_whose_telegram_refuses_it_gets_it_by_e_mail_the_next_run(
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    smtp: tuple[Sink, int],
+) -> None:
+    """Alingsås' admin never opened the bot but has an e-mail address: Telegram refuses the
+    two documents; the next run sends both by e-mail, and no run after it sends them again."""
+    settings = smtp_settings(bot_settings, smtp)
+    dep = with_station_admins(deployment)
+    staff = [
+        m.model_copy(update={"email": "alingsas@example.org"})
+        if m.telegram_id == ADMIN_ALINGSAS
+        else m
+        for m in dep.staff
+    ]
+    dep = dep.model_copy(update={"staff": staff})
+    for user in (ADMIN, ADMIN_JKB):
+        staff_person(emulator, user, catalogs)
+    async with in_process(emulator, settings, dep) as app:
+        mail = LagesbildMail.of(services_of(app))
+        assert await mail.run(FIRST) == 8
+        await emulator.world.wait_for(ADMIN, lambda m: "Admin Alingsås (platshållare)" in m.text)
+        await emulator.world.wait_idle()
+        assert documents(emulator, ADMIN_ALINGSAS) == []
+        assert await mail.run(dt.date(2026, 12, 2)) == 2  # the next morning: by e-mail
+        await emulator.world.wait_idle()
+        assert await mail.run(dt.date(2026, 12, 3)) == 0
+    async with in_process(emulator, settings, dep) as app:  # a restart
+        assert await LagesbildMail.of(services_of(app)).run(dt.date(2026, 12, 4)) == 0
+        await emulator.world.wait_idle()
+    subjects = sorted(str(make_header(decode_header(m["Subject"]))) for m in smtp[0].messages)
+    assert subjects == [
+        "Lägesbild för Alingsås, november 2026",
+        "Lägesbild för Lerum, november 2026",
+    ]
+    assert all(m["To"] == "alingsas@example.org" for m in smtp[0].messages)
+    assert len(documents(emulator, ADMIN)) == 5  # nobody else got anything twice
+
+
+async def test_an_admin_whose_telegram_refuses_it_and_has_no_e_mail_is_not_sent_it_again(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    dep = with_station_admins(deployment)
+    staff_person(emulator, ADMIN, catalogs)
+    async with in_process(emulator, bot_settings, dep) as app:
+        mail = LagesbildMail.of(services_of(app))
+        assert await mail.run(FIRST) == 8  # nor Järfälla's: Telegram refuses 3
+        await emulator.world.wait_for(ADMIN, lambda m: "Admin Järfälla (platshållare)" in m.text)
+        await emulator.world.wait_idle()
+        assert await mail.run(dt.date(2026, 12, 2)) == 0  # unreachable, no address: left out
+        await emulator.world.wait_idle()
+        # Once they open the bot, the next run sends them theirs in Telegram.
+        staff_person(emulator, ADMIN_JKB, catalogs)
+        await services_of(app).db.write(
+            lambda c: c.execute("UPDATE chats SET active = 1 WHERE chat_id = ?", (ADMIN_JKB,))
+        )
+        assert await mail.run(dt.date(2026, 12, 3)) == 1
+        await emulator.world.wait_idle()
+    (got,) = documents(emulator, ADMIN_JKB)
+    assert got.data["document"]["file_name"] == "lagesbild-jarfalla-2026-11.pdf"
+    assert len(documents(emulator, ADMIN)) == 5
+
+
+async def test_kommuner_whose_names_read_alike_in_a_file_name_each_get_their_own_file(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment, catalogs: Catalogs
+) -> None:
+    """'Alingsås' and 'Alingsas' (as 'Håbo' and 'Habo'): two PDFs, each of its kommun, both
+    shown as lagesbild-alingsas-2026-11.pdf."""
+    dep = with_station_admins(deployment)
+    stations = [
+        s.model_copy(update={"kommun": "Alingsas"}) if s.id in ("floda", "lerum") else s
+        for s in dep.stations
+    ]
+    dep = dep.model_copy(update={"stations": stations})
+    staff_person(emulator, ADMIN_ALINGSAS, catalogs)
+    async with in_process(emulator, bot_settings, dep) as app:
+        assert await LagesbildMail.of(services_of(app)).run(FIRST) == 8
+        await emulator.world.wait_idle()
+    ours = sorted(documents(emulator, ADMIN_ALINGSAS), key=lambda m: m.text)
+    assert [m.data["document"]["file_name"] for m in ours] == ["lagesbild-alingsas-2026-11.pdf"] * 2
+    assert [m.text.partition(":")[0] for m in ours] == [
+        "📄 Lägesbild för Alingsas, november 2026",
+        "📄 Lägesbild för Alingsås, november 2026",
+    ]
+    other, own = (pdf_text(emulator, m) for m in ours)
+    assert "Lerum" in other
+    assert "Lerum" not in own
+    rows = db_rows(
+        bot_settings,
+        "SELECT json_extract(payload, '$.path') AS path FROM outbox WHERE recipient = ?",
+        str(ADMIN_ALINGSAS),
+    )
+    assert len({row["path"] for row in rows}) == 2  # not one file written over the other
+
+
+async def test_two_runs_at_once_build_each_pdf_once(
+    emulator: Emulator,
+    bot_settings: Settings,
+    deployment: Deployment,
+    catalogs: Catalogs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The morning's run and the one after a start at the same time: one waits for the
+    other, then finds everything sent."""
+    dep = with_station_admins(deployment)
+    for user in (ADMIN, ADMIN_ALINGSAS, ADMIN_JKB):
+        staff_person(emulator, user, catalogs)
+    async with in_process(emulator, bot_settings, dep) as app:
+        services = services_of(app)
+        made: list[str] = []
+        pdf = services.lagesbild.pdf
+
+        def counted(report: Lagesbild, lang: str) -> bytes:
+            made.append(report.scope.name)
+            return pdf(report, lang)
+
+        monkeypatch.setattr(services.lagesbild, "pdf", counted)
+        mail = LagesbildMail.of(services)
+        assert sorted(await asyncio.gather(mail.run(FIRST), mail.run(FIRST))) == [0, 8]
+        await emulator.world.wait_idle()
+    assert len(made) == 8
+    assert len(documents(emulator, ADMIN)) == 5
+    assert files_left(bot_settings) == []
+
+
+def test_the_monthly_lagesbild_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().lagesbild_monthly is True
+    monkeypatch.setenv("TRYGG_LAGESBILD_MONTHLY", "false")
+    assert load_settings().lagesbild_monthly is False
+
+
+async def test_without_the_setting_the_bot_has_no_lagesbild_jobs(
+    emulator: Emulator, bot_settings: Settings, deployment: Deployment
+) -> None:
+    async with in_process(emulator, bot_settings, deployment) as app:  # the tests' settings
+        assert app.job_queue is not None
+        assert app.job_queue.get_jobs_by_name("lagesbild") == ()
+        assert app.job_queue.get_jobs_by_name("lagesbild after start") == ()
+        assert app.job_queue.get_jobs_by_name("purge")  # the other jobs run
+
+
+@pytest.mark.parametrize(("env", "jobs"), [(None, False), ("true", True)])
+async def test_the_shell_runs_no_monthly_lagesbild_unless_asked(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, env: str | None, jobs: bool
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("TRYGG_LAGESBILD_MONTHLY", env)
+    seen: list[bool] = []
+
+    def build(settings: Settings, *args: Any, **kwargs: Any) -> BotApp:
+        seen.append(settings.lagesbild_monthly)
+        return build_application(settings, *args, **kwargs)
+
+    monkeypatch.setattr(shell_module, "build_application", build)
+    await run_shell(load_settings(), deployment, stdin=io.StringIO(""), stdout=io.StringIO())
+    assert seen == [jobs]

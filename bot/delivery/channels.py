@@ -117,8 +117,16 @@ class EmailChannel:
             raise ValueError(f"not an e-mail: {type(message).__name__}")
         if not self._mailer.enabled:
             raise RuntimeError("e-mail is not configured (TRYGG_SMTP_HOST)")
-        files = [f for f in (self._media_dir / p for p in message.photos) if f.is_file()]
-        await self._mailer.send(message.to, message.subject, message.body, files)
+        paths = [self._media_dir / p for p in message.photos]
+        names = message.names or tuple(path.name for path in paths)
+        if message.temporary and not all(path.is_file() for path in paths):
+            # Sent already (a repeat after a crash) or deleted: not a mail without it.
+            log.warning("An e-mail's temporary attachment is gone; skipping")
+            return None
+        kept = [(path, name) for path, name in zip(paths, names, strict=True) if path.is_file()]
+        files = [path for path, _ in kept]
+        shown = [name for _, name in kept]
+        await self._mailer.send(message.to, message.subject, message.body, files, shown)
         if message.temporary:
             for file in files:
                 file.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,20 +23,25 @@ class Mailer:
         return self._settings.smtp_host is not None
 
     async def send(
-        self, to: str, subject: str, body: str, attachments: list[Path] | None = None
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: list[Path] | None = None,
+        names: Sequence[str] = (),
     ) -> None:
+        """`names`: the attachments' file names as the reader sees them (else their own)."""
         s = self._settings
         message = EmailMessage()
         message["From"] = s.smtp_from
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        for path in attachments or []:
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        for index, path in enumerate(attachments or []):
+            name = names[index] if index < len(names) else path.name
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
             main, sub = mime.split("/", 1)
-            message.add_attachment(
-                path.read_bytes(), maintype=main, subtype=sub, filename=path.name
-            )
+            message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=name)
         async with self._client(timeout=30) as client:
             await client.send_message(message)
 

@@ -92,7 +92,9 @@ class Location:
 @dataclass(frozen=True)
 class Email:
     """An e-mail to staff; `photos` are attached, relative to the media directory (any file:
-    a PDF too); `temporary` ones are deleted once the mail server has them."""
+    a PDF too); `temporary` ones are deleted once the mail server has them, and a mail whose
+    temporary file is gone is not sent (a repeat after a crash). `names`: the attachments'
+    file names as the reader sees them, in order (none: the files' own names)."""
 
     channel: ClassVar[str] = "email"
     kind: ClassVar[str] = "email"
@@ -101,6 +103,7 @@ class Email:
     body: str
     photos: tuple[str, ...] = ()
     temporary: bool = False
+    names: tuple[str, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -110,6 +113,8 @@ class Email:
         }
         if self.temporary:
             found["temporary"] = True
+        if self.names:
+            found["names"] = list(self.names)
         return found
 
 
@@ -160,6 +165,7 @@ def decode(row: OutboxRow) -> Outgoing:
             payload["body"],
             (*payload.get("photos", []),),
             bool(payload.get("temporary")),
+            (*payload.get("names", []),),
         )
     decoder = TELEGRAM_KINDS.get(row.kind)
     if decoder is None:

@@ -353,6 +353,8 @@ async def run_shell(
                     "api_file_url": emulator.file_url,
                     "database": database,
                     "media_dir": media,
+                    "lagesbild_monthly": settings.model_fields_set >= {"lagesbild_monthly"}
+                    and settings.lagesbild_monthly,
                     **_local_web(settings),
                 }
             )

@@ -12,7 +12,9 @@ An admin the bot cannot reach in Telegram (no Telegram id, or known unreachable:
 unreachable) gets it by e-mail, attached, when they have an address and e-mail is configured;
 otherwise they are left out (they can read it on the web page /lagesbild). One who never
 opened the bot is found when the send is refused, and bot.services.refusals tells the other
-admins and the ops chat, as for any staff member.
+admins and the ops chat, as for any staff member; the next run forgets those documents
+(LagesbildSentRepository.forget_dead) and sends them again: by e-mail, or in Telegram once
+they have opened the bot. Runs never overlap (a lock: one LagesbildMail serves both jobs).
 
 The PDF files are temporary: each is deleted once Telegram or the mail server has it, and the
 daily purge (`forget_files`) deletes any left (a send that failed for good) after KEEP_DAYS.
@@ -22,8 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -81,6 +86,13 @@ def file_slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "omrade"
 
 
+def file_path(month: str, member: Staff, scope: Scope) -> str:
+    """Where a lägesbild is written, under the media directory: unique per month, admin and
+    area, also for kommun names that read alike in a file name ('Håbo', 'Habo')."""
+    digest = hashlib.sha256(area_key(scope).encode()).hexdigest()[:8]
+    return f"{FOLDER}/{month}-{member.id}-{file_slug(scope.name)}-{digest}.pdf"
+
+
 def last_month(today: dt.date) -> str:
     return add_months(month_of(today), -1)
 
@@ -106,6 +118,8 @@ class LagesbildMail:
         self._media_dir = media_dir
         self._wake = wake
         self._email = email
+        # The morning's run and the one after a start may overlap: one at a time.
+        self._lock = asyncio.Lock()
 
     @classmethod
     def of(cls, services: Services) -> LagesbildMail:
@@ -125,7 +139,17 @@ class LagesbildMail:
         not yet sent it; the number queued (0 before that day, and once all are sent)."""
         if today < first_workday(today.year, today.month):
             return 0
-        month = last_month(today)
+        async with self._lock:
+            return await self._run(last_month(today))
+
+    async def _run(self, month: str) -> int:
+        # A document whose chat turned out unreachable was not sent: send it again (by e-mail
+        # if they have an address, in Telegram once they open the bot).
+        forgotten = await self._sent.forget_dead(month)
+        if forgotten:
+            log.info(
+                "Lägesbild %s: %d documents to unreachable chats to send again", month, forgotten
+            )
         unreachable = await self._staff.unreachable()
         built: dict[Scope, Lagesbild] = {}
         queued = 0
@@ -153,8 +177,8 @@ class LagesbildMail:
         """Queue one lägesbild: in Telegram to `chat_id`, or else by e-mail."""
         lang = staff_language(self._deployment, member)
         pdf = await asyncio.to_thread(self._lagesbilder.pdf, report, lang)  # off the loop
-        slug = file_slug(report.scope.name)
-        path = f"{FOLDER}/{report.month}-{member.id}-{slug}.pdf"
+        path = file_path(report.month, member, report.scope)
+        filename = f"lagesbild-{file_slug(report.scope.name)}-{report.month}.pdf"
         target = self._media_dir / path
         await asyncio.to_thread(_write, target, pdf)
         start, _ = month_bounds(report.month)
@@ -163,7 +187,6 @@ class LagesbildMail:
         )
         message: Document | Email
         if chat_id is not None:
-            filename = f"lagesbild-{slug}-{report.month}.pdf"
             message = Document(chat_id, path, filename, caption, temporary=True)
         else:
             assert member.email is not None  # run() sends by e-mail only to an address
@@ -173,8 +196,11 @@ class LagesbildMail:
                 area=report.scope.name,
                 month=month_name(start, lang),
             )
-            message = Email(member.email, subject, caption, (path,), temporary=True)
-        if await self._sent.send(report.month, member.id, area_key(report.scope), item(message)):
+            message = Email(member.email, subject, caption, (path,), True, (filename,))
+        area = area_key(report.scope)
+        # Marked, so that a document to a chat that proves unreachable is forgotten.
+        row = item(message, lagesbild={"month": report.month, "staff": member.id, "area": area})
+        if await self._sent.send(report.month, member.id, area, row):
             return 1
         return 0
 
@@ -202,5 +228,13 @@ def _forget(media_dir: Path, pending: set[str], before: float) -> int:
 
 
 def _write(target: Path, content: bytes) -> None:
+    """Write the file whole or not at all: a temporary file beside it, then renamed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
