@@ -3,9 +3,8 @@ per category and week, where, times of day, response times per actor, the promis
 commitments and progress, the trygghet trend, "ni sa, vi gjorde") and an analys section,
 as a PDF (`trygghetsbot lagesbild`, the monthly mail to admins) and as a web page.
 
-SKELETON (the lead's interface for the helpers): `Scope`, `Lagesbild`, `Lagesbilder.build`
-and `Lagesbilder.pdf` keep these names and signatures; the fields of `Lagesbild` and the
-bodies are filled in by the lägesbild work."""
+`Lagesbilder.build` gathers the month's numbers into a `Lagesbild` (its parts are in
+bot.domain.lagesbild); `LagesbildText` words them and bot.lagesbild_pdf lays out the PDF."""
 
 from __future__ import annotations
 
