@@ -256,6 +256,12 @@ class Deployment(Model):
             raise KeyError(station_id)
         return found
 
+    def station_name(self, station_id: str) -> str:
+        """The station's name; its id when the file no longer has it (an old case, answer or
+        log line stays readable)."""
+        found = self.directory.stations.get(station_id)
+        return found.name if found is not None else station_id
+
     def category_label(self, category_id: str | None, lang: str | None) -> str | None:
         """The name of a category in `lang` (else Swedish); None for no such category."""
         category = self.directory.categories.get(category_id) if category_id is not None else None

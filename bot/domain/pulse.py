@@ -15,6 +15,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from bot.domain.trygghet import month_of
+
 #: The scale, lowest first: 1 mycket otrygg … 5 mycket trygg (catalog keys pulse.score.N).
 SCALE = (1, 2, 3, 4, 5)
 #: Questions of a month go out over its first SPREAD_DAYS days, each resident on their own day.
@@ -38,11 +40,6 @@ def ask_day(key: bytes, chat_id: int, station_id: str, spread: int = SPREAD_DAYS
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 #: A station id in a button (bot.domain.deployment.Id: no dots, so "." separates parts).
 _STATION = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
-
-
-def month_of(day: dt.date) -> str:
-    """The month `day` falls in, as stored ('YYYY-MM')."""
-    return day.strftime("%Y-%m")
 
 
 def button_arg(station_id: str, month: str, value: int | None = None) -> str:

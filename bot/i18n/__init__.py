@@ -87,6 +87,10 @@ class Catalogs:
             selectors(files[SOURCE_LANGUAGE]),
         )
 
+    def stored_or(self, language: str | None, default: str) -> str:
+        """A stored language (a resident's) when there is a catalog for it, else `default`."""
+        return language if language is not None and language in self.languages else default
+
     def resolve_language(self, code: str | None) -> str:
         """Map a Telegram language code ('en-GB', 'fi') to a supported language."""
         if code:

@@ -124,8 +124,7 @@ class AuditLog:
         if name == "case" and isinstance(value, str) and value:
             return Detail(label, text, f"/arende/{quote(value, safe='')}")
         if name == "station" and isinstance(value, str):
-            station = self.deployment.directory.stations.get(value)
-            text = station.name if station is not None else text
+            text = self.deployment.station_name(value)
         elif name == "kind" and value in ("report", "idea"):
             text = self.catalogs.text(lang, f"export.kind_{value}")
         elif name == "status" and value in STATUSES:

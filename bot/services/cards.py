@@ -71,10 +71,7 @@ class Cards(InLanguage):
     def station_name(self, station_id: str) -> str:
         """The station's name; its id when the deployment file no longer has it (the case
         stays readable, and `doctor` names such cases)."""
-        try:
-            return self.deployment.station(station_id).name
-        except KeyError:
-            return station_id
+        return self.deployment.station_name(station_id)
 
     def actor_name(self, actor_id: str) -> str:
         actor = self.deployment.directory.actors.get(actor_id)

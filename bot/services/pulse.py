@@ -23,11 +23,11 @@ from bot.domain.pulse import (
     Pressed,
     ask_day,
     button_arg,
-    month_of,
     month_state,
     parse_arg,
     pseudonym,
 )
+from bot.domain.trygghet import month_of
 from bot.i18n import Catalogs
 from bot.services.wake import Wake
 from storage.outbox import OutboxItem
@@ -82,13 +82,10 @@ class Pulse:
         self.on_enqueue = wake or Wake()
 
     def _lang(self, language: str | None) -> str:
-        if language is not None and language in self.catalogs.languages:
-            return language
-        return self.deployment.deployment.default_language
+        return self.catalogs.stored_or(language, self.deployment.deployment.default_language)
 
     def station_name(self, station_id: str) -> str:
-        station = self.deployment.directory.stations.get(station_id)
-        return station.name if station is not None else station_id
+        return self.deployment.station_name(station_id)
 
     def categories(self, station_id: str) -> list[str]:
         """The categories a resident may name at a station: those intake offers there

@@ -46,11 +46,9 @@ async def pulse_data(
     the questions sent (in the deployment's local time), and the answers of the months whose
     key still exists; stations and categories by id and by name (in `lang`)."""
     zone = ZoneInfo(deployment.deployment.timezone)
-    stations = deployment.directory.stations
 
     def station(station_id: str) -> dict[str, str]:
-        found = stations.get(station_id)
-        return {"station_id": station_id, "station": found.name if found else station_id}
+        return {"station_id": station_id, "station": deployment.station_name(station_id)}
 
     def local(at: str) -> str:
         moment = dt.datetime.fromisoformat(at)

@@ -69,8 +69,7 @@ class Statistics(InLanguage):
         return self.deployment.category_label(category, self.lang) or category
 
     def station_name(self, station_id: str) -> str:
-        station = self.deployment.directory.stations.get(station_id)
-        return station.name if station is not None else station_id
+        return self.deployment.station_name(station_id)
 
     def period_label(self, period: Period) -> str:
         """'1 okt. 2026 – 31 okt. 2026': the period's first and last day, the language's way;

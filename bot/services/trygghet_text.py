@@ -117,8 +117,7 @@ class TrygghetText:
         return f"{self.month(months[0])} – {self.month(months[-1])}"
 
     def station_name(self, station_id: str) -> str:
-        station = self.deployment.directory.stations.get(station_id)
-        return station.name if station is not None else station_id
+        return self.deployment.station_name(station_id)
 
     def cells(self, share: Share) -> Cells:
         if share.share is None or share.interval is None:

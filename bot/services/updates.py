@@ -100,9 +100,7 @@ class Updates:
         self.on_enqueue = wake or Wake()
 
     def _lang(self, language: str | None) -> str:
-        if language is not None and language in self.catalogs.languages:
-            return language
-        return self.deployment.deployment.default_language
+        return self.catalogs.stored_or(language, self.deployment.deployment.default_language)
 
     # ------------------------------------------------------------------ following
     async def follow(self, chat_id: int, station_id: str, language: str | None = None) -> bool:
