@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from storage.database import Database
 from storage.outbox import erase_staff_copies
 
 #: A resident's (month, pseudonym) pairs of the months whose pulse key is kept, by chat id.
-PulseOf = Callable[[int], Awaitable[Sequence[tuple[str, str]]]]
+PulseOf = Callable[[int], Sequence[tuple[str, str]]]
 
 #: The case events whose note is the resident's words or was written to the resident: their
 #: answers, and the officers' messages to them (a question, the closing note of a resolved or
@@ -169,7 +169,7 @@ class PrivacyRepository:
         erased: list[str] = []
         for row in idle:
             chat_id = int(row["chat_id"])
-            pulse = await pulse_of(chat_id) if pulse_of is not None else ()
+            pulse = pulse_of(chat_id) if pulse_of is not None else ()
             erased += (await self.erase(chat_id, keep_text, pulse)).photos
         photos = await self._db.fetchall(
             "SELECT path FROM case_photos WHERE created_at < ?", (photo_before,)

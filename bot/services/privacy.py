@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from bot.domain.models import Case
 from bot.media import remove_photos
 from bot.services.intake import Intake
 from bot.services.lagesbild_send import forget_files
-from bot.services.pulse_optin import oldest_kept_month, pseudonyms, pulse_data
+from bot.services.pulse_optin import oldest_kept_month, pseudonyms, pseudonyms_under, pulse_data
 from bot.settings import Settings
 from storage.bot_state import BotStateRepository
 from storage.database import Database
@@ -106,7 +107,7 @@ class Privacy:
             ago(retention.case_days),
             ago(min(30, retention.identity_days)),
             retention.keep_case_text_on_erase,
-            lambda chat_id: pseudonyms(self.pulse, chat_id),
+            partial(pseudonyms_under, await self.pulse.keys()),
         )
         # A month's pulse key goes at the end of the following month: its answers stay as
         # counts that nobody can tie to anyone. Logged, not counted: the counts' keys are

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,12 @@ class Choice:
 async def pseudonyms(pulse: PulseRepository, chat_id: int) -> list[tuple[str, str]]:
     """(month, pseudonym) of this chat in every month whose key is still kept: the answers
     that can still be tied to the resident."""
-    return [(month, pseudonym(key, chat_id)) for month, key in (await pulse.keys()).items()]
+    return pseudonyms_under(await pulse.keys(), chat_id)
+
+
+def pseudonyms_under(keys: Mapping[str, bytes], chat_id: int) -> list[tuple[str, str]]:
+    """(month, pseudonym) of this chat under each of these months' keys."""
+    return [(month, pseudonym(key, chat_id)) for month, key in keys.items()]
 
 
 async def pulse_data(
