@@ -4,7 +4,6 @@ reports every problem at once so an operator can fix a file in one pass."""
 
 from __future__ import annotations
 
-import string
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
@@ -45,32 +44,6 @@ def _duplicates(
                     )
                 )
             seen.add(value)
-    return problems
-
-
-def _pulse_questions(dep: Deployment) -> list[Problem]:
-    """A promise's trygghetsmätning question: in a language the deployment offers, with no
-    placeholder but {station} (the bot fills in nothing else) and no stray braces."""
-    problems = []
-    offered = dep.deployment.languages
-    for i, promise in enumerate(dep.promises):
-        for lang, text in promise.pulse.question.items():
-            where = f"{_label('promises', i, promise.id)}.pulse.question.{lang}"
-            if lang not in offered:
-                problems.append(Problem(where, f"{lang!r} is not in {', '.join(offered)}"))
-            try:
-                fields = {
-                    name for _, name, _, _ in string.Formatter().parse(text) if name is not None
-                }
-            except ValueError:
-                problems.append(Problem(where, "a { or } without its pair (write {{ or }})"))
-                continue
-            for name in sorted(fields - {"station"}):
-                problems.append(
-                    Problem(
-                        where, f"unknown placeholder {{{name}}} (only {{station}} is filled in)"
-                    )
-                )
     return problems
 
 
@@ -156,7 +129,6 @@ def find_problems(dep: Deployment) -> list[Problem]:
     from bot.domain.promise_checks import promise_problems  # it imports Problem from here
 
     problems += promise_problems(dep)
-    problems += _pulse_questions(dep)
 
     meta = dep.deployment
     for lang in meta.languages:

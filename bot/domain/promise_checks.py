@@ -1,9 +1,11 @@
 """Checks of the deployment file's promises that no single field can express: successive
-promises at a station must not overlap in time, and a translation must be in a language the
-deployment offers. Part of `deployment.find_problems`."""
+promises at a station must not overlap in time, a translation must be in a language the
+deployment offers, and so must a trygghetsmätning question, which names no placeholder but
+{station}. Part of `deployment_checks.find_problems`."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 
 from bot.domain.deployment import Deployment, Promise
@@ -14,8 +16,9 @@ SOURCE_LANGUAGE = "sv"
 
 
 def promise_problems(dep: Deployment) -> list[Problem]:
-    """Overlapping promises at a station, and translations in languages not offered."""
-    return _overlaps(dep.promises) + _translations(dep)
+    """Overlapping promises at a station, translations in languages not offered, and
+    pulse questions the bot cannot ask."""
+    return _overlaps(dep.promises) + _translations(dep) + _pulse_questions(dep)
 
 
 def _where(index: int, promise: Promise) -> str:
@@ -73,4 +76,30 @@ def _translations(dep: Deployment) -> list[Problem]:
                 )
         for j, commitment in enumerate(promise.commitments):
             check(f"{where}.commitments[{j}] ({commitment.id})", commitment.translations)
+    return problems
+
+
+def _pulse_questions(dep: Deployment) -> list[Problem]:
+    """A promise's trygghetsmätning question: in a language the deployment offers, with no
+    placeholder but {station} (the bot fills in nothing else) and no stray braces."""
+    problems = []
+    offered = dep.deployment.languages
+    for i, promise in enumerate(dep.promises):
+        for lang, text in promise.pulse.question.items():
+            where = f"{_where(i, promise)}.pulse.question.{lang}"
+            if lang not in offered:
+                problems.append(Problem(where, f"{lang!r} is not in {', '.join(offered)}"))
+            try:
+                fields = {
+                    name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+                }
+            except ValueError:
+                problems.append(Problem(where, "a { or } without its pair (write {{ or }})"))
+                continue
+            for name in sorted(fields - {"station"}):
+                problems.append(
+                    Problem(
+                        where, f"unknown placeholder {{{name}}} (only {{station}} is filled in)"
+                    )
+                )
     return problems
