@@ -33,10 +33,9 @@ from bot.domain.lagesbild import (
 )
 from bot.domain.lifecycle import Action
 from bot.domain.promises import month_bounds, promise_progress, running_during, today_in
-from bot.domain.stats import Period, summarise
+from bot.domain.stats import Durations, Period, summarise, weekly
 from bot.domain.trygghet import Share, add_months, month_of
 from bot.i18n import Catalogs
-from bot.services.stats import Statistics
 from bot.services.trygghet import Trygghet
 from storage.database import Database
 from storage.lagesbild import LagesbildRepository
@@ -139,9 +138,10 @@ class Lagesbild:
         return hour_blocks(self.hours)
 
 
-def _by_category(counts: dict[tuple[str, str, str], int]) -> dict[str, int]:
+def _by_category(counts: Sequence[tuple[str, str, str, int]]) -> dict[str, int]:
+    """Cases per category from StatsRepository.counts' rows, the most first."""
     out: dict[str, int] = {}
-    for (_, category, _), n in counts.items():
+    for _, category, _, n in counts:
         out[category] = out.get(category, 0) + n
     return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -151,38 +151,45 @@ class Lagesbilder:
         self.deployment = deployment
         self.catalogs = catalogs
         self.db = db
+        self.zone = ZoneInfo(deployment.deployment.timezone)
+        self.stats = StatsRepository(db)
+        self.repo = LagesbildRepository(db)
+        self.promise_repo = PromiseRepository(db)
+        self.trygghet = Trygghet(deployment, PulseRepository(db))
 
     async def build(self, scope: Scope, month: str) -> Lagesbild:
         """The month's lägesbild of `scope` (month: 'YYYY-MM')."""
         start, end = month_bounds(month)
-        zone = self.deployment.deployment.timezone
-        since, until = (str(b) for b in Period(start, end).utc_bounds(zone))
-        stats = Statistics(self.deployment, self.catalogs, StatsRepository(self.db))
-        report = await stats.report(Period(start, end), scope.stations)
-        before = await stats.report(Period(*month_bounds(add_months(month, -1))), scope.stations)
+        since, until = (
+            str(b) for b in Period(start, end).utc_bounds(self.deployment.deployment.timezone)
+        )
+        today = today_in(self.zone)
+        categories, to_acknowledge, to_resolve = await self._cases(Period(start, end), scope)
+        previous, acknowledged_before, resolved_before = await self._cases(
+            Period(*month_bounds(add_months(month, -1))), scope
+        )
+        hours = [0] * 24
+        days: list[tuple[dt.date, str, int]] = []
+        for hour, category, n in await self.stats.per_hour(since, until, scope.stations):
+            moment = dt.datetime.fromisoformat(hour + ":00:00+00:00").astimezone(self.zone)
+            hours[moment.hour] += n
+            days.append((moment.date(), category, n))
+        # Weeks after today's have no series (as /statistik's chart); the month's weeks stay.
+        shown, series = weekly(days, start, min(end - dt.timedelta(days=1), today))
         weeks = month_weeks(start, end)
         per_week = {
-            c: tuple(
-                report.per_week[c][report.weeks.index(w)] if w in report.weeks else 0 for w in weeks
-            )
-            for c in report.per_week
+            c: tuple(series[c][shown.index(w)] if w in shown else 0 for w in weeks) for c in series
         }
-        repo = LagesbildRepository(self.db)
-        places = await repo.places(since, until, scope.stations)
-        hours = [0] * 24
-        for hour, _, n in await StatsRepository(self.db).per_hour(since, until, scope.stations):
-            moment = dt.datetime.fromisoformat(hour + ":00:00+00:00")
-            hours[moment.astimezone(ZoneInfo(zone)).hour] += n
-        categories = _by_category(report.counts)
-        unacknowledged, unresolved = await repo.still_open(since, until, scope.stations)
+        places = await self.repo.places(since, until, scope.stations)
+        unacknowledged, unresolved = await self.repo.still_open(since, until, scope.stations)
         return Lagesbild(
             scope,
             month,
             start,
             end,
-            total=report.total,
+            total=sum(categories.values()),
             categories=categories,
-            previous=_by_category(before.counts),
+            previous=previous,
             weeks=weeks,
             per_week=per_week,
             stations=tuple(
@@ -192,21 +199,32 @@ class Lagesbilder:
             ),
             cells=map_cells(p for p in places if p is not None),
             unplaced=sum(1 for p in places if p is None),
-            times=await repo.times(since, until, scope.stations),
+            times=await self.repo.times(since, until, scope.stations),
             hours=tuple(hours),
-            response=await self._per_actor(repo, since, until, scope.stations),
-            response_all=ActorTimes("", "", report.to_acknowledge, report.to_resolve),
-            response_previous=ActorTimes("", "", before.to_acknowledge, before.to_resolve),
+            response=await self._per_actor(since, until, scope.stations),
+            response_all=ActorTimes("", "", to_acknowledge, to_resolve),
+            response_previous=ActorTimes("", "", acknowledged_before, resolved_before),
             unacknowledged=unacknowledged,
             unresolved=unresolved,
-            as_of=today_in(ZoneInfo(zone)),
+            as_of=today,
             **await self._promises(scope, month, since, until),
             said=dict(categories),
         )
 
+    async def _cases(
+        self, period: Period, scope: Scope
+    ) -> tuple[dict[str, int], Durations, Durations]:
+        """The period's cases per category, and their times to acknowledge and to resolve."""
+        since, until = period.utc_bounds(self.deployment.deployment.timezone)
+        counts = await self.stats.counts(since, until, scope.stations)
+        acknowledged = await self.stats.waits("acknowledged_at", since, until, scope.stations)
+        resolved = await self.stats.waits("resolved_at", since, until, scope.stations)
+        return _by_category(counts), summarise(acknowledged), summarise(resolved)
+
     async def _per_actor(
-        self, repo: LagesbildRepository, since: str, until: str, stations: Sequence[str]
+        self, since: str, until: str, stations: Sequence[str]
     ) -> tuple[ActorTimes, ...]:
+        repo = self.repo
         acked = await repo.actor_waits(ACKNOWLEDGING, since, until, stations)
         resolved = await repo.actor_waits(RESOLVING, since, until, stations)
         ids = {*await repo.actors(since, until, stations)}
@@ -229,10 +247,9 @@ class Lagesbilder:
         for station in scope.stations:
             for p in running_during(self.deployment.directory.promises_at(station), start, end):
                 running.setdefault(p.id, p)
-        repo = LagesbildRepository(self.db)
         states = states_as_of(
             {c.id: c.status for p in running.values() for c in p.commitments},
-            await repo.updates_until(until),
+            await self.repo.updates_until(until),
         )
         here = [
             (p, c)
@@ -261,10 +278,10 @@ class Lagesbilder:
                 u.text,
                 dt.datetime.fromisoformat(u.created_at).astimezone(zone).date(),
             )
-            for u in await PromiseRepository(self.db).updates_between(since, until)
+            for u in await self.promise_repo.updates_between(since, until)
             if u.commitment_id in titles
         )
-        trygghet = Trygghet(self.deployment, PulseRepository(self.db))
+        trygghet = self.trygghet
         ended = month < trygghet.this_month()
         per_promise = []
         for p in running.values():
