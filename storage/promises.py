@@ -138,14 +138,17 @@ class PromiseRepository:
             return cur.rowcount > 0
 
     async def unfollow(self, resident_id: int, station_id: str) -> bool:
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
+        """Stop following a station, and so its trygghetsmätning question (storage.pulse)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM pulse_consents WHERE resident_id = ? AND station_id = ?",
+                (resident_id, station_id),
+            )
+            async with conn.execute(
                 "DELETE FROM station_follows WHERE resident_id = ? AND station_id = ?",
                 (resident_id, station_id),
-            ) as cur,
-        ):
-            return cur.rowcount > 0
+            ) as cur:
+                return cur.rowcount > 0
 
     async def followed(self, resident_id: int) -> list[str]:
         rows = await self._db.fetchall(

@@ -199,7 +199,7 @@ async def follow_button(update: Update, context: AppContext, action: str, statio
             await send(update, context, f"{text}\n\n{offer}", keyboard([yes_no]))
             return
     else:
-        await services.pulse_optin.unfollow(chat.id, target.id)  # its question stops too
+        await services.updates.unfollow(chat.id, target.id)  # its question stops too
         text = services.text(lang, "follow.stopped", station=target.name)
     await send(update, context, text)
 

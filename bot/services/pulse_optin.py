@@ -1,7 +1,8 @@
 """The trygghetsmätning's opt-in (bot.domain.pulse): a resident who follows a station may agree
 to a short monthly question about it, and stop whenever they like; stopping to follow the
-station stops its question too. Also the privacy side: the resident's pulse data for
-/minadata, their pseudonyms for /radera, and the deletion of old months' keys."""
+station stops its question too (storage.promises.unfollow). Also the privacy side: the
+resident's pulse data for /minadata, their pseudonyms for /radera, and the deletion of old
+months' keys."""
 
 from __future__ import annotations
 
@@ -138,11 +139,3 @@ class PulseOptIn:
         """The stations this chat agreed to be asked about."""
         resident = await self.residents.get_by_chat(chat_id)
         return set(await self.pulse.consents(resident.id)) if resident else set()
-
-    async def unfollow(self, chat_id: int, station_id: str) -> bool:
-        """Stop following the station, and so its question too; False: it was not followed."""
-        resident = await self.residents.get_by_chat(chat_id)
-        if resident is None:
-            return False
-        await self.pulse.withdraw(resident.id, station_id)
-        return await self.promises.unfollow(resident.id, station_id)
