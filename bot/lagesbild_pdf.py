@@ -145,9 +145,9 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
 
     page.heading(text.t("said_did"), 12)
     page.line(text.t("said"))
-    if not report.said:
+    if not report.categories:
         page.line(text.t("said_none"))
-    for category, said in report.said.items():
+    for category, said in report.categories.items():
         page.line(f"• {text.category(category)}: {said}")
     page.line(text.t("did"))
     if not report.updates:

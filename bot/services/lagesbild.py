@@ -89,7 +89,8 @@ class Lagesbild:
     total: int = 0
     """Cases in the month."""
     categories: dict[str, int] = field(default_factory=dict)
-    """Cases per category in the month, the most first."""
+    """Cases per category in the month, the most first; also "ni sa", exact (an internal
+    document)."""
     previous: dict[str, int] = field(default_factory=dict)
     """Cases per category in the month before."""
     weeks: tuple[str, ...] = ()
@@ -127,8 +128,6 @@ class Lagesbild:
     trygghet: TrygghetPart = NO_TRYGGHET
     """The trygghetsmätning: the month, the month before, per running promise its trend and
     before/after at the scope's stations that belong to it."""
-    said: dict[str, int] = field(default_factory=dict)
-    """"Ni sa": cases per category in the month, exact (an internal document)."""
     updates: tuple[UpdateRow, ...] = ()
     """"Vi gjorde": the commitment updates published during the month."""
 
@@ -208,7 +207,6 @@ class Lagesbilder:
             unresolved=unresolved,
             as_of=today,
             **await self._promises(scope, month, since, until),
-            said=dict(categories),
         )
 
     async def _cases(
@@ -310,8 +308,5 @@ class Lagesbilder:
         from bot.lagesbild_pdf import render
         from bot.services.lagesbild_text import LagesbildText
 
-        labels = {
-            c: self.deployment.category_label(c, lang) or c
-            for c in [*report.categories, *report.said]
-        }
+        labels = {c: self.deployment.category_label(c, lang) or c for c in report.categories}
         return render(report, LagesbildText(self.catalogs, lang, labels))

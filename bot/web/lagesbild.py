@@ -140,7 +140,7 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
     stats = services.stats.in_language(lang)
     t = translator(services, lang)
 
-    labels = {c: stats.category_name(c) for c in [*report.categories, *report.said]}
+    labels = {c: stats.category_name(c) for c in report.categories}
     text = LagesbildText(services.catalogs, lang, labels)
     words = TrygghetText(services.deployment, services.catalogs, lang)
     # The response times as the PDF words them (median and count; no p90 in either).
@@ -216,7 +216,7 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
             )
             for p in trygghet.promises
         ],
-        "said": [(stats.category_name(c), n) for c, n in report.said.items()],
+        "said": [(stats.category_name(c), n) for c, n in report.categories.items()],
         "updates": [(text.day(u.day), u.commitment, u.text) for u in report.updates],
     }
 
