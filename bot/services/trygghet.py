@@ -4,7 +4,7 @@ several stations pooled, such as a kommun's), a promise's trend and before/after
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -76,6 +76,34 @@ class PublicTrygghet:
     start: dt.date | None = None
 
 
+def by_month(
+    cells: Mapping[tuple[str, str], Share], stations: Sequence[str], first: str, last: str
+) -> dict[str, Share]:
+    """Each month first..last of `cells` at `stations`, the cells pooled: a cell with fewer
+    than MIN_ANSWERS answers is left out (trygghet.pooled)."""
+    per_month: dict[str, list[Share]] = {}
+    for (station, month), share in cells.items():
+        if station in stations and first <= month <= last:
+            per_month.setdefault(month, []).append(share)
+    return {month: pooled(shares) for month, shares in per_month.items()}
+
+
+def result_of(
+    promise: Promise,
+    stations: tuple[str, ...],
+    first: str,
+    last: str,
+    monthly: Mapping[str, Share],
+) -> PromiseResult:
+    """The promise's trend first..last and before/after from its pooled `monthly` shares."""
+    return PromiseResult(
+        promise,
+        stations,
+        trend(monthly, first, last),
+        before_after(monthly, promise.start, promise.end, last),
+    )
+
+
 class Trygghet:
     def __init__(self, deployment: Deployment, repo: PulseRepository) -> None:
         self.deployment = deployment
@@ -103,10 +131,7 @@ class Trygghet:
     async def monthly(self, stations: Sequence[str], first: str, last: str) -> dict[str, Share]:
         """Each complete month's Share first..last, the stations' cells pooled: a cell with
         fewer than MIN_ANSWERS answers is left out (trygghet.pooled)."""
-        per_month: dict[str, list[Share]] = {}
-        for (_, month), share in (await self.cells(stations, first, last)).items():
-            per_month.setdefault(month, []).append(share)
-        return {month: pooled(shares) for month, shares in per_month.items()}
+        return by_month(await self.cells(stations, first, last), stations, first, last)
 
     async def month(self, stations: Sequence[str], month: str) -> Share:
         return (await self.monthly(stations, month, month)).get(month, Share())
@@ -127,15 +152,13 @@ class Trygghet:
         `last` (default and at most: the last complete month; never past the promise's end).
         Each month pools only the cells with at least MIN_ANSWERS answers."""
         chosen = tuple(stations) if stations is not None else tuple(promise.stations)
+        first, last = self._span(promise, last)
+        return result_of(promise, chosen, first, last, await self.monthly(chosen, first, last))
+
+    def _span(self, promise: Promise, last: str | None) -> tuple[str, str]:
+        """The first and last month of promise_result's trend (see there)."""
         last = min(last or self.last_complete(), self.last_complete(), month_of(promise.end))
-        first = add_months(month_of(promise.start), -BEFORE_MONTHS)
-        monthly = await self.monthly(chosen, first, last)
-        return PromiseResult(
-            promise,
-            chosen,
-            trend(monthly, first, last),
-            before_after(monthly, promise.start, promise.end, last),
-        )
+        return add_months(month_of(promise.start), -BEFORE_MONTHS), last
 
     def complete_months(self, since: dt.date | None, until: dt.date | None) -> tuple[str, str]:
         """The first and last complete month within the days since..until (`until`
@@ -158,17 +181,22 @@ class Trygghet:
         the last OVERVIEW_MONTHS complete months), each station's month a cell."""
         chosen = [s.id for s in self.deployment.stations] if stations is None else list(stations)
         first, last = self.complete_months(since, until)
-        cells = await self.cells(chosen, first, last)
         shown = tuple(months(first, last))
-        rows = [
-            (station, [(m, cells.get((station, m), Share())) for m in shown]) for station in chosen
-        ]
         today = today_in(self.zone)
-        results = [
-            await self.promise_result(p, [s for s in p.stations if s in chosen], last)
+        running = [
+            (p, tuple(s for s in p.stations if s in chosen), *self._span(p, last))
             for p in self.deployment.promises
             if shown
             if has_started(p, today) and not has_ended(p, today) and set(p.stations) & set(chosen)
+        ]
+        # One read of the cells for the stations and every month shown or in a promise's trend.
+        cells = await self.cells(chosen, min([first, *(r[2] for r in running)]), last)
+        rows = [
+            (station, [(m, cells.get((station, m), Share())) for m in shown]) for station in chosen
+        ]
+        results = [
+            result_of(p, at, since_p, last_p, by_month(cells, at, since_p, last_p))
+            for p, at, since_p, last_p in running
         ]
         return Overview(shown, rows, results)
 
@@ -177,11 +205,13 @@ class Trygghet:
         (never past the promise's end), its stations pooled, and the year before the promise
         when that month is one of the promise's."""
         month = min(add_months(month_of(before), -1), month_of(promise.end), self.last_complete())
-        share = await self.month(promise.stations, month)
         n = tuple(promise.stations)
         if month < first_during(promise.start):
+            share = await self.month(promise.stations, month)
             return PublicTrygghet(month, share, None, n, promise.start)
+        # The trend ends at `month`, over the same stations: its last entry is the month's share.
         result = await self.promise_result(promise, last=month)
+        share = result.trend[-1][1]
         return PublicTrygghet(month, share, result.comparison.before, n, promise.start)
 
     @staticmethod
