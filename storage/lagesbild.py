@@ -38,12 +38,14 @@ class LagesbildRepository:
         return {str(r[0]): int(r[1]) for r in rows}
 
     async def actors(self, since: str, until: str, stations: Sequence[str]) -> list[str]:
-        """The actors the period's cases were routed to."""
+        """The actors the period's cases were routed to (case_actors) or that acted on them
+        (case_events.actor_id)."""
         clause, params = _where(since, until, stations)
         rows = await self._db.fetchall(
-            "SELECT DISTINCT a.actor_id FROM cases c JOIN case_actors a ON a.case_id = c.id"
-            f"{clause} ORDER BY 1",
-            params,
+            "SELECT a.actor_id FROM cases c JOIN case_actors a ON a.case_id = c.id"
+            f"{clause} UNION SELECT e.actor_id FROM cases c JOIN case_events e"
+            f" ON e.case_id = c.id{clause} AND e.actor_id IS NOT NULL",
+            [*params, *params],
         )
         return [str(r[0]) for r in rows]
 
@@ -72,16 +74,6 @@ class LagesbildRepository:
             params,
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
-
-    async def event_actors(self, since: str, until: str, stations: Sequence[str]) -> list[str]:
-        """The actors that acted on the period's cases (case_events.actor_id)."""
-        clause, params = _where(since, until, stations)
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT e.actor_id FROM cases c JOIN case_events e ON e.case_id = c.id"
-            f"{clause} AND e.actor_id IS NOT NULL ORDER BY 1",
-            params,
-        )
-        return [str(r[0]) for r in rows]
 
     async def updates_until(self, until: str) -> list[tuple[str, str | None, int | None]]:
         """(commitment, status, progress) of every commitment update before `until`, oldest

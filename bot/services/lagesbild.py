@@ -225,9 +225,7 @@ class Lagesbilder:
         repo = self.repo
         acked = await repo.actor_waits(ACKNOWLEDGING, since, until, stations)
         resolved = await repo.actor_waits(RESOLVING, since, until, stations)
-        ids = {*await repo.actors(since, until, stations)}
-        ids |= {*await repo.event_actors(since, until, stations)}
-        actors = self.deployment.directory.in_file_order(sorted(ids))
+        actors = self.deployment.directory.in_file_order(await repo.actors(since, until, stations))
         return tuple(
             ActorTimes(
                 a.id,
