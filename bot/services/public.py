@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -38,17 +37,12 @@ from bot.domain.promises import (
 from bot.domain.public_map import Cell, aggregate
 from bot.services.trygghet import PublicTrygghet, Trygghet
 from bot.services.updates import Updates
+from bot.services.web import Clock, system_clock
 from storage.database import Database
 from storage.public import PublicRepository
 
 #: How many of the latest updates the page shows.
 LATEST_UPDATES = 5
-
-Clock = Callable[[], dt.datetime]
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def week_start(day: dt.date) -> dt.date:
