@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.domain.access import StaffLike, sees_every_actor, station_scope
 from bot.domain.lifecycle import Status
+from bot.domain.web import page_number
 
 #: List rows per page, map markers at most (the list says how many there are).
 PAGE_SIZE = 50
@@ -102,16 +103,11 @@ def parse_filters(
     until = _date(form.get("to"), today) or last
     if since > until:
         raise BadFilter("from after to")
-    page_text = (form.get("page") or "1").strip()
-    if (
-        not page_text.isascii()
-        or not page_text.isdigit()
-        or len(page_text) > len(str(MAX_PAGE))  # int() of thousands of digits raises
-        or not 1 <= int(page_text) <= MAX_PAGE
-    ):
+    page = page_number((form.get("page") or "1").strip(), MAX_PAGE)
+    if page is None:
         raise BadFilter("page")
     given = any((form.get(name) or "").strip() for name in FIELDS)
-    return Filters(station, category, status, since, until, int(page_text), kind, given)
+    return Filters(station, category, status, since, until, page, kind, given)
 
 
 def _choice(value: str | None, allowed: Collection[str]) -> str | None:

@@ -93,3 +93,15 @@ def security_policy(tile_url: str) -> str:
             "base-uri 'none'",
         )
     )
+
+
+def page_number(text: str, maximum: int) -> int | None:
+    """A page number 1..maximum written as ASCII digits, else None."""
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or len(text) > len(str(maximum))  # int() of thousands of digits raises
+        or not 1 <= int(text) <= maximum
+    ):
+        return None
+    return int(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.domain.access import is_national
+from bot.domain.web import page_number
 from bot.services.auditlog import AuditLog
 from bot.web.app import (
     SERVICES,
@@ -29,15 +30,9 @@ MAX_PAGE = 10_000
 async def audit_page(request: web.Request, signed: Signed) -> web.StreamResponse:
     if not is_national(signed.member):
         return message(request, 403, "web.audit.title", "web.audit.refused", signed=signed)
-    given = request.query.get("sida", "1")
-    if (
-        not given.isascii()
-        or not given.isdigit()
-        or len(given) > len(str(MAX_PAGE))  # int() of thousands of digits raises
-        or not 1 <= int(given) <= MAX_PAGE
-    ):
+    number = page_number(request.query.get("sida", "1"), MAX_PAGE)
+    if number is None:
         return message(request, 400, "web.audit.title", "web.audit.bad_page", signed=signed)
-    number = int(given)
     services = request.app[SERVICES]
     log = AuditLog(services.deployment, services.catalogs, services.audit, services.staff)
     entries, more = await log.page(signed.lang, number, PAGE_SIZE)
