@@ -6,7 +6,14 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterable,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +134,11 @@ def where(*conditions: tuple[str, str, object]) -> tuple[str, list[object]]:
 def utcnow() -> str:
     """The current time as stored in the database: ISO 8601 in UTC."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def marks(values: Collection[object]) -> str:
+    """The placeholders of `IN (...)` for `values`: NULL when there are none (matches none)."""
+    return ", ".join("?" for _ in values) or "NULL"
 
 
 class Database:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.domain.public_map import Place
-from storage.database import Database
+from storage.database import Database, marks
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,6 @@ class PublishedUpdate:
     commitment_id: str
     text: str
     created_at: str
-
-
-def _marks(values: Collection[str]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"
 
 
 def _places(rows: Sequence[aiosqlite.Row]) -> list[Place]:
@@ -40,7 +36,7 @@ class PublicRepository:
         """Cases at `stations` created in [start, end), by category ('idea' for ideas)."""
         rows = await self._db.fetchall(
             "SELECT COALESCE(category, 'idea') AS category, COUNT(*) AS n FROM cases"
-            f" WHERE station_id IN ({_marks(stations)}) AND created_at >= ? AND created_at < ?"
+            f" WHERE station_id IN ({marks(stations)}) AND created_at >= ? AND created_at < ?"
             " GROUP BY 1",
             (*stations, start, end),
         )
@@ -51,7 +47,7 @@ class PublicRepository:
         their resident's row id (for counting reporters; never shown)."""
         rows = await self._db.fetchall(
             "SELECT lat, lon, resident_id FROM cases"
-            f" WHERE station_id IN ({_marks(stations)}) AND created_at >= ? AND created_at < ?"
+            f" WHERE station_id IN ({marks(stations)}) AND created_at >= ? AND created_at < ?"
             " AND lat IS NOT NULL AND lon IS NOT NULL",
             (*stations, start, end),
         )
@@ -62,7 +58,7 @@ class PublicRepository:
         """The latest `limit` updates published on `commitments`, the latest first."""
         rows = await self._db.fetchall(
             "SELECT commitment_id, text, created_at FROM commitment_updates"
-            f" WHERE commitment_id IN ({_marks(commitments)}) ORDER BY id DESC LIMIT ?",
+            f" WHERE commitment_id IN ({marks(commitments)}) ORDER BY id DESC LIMIT ?",
             (*commitments, limit),
         )
         return [PublishedUpdate(r["commitment_id"], r["text"], r["created_at"]) for r in rows]
@@ -71,7 +67,7 @@ class PublicRepository:
         """How many updates were published on `commitments`."""
         rows = await self._db.fetchall(
             "SELECT COUNT(*) AS n FROM commitment_updates"
-            f" WHERE commitment_id IN ({_marks(commitments)})",
+            f" WHERE commitment_id IN ({marks(commitments)})",
             tuple(commitments),
         )
         return int(rows[0]["n"])

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from storage.database import Database, utcnow
+from storage.database import Database, marks, utcnow
 from storage.outbox import OutboxItem, enqueue
 
 
@@ -27,10 +27,6 @@ class Answer:
     month: str
     score: int
     category: str | None
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"
 
 
 class PulseRepository:
@@ -202,7 +198,7 @@ class PulseRepository:
         """Answers per (station, month) and score, for months first..last (YYYY-MM)."""
         rows = await self._db.fetchall(
             "SELECT station_id, month, score, COUNT(*) AS n FROM pulse_answers"
-            f" WHERE station_id IN ({_marks(station_ids)}) AND month BETWEEN ? AND ?"
+            f" WHERE station_id IN ({marks(station_ids)}) AND month BETWEEN ? AND ?"
             " GROUP BY station_id, month, score",
             (*station_ids, first_month, last_month),
         )
@@ -217,7 +213,7 @@ class PulseRepository:
         """How often each category was chosen as what would make the most difference."""
         rows = await self._db.fetchall(
             "SELECT category, COUNT(*) AS n FROM pulse_answers"
-            f" WHERE station_id IN ({_marks(station_ids)}) AND month BETWEEN ? AND ?"
+            f" WHERE station_id IN ({marks(station_ids)}) AND month BETWEEN ? AND ?"
             " AND category IS NOT NULL GROUP BY category",
             (*station_ids, first_month, last_month),
         )
