@@ -73,27 +73,24 @@ class TelegramChannel:
                     **ticket,
                 )
             case Photo():
-                path = self._media_dir / message.path
-                if not path.is_file():
-                    log.warning("Photo %s is gone; skipping", path.name)
+                if (photo := self._media(message)) is None:
                     return None
                 sent = await self._bot.send_photo(
-                    message.chat_id, path.read_bytes(), caption=message.caption, **ticket
+                    message.chat_id, photo, caption=message.caption, **ticket
                 )
             case Document():
-                path = self._media_dir / message.path
-                if not path.is_file():
-                    log.warning("Document %s is gone; skipping", path.name)
+                if (document := self._media(message)) is None:
                     return None
                 sent = await self._bot.send_document(
                     message.chat_id,
-                    path.read_bytes(),
+                    document,
                     filename=message.filename,
                     caption=message.caption,
                     **ticket,
                 )
                 if message.temporary:
-                    path.unlink(missing_ok=True)  # Telegram has it (a repeat: "gone", skipped)
+                    # Telegram has it (a repeat: "gone", skipped)
+                    (self._media_dir / message.path).unlink(missing_ok=True)
             case Location():
                 sent = await self._bot.send_location(
                     message.chat_id, message.lat, message.lon, **ticket
@@ -101,6 +98,14 @@ class TelegramChannel:
             case Email():
                 raise ValueError("an e-mail is not sent through Telegram")
         return sent.message_id
+
+    def _media(self, message: Photo | Document) -> bytes | None:
+        """The message's file from the media directory; None (logged) when it is gone."""
+        path = self._media_dir / message.path
+        if not path.is_file():
+            log.warning("%s %s is gone; skipping", type(message).__name__, path.name)
+            return None
+        return path.read_bytes()
 
 
 class EmailChannel:

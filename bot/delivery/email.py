@@ -27,18 +27,17 @@ class Mailer:
         to: str,
         subject: str,
         body: str,
-        attachments: list[Path] | None = None,
+        attachments: Sequence[Path] = (),
         names: Sequence[str] = (),
     ) -> None:
-        """`names`: the attachments' file names as the reader sees them (else their own)."""
+        """`names`: the attachments' file names as the reader sees them, one per attachment."""
         s = self._settings
         message = EmailMessage()
         message["From"] = s.smtp_from
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        for index, path in enumerate(attachments or []):
-            name = names[index] if index < len(names) else path.name
+        for path, name in zip(attachments, names, strict=True):
             mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
             main, sub = mime.split("/", 1)
             message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=name)
