@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.deployment import Commitment, CommitmentStatus, Promise
+from bot.domain.trygghet import first_day
 
 DEFAULT_PROGRESS = {
     CommitmentStatus.PLANNED: 0,
@@ -175,7 +176,7 @@ def small_count(count: int) -> int | None:
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """'2026-10' -> (2026-10-01, 2026-11-01)."""
-    start = dt.date.fromisoformat(f"{month}-01")
+    start = first_day(month)
     end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
     return start, end
 

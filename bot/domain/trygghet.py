@@ -108,6 +108,11 @@ def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def first_day(month: str) -> dt.date:
+    """The first day of a 'YYYY-MM' month."""
+    return dt.date.fromisoformat(f"{month}-01")
+
+
 def add_months(month: str, n: int) -> str:
     year, mon = int(month[:4]), int(month[5:7])
     index = year * 12 + (mon - 1) + n

@@ -213,8 +213,3 @@ class Trygghet:
         result = await self.promise_result(promise, last=month)
         share = result.trend[-1][1]
         return PublicTrygghet(month, share, result.comparison.before, n, promise.start)
-
-    @staticmethod
-    def day(month: str) -> dt.date:
-        """The first day of a 'YYYY-MM' month."""
-        return dt.date.fromisoformat(f"{month}-01")

@@ -10,7 +10,6 @@ bound at 0 (or 100 %) that is not."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -18,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from babel.numbers import format_decimal, format_percent
 
 from bot.domain.deployment import Deployment
-from bot.domain.trygghet import MIN_ANSWERS, BeforeAfter, Difference, Share
+from bot.domain.trygghet import MIN_ANSWERS, BeforeAfter, Difference, Share, first_day
 from bot.i18n import Catalogs, month_name
 from bot.services.trygghet import Overview, PromiseResult, PublicTrygghet, Trygghet
 
@@ -106,7 +105,7 @@ class TrygghetText:
 
     def month(self, month: str) -> str:
         """'oktober 2026'."""
-        return month_name(dt.date.fromisoformat(f"{month}-01"), self.lang)
+        return month_name(first_day(month), self.lang)
 
     def months(self, months: tuple[str, ...]) -> str:
         """'mars 2025 – februari 2026' (one month alone; '–' when there are none)."""
