@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 
 from bot.domain.public_map import CELL_DEGREES
+from bot.pdf_fonts import ARABIC, add_fonts, font_for
 from bot.services.lagesbild import Lagesbild
 from bot.services.lagesbild_text import LagesbildText
-from bot.services.poster import ARABIC, FONTS
 from bot.services.trygghet_text import MINUS
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
     from fpdf import FPDF
 
     footer = text.t("pdf.footer", day=text.day(created or dt.date.today()))
-    font = "Arab" if text.lang in ARABIC else "Sans"
+    font = font_for(text.lang)
 
     class Document(FPDF):
         def normalize_text(self, text: str) -> str:
@@ -54,11 +54,7 @@ def render(report: Lagesbild, text: LagesbildText, created: dt.date | None = Non
     pdf.set_title(text.title(report))
     pdf.set_lang(text.lang)
     pdf.set_creator("trygghetsbot")
-    pdf.add_font("Sans", "", str(FONTS / "NotoSans-Regular.ttf"))
-    pdf.add_font("Sans", "B", str(FONTS / "NotoSans-Bold.ttf"))
-    pdf.add_font("Arab", "", str(FONTS / "NotoSansArabic-Regular.ttf"))
-    pdf.set_fallback_fonts(["Sans", "Arab"])
-    pdf.set_text_shaping(True)
+    add_fonts(pdf)
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(True, 20)
     pdf.add_page()

@@ -411,7 +411,7 @@ def test_a_negative_change_prints_its_sign_in_the_pdf(tmp_path: Path) -> None:
     from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     from bot.lagesbild_pdf import render
-    from bot.services.poster import FONTS
+    from bot.pdf_fonts import FONTS
 
     for font in FONTS.glob("*.ttf"):
         assert 0x2212 not in TTFont(font).getBestCmap(), font  # else drop the mapping

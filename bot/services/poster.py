@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.pdf_fonts import add_fonts, font_for
 
 if TYPE_CHECKING:
     from bot.domain.deployment import Deployment, Station
     from bot.i18n import Catalogs
 
-FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
-#: Languages written in Noto Sans Arabic.
-ARABIC = frozenset({"ar", "fa", "ur"})
 PAGE_WIDTH = 210.0  # A4, mm
 QR_SIZE = 115.0  # mm: the code's side, quiet zone included
 LINE_SMALLEST = 9.0  # pt: the smallest type of a line in another language
@@ -51,25 +49,21 @@ def render(text: PosterText, url: str, *, title: str, created: dt.datetime) -> b
     pdf.set_lang(text.lang)
     pdf.set_creator("trygghetsbot")
     pdf.set_creation_date(created)
-    pdf.add_font("Sans", "", str(FONTS / "NotoSans-Regular.ttf"))
-    pdf.add_font("Sans", "B", str(FONTS / "NotoSans-Bold.ttf"))
-    pdf.add_font("Arab", "", str(FONTS / "NotoSansArabic-Regular.ttf"))
-    pdf.set_fallback_fonts(["Sans", "Arab"])
-    pdf.set_text_shaping(True)
+    add_fonts(pdf)
     pdf.set_auto_page_break(False)
     pdf.set_margins(15, 18, 15)
     pdf.add_page()
 
-    pdf.set_font(_font(text.lang), "B", 32)
+    pdf.set_font(font_for(text.lang), "B", 32)
     pdf.multi_cell(0, 14, text.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.set_font(_font(text.lang), "", 20)
+    pdf.set_font(font_for(text.lang), "", 20)
     pdf.multi_cell(0, 10, text.call, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.set_font(_font(text.lang), "B", 18)
+    pdf.set_font(font_for(text.lang), "B", 18)
     pdf.multi_cell(0, 9, text.emergency, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font(_font(text.lang), "", 13)
+    pdf.set_font(font_for(text.lang), "", 13)
     pdf.multi_cell(0, 7, text.scan, align="C", new_x="LMARGIN", new_y="NEXT")
 
     top = pdf.get_y() + 2
@@ -80,17 +74,13 @@ def render(text: PosterText, url: str, *, title: str, created: dt.datetime) -> b
     pdf.ln(6)
     for lang, line in text.others:  # one line each: smaller type for a longer text
         size = 13.0
-        pdf.set_font(_font(lang), "", size)
+        pdf.set_font(font_for(lang), "", size)
         while size > LINE_SMALLEST and pdf.get_string_width(line) > pdf.epw - 2 * pdf.c_margin:
             size -= 0.5
             pdf.set_font_size(size)
         pdf.multi_cell(0, 7, line, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     return bytes(pdf.output())
-
-
-def _font(lang: str) -> str:
-    return "Arab" if lang in ARABIC else "Sans"
 
 
 def _qr(pdf: object, code: object, x: float, y: float) -> None:
