@@ -17,7 +17,14 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from babel.numbers import format_decimal, format_percent
 
 from bot.domain.deployment import Deployment
-from bot.domain.trygghet import MIN_ANSWERS, BeforeAfter, Difference, Share, first_day
+from bot.domain.trygghet import (
+    MIN_ANSWERS,
+    BeforeAfter,
+    Difference,
+    Share,
+    first_day,
+    month_of,
+)
 from bot.i18n import Catalogs, month_name
 from bot.services.trygghet import Overview, PromiseResult, PublicTrygghet, Trygghet
 
@@ -187,7 +194,7 @@ class TrygghetText:
             lines = [self.t("trygghet.public", month=month, **numbers)]
         start = result.start
         if result.before is None and start is not None:
-            if result.month < f"{start.year:04d}-{start.month:02d}":
+            if result.month < month_of(start):
                 lines.append(self.t("trygghet.public_month_before", month=month))
             else:
                 lines.append(self.t("trygghet.public_start_month", month=month))
