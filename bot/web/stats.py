@@ -21,8 +21,9 @@ DEFAULT_PERIOD = "30d"
 
 async def _report(
     request: web.Request, signed: Signed
-) -> tuple[Statistics, StatsReport, str] | web.Response:
-    """The member's report for the period asked (or a page that says why not)."""
+) -> tuple[Statistics, StatsReport, str, list[str] | None] | web.Response:
+    """The member's report for the period asked, with the period's name and the member's
+    stations (None: all), or a page that says why not."""
     services = request.app[SERVICES]
     try:
         scope = services.admin.stats_scope(signed.member)
@@ -33,7 +34,7 @@ async def _report(
         return message(request, 400, "web.stats.title", "web.stats.bad_period", signed=signed)
     stats = services.stats.in_language(signed.lang)
     report = await stats.report(named_period(name, stats.today()), scope)
-    return stats, report, name
+    return stats, report, name, scope
 
 
 @staff_page
@@ -41,7 +42,7 @@ async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse
     found = await _report(request, signed)
     if isinstance(found, web.Response):
         return found
-    stats, report, name = found
+    stats, report, name, scope = found
     t = translator(request.app[SERVICES], signed.lang)
     waits = [
         Markup(stats.wait_line("stats.to_ack", report.to_acknowledge)),  # catalog HTML
@@ -49,7 +50,7 @@ async def stats_page(request: web.Request, signed: Signed) -> web.StreamResponse
     ]
     categories = list(report.per_week)
     services = request.app[SERVICES]
-    overview = await services.trygghet.overview(services.admin.stats_scope(signed.member))
+    overview = await services.trygghet.overview(scope)
     words = TrygghetText(services.deployment, services.catalogs, signed.lang)
     return render(
         request,
@@ -82,7 +83,7 @@ async def chart(request: web.Request, signed: Signed) -> web.StreamResponse:
     found = await _report(request, signed)
     if isinstance(found, web.Response):
         return found
-    stats, report, _ = found
+    stats, report, _, _ = found
     png = await asyncio.to_thread(stats.chart, report)  # ~0.1 s of drawing: off the loop
     return web.Response(body=png, content_type="image/png")
 
