@@ -24,6 +24,7 @@ from bot.delivery.pacing import BotLimiter
 from bot.delivery.transport import AiohttpRequest
 from bot.domain.commands import menu
 from bot.domain.deployment import Deployment
+from bot.domain.promises import today_in
 from bot.drafts import expire_drafts
 from bot.handlers import register_all
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
@@ -241,7 +242,7 @@ async def _lagesbild(context: AppContext) -> None:
     assert context.job is not None
     assert isinstance(context.job.data, LagesbildMail)
     zone = ZoneInfo(context.services.deployment.deployment.timezone)
-    await context.job.data.run(dt.datetime.now(zone).date())
+    await context.job.data.run(today_in(zone))
 
 
 async def _purge(context: AppContext) -> None:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.cli.context import CliError, Context
+from bot.cli.promises import MONTH
 from bot.cli.stations import one_station
 from storage import Database
-
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def cmd_lagesbild(ctx: Context) -> int:
     """Build the month's lägesbild of --station or --kommun and write it to --out as a PDF."""
+    from bot.domain.promises import today_in
     from bot.domain.trygghet import month_of
     from bot.i18n import month_name
     from bot.services.lagesbild import Lagesbild, Lagesbilder, kommun_scope, station_scope
@@ -35,7 +33,7 @@ def cmd_lagesbild(ctx: Context) -> int:
     month = args.month.strip()
     if not MONTH.fullmatch(month):
         raise CliError(ctx.say("lagesbild.cli.bad_month", value=args.month))
-    today = dt.datetime.now(ZoneInfo(deployment.deployment.timezone)).date()
+    today = today_in(ZoneInfo(deployment.deployment.timezone))
     if month > month_of(today):
         raise CliError(ctx.say("lagesbild.cli.future_month", value=month))
     out = Path(args.out)

@@ -8,6 +8,8 @@ from bot.cli.context import CliError, Context
 from bot.cli.stations import station_id
 from storage import Database
 
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
 
 def cmd_digest(ctx: Context) -> int:
     """Queue a station's monthly digest; the running bot's outbox sends it."""
@@ -18,7 +20,7 @@ def cmd_digest(ctx: Context) -> int:
     args = ctx.args
     deployment = ctx.deployment
     station = station_id(ctx, args.station)
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+    if not MONTH.fullmatch(args.month):
         raise CliError(ctx.say("cli.bad_month", value=args.month))
 
     async def queue(db: Database) -> int:

@@ -38,7 +38,6 @@ from bot.delivery.messages import Document, Email, item
 from bot.domain.access import is_national
 from bot.domain.deployment import Deployment, Role
 from bot.domain.models import Staff
-from bot.domain.promises import month_bounds
 from bot.domain.staff_language import staff_language
 from bot.domain.trygghet import add_months, month_of
 from bot.domain.workdays import first_workday
@@ -181,9 +180,9 @@ class LagesbildMail:
         filename = f"lagesbild-{file_slug(report.scope.name)}-{report.month}.pdf"
         target = self._media_dir / path
         await asyncio.to_thread(_write, target, pdf)
-        start, _ = month_bounds(report.month)
+        month = month_name(report.start, lang)
         caption = self._catalogs.text(
-            lang, "lagesbild.send.caption", area=report.scope.name, month=month_name(start, lang)
+            lang, "lagesbild.send.caption", area=report.scope.name, month=month
         )
         message: Document | Email
         if chat_id is not None:
@@ -194,7 +193,7 @@ class LagesbildMail:
                 lang,
                 "lagesbild.send.subject",
                 area=report.scope.name,
-                month=month_name(start, lang),
+                month=month,
             )
             message = Email(member.email, subject, caption, (path,), True, (filename,))
         area = area_key(report.scope)

@@ -7,7 +7,6 @@ station for a national admin); any other area or month gets the same one-line 40
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -16,7 +15,6 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.domain.trygghet import add_months, month_of
-from bot.i18n import month_name
 from bot.services import Services
 from bot.services.desk import Refused
 from bot.services.lagesbild import Lagesbild, Scope, station_scope
@@ -75,6 +73,7 @@ def _choice(request: web.Request, signed: Signed) -> Choice | web.Response:
     except Refused:
         return message(request, 403, "web.lagesbild.title", "web.lagesbild.refused", signed=signed)
     t = translator(services, signed.lang)
+    words = TrygghetText(services.deployment, services.catalogs, signed.lang)
     areas = _areas(services, stations, t)
     zone = ZoneInfo(services.deployment.deployment.timezone)
     this = month_of(request.app[CLOCK]().astimezone(zone).date())
@@ -87,15 +86,11 @@ def _choice(request: web.Request, signed: Signed) -> Choice | web.Response:
         )
     return Choice(
         [(value, label) for value, (label, _) in areas.items()],
-        [(m, _month(m, signed.lang)) for m in months],
+        [(m, words.month(m)) for m in months],
         area,
         month,
         areas[area][1],
     )
-
-
-def _month(month: str, lang: str) -> str:
-    return month_name(dt.date.fromisoformat(f"{month}-01"), lang)
 
 
 async def _report(request: web.Request, signed: Signed) -> tuple[Choice, Lagesbild] | web.Response:
@@ -114,15 +109,14 @@ async def page(request: web.Request, signed: Signed) -> web.StreamResponse:
     found, report = built
     services = request.app[SERVICES]
     t = translator(services, signed.lang)
+    words = TrygghetText(services.deployment, services.catalogs, signed.lang)
     return render(
         request,
         "lagesbild.html",
         signed=signed,
         title=t("web.lagesbild.title"),
         choice=found,
-        heading=t(
-            "web.lagesbild.heading", area=found.scope.name, month=_month(found.month, signed.lang)
-        ),
+        heading=t("web.lagesbild.heading", area=found.scope.name, month=words.month(found.month)),
         pdf=f"/lagesbild.pdf?{_query(found)}",
         r=_view(services, report, signed.lang),
         html=Markup,  # for TrygghetText's lines: catalog HTML, its fields escaped
@@ -195,11 +189,11 @@ def _view(services: Services, report: Lagesbild, lang: str) -> dict[str, object]
         ],
         "trygghet": [
             (
-                str(t("web.lagesbild.this_month_row", month=_month(report.month, lang))),
+                str(t("web.lagesbild.this_month_row", month=words.month(report.month))),
                 words.cells(trygghet.month) if trygghet.ended else None,
             ),
             (
-                str(t("web.lagesbild.previous_row", month=_month(previous, lang))),
+                str(t("web.lagesbild.previous_row", month=words.month(previous))),
                 words.cells(trygghet.previous),
             ),
         ],
