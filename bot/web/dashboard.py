@@ -44,7 +44,7 @@ async def _trygghet(request: web.Request, signed: Signed) -> dict[str, object] |
         scope = services.admin.stats_scope(signed.member)
     except Refused:
         return None
-    stations = [s.id for s in services.deployment.stations] if scope is None else scope
+    stations = services.admin.station_ids if scope is None else scope
     month = services.trygghet.last_complete()
     words = TrygghetText(services.deployment, services.catalogs, signed.lang)
     rows: list[tuple[str, Cells]] = []
