@@ -186,9 +186,7 @@ def map_cells(places: Iterable[tuple[float, float]]) -> tuple[MapCell, ...]:
     """The places counted in grid cells, shown at the cells' centres; a count under FEW is
     None. The most cases first, then north to south, west to east."""
     counts = Counter(cell_key(lat, lon) for lat, lon in places)
-    cells = [
-        MapCell(*centre(key), count if count >= FEW else None) for key, count in counts.items()
-    ]
+    cells = [MapCell(*centre(key), few(count)) for key, count in counts.items()]
     return tuple(sorted(cells, key=lambda c: (-(c.count or 0), -c.lat, c.lon)))
 
 

@@ -206,7 +206,7 @@ class Lagesbilder:
             unacknowledged=unacknowledged,
             unresolved=unresolved,
             as_of=today,
-            **await self._promises(scope, month, since, until),
+            **await self._promises(scope, month, start, end, since, until),
         )
 
     async def _cases(
@@ -236,9 +236,10 @@ class Lagesbilder:
             for a in actors
         )
 
-    async def _promises(self, scope: Scope, month: str, since: str, until: str) -> dict[str, Any]:
+    async def _promises(
+        self, scope: Scope, month: str, start: dt.date, end: dt.date, since: str, until: str
+    ) -> dict[str, Any]:
         """promises, commitments, trygghet and updates: the promise part of the lägesbild."""
-        start, end = month_bounds(month)
         running: dict[str, Promise] = {}
         for station in scope.stations:
             for p in running_during(self.deployment.directory.promises_at(station), start, end):
@@ -265,14 +266,13 @@ class Lagesbilder:
             for p, c in here
         )
         titles = {c.id: c.text for _, c in here}
-        zone = ZoneInfo(self.deployment.deployment.timezone)
         updates = tuple(
             UpdateRow(
                 titles[u.commitment_id],
                 u.status,
                 u.progress,
                 u.text,
-                dt.datetime.fromisoformat(u.created_at).astimezone(zone).date(),
+                dt.datetime.fromisoformat(u.created_at).astimezone(self.zone).date(),
             )
             for u in await self.promise_repo.updates_between(since, until)
             if u.commitment_id in titles
