@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.domain.lifecycle import OPEN, Status
 from bot.domain.models import Case, CaseKind, NewCase, case_reference
-from storage.database import Database, utcnow
+from storage.database import Database, marks, utcnow
 
 
 def _case(row: aiosqlite.Row, photos: tuple[str, ...], supporters: int = 0) -> Case:
@@ -274,8 +274,7 @@ class CaseRepository:
         self, stations: list[str], actors: list[str], offset: int = 0, limit: int = 5
     ) -> tuple[list[Case], int]:
         """Open cases at these stations routed to one of these actors (page, total)."""
-        marks_s = ", ".join("?" for _ in stations) or "NULL"
-        marks_a = ", ".join("?" for _ in actors) or "NULL"
+        marks_s, marks_a = marks(stations), marks(actors)
         marks_o = ", ".join("?" for _ in OPEN)
         where = (
             f"station_id IN ({marks_s}) AND status IN ({marks_o}) AND id IN"

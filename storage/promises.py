@@ -8,7 +8,7 @@ import aiosqlite
 
 from bot.domain.deployment import CommitmentStatus, Deployment
 from bot.domain.promises import DEFAULT_PROGRESS, CommitmentState
-from storage.database import Database, utcnow
+from storage.database import Database, marks, utcnow
 from storage.outbox import OutboxItem, enqueue
 
 
@@ -159,11 +159,10 @@ class PromiseRepository:
 
     async def followers(self, station_ids: list[str]) -> list[tuple[int, str | None]]:
         """(chat id, language) of active residents following any of these stations."""
-        marks = ", ".join("?" for _ in station_ids) or "NULL"
         rows = await self._db.fetchall(
             "SELECT DISTINCT r.chat_id, r.language FROM station_follows f"
             " JOIN residents r ON r.id = f.resident_id"
-            f" WHERE f.station_id IN ({marks}) AND r.chat_id NOT IN"
+            f" WHERE f.station_id IN ({marks(station_ids)}) AND r.chat_id NOT IN"
             " (SELECT chat_id FROM chats WHERE active = 0) ORDER BY r.id",
             tuple(station_ids),
         )
